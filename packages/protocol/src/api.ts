@@ -1,0 +1,156 @@
+import { z } from 'zod';
+import { Facts, HostMode, HostOs, Metrics } from './facts.js';
+import { DeployAction, DeployPhase, HostName, LogStream, StorePath } from './messages.js';
+
+/** Bodies of the HTTP API under /api/v1. The controller validates with them; the CLI parses with them. */
+
+
+export const HostStatus = z.enum(['online', 'offline', 'never_seen']);
+export type HostStatus = z.infer<typeof HostStatus>;
+
+export const Host = z.object({
+  name: z.string(),
+  mode: HostMode,
+  os: HostOs.nullable(),
+  status: HostStatus,
+  agentVersion: z.string().nullable(),
+  /** True when the agent's version is older than the controller's. */
+  agentOutdated: z.boolean(),
+  protocolVersion: z.number().nullable(),
+  connectedAt: z.string().nullable(),
+  lastSeenAt: z.string().nullable(),
+  facts: Facts.nullable(),
+  factsAt: z.string().nullable(),
+  metrics: Metrics.nullable(),
+  createdAt: z.string(),
+});
+export type Host = z.infer<typeof Host>;
+
+export const HostList = z.object({
+  hosts: z.array(Host),
+  /** Pass as `cursor` to get the next page; null on the last page. */
+  nextCursor: z.string().nullable(),
+  counts: z.object({
+    total: z.number(),
+    online: z.number(),
+    offline: z.number(),
+    neverSeen: z.number(),
+  }),
+});
+export type HostList = z.infer<typeof HostList>;
+
+export const HostListQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(1000).default(100),
+  cursor: z.string().max(63).optional(),
+  status: HostStatus.optional(),
+});
+export type HostListQuery = z.infer<typeof HostListQuery>;
+
+export const CreateHostRequest = z.object({
+  name: HostName,
+  mode: HostMode.default('managed'),
+  os: HostOs.optional(),
+});
+export type CreateHostRequest = z.infer<typeof CreateHostRequest>;
+
+export const CreateHostResponse = z.object({
+  host: Host,
+  /** The agent's token. Shown once; only its hash is stored. */
+  token: z.string(),
+});
+export type CreateHostResponse = z.infer<typeof CreateHostResponse>;
+
+export const DeploymentStatus = z.enum([
+  'awaiting_approval',
+  'approved',
+  'queued',
+  'activating',
+  'confirming',
+  'succeeded',
+  'failed',
+  'rolled_back',
+  'rejected',
+  'superseded',
+  'cancelled',
+  'expired',
+]);
+export type DeploymentStatus = z.infer<typeof DeploymentStatus>;
+
+/** Statuses after which a deployment never changes again. */
+export const FINAL_DEPLOYMENT_STATUSES: ReadonlySet<DeploymentStatus> = new Set([
+  'succeeded',
+  'failed',
+  'rolled_back',
+  'rejected',
+  'superseded',
+  'cancelled',
+  'expired',
+]);
+
+export const LogLine = z.object({
+  seq: z.number(),
+  at: z.string(),
+  stream: LogStream,
+  line: z.string(),
+});
+export type LogLine = z.infer<typeof LogLine>;
+
+export const Deployment = z.object({
+  id: z.string(),
+  host: z.string(),
+  storePath: z.string(),
+  action: DeployAction,
+  status: DeploymentStatus,
+  phase: DeployPhase.nullable(),
+  actor: z.string(),
+  createdAt: z.string(),
+  startedAt: z.string().nullable(),
+  finishedAt: z.string().nullable(),
+  exitCode: z.number().nullable(),
+  errorCode: z.string().nullable(),
+  errorMessage: z.string().nullable(),
+  /** The host's current system as the agent read it after activation. */
+  resultSystem: z.string().nullable(),
+});
+export type Deployment = z.infer<typeof Deployment>;
+
+export const DeploymentWithLog = Deployment.extend({ log: z.array(LogLine) });
+export type DeploymentWithLog = z.infer<typeof DeploymentWithLog>;
+
+export const DeploymentList = z.object({ deployments: z.array(Deployment) });
+export type DeploymentList = z.infer<typeof DeploymentList>;
+
+export const DeploymentListQuery = z.object({
+  host: HostName.optional(),
+  limit: z.coerce.number().int().min(1).max(500).default(50),
+});
+export type DeploymentListQuery = z.infer<typeof DeploymentListQuery>;
+
+export const CreateDeploymentRequest = z.object({
+  host: HostName,
+  storePath: StorePath,
+  action: DeployAction.default('switch'),
+});
+export type CreateDeploymentRequest = z.infer<typeof CreateDeploymentRequest>;
+
+export const LogQuery = z.object({
+  after: z.coerce.number().int().min(0).default(0),
+  limit: z.coerce.number().int().min(1).max(5000).default(1000),
+});
+export type LogQuery = z.infer<typeof LogQuery>;
+
+export const LogPage = z.object({
+  lines: z.array(LogLine),
+  /** Sequence number of the last line returned; pass as `after` for the next page. */
+  last: z.number(),
+  status: DeploymentStatus,
+});
+export type LogPage = z.infer<typeof LogPage>;
+
+export const Health = z.object({
+  status: z.enum(['ok', 'degraded']),
+  database: z.enum(['ok', 'unavailable']),
+  version: z.string(),
+  agentsConnected: z.number(),
+});
+export type Health = z.infer<typeof Health>;

@@ -1,0 +1,63 @@
+import { z } from 'zod';
+
+/**
+ * Stable error codes shared by the wire protocol, the HTTP API and the CLI.
+ * Clients match on these codes, never on message text.
+ */
+export const ErrorCode = z.enum([
+  // wire protocol
+  'malformed_message',
+  'invalid_message',
+  'unknown_message_type',
+  'message_too_large',
+  'protocol_version_mismatch',
+  'hello_required',
+  'host_mismatch',
+  // auth
+  'unauthorized',
+  'forbidden',
+  // validation and lookup
+  'validation_failed',
+  'not_found',
+  'host_not_found',
+  'host_exists',
+  'deployment_not_found',
+  'host_not_managed',
+  'deployment_in_progress',
+  'invalid_store_path',
+  // agent-side deployment failures
+  'fetch_failed',
+  'profile_failed',
+  'activation_failed',
+  'agent_busy',
+  // infrastructure
+  'database_unavailable',
+  'internal_error',
+]);
+export type ErrorCode = z.infer<typeof ErrorCode>;
+
+/** The body of every error answer: HTTP responses and protocol `error` messages alike. */
+export const ErrorBody = z.object({
+  code: ErrorCode,
+  message: z.string(),
+  details: z.unknown().optional(),
+});
+export type ErrorBody = z.infer<typeof ErrorBody>;
+
+/** An error that carries a stable code; transports map it to a status or an `error` message. */
+export class FlotillaError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly details?: unknown,
+  ) {
+    super(message);
+    this.name = 'FlotillaError';
+  }
+
+  toBody(): ErrorBody {
+    return this.details === undefined
+      ? { code: this.code, message: this.message }
+      : { code: this.code, message: this.message, details: this.details };
+  }
+}

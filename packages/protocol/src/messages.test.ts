@@ -1,0 +1,94 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { parseAgentMessage, parseControllerMessage } from './messages.js';
+import { compareVersions, PROTOCOL_VERSION } from './version.js';
+
+const hello = {
+  type: 'hello',
+  protocolVersion: PROTOCOL_VERSION,
+  host: 'hsb1',
+  os: 'linux',
+  mode: 'managed',
+  agentVersion: '0.1.0',
+};
+
+describe('parseAgentMessage', () => {
+  it('accepts a valid hello', () => {
+    const result = parseAgentMessage(JSON.stringify(hello));
+    assert.equal(result.ok, true);
+    assert.equal(result.ok && result.message.type, 'hello');
+  });
+
+  it('rejects text that is not JSON with malformed_message', () => {
+    const result = parseAgentMessage('{"type": "hello"');
+    assert.equal(result.ok, false);
+    assert.equal(!result.ok && result.error.code, 'malformed_message');
+  });
+
+  it('rejects a message without a type with invalid_message', () => {
+    const result = parseAgentMessage('[1,2,3]');
+    assert.equal(!result.ok && result.error.code, 'invalid_message');
+  });
+
+  it('rejects an unknown type with unknown_message_type and names it', () => {
+    const result = parseAgentMessage(JSON.stringify({ type: 'launch.missiles' }));
+    assert.equal(result.ok, false);
+    assert.equal(!result.ok && result.error.code, 'unknown_message_type');
+    assert.equal(!result.ok && result.type, 'launch.missiles');
+  });
+
+  it('rejects a controller-only type sent by an agent', () => {
+    const result = parseAgentMessage(JSON.stringify({ type: 'deploy.request' }));
+    assert.equal(!result.ok && result.error.code, 'unknown_message_type');
+  });
+
+  it('rejects wrong field types with invalid_message naming the field', () => {
+    const result = parseAgentMessage(JSON.stringify({ ...hello, os: 'windows' }));
+    assert.equal(!result.ok && result.error.code, 'invalid_message');
+    assert.match(!result.ok ? result.error.message : '', /os/);
+  });
+
+  it('rejects an oversized frame before parsing it', () => {
+    const big = JSON.stringify({ type: 'heartbeat', seq: 1, pad: 'x'.repeat(2000) });
+    const result = parseAgentMessage(big, 1000);
+    assert.equal(!result.ok && result.error.code, 'message_too_large');
+  });
+
+  it('rejects a host name that is not a DNS label', () => {
+    const result = parseAgentMessage(JSON.stringify({ ...hello, host: 'Bad Host' }));
+    assert.equal(!result.ok && result.error.code, 'invalid_message');
+  });
+});
+
+describe('parseControllerMessage', () => {
+  const request = {
+    type: 'deploy.request',
+    deploymentId: 'd1',
+    storePath: '/nix/store/0c2a7wq2mrhhvs6f8p8ryzfqmdj3b5x9-nixos-system-hsb1',
+    action: 'switch',
+    cache: null,
+  };
+
+  it('accepts a deploy request for a store path', () => {
+    assert.equal(parseControllerMessage(JSON.stringify(request)).ok, true);
+  });
+
+  it('refuses a deploy request for a path outside the store', () => {
+    const result = parseControllerMessage(JSON.stringify({ ...request, storePath: '/etc/passwd' }));
+    assert.equal(!result.ok && result.error.code, 'invalid_message');
+  });
+
+  it('refuses an unknown activation action', () => {
+    const result = parseControllerMessage(JSON.stringify({ ...request, action: 'reboot-now' }));
+    assert.equal(!result.ok && result.error.code, 'invalid_message');
+  });
+});
+
+describe('compareVersions', () => {
+  it('orders numerically, not lexically', () => {
+    assert.ok(compareVersions('0.10.0', '0.9.9') > 0);
+    assert.ok(compareVersions('0.1.0', '0.1.1') < 0);
+    assert.equal(compareVersions('1.0', '1.0.0'), 0);
+    assert.equal(compareVersions('1.2.0-rc1', '1.2.0'), 0);
+  });
+});
