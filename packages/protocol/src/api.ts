@@ -4,7 +4,6 @@ import { DeployAction, DeployPhase, HostName, LogStream, StorePath } from './mes
 
 /** Bodies of the HTTP API under /api/v1. The controller validates with them; the CLI parses with them. */
 
-
 export const HostStatus = z.enum(['online', 'offline', 'never_seen']);
 export type HostStatus = z.infer<typeof HostStatus>;
 

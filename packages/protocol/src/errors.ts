@@ -25,11 +25,14 @@ export const ErrorCode = z.enum([
   'host_not_managed',
   'deployment_in_progress',
   'invalid_store_path',
+  'payload_too_large',
   // agent-side deployment failures
   'fetch_failed',
   'profile_failed',
   'activation_failed',
   'agent_busy',
+  'verification_failed',
+  'agent_disconnected',
   // infrastructure
   'database_unavailable',
   'internal_error',

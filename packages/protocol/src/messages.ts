@@ -139,8 +139,7 @@ const agentTypes = new Set(AgentMessage.options.map((o) => o.shape.type.value));
 const controllerTypes = new Set(ControllerMessage.options.map((o) => o.shape.type.value));
 
 export type ParseResult<T> =
-  | { ok: true; message: T }
-  | { ok: false; error: ErrorBody; type?: string | undefined };
+  { ok: true; message: T } | { ok: false; error: ErrorBody; type?: string | undefined };
 
 function parseWith<T>(
   raw: string | Buffer,
@@ -162,7 +161,10 @@ function parseWith<T>(
   try {
     data = JSON.parse(typeof raw === 'string' ? raw : raw.toString('utf8'));
   } catch {
-    return { ok: false, error: { code: 'malformed_message', message: 'message is not valid JSON' } };
+    return {
+      ok: false,
+      error: { code: 'malformed_message', message: 'message is not valid JSON' },
+    };
   }
   const type =
     typeof data === 'object' && data !== null && 'type' in data && typeof data.type === 'string'

@@ -1,0 +1,99 @@
+import type { IncomingMessage, Server } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { MAX_MESSAGE_BYTES } from '@flotilla/protocol';
+import type { Logger } from 'pino';
+import { WebSocketServer } from 'ws';
+import type { DeploymentService } from '../services/deployment.service.js';
+import type { HostService } from '../services/host.service.js';
+import type { PresenceService } from '../services/presence.service.js';
+import { AgentSession } from './agent.session.js';
+
+export const AGENT_GATEWAY_PATH = '/api/v1/agent/ws';
+
+export interface AgentGatewayOptions {
+  hosts: HostService;
+  presence: PresenceService;
+  deployments: DeploymentService;
+  logger: Logger;
+  heartbeatIntervalSeconds: number;
+}
+
+/**
+ * Accepts agent WebSocket connections on the API's HTTP server. The agent token is
+ * checked before the upgrade, so unauthenticated clients never get a socket.
+ */
+export class AgentGateway {
+  /**
+   * Frames up to 4× the protocol limit are read and answered with `message_too_large`;
+   * anything larger is cut off by the WebSocket layer (close code 1009).
+   */
+  private readonly wss = new WebSocketServer({
+    noServer: true,
+    maxPayload: MAX_MESSAGE_BYTES * 4,
+    perMessageDeflate: false,
+  });
+
+  constructor(private readonly options: AgentGatewayOptions) {}
+
+  attach(server: Server): void {
+    server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
+      void this.upgrade(request, socket, head);
+    });
+  }
+
+  get connectionCount(): number {
+    return this.wss.clients.size;
+  }
+
+  /** Closes every agent connection (agents reconnect to the next controller). */
+  close(): Promise<void> {
+    for (const client of this.wss.clients) client.close(1001, 'controller shutting down');
+    return new Promise((resolve) => this.wss.close(() => resolve()));
+  }
+
+  private async upgrade(request: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+    const { logger } = this.options;
+    const path = (request.url ?? '').split('?')[0];
+    if (path !== AGENT_GATEWAY_PATH) {
+      return refuse(socket, 404, 'not_found', `no WebSocket endpoint at ${path}`);
+    }
+    const token = /^Bearer (\S+)$/.exec(request.headers.authorization ?? '')?.[1];
+    let host;
+    try {
+      host = token === undefined ? undefined : await this.options.hosts.authenticateAgent(token);
+    } catch (error) {
+      logger.error({ err: error }, 'agent authentication failed');
+      return refuse(socket, 503, 'database_unavailable', 'cannot check the token right now');
+    }
+    if (!host) {
+      logger.warn(
+        { remote: request.socket.remoteAddress },
+        'agent connection with a missing or unknown token refused',
+      );
+      return refuse(socket, 401, 'unauthorized', 'missing or unknown agent token');
+    }
+    this.wss.handleUpgrade(request, socket, head, (ws) => {
+      new AgentSession({
+        socket: ws,
+        host,
+        presence: this.options.presence,
+        deployments: this.options.deployments,
+        logger,
+        heartbeatIntervalSeconds: this.options.heartbeatIntervalSeconds,
+        maxMessageBytes: MAX_MESSAGE_BYTES,
+        helloTimeoutMs: 10_000,
+      }).start();
+    });
+  }
+}
+
+/** Answers an upgrade request with a plain HTTP error carrying the usual error body. */
+function refuse(socket: Duplex, status: number, code: string, message: string): void {
+  const body = JSON.stringify({ error: { code, message } });
+  const reason =
+    { 401: 'Unauthorized', 404: 'Not Found', 503: 'Service Unavailable' }[status] ?? 'Error';
+  socket.end(
+    `HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json\r\n` +
+      `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  );
+}

@@ -1,0 +1,75 @@
+import { FlotillaError, type ErrorBody, type ErrorCode } from '@flotilla/protocol';
+import type { FastifyError, FastifyInstance } from 'fastify';
+
+/** The one place where error codes become HTTP statuses. */
+export const STATUS_BY_CODE: Record<ErrorCode, number> = {
+  malformed_message: 400,
+  invalid_message: 400,
+  unknown_message_type: 400,
+  message_too_large: 413,
+  protocol_version_mismatch: 426,
+  hello_required: 400,
+  host_mismatch: 403,
+  unauthorized: 401,
+  forbidden: 403,
+  validation_failed: 400,
+  not_found: 404,
+  host_not_found: 404,
+  host_exists: 409,
+  deployment_not_found: 404,
+  host_not_managed: 409,
+  deployment_in_progress: 409,
+  invalid_store_path: 400,
+  payload_too_large: 413,
+  fetch_failed: 502,
+  profile_failed: 502,
+  activation_failed: 502,
+  agent_busy: 409,
+  verification_failed: 502,
+  agent_disconnected: 503,
+  database_unavailable: 503,
+  internal_error: 500,
+};
+
+/** Maps Fastify's own errors (body parsing, limits) onto stable codes. */
+function fromFastifyError(error: FastifyError): FlotillaError | undefined {
+  switch (error.code) {
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return new FlotillaError(
+        'validation_failed',
+        `request body is not valid JSON: ${error.message}`,
+      );
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return new FlotillaError('payload_too_large', 'request body is too large');
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return new FlotillaError('validation_failed', 'request body must be application/json');
+    default:
+      if (error instanceof SyntaxError || error.statusCode === 400) {
+        return new FlotillaError('validation_failed', error.message);
+      }
+      return undefined;
+  }
+}
+
+export function installErrorHandlers(app: FastifyInstance): void {
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    const known = error instanceof FlotillaError ? error : fromFastifyError(error);
+    if (!known) {
+      request.log.error({ err: error, url: request.url }, 'request failed');
+      const body: ErrorBody = { code: 'internal_error', message: 'internal error' };
+      return reply.status(500).send({ error: body });
+    }
+    const status = STATUS_BY_CODE[known.code];
+    if (status >= 500) request.log.error({ code: known.code, url: request.url }, known.message);
+    else request.log.info({ code: known.code, url: request.url }, known.message);
+    return reply.status(status).send({ error: known.toBody() });
+  });
+  app.setNotFoundHandler((request, reply) => {
+    const body: ErrorBody = {
+      code: 'not_found',
+      message: `no route ${request.method} ${request.url.split('?')[0]}`,
+    };
+    return reply.status(404).send({ error: body });
+  });
+}

@@ -1,0 +1,58 @@
+import { FlotillaError, type Health } from '@flotilla/protocol';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import { tokensEqual } from '../tokens.js';
+import { installErrorHandlers } from './errors.js';
+import { buildOpenApi } from './openapi.js';
+import { RouteTable } from './route.js';
+import { registerRoutes, type RouteServices } from './routes.js';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    public?: boolean;
+  }
+}
+
+export interface HttpServerOptions extends RouteServices {
+  logger: Logger;
+  adminToken: string;
+}
+
+/** The HTTP API: admin-token auth, validated routes, OpenAPI, health. */
+export function buildHttpServer(options: HttpServerOptions): FastifyInstance {
+  const app = Fastify({
+    // pino's Logger is a FastifyBaseLogger at runtime; the generic types disagree only on extras.
+    loggerInstance: options.logger as FastifyBaseLogger,
+    // Per-request info logs would drown everything else; see the onResponse hook below.
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: 1024 * 1024,
+    // Agents keep a connection open for days; the default timeouts are for HTTP only.
+    requestTimeout: 60_000,
+  });
+  installErrorHandlers(app);
+
+  app.addHook('onRequest', async (request) => {
+    if (request.routeOptions.config.public === true) return;
+    if (!request.url.startsWith('/api/')) return;
+    const token = /^Bearer (\S+)$/.exec(request.headers.authorization ?? '')?.[1];
+    if (token === undefined || !tokensEqual(token, options.adminToken)) {
+      throw new FlotillaError('unauthorized', 'missing or invalid admin token');
+    }
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    request.log.debug(
+      { method: request.method, url: request.url, status: reply.statusCode, ms: reply.elapsedTime },
+      'request',
+    );
+  });
+
+  const routes = new RouteTable(app, () => 'admin');
+  registerRoutes(routes, options);
+  const openApi = buildOpenApi(routes);
+  app.get('/api/v1/openapi.json', { config: { public: true } }, async () => openApi);
+  app.get('/healthz', { config: { public: true } }, async (_request, reply) => {
+    const { body, healthy }: { body: Health; healthy: boolean } = await options.health();
+    return reply.status(healthy ? 200 : 503).send(body);
+  });
+  return app;
+}

@@ -1,0 +1,5 @@
+export * from './flake.js';
+export * from './nix.js';
+export * from './process.js';
+export * from './fleet.js';
+export * from './http.js';

@@ -1,0 +1,69 @@
+import { spawn } from 'node:child_process';
+
+/**
+ * Nix settings for sandboxed use on a machine without a network cache: flakes on, the
+ * build sandbox off (the tiny systems use /bin/sh) and no substituters to wait for.
+ */
+export const SANDBOX_NIX_CONFIG = [
+  'experimental-features = nix-command flakes',
+  'sandbox = false',
+  'substituters =',
+  'connect-timeout = 5',
+].join('\n');
+
+/** The environment for Nix commands and agents in a sandbox. */
+export function sandboxNixEnv(base: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+  return { ...base, NIX_CONFIG: SANDBOX_NIX_CONFIG };
+}
+
+export interface CommandResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs a command (argument array, no shell) and collects its output. */
+export function run(
+  command: string,
+  args: readonly string[],
+  env = sandboxNixEnv(),
+): Promise<CommandResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+/** The flake attribute of a host's system. */
+export function toplevelAttr(flakeRef: string, host: string): string {
+  return `${flakeRef}#nixosConfigurations.${host}.config.system.build.toplevel`;
+}
+
+/**
+ * Builds a host's system with `nix build --no-link --json` (Nix 2.8 has no
+ * `--print-out-paths`) and returns its store path.
+ */
+export async function buildHost(flakeRef: string, host: string): Promise<string> {
+  const result = await run('nix', ['build', '--no-link', '--json', toplevelAttr(flakeRef, host)]);
+  if (result.code !== 0) {
+    throw new Error(`nix build of ${host} failed (exit ${result.code}):\n${result.stderr}`);
+  }
+  const parsed = JSON.parse(result.stdout) as { outputs: { out: string } }[];
+  const out = parsed[0]?.outputs.out;
+  if (!out) throw new Error(`nix build of ${host} printed no output path: ${result.stdout}`);
+  return out;
+}
+
+/** True when `nix` is on PATH. */
+export async function nixAvailable(): Promise<boolean> {
+  try {
+    return (await run('nix', ['--version'])).code === 0;
+  } catch {
+    return false;
+  }
+}

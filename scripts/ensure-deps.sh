@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Installs what Flotilla's tests and demo need on a fresh machine, then builds:
+#   - npm packages (npm ci when node_modules is missing or older than the lock file)
+#   - Nix (Debian's nix-bin) when `nix` is absent and we are root; otherwise says what to install
+#   - the TypeScript build (tsc -b, incremental)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  echo "==> installing npm packages"
+  npm ci --no-audit --no-fund
+fi
+
+if ! command -v nix >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "==> installing Nix (Debian package nix-bin)"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nix-bin >/dev/null
+  else
+    echo "Flotilla needs Nix. Install it first, e.g. as root on Debian/Ubuntu: apt-get install nix-bin" >&2
+    echo "(or see https://nixos.org/download for other systems), then run this again." >&2
+    exit 1
+  fi
+fi
+
+echo "==> building"
+npx tsc -b

@@ -1,0 +1,101 @@
+import assert from 'node:assert/strict';
+import { lstat, realpath } from 'node:fs/promises';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import type { Deployment } from '@flotilla/protocol';
+import { buildHost, writeHost, writeSandboxFlake } from '@flotilla/sandbox';
+import { FleetFixture } from './fleet-fixture.js';
+
+/** Fails unless `path` is missing; used to prove a host was left untouched. */
+async function assertMissing(path: string): Promise<void> {
+  await assert.rejects(lstat(path), { code: 'ENOENT' }, `${path} should not exist`);
+}
+
+describe('a real deployment through the API to a sandboxed host', () => {
+  let fleet: FleetFixture;
+  let flake: string;
+
+  before(async () => {
+    fleet = await FleetFixture.start('deploy');
+    flake = join(fleet.dir, 'flake');
+    await writeSandboxFlake(flake, [
+      { name: 'alpha', version: '1' },
+      { name: 'beta', version: '1' },
+    ]);
+    await fleet.addAgent('alpha');
+    await fleet.addAgent('beta');
+  });
+
+  after(async () => {
+    await fleet?.stop();
+  });
+
+  it('switches alpha to a freshly built system and leaves beta alone', async () => {
+    const storePath = await buildHost(`path:${flake}`, 'alpha');
+    const created = await fleet.api.post<Deployment>('/api/v1/deployments', {
+      host: 'alpha',
+      storePath,
+    });
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    assert.equal(created.body.action, 'switch');
+
+    const done = await fleet.waitForDeployment(created.body.id);
+    assert.equal(done.status, 'succeeded', JSON.stringify(done));
+    assert.equal(done.resultSystem, storePath);
+    assert.ok(
+      done.log.some((l) => l.line.includes('switched alpha to')),
+      'activation output is in the log',
+    );
+
+    const alpha = fleet.agents.get('alpha')!.paths;
+    assert.equal(
+      await realpath(alpha.profile),
+      storePath,
+      'the system profile points at the release',
+    );
+    assert.equal(await realpath(alpha.currentSystemLink), storePath, 'current-system points at it');
+
+    const beta = fleet.agents.get('beta')!.paths;
+    await assertMissing(beta.currentSystemLink);
+    await assertMissing(beta.profile);
+
+    const host = await fleet.waitForHost('alpha', (h) => h.facts?.system.current === storePath);
+    assert.equal(host.facts?.system.bootDefault, storePath);
+    assert.equal(host.facts?.nixosVersion, '1');
+  });
+
+  it('ends failed with the output in the log when activation exits non-zero', async () => {
+    const alpha = fleet.agents.get('alpha')!.paths;
+    const before = await realpath(alpha.profile);
+    await writeHost(flake, { name: 'alpha', version: '2-broken', exitCode: 2 });
+    const storePath = await buildHost(`path:${flake}`, 'alpha');
+    assert.notEqual(storePath, before);
+
+    const created = await fleet.api.post<Deployment>('/api/v1/deployments', {
+      host: 'alpha',
+      storePath,
+    });
+    assert.equal(created.status, 201);
+    const done = await fleet.waitForDeployment(created.body.id);
+    assert.equal(done.status, 'failed');
+    assert.equal(done.exitCode, 2);
+    assert.equal(done.errorCode, 'activation_failed');
+    assert.ok(
+      done.log.some((l) => l.line.includes('activation of alpha failed (exit 2)')),
+      'the failing output is stored',
+    );
+  });
+
+  it('lists both hosts online with their agent version', async () => {
+    const list = await fleet.hosts();
+    assert.deepEqual(
+      list.hosts.map((h) => [h.name, h.status, h.agentOutdated]),
+      [
+        ['alpha', 'online', false],
+        ['beta', 'online', false],
+      ],
+    );
+    assert.equal(list.counts.online, 2);
+    assert.ok(list.hosts.every((h) => h.agentVersion === '0.1.0'));
+  });
+});

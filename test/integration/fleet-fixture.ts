@@ -1,0 +1,113 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Deployment, Host, HostList } from '@flotilla/protocol';
+import {
+  JsonClient,
+  nixAvailable,
+  startAgent,
+  startController,
+  type AgentHandle,
+  type ControllerHandle,
+} from '@flotilla/sandbox';
+
+/** A controller, its API client and the agents started against it, all under one temp dir. */
+export class FleetFixture {
+  readonly agents = new Map<string, AgentHandle>();
+  private constructor(
+    readonly dir: string,
+    readonly controller: ControllerHandle,
+    readonly api: JsonClient,
+  ) {}
+
+  static async start(name: string): Promise<FleetFixture> {
+    if (!(await nixAvailable())) {
+      throw new Error(
+        'nix is not installed: run `npm test`, which installs it, or apt-get install nix-bin',
+      );
+    }
+    const dir = await mkdtemp(join(tmpdir(), `flotilla-${name}-`));
+    const controller = await startController({ stateDir: join(dir, 'controller') });
+    return new FleetFixture(dir, controller, new JsonClient(controller.url, controller.adminToken));
+  }
+
+  /** Registers a host through the API and returns its agent token. */
+  async register(name: string, mode: 'managed' | 'monitor' = 'managed'): Promise<string> {
+    const response = await this.api.post<{ token: string }>('/api/v1/hosts', { name, mode });
+    if (response.status !== 201)
+      throw new Error(`registering ${name}: ${JSON.stringify(response.body)}`);
+    return response.body.token;
+  }
+
+  /** Registers a host, starts its agent and waits until the controller sees it online. */
+  async addAgent(
+    name: string,
+    options: { mode?: 'managed' | 'monitor'; agentMode?: 'managed' | 'monitor' } = {},
+  ): Promise<AgentHandle> {
+    const token = await this.register(name, options.mode);
+    const agent = await startAgent({
+      host: name,
+      controllerUrl: this.controller.url,
+      token,
+      root: join(this.dir, 'hosts', name),
+      mode: options.agentMode ?? options.mode ?? 'managed',
+    });
+    this.agents.set(name, agent);
+    await this.waitForHost(name, (h) => h.status === 'online' && h.facts !== null);
+    return agent;
+  }
+
+  async host(name: string): Promise<Host> {
+    const response = await this.api.get<Host>(`/api/v1/hosts/${name}`);
+    if (response.status !== 200)
+      throw new Error(`GET host ${name}: ${JSON.stringify(response.body)}`);
+    return response.body;
+  }
+
+  async hosts(): Promise<HostList> {
+    return (await this.api.get<HostList>('/api/v1/hosts')).body;
+  }
+
+  waitForHost(name: string, test: (host: Host) => boolean, timeoutMs = 30_000): Promise<Host> {
+    return JsonClient.until(
+      async () => {
+        const host = await this.host(name);
+        return test(host) ? host : undefined;
+      },
+      `host ${name} to reach the expected state`,
+      timeoutMs,
+    );
+  }
+
+  /** Polls a deployment until it reaches a final status. */
+  waitForDeployment(
+    id: string,
+    timeoutMs = 60_000,
+  ): Promise<Deployment & { log: { line: string }[] }> {
+    const final = [
+      'succeeded',
+      'failed',
+      'rolled_back',
+      'rejected',
+      'superseded',
+      'cancelled',
+      'expired',
+    ];
+    return JsonClient.until(
+      async () => {
+        const response = await this.api.get<Deployment & { log: { line: string }[] }>(
+          `/api/v1/deployments/${id}`,
+        );
+        return final.includes(response.body.status) ? response.body : undefined;
+      },
+      `deployment ${id} to finish`,
+      timeoutMs,
+    );
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all([...this.agents.values()].map((a) => a.process.stop()));
+    await this.controller.process.stop();
+    await rm(this.dir, { recursive: true, force: true });
+  }
+}
