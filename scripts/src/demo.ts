@@ -7,7 +7,7 @@ import { rm, mkdir } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { writeContext, defaultContextFile } from '@flotilla/cli';
+import { contextFilePath, writeContext } from '@flotilla/cli';
 import type { Host, HostList } from '@flotilla/protocol';
 import {
   buildHost,
@@ -112,7 +112,7 @@ async function main(): Promise<void> {
     60_000,
   );
 
-  const contextFile = defaultContextFile(process.env, homedir());
+  const contextFile = contextFilePath(process.env, homedir());
   await writeContext(
     contextFile,
     'demo',

@@ -17,7 +17,7 @@ class RawAgent {
   closeCode: number | undefined;
   private constructor(readonly socket: WebSocket) {
     socket.on('message', (data) =>
-      this.received.push(JSON.parse(String(data)) as ControllerMessage),
+      this.received.push(JSON.parse((data as Buffer).toString('utf8')) as ControllerMessage),
     );
     socket.on('close', (code) => (this.closeCode = code));
   }

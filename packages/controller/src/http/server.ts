@@ -20,9 +20,10 @@ export interface HttpServerOptions extends RouteServices {
 
 /** The HTTP API: admin-token auth, validated routes, OpenAPI, health. */
 export function buildHttpServer(options: HttpServerOptions): FastifyInstance {
+  // Typed as Fastify's base logger so the instance gets Fastify's default generic types.
+  const loggerInstance: FastifyBaseLogger = options.logger;
   const app = Fastify({
-    // pino's Logger is a FastifyBaseLogger at runtime; the generic types disagree only on extras.
-    loggerInstance: options.logger as FastifyBaseLogger,
+    loggerInstance,
     // Per-request info logs would drown everything else; see the onResponse hook below.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: 1024 * 1024,

@@ -48,7 +48,8 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Opened
   const failed = results?.find((r) => r.status === 'Error');
   if (error || failed) {
     await db.destroy();
-    const reason = error instanceof Error ? error.message : String(error ?? failed?.migrationName);
+    const reason =
+      error instanceof Error ? error.message : `migration ${failed?.migrationName ?? '?'} failed`;
     throw new Error(`database migration failed: ${reason}`);
   }
   return { db, dialect };

@@ -1,0 +1,104 @@
+import { FLOTILLA_VERSION } from '@flotilla/protocol';
+import { setTimeout as delay } from 'node:timers/promises';
+import { ApiClient } from './api-client.js';
+import { CommandUsageError, parseCommandLine, type GlobalOptions } from './args.js';
+import type { Command, CommandContext, CommandRunner } from './command.js';
+import { COMMANDS } from './commands.js';
+import { resolveConnection, type CliEnv } from './context.js';
+import { CliError, UsageError } from './errors.js';
+import { commandHelp, globalHelp, usageLine } from './help.js';
+
+/** Everything the CLI takes from its process, passed in so tests can run it in-process. */
+export interface CliProcess {
+  /** Arguments after the executable and script. */
+  argv: readonly string[];
+  env: CliEnv;
+  /** The user's home directory, for the default contexts file. */
+  homedir: string;
+  /** Write a line (a newline is added) to standard output / standard error. */
+  stdout(text: string): void;
+  stderr(text: string): void;
+  now?: () => Date;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+/**
+ * Runs one command line and resolves to the exit code: 0 success, 1 error, 2 usage error.
+ * It never throws; every failure is printed.
+ */
+export async function run(proc: CliProcess): Promise<number> {
+  let commandLine: ReturnType<typeof parseCommandLine>;
+  try {
+    commandLine = parseCommandLine(proc.argv, COMMANDS);
+  } catch (error) {
+    return reportUsage(proc, error, error instanceof CommandUsageError ? error.command : undefined);
+  }
+  switch (commandLine.kind) {
+    case 'version':
+      proc.stdout(`flotilla ${FLOTILLA_VERSION}`);
+      return 0;
+    case 'help':
+      proc.stdout(
+        commandLine.command === undefined ? globalHelp(COMMANDS) : commandHelp(commandLine.command),
+      );
+      return 0;
+    case 'run':
+      break;
+  }
+  const { command, globals, input } = commandLine;
+  let runner: CommandRunner;
+  try {
+    runner = command.prepare(input);
+  } catch (error) {
+    return reportUsage(proc, error, command);
+  }
+  try {
+    const context = await connect(proc, command, globals);
+    return await runner(context);
+  } catch (error) {
+    return reportError(proc, error, globals.json);
+  }
+}
+
+async function connect(
+  proc: CliProcess,
+  command: Command,
+  globals: GlobalOptions,
+): Promise<CommandContext> {
+  const connection = await resolveConnection(globals, proc.env, proc.homedir);
+  if (command.needsToken && connection.token === undefined) {
+    throw new CliError(
+      'not_configured',
+      `no admin token for ${connection.url}: pass --token, set FLOTILLA_TOKEN, or add it to a context`,
+    );
+  }
+  return {
+    client: new ApiClient({ url: connection.url, token: connection.token }),
+    json: globals.json,
+    out: (text) => proc.stdout(text),
+    err: (text) => proc.stderr(text),
+    now: proc.now ?? (() => new Date()),
+    sleep: proc.sleep ?? ((ms) => delay(ms)),
+  };
+}
+
+function reportUsage(proc: CliProcess, error: unknown, command: Command | undefined): number {
+  if (!(error instanceof UsageError)) return reportError(proc, error, false);
+  proc.stderr(`error: ${error.message}`);
+  proc.stderr(`usage: ${usageLine(command)}`);
+  proc.stderr(
+    command === undefined
+      ? 'Run "flotilla --help" for the commands.'
+      : `Run "flotilla ${command.name} --help" for details.`,
+  );
+  return 2;
+}
+
+function reportError(proc: CliProcess, error: unknown, json: boolean): number {
+  const body =
+    error instanceof CliError
+      ? error.toBody()
+      : { code: 'internal_error', message: error instanceof Error ? error.message : String(error) };
+  proc.stderr(json ? JSON.stringify({ error: body }) : `error: ${body.message} (${body.code})`);
+  return 1;
+}

@@ -1,0 +1,102 @@
+import { DeployAction } from '@flotilla/protocol';
+import { enumOption, flagOption, integerOption, stringOption } from './args.js';
+import { printJson, type Command } from './command.js';
+import { followDeployment } from './deployment-follow.js';
+import {
+  renderCreatedDeployment,
+  renderDeploymentTable,
+  renderDeploymentWithLog,
+} from './deployments.view.js';
+
+const FOLLOW_JSON =
+  'With --follow and --json, one JSON document is printed per line: the deployment, each log\n' +
+  'page that brought lines or a new status, and finally the deployment as it ended.';
+
+const follow = {
+  type: 'boolean',
+  short: 'f',
+  description: 'print the log as it grows until the deployment ends; exit 0 only if it succeeded',
+} as const;
+
+/** `flotilla deploy HOST STORE_PATH`: asks the controller to deploy a built system. */
+export const deployCommand: Command = {
+  name: 'deploy',
+  args: ['HOST', 'STORE_PATH'],
+  summary: 'Deploy a store path to a host',
+  description: `The controller may hold the deployment for approval first.\n${FOLLOW_JSON}`,
+  options: {
+    action: {
+      type: 'string',
+      value: DeployAction.options.join('|'),
+      description: 'what switch-to-configuration does (default switch)',
+    },
+    follow,
+  },
+  needsToken: true,
+  prepare(input) {
+    const [host = '', storePath = ''] = input.args;
+    const action = enumOption(input, 'action', DeployAction.options);
+    const following = flagOption(input, 'follow');
+    return async (context) => {
+      const deployment = await context.client.createDeployment({ host, storePath, action });
+      if (!following) {
+        if (context.json) printJson(context, deployment);
+        else context.out(renderCreatedDeployment(deployment));
+        return 0;
+      }
+      context.out(context.json ? JSON.stringify(deployment) : renderCreatedDeployment(deployment));
+      return followDeployment(context, deployment.id, { after: 0, status: deployment.status });
+    };
+  },
+};
+
+/** `flotilla deployments`: recent deployments, newest first. */
+export const deploymentsCommand: Command = {
+  name: 'deployments',
+  args: [],
+  summary: 'List recent deployments',
+  options: {
+    host: { type: 'string', value: 'HOST', description: 'only deployments to this host' },
+    limit: { type: 'string', value: 'N', description: 'at most N deployments (1-500, default 50)' },
+  },
+  needsToken: true,
+  prepare(input) {
+    const host = stringOption(input, 'host');
+    const limit = integerOption(input, 'limit', { min: 1, max: 500 });
+    return async (context) => {
+      const list = await context.client.listDeployments({ host, limit });
+      if (context.json) printJson(context, list);
+      else context.out(renderDeploymentTable(list, context.now()));
+      return 0;
+    };
+  },
+};
+
+/** `flotilla deployment ID`: one deployment with its log, optionally followed to its end. */
+export const deploymentCommand: Command = {
+  name: 'deployment',
+  args: ['ID'],
+  summary: 'Show a deployment and its log',
+  description: FOLLOW_JSON,
+  options: { follow },
+  needsToken: true,
+  prepare(input) {
+    const [id = ''] = input.args;
+    const following = flagOption(input, 'follow');
+    return async (context) => {
+      const deployment = await context.client.getDeployment(id);
+      if (!following) {
+        if (context.json) printJson(context, deployment);
+        else context.out(renderDeploymentWithLog(deployment, context.now()));
+        return 0;
+      }
+      context.out(
+        context.json
+          ? JSON.stringify(deployment)
+          : renderDeploymentWithLog(deployment, context.now()),
+      );
+      const after = deployment.log.reduce((max, line) => Math.max(max, line.seq), 0);
+      return followDeployment(context, deployment.id, { after, status: deployment.status });
+    };
+  },
+};

@@ -1,0 +1,103 @@
+import type { Deployment, DeploymentList, DeploymentWithLog, LogLine } from '@flotilla/protocol';
+import {
+  formatDuration,
+  keyValues,
+  relativeTime,
+  shortStorePath,
+  table,
+  timeOfDay,
+} from './format.js';
+
+/** The status with the agent's phase while it is working, e.g. `activating (fetching)`. */
+export function statusLabel(deployment: Deployment): string {
+  return deployment.phase === null
+    ? deployment.status
+    : `${deployment.status} (${deployment.phase})`;
+}
+
+/** How long the deployment ran, or "-" while it has not both started and finished. */
+export function durationLabel(deployment: Deployment): string {
+  if (deployment.startedAt === null || deployment.finishedAt === null) return '-';
+  const seconds = (Date.parse(deployment.finishedAt) - Date.parse(deployment.startedAt)) / 1000;
+  return Number.isNaN(seconds) ? '-' : formatDuration(seconds);
+}
+
+/** The deployments table, newest first as the controller sends them. */
+export function renderDeploymentTable(list: DeploymentList, now: Date): string {
+  if (list.deployments.length === 0) return 'no deployments';
+  const rows = list.deployments.map((d) => [
+    d.id,
+    d.host,
+    d.action,
+    statusLabel(d),
+    shortStorePath(d.storePath),
+    relativeTime(d.createdAt, now),
+    durationLabel(d),
+  ]);
+  return table(['ID', 'HOST', 'ACTION', 'STATUS', 'SYSTEM', 'CREATED', 'DURATION'], rows);
+}
+
+/** One log line: UTC time, the stream unless it is plain stdout, and the text. */
+export function renderLogLine(line: LogLine): string {
+  const stream = line.stream === 'stdout' ? '' : `[${line.stream}] `;
+  return `${timeOfDay(line.at)} ${stream}${line.line}`;
+}
+
+/** A deployment's fields; the log is printed separately so `--follow` can continue it. */
+export function renderDeploymentDetail(deployment: Deployment, now: Date): string {
+  const pairs: [string, string][] = [
+    ['Deployment', deployment.id],
+    ['Host', deployment.host],
+    ['Action', deployment.action],
+    ['Store path', deployment.storePath],
+    ['Status', statusLabel(deployment)],
+    ['Requested by', deployment.actor],
+    ['Created', `${deployment.createdAt} (${relativeTime(deployment.createdAt, now)})`],
+    ['Started', deployment.startedAt ?? '-'],
+    ['Finished', deployment.finishedAt ?? '-'],
+    ['Duration', durationLabel(deployment)],
+  ];
+  if (deployment.exitCode !== null) pairs.push(['Exit code', String(deployment.exitCode)]);
+  if (deployment.errorCode !== null || deployment.errorMessage !== null) {
+    pairs.push(['Error', errorLabel(deployment)]);
+  }
+  if (deployment.resultSystem !== null) pairs.push(['Resulting system', deployment.resultSystem]);
+  return keyValues(pairs);
+}
+
+/** The detail view followed by the log so far. */
+export function renderDeploymentWithLog(deployment: DeploymentWithLog, now: Date): string {
+  const log =
+    deployment.log.length === 0
+      ? '(no log lines yet)'
+      : deployment.log.map(renderLogLine).join('\n');
+  return `${renderDeploymentDetail(deployment, now)}\n\nLog:\n${log}`;
+}
+
+/** The line printed once a deployment is created. */
+export function renderCreatedDeployment(deployment: Deployment): string {
+  const waiting = deployment.status === 'awaiting_approval' ? '; it waits for approval' : '';
+  return `deployment ${deployment.id} created: ${deployment.action} ${deployment.storePath} on ${deployment.host} (${deployment.status}${waiting})`;
+}
+
+/** The closing line of `--follow`: the final status, and why when it did not succeed. */
+export function renderFinalStatus(deployment: Deployment): string {
+  const duration = durationLabel(deployment);
+  const took = duration === '-' ? '' : ` after ${duration}`;
+  if (deployment.status === 'succeeded') return `deployment ${deployment.id} succeeded${took}`;
+  const reason =
+    deployment.errorCode === null && deployment.errorMessage === null
+      ? ''
+      : `: ${errorLabel(deployment)}`;
+  const exit = deployment.exitCode === null ? '' : ` (exit code ${deployment.exitCode})`;
+  return `deployment ${deployment.id} ${deployment.status}${took}${reason}${exit}`;
+}
+
+function errorLabel(deployment: Deployment): string {
+  return [
+    deployment.errorMessage,
+    deployment.errorCode === null ? null : `(${deployment.errorCode})`,
+  ]
+    .filter((part) => part !== null)
+    .join(' ');
+}

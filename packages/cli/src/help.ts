@@ -1,0 +1,70 @@
+import { FLOTILLA_VERSION } from '@flotilla/protocol';
+import type { Command, OptionSpec } from './command.js';
+import { columns } from './format.js';
+
+/** `[--name VALUE]` or `[-f|--name]` as shown in usage lines. */
+function optionSynopsis(name: string, spec: OptionSpec): string {
+  const flag = spec.short === undefined ? `--${name}` : `-${spec.short}|--${name}`;
+  return spec.type === 'string' ? `[${flag} ${spec.value ?? 'VALUE'}]` : `[${flag}]`;
+}
+
+/** The one-line usage of a command, e.g. `flotilla deployment ID [-f|--follow]`. */
+export function usageLine(command: Command | undefined): string {
+  if (command === undefined)
+    return 'flotilla [--url URL] [--token TOKEN] [--context NAME] [--json] COMMAND';
+  const options = Object.entries(command.options).map(([name, spec]) => optionSynopsis(name, spec));
+  return ['flotilla', command.name, ...command.args, ...options].join(' ');
+}
+
+/** `flotilla --help`: commands, global options and where settings come from. */
+export function globalHelp(commands: readonly Command[]): string {
+  const commandRows = [
+    ...commands.map((c) => [`  ${[c.name, ...c.args].join(' ')}`, c.summary]),
+    ['  help [COMMAND]', 'Show help for a command'],
+  ];
+  const optionRows = [
+    ['  --url URL', 'controller URL (or FLOTILLA_URL)'],
+    ['  --token TOKEN', 'admin token (or FLOTILLA_TOKEN, which stays out of the process list)'],
+    ['  --context NAME', 'use this context from the contexts file'],
+    ['  --json', 'print the validated JSON answers instead of text; errors too, on stderr'],
+    ['  -h, --help', 'show help, for a command too'],
+    ['  -V, --version', 'print the version'],
+  ];
+  return [
+    `flotilla ${FLOTILLA_VERSION}: manage NixOS hosts through a Flotilla controller.`,
+    '',
+    `Usage: ${usageLine(undefined)} [options]`,
+    '',
+    'Commands:',
+    columns(commandRows),
+    '',
+    'Global options (before or after the command):',
+    columns(optionRows),
+    '',
+    'Settings come from flags, then FLOTILLA_URL and FLOTILLA_TOKEN, then the contexts file',
+    '(FLOTILLA_CONTEXT_FILE, else $XDG_CONFIG_HOME/flotilla/contexts.json, else',
+    '~/.config/flotilla/contexts.json) and its "current" context. Naming a context with',
+    '--context makes it win over the environment.',
+    '',
+    'Exit codes: 0 success, 1 error or a followed deployment that did not succeed, 2 usage error.',
+  ].join('\n');
+}
+
+/** `flotilla COMMAND --help`. */
+export function commandHelp(command: Command): string {
+  const lines = [`Usage: ${usageLine(command)}`, '', command.summary];
+  if (command.description !== undefined) lines.push('', command.description);
+  const options = Object.entries(command.options);
+  if (options.length > 0) {
+    const rows = options.map(([name, spec]) => {
+      const flag = spec.short === undefined ? `--${name}` : `-${spec.short}, --${name}`;
+      return [
+        `  ${spec.type === 'string' ? `${flag} ${spec.value ?? 'VALUE'}` : flag}`,
+        spec.description,
+      ];
+    });
+    lines.push('', 'Options:', columns(rows));
+  }
+  lines.push('', 'Global options: --url, --token, --context, --json (see flotilla --help).');
+  return lines.join('\n');
+}

@@ -1,0 +1,171 @@
+import type { CreateHostResponse, Host, HostList, Metrics } from '@flotilla/protocol';
+import {
+  formatBytes,
+  formatDuration,
+  formatPercent,
+  keyValues,
+  relativeTime,
+  shortStorePath,
+  table,
+} from './format.js';
+
+/** The agent column: its version, flagged when older than the controller. */
+export function agentLabel(host: Host): string {
+  if (host.agentVersion === null) return '-';
+  return host.agentOutdated ? `${host.agentVersion} (outdated)` : host.agentVersion;
+}
+
+/** Host counts as a sentence: "12 hosts: 9 online, 2 offline, 1 never seen". */
+export function hostCountsLine(counts: HostList['counts']): string {
+  const parts = [
+    [counts.online, 'online'],
+    [counts.offline, 'offline'],
+    [counts.neverSeen, 'never seen'],
+  ] as const;
+  const detail = parts.filter(([count]) => count > 0).map(([count, label]) => `${count} ${label}`);
+  const noun = counts.total === 1 ? 'host' : 'hosts';
+  return detail.length > 0
+    ? `${counts.total} ${noun}: ${detail.join(', ')}`
+    : `${counts.total} ${noun}`;
+}
+
+/**
+ * The hosts table with a footer of counts. `filtered` says the list was narrowed by status, in
+ * which case the counts (always over all hosts) are told apart from the rows shown.
+ */
+export function renderHostTable(list: HostList, now: Date, filtered: boolean): string {
+  if (list.hosts.length === 0) {
+    return filtered
+      ? `no hosts match (${hostCountsLine(list.counts)})`
+      : 'no hosts registered yet; add one with: flotilla host add NAME';
+  }
+  const rows = list.hosts.map((host) => [
+    host.name,
+    host.mode,
+    host.status,
+    agentLabel(host),
+    shortStorePath(host.facts?.system.current ?? null),
+    relativeTime(host.lastSeenAt, now),
+  ]);
+  const headers = ['NAME', 'MODE', 'STATUS', 'AGENT', 'SYSTEM', 'LAST SEEN'];
+  const footer = filtered
+    ? `${list.hosts.length} shown; ${hostCountsLine(list.counts)}`
+    : hostCountsLine(list.counts);
+  return `${table(headers, rows)}\n\n${footer}`;
+}
+
+/** Everything known about one host, facts and latest metrics included. */
+export function renderHostDetail(host: Host, now: Date): string {
+  const status =
+    host.status === 'online' && host.connectedAt !== null
+      ? `online (connected ${relativeTime(host.connectedAt, now)})`
+      : host.status;
+  const agent =
+    host.protocolVersion === null
+      ? agentLabel(host)
+      : `${agentLabel(host)}, protocol ${host.protocolVersion}`;
+  const sections = [
+    keyValues([
+      ['Name', host.name],
+      ['Mode', host.mode],
+      ['OS', host.os ?? '-'],
+      ['Status', status],
+      ['Agent', agent],
+      ['Last seen', relativeTime(host.lastSeenAt, now)],
+      ['Registered', `${host.createdAt} (${relativeTime(host.createdAt, now)})`],
+    ]),
+    renderFacts(host, now),
+  ];
+  const metrics = host.metrics ?? host.facts?.metrics ?? null;
+  if (metrics !== null) sections.push(renderMetrics(metrics));
+  return sections.join('\n\n');
+}
+
+function renderFacts(host: Host, now: Date): string {
+  const facts = host.facts;
+  if (facts === null) return 'Facts: none yet (the agent has not reported)';
+  const { system } = facts;
+  // A booted system other than the current one means a reboot is still pending or was skipped.
+  const booted =
+    system.booted !== null && system.current !== null && system.booted !== system.current
+      ? `${system.booted} (differs from current)`
+      : (system.booted ?? '-');
+  return [
+    `Facts (collected ${relativeTime(facts.collectedAt, now)})`,
+    keyValues(
+      [
+        ['Hostname', facts.hostname],
+        ['OS', facts.osRelease?.prettyName ?? facts.osRelease?.name ?? facts.os],
+        ['Kernel', facts.kernel ?? '-'],
+        ['NixOS version', facts.nixosVersion ?? '-'],
+        ['Configuration revision', facts.configurationRevision ?? '-'],
+        ['Machine id', facts.machineId ?? '-'],
+        ['Current system', system.current ?? '-'],
+        ['Booted system', booted],
+        ['Boot default', system.bootDefault ?? '-'],
+      ],
+      '  ',
+    ),
+  ].join('\n');
+}
+
+function renderMetrics(metrics: Metrics): string {
+  const { memory } = metrics;
+  const used = memory.totalBytes - memory.availableBytes;
+  const lines = [
+    'Metrics',
+    keyValues(
+      [
+        ['Uptime', formatDuration(metrics.uptimeSeconds)],
+        ['Load', metrics.load.map((value) => value.toFixed(2)).join(' ')],
+        [
+          'Memory',
+          `${formatBytes(used)} used / ${formatBytes(memory.totalBytes)} (${formatPercent(used, memory.totalBytes)})`,
+        ],
+      ],
+      '  ',
+    ),
+  ];
+  if (metrics.disks.length > 0) {
+    const rows = metrics.disks.map((disk) => {
+      const usedBytes = disk.totalBytes - disk.freeBytes;
+      return [
+        disk.mount,
+        formatBytes(usedBytes),
+        formatBytes(disk.totalBytes),
+        formatPercent(usedBytes, disk.totalBytes),
+      ];
+    });
+    const disks = table(['MOUNT', 'USED', 'SIZE', 'USE'], rows, [
+      'left',
+      'right',
+      'right',
+      'right',
+    ]);
+    lines.push('  Disks', indent(disks, '    '));
+  }
+  return lines.join('\n');
+}
+
+/** The answer to `host add`: the token, once, and how to hand it to the agent. */
+export function renderCreatedHost(created: CreateHostResponse, controllerUrl: string): string {
+  const { host, token } = created;
+  const os = host.os === null ? '' : `, ${host.os}`;
+  return [
+    `Registered host ${host.name} (${host.mode}${os}).`,
+    '',
+    'Agent token (shown only this once; the controller keeps only its hash):',
+    '',
+    `  ${token}`,
+    '',
+    `Store it on ${host.name} in a file only root can read, and configure the agent there with`,
+    `that token file and the controller URL ${controllerUrl}.`,
+  ].join('\n');
+}
+
+function indent(text: string, prefix: string): string {
+  return text
+    .split('\n')
+    .map((line) => `${prefix}${line}`)
+    .join('\n');
+}

@@ -1,0 +1,233 @@
+/**
+ * `npm run bench:agents -- --agents N [--seconds S] [--heartbeat S]`
+ *
+ * Starts a real controller process, registers N hosts, connects N simulated agents from
+ * this process (real WebSocket, real protocol: hello, facts, heartbeats with metrics) and,
+ * while they heartbeat, measures `GET /api/v1/hosts` latency sequentially plus the
+ * controller's RSS and CPU. The same latency measurement with no agents connected, in the
+ * same run, is the baseline.
+ */
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { FLOTILLA_VERSION, PROTOCOL_VERSION, type Facts, type HostList } from '@flotilla/protocol';
+import { agentGatewayUrl, JsonClient, startController } from '@flotilla/sandbox';
+import WebSocket from 'ws';
+
+const { values } = parseArgs({
+  options: {
+    agents: { type: 'string', default: '1000' },
+    seconds: { type: 'string', default: '30' },
+    heartbeat: { type: 'string', default: '5' },
+  },
+});
+const AGENTS = Number(values.agents);
+const SECONDS = Number(values.seconds);
+const HEARTBEAT = Number(values.heartbeat);
+if (!(AGENTS > 0) || !(SECONDS > 0) || !(HEARTBEAT > 0)) {
+  console.error('usage: bench-agents --agents N [--seconds S] [--heartbeat S]');
+  process.exit(2);
+}
+
+function metrics(): Facts['metrics'] {
+  return {
+    uptimeSeconds: 1000 + Math.random() * 1000,
+    load: [Math.random(), Math.random(), Math.random()],
+    memory: { totalBytes: 16e9, availableBytes: 8e9 + Math.random() * 1e9 },
+    disks: [{ mount: '/', totalBytes: 5e11, freeBytes: 2e11 }],
+  };
+}
+
+function facts(name: string): Facts {
+  return {
+    hostname: name,
+    os: 'linux',
+    kernel: '6.6.0',
+    osRelease: { id: 'nixos', name: 'NixOS', versionId: '24.05', prettyName: 'NixOS 24.05' },
+    machineId: null,
+    bootId: null,
+    system: { current: null, booted: null, bootDefault: null },
+    nixosVersion: '24.05',
+    configurationRevision: null,
+    metrics: metrics(),
+    collectedAt: new Date().toISOString(),
+  };
+}
+
+/** One simulated agent: connects, says hello, sends facts, then heartbeats forever. */
+function connectAgent(
+  url: string,
+  name: string,
+  token: string,
+  sockets: WebSocket[],
+): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const socket = new WebSocket(url, {
+      headers: { authorization: `Bearer ${token}` },
+      perMessageDeflate: false,
+    });
+    let seq = 0;
+    socket.once('open', () => {
+      socket.send(
+        JSON.stringify({
+          type: 'hello',
+          protocolVersion: PROTOCOL_VERSION,
+          host: name,
+          os: 'linux',
+          mode: 'managed',
+          agentVersion: FLOTILLA_VERSION,
+        }),
+      );
+    });
+    socket.on('message', (data) => {
+      const message = JSON.parse((data as Buffer).toString('utf8')) as { type: string };
+      if (message.type !== 'welcome') return;
+      socket.send(JSON.stringify({ type: 'facts', facts: facts(name) }));
+      // Spread heartbeats evenly over the interval, as real agents started at random times would.
+      setTimeout(
+        () => {
+          const timer = setInterval(() => {
+            if (socket.readyState === WebSocket.OPEN) {
+              socket.send(JSON.stringify({ type: 'heartbeat', seq: ++seq, metrics: metrics() }));
+            }
+          }, HEARTBEAT * 1000);
+          socket.once('close', () => clearInterval(timer));
+        },
+        Math.random() * HEARTBEAT * 1000,
+      );
+      sockets.push(socket);
+      resolve();
+    });
+    socket.once('error', reject);
+    socket.once('unexpected-response', (_req, res) => reject(new Error(`HTTP ${res.statusCode}`)));
+  });
+}
+
+/** Runs `task` over `items` with at most `limit` in flight. */
+async function pool<T>(
+  items: readonly T[],
+  limit: number,
+  task: (item: T) => Promise<void>,
+): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: limit }, async () => {
+      while (next < items.length) await task(items[next++] as T);
+    }),
+  );
+}
+
+async function cpuTicks(pid: number): Promise<number> {
+  const fields = (await readFile(`/proc/${pid}/stat`, 'utf8')).split(') ')[1]?.split(' ') ?? [];
+  return Number(fields[11]) + Number(fields[12]); // utime + stime, in clock ticks
+}
+
+async function rssMiB(pid: number): Promise<number> {
+  const status = await readFile(`/proc/${pid}/status`, 'utf8');
+  return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024;
+}
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
+}
+
+/** Sequential GET /api/v1/hosts for `seconds`; returns sorted latencies in ms. */
+async function measureList(api: JsonClient, seconds: number): Promise<number[]> {
+  const latencies: number[] = [];
+  const end = Date.now() + seconds * 1000;
+  while (Date.now() < end) {
+    const start = process.hrtime.bigint();
+    const response = await api.get<HostList>('/api/v1/hosts');
+    latencies.push(Number(process.hrtime.bigint() - start) / 1e6);
+    if (response.status !== 200) throw new Error(`GET /api/v1/hosts answered ${response.status}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  return latencies.sort((a, b) => a - b);
+}
+
+async function main(): Promise<void> {
+  const dir = await mkdtemp(join(tmpdir(), 'flotilla-bench-'));
+  const config = join(dir, 'controller.json');
+  // A snapshot every 20 s, so that the measured window includes the batched write of all hosts.
+  await writeFile(
+    config,
+    JSON.stringify({
+      agents: { heartbeatIntervalSeconds: HEARTBEAT, snapshotIntervalSeconds: 20 },
+    }),
+  );
+  const controller = await startController({
+    stateDir: join(dir, 'state'),
+    env: { FLOTILLA_LOG_LEVEL: 'info', FLOTILLA_CONFIG: config },
+  });
+  const pid = controller.process.pid;
+  if (pid === undefined) throw new Error('controller has no pid');
+  const api = new JsonClient(controller.url, controller.adminToken);
+  const sockets: WebSocket[] = [];
+  try {
+    console.log(`registering ${AGENTS} hosts…`);
+    const names = Array.from({ length: AGENTS }, (_, i) => `bench-${String(i).padStart(5, '0')}`);
+    const tokens = new Map<string, string>();
+    await pool(names, 32, async (name) => {
+      const response = await api.post<{ token: string }>('/api/v1/hosts', { name });
+      if (response.status !== 201) throw new Error(`register ${name}: ${response.status}`);
+      tokens.set(name, response.body.token);
+    });
+
+    console.log(
+      `baseline: GET /api/v1/hosts with no agents connected for ${Math.min(10, SECONDS)} s…`,
+    );
+    const idle = await measureList(api, Math.min(10, SECONDS));
+
+    console.log(`connecting ${AGENTS} agents…`);
+    const connectStart = Date.now();
+    const url = agentGatewayUrl(controller.url);
+    await pool(names, 200, (name) => connectAgent(url, name, tokens.get(name) ?? '', sockets));
+    const connectSeconds = (Date.now() - connectStart) / 1000;
+    await JsonClient.until(
+      async () => {
+        const list = (await api.get<HostList>('/api/v1/hosts?limit=1')).body;
+        return list.counts.online === AGENTS ? list : undefined;
+      },
+      'all agents online',
+      120_000,
+    );
+
+    console.log(
+      `measuring for ${SECONDS} s with ${AGENTS} agents heartbeating every ${HEARTBEAT} s…`,
+    );
+    const ticksBefore = await cpuTicks(pid);
+    const started = Date.now();
+    const loaded = await measureList(api, SECONDS);
+    const elapsed = (Date.now() - started) / 1000;
+    const cpuPercent = (((await cpuTicks(pid)) - ticksBefore) / 100 / elapsed) * 100;
+    const rss = await rssMiB(pid);
+    const online = (await api.get<HostList>('/api/v1/hosts?limit=1')).body.counts.online;
+
+    const result = {
+      agents: AGENTS,
+      heartbeatSeconds: HEARTBEAT,
+      online,
+      connectSeconds: Number(connectSeconds.toFixed(1)),
+      controllerRssMiB: Number(rss.toFixed(0)),
+      controllerCpuPercent: Number(cpuPercent.toFixed(1)),
+      requests: loaded.length,
+      idleP50Ms: Number(percentile(idle, 50).toFixed(2)),
+      idleP99Ms: Number(percentile(idle, 99).toFixed(2)),
+      loadedP50Ms: Number(percentile(loaded, 50).toFixed(2)),
+      loadedP99Ms: Number(percentile(loaded, 99).toFixed(2)),
+      p99RatioLoadedToIdle: Number((percentile(loaded, 99) / percentile(idle, 99)).toFixed(2)),
+    };
+    console.log(JSON.stringify(result, null, 2));
+    if (online !== AGENTS) throw new Error(`only ${online} of ${AGENTS} agents stayed online`);
+  } finally {
+    for (const socket of sockets) socket.terminate();
+    await controller.process.stop();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error instanceof Error ? error.message : String(error));
+  process.exit(1);
+});
