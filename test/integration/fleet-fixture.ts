@@ -16,8 +16,8 @@ export class FleetFixture {
   readonly agents = new Map<string, AgentHandle>();
   private constructor(
     readonly dir: string,
-    readonly controller: ControllerHandle,
-    readonly api: JsonClient,
+    public controller: ControllerHandle,
+    public api: JsonClient,
   ) {}
 
   static async start(name: string): Promise<FleetFixture> {
@@ -103,6 +103,20 @@ export class FleetFixture {
       `deployment ${id} to finish`,
       timeoutMs,
     );
+  }
+
+  /**
+   * Kills the controller (SIGKILL, as in a crash) and starts it again on the same port and
+   * state directory, so agents reconnect to the same URL.
+   */
+  async crashAndRestartController(): Promise<void> {
+    await this.controller.process.kill();
+    const port = new URL(this.controller.url).port;
+    this.controller = await startController({
+      stateDir: this.controller.stateDir,
+      listen: `127.0.0.1:${port}`,
+    });
+    this.api = new JsonClient(this.controller.url, this.controller.adminToken);
   }
 
   async stop(): Promise<void> {

@@ -178,8 +178,8 @@ export class PresenceService {
     this.pendingUpdates.set(name, { ...this.pendingUpdates.get(name), ...update });
   }
 
-  /** Drops connections whose heartbeats stopped. */
-  private sweep(): void {
+  /** Drops connections whose heartbeats stopped (run by a timer; public for tests). */
+  sweep(): void {
     const { heartbeatIntervalSeconds, missedHeartbeatsAllowed } = this.options;
     const deadline =
       this.options.clock.now().getTime() -

@@ -1,0 +1,112 @@
+/** The command-line options the agent accepts, each mapped to its config key. */
+export const FLAGS = {
+  '--config': { key: 'configFile', value: 'FILE' },
+  '--controller-url': { key: 'controllerUrl', value: 'URL' },
+  '--host': { key: 'host', value: 'NAME' },
+  '--token-file': { key: 'tokenFile', value: 'PATH' },
+  '--mode': { key: 'mode', value: 'managed|monitor' },
+  '--state-dir': { key: 'stateDir', value: 'DIR' },
+  '--profile': { key: 'profile', value: 'PATH' },
+  '--current-system-link': { key: 'currentSystemLink', value: 'PATH' },
+  '--booted-system-link': { key: 'bootedSystemLink', value: 'PATH' },
+  '--disk': { key: 'disks', value: 'PATH' },
+  '--log-level': { key: 'logLevel', value: 'LEVEL' },
+  '--reconnect-max-seconds': { key: 'reconnectMaxSeconds', value: 'N' },
+} as const;
+
+type FlagName = keyof typeof FLAGS;
+export type FlagKey = (typeof FLAGS)[FlagName]['key'];
+
+export interface ParsedArgs {
+  /** Last value given for each single-valued option. */
+  values: Partial<Record<Exclude<FlagKey, 'disks'>, string>>;
+  /** `--disk` may be repeated; empty when not given. */
+  disks: string[];
+  help: boolean;
+  version: boolean;
+  errors: string[];
+}
+
+function isFlag(name: string): name is FlagName {
+  return Object.hasOwn(FLAGS, name);
+}
+
+/** Parses `--name value` and `--name=value` options; collects every problem instead of stopping. */
+export function parseArgs(argv: readonly string[]): ParsedArgs {
+  const parsed: ParsedArgs = { values: {}, disks: [], help: false, version: false, errors: [] };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] ?? '';
+    if (arg === '--help' || arg === '-h') {
+      parsed.help = true;
+      continue;
+    }
+    if (arg === '--version') {
+      parsed.version = true;
+      continue;
+    }
+    const equals = arg.indexOf('=');
+    const name = equals > 0 && arg.startsWith('--') ? arg.slice(0, equals) : arg;
+    if (!isFlag(name)) {
+      parsed.errors.push(
+        arg.startsWith('-') ? `unknown option ${name}` : `unexpected argument "${arg}"`,
+      );
+      continue;
+    }
+    let value: string | undefined;
+    if (equals > 0 && arg.startsWith('--')) {
+      value = arg.slice(equals + 1);
+    } else {
+      value = argv[i + 1];
+      if (value === undefined || value.startsWith('--')) {
+        parsed.errors.push(`option ${name} needs a value (${FLAGS[name].value})`);
+        continue;
+      }
+      i++;
+    }
+    const key = FLAGS[name].key;
+    if (key === 'disks') parsed.disks.push(value);
+    else parsed.values[key] = value;
+  }
+  return parsed;
+}
+
+/** The text printed by `--help`. */
+export function usage(): string {
+  return `Usage: flotilla-agent [options]
+
+Connects out to a Flotilla controller, reports this host's facts and activates the
+NixOS systems the controller sends. Options override environment variables, which
+override the JSON config file.
+
+Options:
+  --config FILE                  JSON file with any of the settings below, keyed by the
+                                 names in brackets          [FLOTILLA_AGENT_CONFIG]
+  --controller-url URL           ws:// or wss:// URL of the controller's agent gateway,
+                                 e.g. wss://flotilla.example/api/v1/agent/ws (required)
+                                 [controllerUrl; FLOTILLA_CONTROLLER_URL]
+  --host NAME                    this host's name in the fleet (default: the hostname)
+                                 [host; FLOTILLA_HOST]
+  --token-file PATH              file holding the agent token (required unless
+                                 FLOTILLA_AGENT_TOKEN is set)
+                                 [tokenFile; FLOTILLA_AGENT_TOKEN_FILE]
+  --mode managed|monitor         monitor hosts report facts but refuse deployments
+                                 (default: managed)          [mode; FLOTILLA_MODE]
+  --state-dir DIR                where undelivered results are kept
+                                 (default: /var/lib/flotilla-agent)
+                                 [stateDir; FLOTILLA_AGENT_STATE_DIR]
+  --profile PATH                 system profile set by deployments
+                                 (default: /nix/var/nix/profiles/system) [profile]
+  --current-system-link PATH     (default: /run/current-system) [currentSystemLink]
+  --booted-system-link PATH      (default: /run/booted-system)  [bootedSystemLink]
+  --disk PATH                    mount whose usage is reported; repeatable
+                                 (default: / and /nix)       [disks]
+  --log-level LEVEL              debug, info, warn or error (default: info)
+                                 [logLevel; FLOTILLA_LOG_LEVEL]
+  --reconnect-max-seconds N      longest wait between reconnect attempts (default: 60)
+                                 [reconnectMaxSeconds]
+  --version                      print the version and exit
+  -h, --help                     print this help and exit
+
+Logs are JSON lines on stdout. Exit code 2 means the configuration is invalid.
+`;
+}

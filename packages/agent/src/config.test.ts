@@ -1,0 +1,128 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { loadConfig, type ConfigResult, type ConfigSources } from './config.js';
+
+function sources(
+  argv: string[],
+  env: Record<string, string> = {},
+  files: Record<string, string> = {},
+): ConfigSources {
+  return {
+    argv,
+    env,
+    readTextFile: (path) => {
+      const content = files[path];
+      return content === undefined
+        ? Promise.reject(new Error(`ENOENT: no such file, open '${path}'`))
+        : Promise.resolve(content);
+    },
+    hostname: () => 'Web-1.example.org',
+    version: '9.9.9',
+  };
+}
+
+function expectConfig(result: ConfigResult) {
+  assert.equal(result.kind, 'config', JSON.stringify(result));
+  if (result.kind !== 'config') throw new Error('unreachable');
+  return result.config;
+}
+
+const required = ['--controller-url', 'ws://ctl:8080/api/v1/agent/ws', '--token-file', '/tok'];
+const tokenFile = { '/tok': 'tkn-123\n' };
+
+describe('loadConfig', () => {
+  it('applies defaults and reads the token file', async () => {
+    const config = expectConfig(await loadConfig(sources(required, {}, tokenFile)));
+    assert.equal(config.controllerUrl, 'ws://ctl:8080/api/v1/agent/ws');
+    assert.equal(config.token, 'tkn-123');
+    assert.equal(config.host, 'web-1');
+    assert.equal(config.mode, 'managed');
+    assert.equal(config.stateDir, '/var/lib/flotilla-agent');
+    assert.equal(config.profile, '/nix/var/nix/profiles/system');
+    assert.equal(config.currentSystemLink, '/run/current-system');
+    assert.equal(config.bootedSystemLink, '/run/booted-system');
+    assert.deepEqual(config.disks, ['/', '/nix']);
+    assert.equal(config.logLevel, 'info');
+    assert.equal(config.reconnectMaxSeconds, 60);
+  });
+
+  it('lets flags override the environment, which overrides the file', async () => {
+    const file = JSON.stringify({ host: 'from-file', mode: 'monitor', stateDir: '/file-state' });
+    const env = { FLOTILLA_HOST: 'from-env', FLOTILLA_AGENT_CONFIG: '/c.json' };
+    const config = expectConfig(
+      await loadConfig(
+        sources([...required, '--host=from-flag', '--disk', '/', '--disk', '/data'], env, {
+          ...tokenFile,
+          '/c.json': file,
+        }),
+      ),
+    );
+    assert.equal(config.host, 'from-flag');
+    assert.equal(config.mode, 'monitor');
+    assert.equal(config.stateDir, '/file-state');
+    assert.deepEqual(config.disks, ['/', '/data']);
+  });
+
+  it('takes the token from FLOTILLA_AGENT_TOKEN and keeps it out of child environments', async () => {
+    const env = {
+      FLOTILLA_CONTROLLER_URL: 'wss://ctl/api/v1/agent/ws',
+      FLOTILLA_AGENT_TOKEN: 'env-token',
+      PATH: '/bin',
+    };
+    const config = expectConfig(await loadConfig(sources([], env)));
+    assert.equal(config.token, 'env-token');
+    assert.equal(config.childEnv.PATH, '/bin');
+    assert.equal(config.childEnv.FLOTILLA_AGENT_TOKEN, undefined);
+  });
+
+  it('lists every problem at once', async () => {
+    const result = await loadConfig(
+      sources(
+        ['--controller-url', 'http://ctl', '--host', 'Bad Host', '--mode', 'boss', '--bogus'],
+        { FLOTILLA_LOG_LEVEL: 'loud' },
+      ),
+    );
+    assert.equal(result.kind, 'invalid');
+    const errors = result.kind === 'invalid' ? result.errors.join('\n') : '';
+    for (const expected of [
+      /unknown option --bogus/,
+      /ws:\/\/ or wss:\/\//,
+      /host "Bad Host"/,
+      /mode "boss"/,
+      /log level "loud"/,
+      /token is required/,
+    ]) {
+      assert.match(errors, expected);
+    }
+  });
+
+  it('reports a missing controller URL, an unreadable token file and a bad number', async () => {
+    const result = await loadConfig(
+      sources(['--token-file', '/missing', '--reconnect-max-seconds', 'soon', '--disk']),
+    );
+    const errors = result.kind === 'invalid' ? result.errors : [];
+    assert.equal(errors.length, 4, errors.join('\n'));
+    assert.match(errors.join('\n'), /controller URL is required/);
+    assert.match(errors.join('\n'), /token file \/missing cannot be read/);
+    assert.match(errors.join('\n'), /"soon" must be a positive number/);
+    assert.match(errors.join('\n'), /--disk needs a value/);
+  });
+
+  it('rejects unknown and mistyped keys in the config file', async () => {
+    const files = { ...tokenFile, '/c.json': '{"controllerUrl": 1, "hots": "x"}' };
+    const result = await loadConfig(
+      sources(['--config', '/c.json', '--token-file', '/tok'], {}, files),
+    );
+    const errors = result.kind === 'invalid' ? result.errors.join('\n') : '';
+    assert.match(errors, /at "controllerUrl"/);
+    assert.match(errors, /hots/);
+  });
+
+  it('answers --help and --version without validating anything', async () => {
+    const help = await loadConfig(sources(['--help', '--bogus']));
+    assert.equal(help.kind, 'help');
+    assert.match(help.kind === 'help' ? help.text : '', /--controller-url URL/);
+    const version = await loadConfig(sources(['--version']));
+    assert.equal(version.kind === 'version' && version.text, 'flotilla-agent 9.9.9\n');
+  });
+});

@@ -1,0 +1,259 @@
+import { resolve } from 'node:path';
+import { HostMode, HostName } from '@flotilla/protocol';
+import { z } from 'zod';
+import { parseArgs, usage, type ParsedArgs } from './config-args.js';
+import { LOG_LEVELS, type LogLevel } from './logger.js';
+
+/** Everything the agent is told at start; read once, never from the environment later. */
+export interface AgentConfig {
+  controllerUrl: string;
+  host: string;
+  /** Secret: never log it, never pass it to a child process. */
+  token: string;
+  mode: HostMode;
+  stateDir: string;
+  profile: string;
+  currentSystemLink: string;
+  bootedSystemLink: string;
+  disks: string[];
+  logLevel: LogLevel;
+  reconnectMaxSeconds: number;
+  /** Environment for child processes: the agent's own, minus the token. */
+  childEnv: Record<string, string>;
+}
+
+export type ConfigResult =
+  | { kind: 'config'; config: AgentConfig }
+  | { kind: 'help' | 'version'; text: string }
+  | { kind: 'invalid'; errors: string[] };
+
+/** Where configuration comes from; injected so parsing is testable without a real process. */
+export interface ConfigSources {
+  /** Arguments after the program name. */
+  argv: readonly string[];
+  env: Readonly<Record<string, string | undefined>>;
+  readTextFile(path: string): Promise<string>;
+  hostname(): string;
+  version: string;
+}
+
+/** Keys a `--config` JSON file may hold; unknown keys are errors so typos are not ignored. */
+const ConfigFile = z
+  .strictObject({
+    controllerUrl: z.string(),
+    host: z.string(),
+    tokenFile: z.string(),
+    mode: z.string(),
+    stateDir: z.string(),
+    profile: z.string(),
+    currentSystemLink: z.string(),
+    bootedSystemLink: z.string(),
+    disks: z.array(z.string()),
+    logLevel: z.string(),
+    reconnectMaxSeconds: z.number(),
+  })
+  .partial();
+type ConfigFile = z.infer<typeof ConfigFile>;
+
+const DEFAULTS = {
+  mode: 'managed',
+  stateDir: '/var/lib/flotilla-agent',
+  profile: '/nix/var/nix/profiles/system',
+  currentSystemLink: '/run/current-system',
+  bootedSystemLink: '/run/booted-system',
+  disks: ['/', '/nix'],
+  logLevel: 'info',
+  reconnectMaxSeconds: '60',
+} as const;
+
+/** Environment variables that set a config key. The token itself is FLOTILLA_AGENT_TOKEN. */
+const ENV_NAMES = {
+  controllerUrl: 'FLOTILLA_CONTROLLER_URL',
+  host: 'FLOTILLA_HOST',
+  tokenFile: 'FLOTILLA_AGENT_TOKEN_FILE',
+  mode: 'FLOTILLA_MODE',
+  stateDir: 'FLOTILLA_AGENT_STATE_DIR',
+  logLevel: 'FLOTILLA_LOG_LEVEL',
+} as const;
+
+/** Each setting as text, after precedence was applied but before validation. */
+type RawSettings = Partial<Record<Exclude<keyof ConfigFile, 'disks'>, string>> & {
+  disks: string[] | undefined;
+  inlineToken: string | undefined;
+};
+
+/**
+ * Reads flags, environment and the optional JSON file (in that order of precedence),
+ * validates everything and returns either a config or every problem found.
+ */
+export async function loadConfig(sources: ConfigSources): Promise<ConfigResult> {
+  const args = parseArgs(sources.argv);
+  if (args.help) return { kind: 'help', text: usage() };
+  if (args.version) return { kind: 'version', text: `flotilla-agent ${sources.version}\n` };
+  const errors = [...args.errors];
+  const configPath = args.values.configFile ?? nonEmpty(sources.env.FLOTILLA_AGENT_CONFIG);
+  const file = configPath === undefined ? {} : await readConfigFile(configPath, sources, errors);
+  const raw = mergeSources(args, sources.env, file);
+  const token = await readToken(sources, raw, errors);
+  const config = validate(raw, sources, errors);
+  if (errors.length > 0 || config === null || token === undefined) {
+    return { kind: 'invalid', errors };
+  }
+  return { kind: 'config', config: { ...config, token } };
+}
+
+function mergeSources(args: ParsedArgs, env: ConfigSources['env'], file: ConfigFile): RawSettings {
+  const fromEnv = (key: keyof typeof ENV_NAMES) => nonEmpty(env[ENV_NAMES[key]]);
+  const inlineToken = nonEmpty(env.FLOTILLA_AGENT_TOKEN);
+  const fileReconnect = file.reconnectMaxSeconds;
+  return {
+    controllerUrl: args.values.controllerUrl ?? fromEnv('controllerUrl') ?? file.controllerUrl,
+    host: args.values.host ?? fromEnv('host') ?? file.host,
+    // A token given in the environment beats a token file named in the config file.
+    tokenFile:
+      args.values.tokenFile ??
+      fromEnv('tokenFile') ??
+      (inlineToken === undefined ? file.tokenFile : undefined),
+    inlineToken,
+    mode: args.values.mode ?? fromEnv('mode') ?? file.mode,
+    stateDir: args.values.stateDir ?? fromEnv('stateDir') ?? file.stateDir,
+    profile: args.values.profile ?? file.profile,
+    currentSystemLink: args.values.currentSystemLink ?? file.currentSystemLink,
+    bootedSystemLink: args.values.bootedSystemLink ?? file.bootedSystemLink,
+    disks: args.disks.length > 0 ? args.disks : file.disks,
+    logLevel: args.values.logLevel ?? fromEnv('logLevel') ?? file.logLevel,
+    reconnectMaxSeconds:
+      args.values.reconnectMaxSeconds ??
+      (fileReconnect === undefined ? undefined : String(fileReconnect)),
+  };
+}
+
+/** Checks every setting, adding one message per problem; null when any was found. */
+function validate(
+  raw: RawSettings,
+  sources: ConfigSources,
+  errors: string[],
+): Omit<AgentConfig, 'token'> | null {
+  const controllerUrl = checkControllerUrl(raw.controllerUrl, errors);
+  const host = raw.host ?? defaultHost(sources);
+  if (!HostName.safeParse(host).success) {
+    errors.push(`host "${host}" must be a lowercase DNS label (a-z, 0-9, -); set --host`);
+  }
+  const mode = HostMode.safeParse(raw.mode ?? DEFAULTS.mode);
+  if (!mode.success) errors.push(`mode "${raw.mode}" must be "managed" or "monitor"`);
+  const logLevel = raw.logLevel ?? DEFAULTS.logLevel;
+  if (!isLogLevel(logLevel)) {
+    errors.push(`log level "${logLevel}" must be one of ${LOG_LEVELS.join(', ')}`);
+  }
+  const reconnectText = raw.reconnectMaxSeconds ?? DEFAULTS.reconnectMaxSeconds;
+  const reconnectMaxSeconds = Number(reconnectText);
+  if (!Number.isFinite(reconnectMaxSeconds) || reconnectMaxSeconds <= 0) {
+    errors.push(`reconnect max seconds "${reconnectText}" must be a positive number`);
+  }
+  const disks = raw.disks ?? [...DEFAULTS.disks];
+  if (disks.length > 16) errors.push(`at most 16 disks can be reported, got ${disks.length}`);
+  if (controllerUrl === null || !mode.success || !isLogLevel(logLevel)) return null;
+  return {
+    controllerUrl,
+    host,
+    mode: mode.data,
+    // Relative paths are taken from the working directory at start, once.
+    stateDir: resolve(raw.stateDir ?? DEFAULTS.stateDir),
+    profile: resolve(raw.profile ?? DEFAULTS.profile),
+    currentSystemLink: resolve(raw.currentSystemLink ?? DEFAULTS.currentSystemLink),
+    bootedSystemLink: resolve(raw.bootedSystemLink ?? DEFAULTS.bootedSystemLink),
+    disks: disks.map((disk) => resolve(disk)),
+    logLevel,
+    reconnectMaxSeconds,
+    childEnv: childEnvironment(sources.env),
+  };
+}
+
+function nonEmpty(value: string | undefined): string | undefined {
+  return value === undefined || value === '' ? undefined : value;
+}
+
+function isLogLevel(value: string): value is LogLevel {
+  return (LOG_LEVELS as readonly string[]).includes(value);
+}
+
+async function readConfigFile(
+  path: string,
+  sources: ConfigSources,
+  errors: string[],
+): Promise<ConfigFile> {
+  let data: unknown;
+  try {
+    data = JSON.parse(await sources.readTextFile(path));
+  } catch (error) {
+    errors.push(`config file ${path}: ${error instanceof Error ? error.message : String(error)}`);
+    return {};
+  }
+  const parsed = ConfigFile.safeParse(data);
+  if (parsed.success) return parsed.data;
+  for (const issue of parsed.error.issues) {
+    const where = issue.path.length > 0 ? ` at "${issue.path.join('.')}"` : '';
+    errors.push(`config file ${path}${where}: ${issue.message}`);
+  }
+  return {};
+}
+
+function checkControllerUrl(url: string | undefined, errors: string[]): string | null {
+  if (url === undefined) {
+    errors.push('controller URL is required: set --controller-url or FLOTILLA_CONTROLLER_URL');
+    return null;
+  }
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    errors.push(`controller URL "${url}" is not a valid URL`);
+    return null;
+  }
+  if (parsed.protocol !== 'ws:' && parsed.protocol !== 'wss:') {
+    errors.push(`controller URL "${url}" must start with ws:// or wss://`);
+    return null;
+  }
+  return url;
+}
+
+/** The short, lowercased hostname, so "Web-1.example.org" becomes "web-1". */
+function defaultHost(sources: ConfigSources): string {
+  return (sources.hostname().split('.')[0] ?? '').toLowerCase();
+}
+
+async function readToken(
+  sources: ConfigSources,
+  raw: RawSettings,
+  errors: string[],
+): Promise<string | undefined> {
+  const path = raw.tokenFile;
+  if (path === undefined) {
+    if (raw.inlineToken !== undefined) return raw.inlineToken.trim();
+    errors.push(
+      'agent token is required: set --token-file, FLOTILLA_AGENT_TOKEN_FILE or FLOTILLA_AGENT_TOKEN',
+    );
+    return undefined;
+  }
+  let token: string;
+  try {
+    token = (await sources.readTextFile(path)).trim();
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    errors.push(`token file ${path} cannot be read: ${reason}`);
+    return undefined;
+  }
+  if (token === '') errors.push(`token file ${path} is empty`);
+  return token;
+}
+
+/** Variables that would hand the agent's secret to activation scripts and Nix. */
+const SECRET_VARIABLES = new Set(['FLOTILLA_AGENT_TOKEN']);
+
+function childEnvironment(env: ConfigSources['env']): Record<string, string> {
+  const result: Record<string, string> = {};
+  for (const [name, value] of Object.entries(env)) {
+    if (value !== undefined && !SECRET_VARIABLES.has(name)) result[name] = value;
+  }
+  return result;
+}

@@ -1,0 +1,111 @@
+import { randomUUID } from 'node:crypto';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import type { CacheSource } from '@flotilla/protocol';
+import {
+  describeExit,
+  type OutputStream,
+  type ProcessRunner,
+  type RunResult,
+} from '../process-runner.js';
+import { splitCacheCredentials } from './cache-credentials.js';
+
+/** Success, or a reason that is safe to show (it never contains credentials). */
+export type StepOutcome = { ok: true } | { ok: false; reason: string };
+
+export type OnOutputLine = (stream: OutputStream, line: string) => void;
+
+/** The Nix operations a deployment needs; an interface so the executor can be tested alone. */
+export interface SystemStore {
+  /** Whether the path and its closure are in the local store. */
+  isValid(storePath: string): Promise<boolean>;
+  /** Copies the closure from a binary cache, checking signatures against the given keys. */
+  fetch(cache: CacheSource, storePath: string, onLine: OnOutputLine): Promise<StepOutcome>;
+  /** Points the profile at the path, adding a generation when it differs. */
+  setProfile(profile: string, storePath: string, onLine: OnOutputLine): Promise<StepOutcome>;
+}
+
+export interface NixStoreOptions {
+  runner: ProcessRunner;
+  env: Record<string, string>;
+  /** Where short-lived netrc files are written (mode 0600). */
+  stateDir: string;
+}
+
+/** {@link SystemStore} on the real `nix`, `nix-store` and `nix-env` commands. */
+export class NixStore implements SystemStore {
+  constructor(private readonly options: NixStoreOptions) {}
+
+  async isValid(storePath: string): Promise<boolean> {
+    const result = await this.options.runner.run('nix-store', ['--check-validity', storePath], {
+      env: this.options.env,
+    });
+    return result.exitCode === 0;
+  }
+
+  async fetch(cache: CacheSource, storePath: string, onLine: OnOutputLine): Promise<StepOutcome> {
+    let access;
+    try {
+      access = splitCacheCredentials(cache.url);
+    } catch (error) {
+      return { ok: false, reason: error instanceof Error ? error.message : String(error) };
+    }
+    const netrcFile = access.netrc === null ? null : await this.writeNetrc(access.netrc);
+    try {
+      // Signatures are always checked: no --no-check-sigs, and only the controller's keys
+      // are trusted. A zero negative TTL stops a path that was asked for before it was
+      // pushed from staying "missing" for an hour; Nix 2.8 has no connect timeout otherwise.
+      const args = [
+        '--extra-experimental-features',
+        'nix-command',
+        'copy',
+        '--from',
+        access.url,
+        '--option',
+        'trusted-public-keys',
+        cache.publicKeys.join(' '),
+        '--option',
+        'narinfo-cache-negative-ttl',
+        '0',
+        '--option',
+        'connect-timeout',
+        '10',
+        ...(netrcFile === null ? [] : ['--option', 'netrc-file', netrcFile]),
+        storePath,
+      ];
+      const result = await this.options.runner.run('nix', args, { env: this.options.env, onLine });
+      if (result.exitCode === 0) return { ok: true };
+      return { ok: false, reason: failure(`nix copy from ${access.url}`, result) };
+    } finally {
+      if (netrcFile !== null) await rm(netrcFile, { force: true });
+    }
+  }
+
+  async setProfile(profile: string, storePath: string, onLine: OnOutputLine): Promise<StepOutcome> {
+    try {
+      await mkdir(dirname(profile), { recursive: true });
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      return { ok: false, reason: `cannot create the profile directory: ${reason}` };
+    }
+    const result = await this.options.runner.run('nix-env', ['-p', profile, '--set', storePath], {
+      env: this.options.env,
+      onLine,
+    });
+    if (result.exitCode === 0) return { ok: true };
+    return { ok: false, reason: failure(`nix-env --set on ${profile}`, result) };
+  }
+
+  /** Writes a netrc file readable by root only; a fresh name so concurrent agents never share one. */
+  private async writeNetrc(content: string): Promise<string> {
+    await mkdir(this.options.stateDir, { recursive: true, mode: 0o700 });
+    const path = join(this.options.stateDir, `netrc-${randomUUID()}`);
+    await writeFile(path, content, { mode: 0o600, flag: 'wx' });
+    return path;
+  }
+}
+
+function failure(what: string, result: RunResult): string {
+  const lastError = result.stderrTail.filter((line) => line.trim() !== '').at(-1);
+  return `${what} ${describeExit(result)}${lastError === undefined ? '' : `: ${lastError.trim()}`}`;
+}

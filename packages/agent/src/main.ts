@@ -1,0 +1,63 @@
+#!/usr/bin/env node
+import { readFile } from 'node:fs/promises';
+import os from 'node:os';
+import { FLOTILLA_VERSION } from '@flotilla/protocol';
+import { loadConfig } from './config.js';
+import { createAgent } from './create-agent.js';
+import { Logger } from './logger.js';
+
+/** Exit code for an invalid configuration, so service managers can tell it from a crash. */
+const EXIT_BAD_CONFIG = 2;
+
+async function main(): Promise<number> {
+  const result = await loadConfig({
+    argv: process.argv.slice(2),
+    env: process.env,
+    readTextFile: (path) => readFile(path, 'utf8'),
+    hostname: () => os.hostname(),
+    version: FLOTILLA_VERSION,
+  });
+  switch (result.kind) {
+    case 'help':
+    case 'version':
+      process.stdout.write(result.text);
+      return 0;
+    case 'invalid':
+      process.stderr.write(
+        'flotilla-agent: invalid configuration:\n' +
+          result.errors.map((error) => `  - ${error}\n`).join('') +
+          'Run flotilla-agent --help for the options.\n',
+      );
+      return EXIT_BAD_CONFIG;
+    case 'config':
+      break;
+  }
+  const { config } = result;
+  const logger = new Logger({ level: config.logLevel });
+  const agent = createAgent(config, logger);
+  logger.info('flotilla agent starting', {
+    version: FLOTILLA_VERSION,
+    host: config.host,
+    mode: config.mode,
+    controllerUrl: config.controllerUrl,
+    stateDir: config.stateDir,
+  });
+  await agent.start();
+  const signal = await new Promise<NodeJS.Signals>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+  logger.info('stopping', { signal });
+  await agent.stop();
+  return 0;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    process.stderr.write(
+      `flotilla-agent: ${error instanceof Error ? error.stack : String(error)}\n`,
+    );
+    process.exit(1);
+  },
+);

@@ -1,0 +1,65 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { ConfigError, loadConfig } from './config.js';
+
+describe('loadConfig', () => {
+  it('fills defaults', () => {
+    const config = loadConfig([], {});
+    assert.deepEqual(config.listen, { host: '127.0.0.1', port: 8080 });
+    assert.equal(config.stateDir, '/var/lib/flotilla');
+    assert.equal(config.agents.heartbeatIntervalSeconds, 15);
+  });
+
+  it('lets env override the file and flags override env', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'flotilla-config-'));
+    const file = join(dir, 'c.json');
+    writeFileSync(
+      file,
+      JSON.stringify({ stateDir: '/from/file', listen: '0.0.0.0:1', logLevel: 'warn' }),
+    );
+    const config = loadConfig(['--listen', '127.0.0.1:9999'], {
+      FLOTILLA_CONFIG: file,
+      FLOTILLA_STATE_DIR: '/from/env',
+      FLOTILLA_LISTEN: '127.0.0.1:2',
+    });
+    assert.equal(config.stateDir, '/from/env');
+    assert.deepEqual(config.listen, { host: '127.0.0.1', port: 9999 });
+    assert.equal(config.logLevel, 'warn');
+  });
+
+  it('lists every problem at once', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'flotilla-config-'));
+    const file = join(dir, 'c.json');
+    writeFileSync(
+      file,
+      JSON.stringify({
+        listen: 'nowhere',
+        surprise: true,
+        agents: { heartbeatIntervalSeconds: -1 },
+      }),
+    );
+    try {
+      loadConfig(['--bogus'], { FLOTILLA_CONFIG: file, FLOTILLA_LOG_LEVEL: 'loud' });
+      assert.fail('expected a ConfigError');
+    } catch (error) {
+      assert.ok(error instanceof ConfigError);
+      const text = error.problems.join('\n');
+      assert.match(text, /bogus/);
+      assert.match(text, /listen/);
+      assert.match(text, /surprise/);
+      assert.match(text, /logLevel/);
+      assert.match(text, /heartbeatIntervalSeconds/);
+      assert.ok(error.problems.length >= 4, text);
+    }
+  });
+
+  it('reports an unreadable config file', () => {
+    assert.throws(
+      () => loadConfig(['--config', '/nonexistent/flotilla.json'], {}),
+      (error: unknown) => error instanceof ConfigError && /nonexistent/.test(error.message),
+    );
+  });
+});
