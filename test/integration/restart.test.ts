@@ -40,8 +40,12 @@ describe('a controller crash loses nothing and agents come back by themselves', 
     assert.equal(again.body.resultSystem, storePath);
     assert.equal(again.body.log.length, done.log.length, 'the whole log is still there');
 
-    const gamma = await fleet.waitForHost('gamma', (h) => h.status === 'online');
-    assert.equal(gamma.facts?.system.current, storePath, 'facts are current after reconnect');
+    // The agent reconnects by itself and reports its facts again (the running system).
+    const gamma = await fleet.waitForHost(
+      'gamma',
+      (h) => h.status === 'online' && h.facts?.system.current === storePath,
+    );
+    assert.equal(gamma.agentVersion, '0.1.0');
     const delta = await fleet.host('delta');
     assert.equal(delta.mode, 'monitor');
     assert.equal(delta.status, 'never_seen');

@@ -50,6 +50,7 @@ export class Agent {
       handlers: {
         onReady: (welcome) => this.onReady(welcome),
         onDeployRequest: (request) => this.onDeployRequest(request),
+        onResultAcknowledged: (deploymentId) => void this.outbox.acknowledge(deploymentId),
         onDown: () => this.onDown(),
       },
     });

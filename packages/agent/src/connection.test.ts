@@ -49,6 +49,7 @@ function connect(url: string) {
     handlers: {
       onReady: () => events.push('ready'),
       onDeployRequest: (request) => requests.push(request),
+      onResultAcknowledged: (id) => events.push(`ack ${id}`),
       onDown: () => events.push('down'),
     },
     logger: new Logger({

@@ -22,6 +22,8 @@ export interface ConnectionHandlers {
   /** The controller accepted the hello; messages may be sent until `onDown`. */
   onReady(welcome: Welcome): void;
   onDeployRequest(request: DeployRequest): void;
+  /** The controller has stored the result of this deployment. */
+  onResultAcknowledged(deploymentId: string): void;
   /** A connection that was ready has ended; a new one is being attempted. */
   onDown(): void;
 }
@@ -105,10 +107,10 @@ export class ControllerConnection implements MessageSink {
     cancel();
   }
 
-  send(message: AgentMessage, onWritten?: (error?: Error | null) => void): boolean {
+  send(message: AgentMessage): boolean {
     const socket = this.session?.socket;
     if (!this.ready || socket?.readyState !== WebSocket.OPEN) return false;
-    socket.send(JSON.stringify(message), onWritten);
+    socket.send(JSON.stringify(message));
     return true;
   }
 
@@ -178,6 +180,8 @@ export class ControllerConnection implements MessageSink {
           return this.sendError(session, error, message.type);
         }
         return this.options.handlers.onDeployRequest(message);
+      case 'deploy.result.ack':
+        return this.options.handlers.onResultAcknowledged(message.deploymentId);
       case 'error':
         return this.onControllerError(session, message);
     }

@@ -107,6 +107,17 @@ export const DeployRequest = z.object({
 });
 export type DeployRequest = z.infer<typeof DeployRequest>;
 
+/**
+ * The controller has stored a deployment result (or knows it can never use it); the agent
+ * may forget it. Until then the agent keeps the result on disk and sends it again after
+ * every reconnect, so a result is never lost between the two.
+ */
+export const DeployResultAck = z.object({
+  type: z.literal('deploy.result.ack'),
+  deploymentId: z.string().min(1).max(64),
+});
+export type DeployResultAck = z.infer<typeof DeployResultAck>;
+
 // ---- both directions ----
 
 export const ErrorMessage = z.object({
@@ -131,6 +142,7 @@ export type AgentMessage = z.infer<typeof AgentMessage>;
 export const ControllerMessage = z.discriminatedUnion('type', [
   Welcome,
   DeployRequest,
+  DeployResultAck,
   ErrorMessage,
 ]);
 export type ControllerMessage = z.infer<typeof ControllerMessage>;

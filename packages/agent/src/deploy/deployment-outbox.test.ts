@@ -12,10 +12,9 @@ class FakeSink implements MessageSink {
   isReady = false;
   generation = 0;
   sent: AgentMessage[] = [];
-  send(message: AgentMessage, onWritten?: (error?: Error | null) => void): boolean {
+  send(message: AgentMessage): boolean {
     if (!this.isReady) return false;
     this.sent.push(message);
-    onWritten?.(null);
     return true;
   }
   up(): void {
@@ -45,7 +44,7 @@ describe('DeploymentOutbox', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  it('keeps a result on disk while disconnected and sends it, in order, after reconnect', async () => {
+  it('keeps a result on disk until acknowledged and sends it, in order, after reconnect', async () => {
     const resultsDir = join(dir, 'a');
     const sink = new FakeSink();
     const outbox = new DeploymentOutbox({ sink, resultsDir, logger: quiet });
@@ -62,8 +61,29 @@ describe('DeploymentOutbox', () => {
       sink.sent.map((m) => m.type),
       ['deploy.progress', 'deploy.result'],
     );
+    assert.equal((await readdir(resultsDir)).length, 1, 'sent is not yet stored by the controller');
+    await outbox.acknowledge('d/1');
     assert.deepEqual(await readdir(resultsDir), []);
     assert.equal(outbox.pendingResults, 0);
+  });
+
+  it('sends an unacknowledged result again on the next connection', async () => {
+    const sink = new FakeSink();
+    const outbox = new DeploymentOutbox({ sink, resultsDir: join(dir, 'resend'), logger: quiet });
+    await outbox.load();
+    sink.up();
+    await outbox.deliverResult(result('d5'));
+    sink.isReady = false;
+    sink.up();
+    outbox.drain();
+    assert.deepEqual(
+      sink.sent.map((m) => m.type),
+      ['deploy.result', 'deploy.result'],
+    );
+    await outbox.acknowledge('d5');
+    sink.up();
+    outbox.drain();
+    assert.equal(sink.sent.length, 2, 'nothing is resent after the acknowledgement');
   });
 
   it('loads results left by an earlier run and skips unreadable files', async () => {

@@ -15,11 +15,8 @@ export interface MessageSink {
   readonly isReady: boolean;
   /** Counts connections, so the outbox knows what was sent on an earlier one. */
   readonly generation: number;
-  /**
-   * Sends when ready and returns true; `onWritten` then reports whether the frame
-   * reached the socket. Returns false, sending nothing, when not ready.
-   */
-  send(message: AgentMessage, onWritten?: (error?: Error | null) => void): boolean;
+  /** Sends when ready and returns true; returns false, sending nothing, when not ready. */
+  send(message: AgentMessage): boolean;
 }
 
 export interface DeploymentOutboxOptions {
@@ -41,8 +38,9 @@ interface Entry {
 
 /**
  * Sends deployment messages in order and never loses a result: results are written to
- * disk first and removed only once written to a connection; progress and log messages
- * wait in memory (bounded) while the controller is unreachable.
+ * disk first and removed only when the controller acknowledges them (`deploy.result.ack`);
+ * an unacknowledged result is sent again on every new connection. Progress and log
+ * messages wait in memory (bounded) while the controller is unreachable.
  */
 export class DeploymentOutbox implements DeploymentReporter {
   private queue: Entry[] = [];
@@ -70,7 +68,7 @@ export class DeploymentOutbox implements DeploymentReporter {
     }
   }
 
-  /** Results not yet written to a connection. */
+  /** Results the controller has not acknowledged yet. */
   get pendingResults(): number {
     return this.queue.filter((entry) => entry.message.type === 'deploy.result').length;
   }
@@ -105,15 +103,20 @@ export class DeploymentOutbox implements DeploymentReporter {
     for (const entry of [...this.queue]) {
       if (entry.sentOn === sink.generation) continue;
       const isResult = entry.message.type === 'deploy.result';
-      // A result leaves the queue (and the disk) only once written to the socket; progress
-      // and log lines are best effort.
-      const onWritten = (error?: Error | null) => {
-        if (!error) void this.delivered(entry);
-      };
-      if (!sink.send(entry.message, isResult ? onWritten : undefined)) return;
+      // A result leaves the queue (and the disk) only when acknowledged; progress and log
+      // lines are best effort.
+      if (!sink.send(entry.message)) return;
       entry.sentOn = sink.generation;
       if (!isResult) this.remove(entry);
     }
+  }
+
+  /** The controller stored this deployment's result: forget it, in memory and on disk. */
+  async acknowledge(deploymentId: string): Promise<void> {
+    const entry = this.queue.find(
+      (e) => e.message.type === 'deploy.result' && e.message.deploymentId === deploymentId,
+    );
+    if (entry) await this.delivered(entry);
   }
 
   private async delivered(entry: Entry): Promise<void> {

@@ -121,7 +121,7 @@ export class AgentSession implements AgentChannel {
       case 'deploy.log':
         return deployments.onLog(host.name, message);
       case 'deploy.result':
-        return deployments.onResult(host.name, message);
+        return this.result(message);
       case 'error':
         this.log.warn(
           { code: message.error.code, inReplyTo: message.inReplyTo },
@@ -129,6 +129,27 @@ export class AgentSession implements AgentChannel {
         );
         return;
     }
+  }
+
+  /**
+   * Stores a result, then acknowledges it so the agent can forget it. A result for a
+   * deployment this controller does not know is acknowledged too (after the error), or
+   * the agent would resend it forever.
+   */
+  private async result(message: Extract<AgentMessage, { type: 'deploy.result' }>): Promise<void> {
+    const ack = { type: 'deploy.result.ack', deploymentId: message.deploymentId } as const;
+    try {
+      await this.options.deployments.onResult(this.options.host.name, message);
+    } catch (error) {
+      if (error instanceof FlotillaError && error.code === 'deployment_not_found') {
+        this.log.warn({ deploymentId: message.deploymentId }, error.message);
+        this.send({ type: 'error', error: error.toBody(), inReplyTo: message.type });
+        this.send(ack);
+        return;
+      }
+      throw error;
+    }
+    this.send(ack);
   }
 
   private async hello(message: Extract<AgentMessage, { type: 'hello' }>): Promise<void> {
