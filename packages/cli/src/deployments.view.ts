@@ -1,4 +1,10 @@
-import type { Deployment, DeploymentList, DeploymentWithLog, LogLine } from '@flotilla/protocol';
+import {
+  FINAL_DEPLOYMENT_STATUSES,
+  type Deployment,
+  type DeploymentList,
+  type DeploymentWithLog,
+  type LogLine,
+} from '@flotilla/protocol';
 import {
   formatDuration,
   keyValues,
@@ -8,11 +14,15 @@ import {
   timeOfDay,
 } from './format.js';
 
-/** The status with the agent's phase while it is working, e.g. `activating (fetching)`. */
+/**
+ * The status with the agent's phase while it is working, e.g. `activating (fetching)`;
+ * a failed deployment names the phase it failed in.
+ */
 export function statusLabel(deployment: Deployment): string {
-  return deployment.phase === null
+  const final = FINAL_DEPLOYMENT_STATUSES.has(deployment.status);
+  return deployment.phase === null || (final && deployment.status !== 'failed')
     ? deployment.status
-    : `${deployment.status} (${deployment.phase})`;
+    : `${deployment.status} (${final ? 'in ' : ''}${deployment.phase})`;
 }
 
 /** How long the deployment ran, or "-" while it has not both started and finished. */

@@ -43,12 +43,21 @@ export async function startController(options: StartControllerOptions): Promise<
       logFile: options.logFile ?? join(options.stateDir, 'controller.log'),
     },
   );
-  const line = await Promise.race([
-    proc.waitForLine(/"msg":"listening"/, 30_000),
-    proc.exited.then((code) => {
-      throw new Error(`controller exited with ${code} before listening:\n${proc.lines.join('\n')}`);
-    }),
-  ]);
+  let line: string;
+  try {
+    line = await Promise.race([
+      proc.waitForLine(/"msg":"listening"/, 30_000),
+      proc.exited.then((code) => {
+        throw new Error(
+          `controller exited with ${code} before listening:\n${proc.lines.join('\n')}`,
+        );
+      }),
+    ]);
+  } catch (error) {
+    // Never leave a half-started controller behind.
+    await proc.kill();
+    throw error;
+  }
   const { url } = JSON.parse(line) as { url: string };
   const adminToken = (await readFile(join(options.stateDir, 'admin-token'), 'utf8')).trim();
   return { process: proc, url, adminToken, stateDir: options.stateDir };
