@@ -33,7 +33,7 @@ class RawAgent {
     });
   }
 
-  hello(host: string, protocolVersion = PROTOCOL_VERSION): void {
+  hello(host: string, protocolVersion = PROTOCOL_VERSION, agentVersion = '0.1.0'): void {
     this.socket.send(
       JSON.stringify({
         type: 'hello',
@@ -41,7 +41,7 @@ class RawAgent {
         host,
         os: 'linux',
         mode: 'managed',
-        agentVersion: '0.1.0',
+        agentVersion,
       }),
     );
   }
@@ -134,6 +134,16 @@ describe('bad input is answered with stable error codes and the controller stays
     assert.match(error.message, /protocol version mismatch/);
     await JsonClient.until(async () => agent.closeCode, 'the connection to close');
     assert.equal(agent.closeCode, 4000);
+  });
+
+  it('flags an agent older than the controller', async () => {
+    const oldToken = await fleet.register('old1');
+    const agent = await RawAgent.connect(agentGatewayUrl(fleet.controller.url), oldToken);
+    agent.hello('old1', PROTOCOL_VERSION, '0.0.9');
+    const host = await fleet.waitForHost('old1', (h) => h.status === 'online');
+    assert.equal(host.agentVersion, '0.0.9');
+    assert.equal(host.agentOutdated, true);
+    agent.socket.close();
   });
 
   it('refuses a hello for another host than the token belongs to', async () => {
