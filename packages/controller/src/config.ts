@@ -39,7 +39,13 @@ export const ControllerConfig = z
       }),
   })
   .strict();
-export type ControllerConfig = z.infer<typeof ControllerConfig>;
+export type ControllerConfig = z.infer<typeof ControllerConfig> & { secrets: Secrets };
+
+/** Secrets read once at start from files or env; never logged, never stored in the database. */
+export interface Secrets {
+  webhookSecret?: string;
+  repositoryToken?: string;
+}
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -56,7 +62,12 @@ Configuration is read from FILE (JSON), then environment variables, then flags:
   FLOTILLA_LISTEN                      HOST:PORT to listen on (default 127.0.0.1:8080)
   FLOTILLA_DATABASE_URL                sqlite:<file> or postgres://… (default SQLite in the state dir)
   FLOTILLA_LOG_LEVEL                   fatal|error|warn|info|debug|trace|silent
-  FLOTILLA_HEARTBEAT_INTERVAL_SECONDS  how often agents send heartbeats (default 15)`;
+  FLOTILLA_HEARTBEAT_INTERVAL_SECONDS  how often agents send heartbeats (default 15)
+  FLOTILLA_PUBLIC_URL                  URL agents use to reach the controller
+  FLOTILLA_REPOSITORY_URL              flake repository to track (see docs for the config file's
+  FLOTILLA_REPOSITORY_BRANCH           "repository" section with tokens, deploy keys, previews)
+  FLOTILLA_WEBHOOK_SECRET              GitHub webhook secret (prefer repository.webhookSecretFile)
+  FLOTILLA_REPOSITORY_TOKEN            HTTPS token for the repository (prefer repository.tokenFile)`;
 
 /**
  * Reads the configuration once: file, then env, then flags. Every problem is collected
@@ -109,6 +120,17 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Con
       heartbeatIntervalSeconds: Number(env.FLOTILLA_HEARTBEAT_INTERVAL_SECONDS),
     };
   }
+  set('publicUrl', env.FLOTILLA_PUBLIC_URL);
+  if (env.FLOTILLA_REPOSITORY_URL !== undefined || env.FLOTILLA_REPOSITORY_BRANCH !== undefined) {
+    const fromFile = typeof file.repository === 'object' && file.repository ? file.repository : {};
+    merged.repository = {
+      ...fromFile,
+      ...(env.FLOTILLA_REPOSITORY_URL !== undefined ? { url: env.FLOTILLA_REPOSITORY_URL } : {}),
+      ...(env.FLOTILLA_REPOSITORY_BRANCH !== undefined
+        ? { branch: env.FLOTILLA_REPOSITORY_BRANCH }
+        : {}),
+    };
+  }
   set('stateDir', flags['state-dir']);
   set('listen', flags.listen);
 
@@ -118,8 +140,36 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Con
       problems.push(`${issue.path.join('.') || '(root)'}: ${issue.message}`);
     }
   }
+  const secrets = parsed.success ? readSecrets(parsed.data.repository, env, problems) : {};
   if (problems.length > 0 || !parsed.success) throw new ConfigError(problems);
-  return { ...parsed.data, stateDir: resolve(parsed.data.stateDir) };
+  return { ...parsed.data, stateDir: resolve(parsed.data.stateDir), secrets };
+}
+
+function readSecrets(
+  repository: RepositoryConfig | undefined,
+  env: NodeJS.ProcessEnv,
+  problems: string[],
+): Secrets {
+  const fromFile = (what: string, path: string | undefined): string | undefined => {
+    if (path === undefined) return undefined;
+    try {
+      const value = readFileSync(path, 'utf8').trim();
+      if (value === '') problems.push(`${what}: ${path} is empty`);
+      return value;
+    } catch (error) {
+      problems.push(`${what}: ${(error as Error).message}`);
+      return undefined;
+    }
+  };
+  const secrets: Secrets = {};
+  const webhookSecret =
+    fromFile('repository.webhookSecretFile', repository?.webhookSecretFile) ??
+    env.FLOTILLA_WEBHOOK_SECRET;
+  if (webhookSecret) secrets.webhookSecret = webhookSecret;
+  const repositoryToken =
+    fromFile('repository.tokenFile', repository?.tokenFile) ?? env.FLOTILLA_REPOSITORY_TOKEN;
+  if (repositoryToken) secrets.repositoryToken = repositoryToken;
+  return secrets;
 }
 
 export function wantsHelp(argv: readonly string[]): boolean {

@@ -35,6 +35,8 @@ export interface DeploymentsTable {
   error_code: string | null;
   error_message: string | null;
   result_system: string | null;
+  /** The release this deployment puts on the host, when it came from the pipeline. */
+  release_id: string | null;
 }
 
 export interface DeploymentLogsTable {
@@ -56,9 +58,102 @@ export interface EventsTable {
   data_json: string | null;
 }
 
+export interface RepositoriesTable {
+  id: string;
+  url: string;
+  branch: string;
+  flake_dir: string;
+  auth_kind: 'none' | 'token' | 'ssh_key';
+  ssh_key_file: string | null;
+  poll_interval_seconds: number;
+  /** 0 or 1 (SQLite has no boolean). */
+  allow_force_push: number;
+  source: 'config' | 'api';
+  followed_sha: string | null;
+  last_fetch_at: string | null;
+  last_fetch_error: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface RevisionsTable {
+  id: string;
+  repository_id: string;
+  sha: string;
+  ref: string;
+  kind: 'branch' | 'preview';
+  message: string;
+  author: string;
+  committed_at: string;
+  discovered_at: string;
+  status: 'pending' | 'evaluating' | 'evaluated' | 'failed';
+  error_text: string | null;
+  evaluation_json: string | null;
+  evaluated_at: string | null;
+  base_revision_id: string | null;
+}
+
+export interface BuildsTable {
+  id: string;
+  revision_id: string;
+  host_name: string;
+  drv_path: string;
+  kind: 'release' | 'preview';
+  status: 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
+  attempt: number;
+  builders: string | null;
+  created_at: string;
+  started_at: string | null;
+  finished_at: string | null;
+  out_path: string | null;
+  /** Bytes; PostgreSQL returns bigint as a string, so read it through Number(). */
+  closure_size: number | string | null;
+  error_summary: string | null;
+  log_bytes: number;
+  log_truncated: number;
+}
+
+export interface BuildLogsTable {
+  build_id: string;
+  seq: number;
+  at: string;
+  line: string;
+}
+
+export interface ReleasesTable {
+  id: string;
+  host_name: string;
+  revision_id: string;
+  build_id: string;
+  drv_path: string;
+  store_path: string;
+  closure_size: number | string | null;
+  previous_release_id: string | null;
+  status: 'ready' | 'superseded' | 'deployed';
+  created_at: string;
+}
+
+export interface ReleasePathsTable {
+  release_id: string;
+  host_name: string;
+  store_hash: string;
+}
+
+export interface CacheNarsTable {
+  nar_file: string;
+  store_hash: string;
+}
+
 export interface Database {
   hosts: HostsTable;
   deployments: DeploymentsTable;
   deployment_logs: DeploymentLogsTable;
   events: EventsTable;
+  repositories: RepositoriesTable;
+  revisions: RevisionsTable;
+  builds: BuildsTable;
+  build_logs: BuildLogsTable;
+  releases: ReleasesTable;
+  release_paths: ReleasePathsTable;
+  cache_nars: CacheNarsTable;
 }

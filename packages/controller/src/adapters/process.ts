@@ -1,0 +1,93 @@
+import { spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
+
+export interface RunOptions {
+  /** Extra environment variables, added to the controller's own environment. */
+  env?: Record<string, string>;
+  cwd?: string;
+  /** Kills the whole process group after this many milliseconds. */
+  timeoutMs?: number;
+  /** Called for every stdout/stderr line as it arrives (for live logs). */
+  onLine?: (line: string, stream: 'stdout' | 'stderr') => void;
+  /** Aborting kills the process group (cancel). */
+  signal?: AbortSignal;
+  /** Data written to stdin, which is then closed. */
+  input?: string;
+}
+
+export interface RunResult {
+  /** Exit code; null when killed by a signal. */
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  timedOut: boolean;
+  aborted: boolean;
+}
+
+/**
+ * Runs a program with an argument array (never a shell) in its own process group, so a
+ * timeout or cancel also stops everything it started (nix builders, ssh, git helpers).
+ * Output is kept in full; callers that stream long output should cap what they store.
+ */
+export function runProcess(
+  command: string,
+  args: readonly string[],
+  options: RunOptions = {},
+): Promise<RunResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, {
+      cwd: options.cwd,
+      env: { ...process.env, ...options.env },
+      stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+      detached: true,
+    });
+    let stdout = '';
+    let stderr = '';
+    let timedOut = false;
+    let aborted = false;
+    const killGroup = () => {
+      if (child.pid === undefined) return;
+      try {
+        process.kill(-child.pid, 'SIGKILL');
+      } catch {
+        // The group is already gone.
+      }
+    };
+    const timer =
+      options.timeoutMs === undefined
+        ? undefined
+        : setTimeout(() => {
+            timedOut = true;
+            killGroup();
+          }, options.timeoutMs);
+    const onAbort = () => {
+      aborted = true;
+      killGroup();
+    };
+    options.signal?.addEventListener('abort', onAbort, { once: true });
+    if (options.signal?.aborted) onAbort();
+
+    const out = child.stdout;
+    const err = child.stderr;
+    if (!out || !err) throw new Error('spawned without output pipes');
+    out.setEncoding('utf8');
+    err.setEncoding('utf8');
+    out.on('data', (chunk: string) => (stdout += chunk));
+    err.on('data', (chunk: string) => (stderr += chunk));
+    if (options.onLine) {
+      const onLine = options.onLine;
+      createInterface({ input: out }).on('line', (line) => onLine(line, 'stdout'));
+      createInterface({ input: err }).on('line', (line) => onLine(line, 'stderr'));
+    }
+    if (options.input !== undefined) child.stdin?.end(options.input);
+    child.on('error', (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      options.signal?.removeEventListener('abort', onAbort);
+      resolve({ code, stdout, stderr, timedOut, aborted });
+    });
+  });
+}

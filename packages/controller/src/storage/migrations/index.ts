@@ -1,0 +1,28 @@
+import type { Kysely, Migration, MigrationProvider } from 'kysely';
+import * as foundation from './0001_foundation.js';
+import * as pipeline from './0002_pipeline.js';
+
+export type SqlDialectName = 'sqlite' | 'postgres';
+
+type Step = { up(db: Kysely<unknown>, dialect: SqlDialectName): Promise<void> };
+
+/**
+ * Migrations are code, named so they sort in order. They only use column types both
+ * SQLite and PostgreSQL understand; `dialect` covers the one difference (auto ids).
+ */
+const STEPS: Record<string, Step> = {
+  '0001_foundation': foundation,
+  '0002_pipeline': pipeline,
+};
+
+export class InlineMigrationProvider implements MigrationProvider {
+  constructor(private readonly dialect: SqlDialectName) {}
+
+  getMigrations(): Promise<Record<string, Migration>> {
+    const migrations: Record<string, Migration> = {};
+    for (const [name, step] of Object.entries(STEPS)) {
+      migrations[name] = { up: (db) => step.up(db, this.dialect) };
+    }
+    return Promise.resolve(migrations);
+  }
+}
