@@ -15,6 +15,78 @@ const Listen = z
   })
   .refine((l) => l.port <= 65535, 'port must be at most 65535');
 
+/** The linked flake repository (the API can link one too, unless this locks it). */
+export const RepositoryConfig = z
+  .object({
+    /** https://… (token auth) or ssh://… / git@host:… (deploy key), or a local path. */
+    url: z.string().min(1),
+    branch: z.string().min(1).default('main'),
+    /** Subdirectory of the repository holding flake.nix; '' for the root. */
+    flakeDir: z.string().default(''),
+    /** File holding an HTTPS access token (GitHub: a fine-grained token with contents:read). */
+    tokenFile: z.string().min(1).optional(),
+    /** Private key file for ssh URLs (a deploy key). */
+    sshKeyFile: z.string().min(1).optional(),
+    pollIntervalSeconds: z.number().int().min(5).max(86400).default(60),
+    /** Follow a rewritten branch (force push). Off by default: it is reported instead. */
+    allowForcePush: z.boolean().default(false),
+    /** File holding the GitHub webhook secret (or env FLOTILLA_WEBHOOK_SECRET). */
+    webhookSecretFile: z.string().min(1).optional(),
+    previews: z
+      .object({
+        /** Refs that may be previewed on request (glob with `*`). */
+        refPatterns: z.array(z.string().min(1)).default(['refs/pull/*/head']),
+        /** Refs previewed automatically when they appear or move. */
+        autoRefPatterns: z.array(z.string().min(1)).default([]),
+        /** Auto-preview only heads that change one of these files (e.g. flake.lock); empty: any change. */
+        autoWhenChanged: z.array(z.string().min(1)).default([]),
+      })
+      .strict()
+      .default({ refPatterns: ['refs/pull/*/head'], autoRefPatterns: [], autoWhenChanged: [] }),
+  })
+  .strict();
+export type RepositoryConfig = z.infer<typeof RepositoryConfig>;
+
+export const BuildsConfig = z
+  .object({
+    /** Builds run at the same time. */
+    concurrency: z.number().int().min(1).max(64).default(1),
+    timeoutSeconds: z
+      .number()
+      .int()
+      .min(10)
+      .max(7 * 86400)
+      .default(3 * 3600),
+    /** Nix `builders` for every host, e.g. `ssh-ng://builder@gpc0 x86_64-linux /key 8 1 big-parallel`. */
+    builders: z.string().optional(),
+    /** Per-host `builders`, overriding the global one. */
+    hostBuilders: z.record(z.string(), z.string()).default({}),
+    /** Build only on the remote builders (`--max-jobs 0`). */
+    remoteOnly: z.boolean().default(false),
+    /** Stored log per build; past this a truncation marker is kept. */
+    logLimitBytes: z
+      .number()
+      .int()
+      .min(1024)
+      .max(256 * 1024 * 1024)
+      .default(4 * 1024 * 1024),
+  })
+  .strict();
+export type BuildsConfig = z.infer<typeof BuildsConfig>;
+
+export const CacheConfig = z
+  .object({
+    /** Name in the signing key, shown in `trusted-public-keys`. */
+    keyName: z
+      .string()
+      .regex(/^[A-Za-z0-9._-]+$/)
+      .optional(),
+    /** Also push release closures to this Nix store URL (s3://…, an Attic or other cache). */
+    pushTo: z.string().min(1).optional(),
+  })
+  .strict();
+export type CacheConfig = z.infer<typeof CacheConfig>;
+
 export const ControllerConfig = z
   .object({
     /** Where the database, admin token and (later) cache keys live. */
@@ -25,6 +97,14 @@ export const ControllerConfig = z
     logLevel: z
       .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
       .default('info'),
+    /**
+     * The URL agents use to reach this controller (https://fleet.example.org behind a
+     * proxy). Default: derived from the Host header an agent connected with.
+     */
+    publicUrl: z.url().optional(),
+    repository: RepositoryConfig.optional(),
+    builds: BuildsConfig.default(BuildsConfig.parse({})),
+    cache: CacheConfig.default({}),
     agents: z
       .object({
         heartbeatIntervalSeconds: z.number().positive().max(3600).default(15),
