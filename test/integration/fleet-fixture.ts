@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Deployment, Host, HostList } from '@flotilla/protocol';
@@ -18,17 +18,32 @@ export class FleetFixture {
     readonly dir: string,
     public controller: ControllerHandle,
     public api: JsonClient,
+    private readonly env: NodeJS.ProcessEnv,
   ) {}
 
-  static async start(name: string): Promise<FleetFixture> {
+  /**
+   * Starts a controller in a fresh temp dir. `config` (the controller's JSON config) may be
+   * a function of that dir, for paths inside it.
+   */
+  static async start(
+    name: string,
+    options: { config?: (dir: string) => Promise<object> | object } = {},
+  ): Promise<FleetFixture> {
     if (!(await nixAvailable())) {
       throw new Error(
         'nix is not installed: run `npm test`, which installs it, or apt-get install nix-bin',
       );
     }
     const dir = await mkdtemp(join(tmpdir(), `flotilla-${name}-`));
-    const controller = await startController({ stateDir: join(dir, 'controller') });
-    return new FleetFixture(dir, controller, new JsonClient(controller.url, controller.adminToken));
+    const env: NodeJS.ProcessEnv = {};
+    if (options.config) {
+      const file = join(dir, 'controller.json');
+      await writeFile(file, JSON.stringify(await options.config(dir)));
+      env.FLOTILLA_CONFIG = file;
+    }
+    const controller = await startController({ stateDir: join(dir, 'controller'), env });
+    const api = new JsonClient(controller.url, controller.adminToken);
+    return new FleetFixture(dir, controller, api, env);
   }
 
   /** Registers a host through the API and returns its agent token. */
@@ -115,6 +130,7 @@ export class FleetFixture {
     this.controller = await startController({
       stateDir: this.controller.stateDir,
       listen: `127.0.0.1:${port}`,
+      env: this.env,
     });
     this.api = new JsonClient(this.controller.url, this.controller.adminToken);
   }

@@ -47,7 +47,12 @@ export function createAgent(config: AgentConfig, logger: Logger): Agent {
       profile: config.profile,
       clock: systemClock,
     }),
-    store: new NixStore({ runner, env: config.childEnv, stateDir: config.stateDir }),
+    store: new NixStore({
+      runner,
+      env: config.childEnv,
+      stateDir: config.stateDir,
+      host: { controllerUrl: config.controllerUrl, token: config.token },
+    }),
     activator: new ChildProcessActivator({
       runner,
       env: config.childEnv,

@@ -1,4 +1,15 @@
 import {
+  Build,
+  BuildList,
+  BuildLogPage,
+  FlakeHostList,
+  Preview,
+  Release,
+  ReleaseList,
+  type BuildStatus,
+  type ReleaseStatus,
+} from '@flotilla/protocol';
+import {
   CreateDeploymentRequest,
   CreateHostRequest,
   CreateHostResponse,
@@ -11,6 +22,16 @@ import {
   HostList,
   LogPage,
   type HostStatus,
+} from '@flotilla/protocol';
+import {
+  CreatePreviewRequest,
+  CreatePreviewResponse,
+  LinkRepositoryRequest,
+  Repository,
+  Revision,
+  RevisionList,
+  SyncResult,
+  type RevisionKind,
 } from '@flotilla/protocol';
 import { z } from 'zod';
 import { ApiError, describeIssues } from './errors.js';
@@ -107,6 +128,86 @@ export class ApiClient {
   getDeploymentLog(id: string, query: { after?: number; limit?: number } = {}): Promise<LogPage> {
     const path = `/api/v1/deployments/${encodeURIComponent(id)}/log`;
     return this.#request('GET', path, { schema: LogPage, query });
+  }
+
+  /** Builds, newest first. */
+  listBuilds(
+    query: { status?: BuildStatus; host?: string; limit?: number } = {},
+  ): Promise<BuildList> {
+    return this.#request('GET', '/api/v1/builds', { schema: BuildList, query });
+  }
+
+  getBuild(id: string): Promise<Build> {
+    return this.#request('GET', `/api/v1/builds/${encodeURIComponent(id)}`, { schema: Build });
+  }
+
+  getBuildLog(id: string, query: { after?: number; limit?: number } = {}): Promise<BuildLogPage> {
+    const path = `/api/v1/builds/${encodeURIComponent(id)}/log`;
+    return this.#request('GET', path, { schema: BuildLogPage, query });
+  }
+
+  cancelBuild(id: string): Promise<Build> {
+    const path = `/api/v1/builds/${encodeURIComponent(id)}/cancel`;
+    return this.#request('POST', path, { schema: Build, body: {} });
+  }
+
+  retryBuild(id: string): Promise<Build> {
+    const path = `/api/v1/builds/${encodeURIComponent(id)}/retry`;
+    return this.#request('POST', path, { schema: Build, body: {} });
+  }
+
+  /** Releases, newest first. */
+  listReleases(
+    query: { host?: string; status?: ReleaseStatus; limit?: number } = {},
+  ): Promise<ReleaseList> {
+    return this.#request('GET', '/api/v1/releases', { schema: ReleaseList, query });
+  }
+
+  getRelease(id: string): Promise<Release> {
+    return this.#request('GET', `/api/v1/releases/${encodeURIComponent(id)}`, { schema: Release });
+  }
+
+  /** What a previewed ref would rebuild. */
+  getPreview(revisionId: string): Promise<Preview> {
+    const path = `/api/v1/previews/${encodeURIComponent(revisionId)}`;
+    return this.#request('GET', path, { schema: Preview });
+  }
+
+  /** The flake's hosts joined with the registry. */
+  flakeHosts(): Promise<FlakeHostList> {
+    return this.#request('GET', '/api/v1/flake/hosts', { schema: FlakeHostList });
+  }
+
+  /** The linked repository; `repository_not_linked` when there is none. */
+  getRepository(): Promise<Repository> {
+    return this.#request('GET', '/api/v1/repository', { schema: Repository });
+  }
+
+  /** Links the repository (replacing any API link); the token is sent, never shown back. */
+  async linkRepository(request: z.input<typeof LinkRepositoryRequest>): Promise<Repository> {
+    const body = validateRequest(LinkRepositoryRequest, request);
+    return this.#request('PUT', '/api/v1/repository', { schema: Repository, body });
+  }
+
+  /** Fetches now and returns what was found. */
+  syncRepository(): Promise<SyncResult> {
+    return this.#request('POST', '/api/v1/repository/sync', { schema: SyncResult, body: {} });
+  }
+
+  /** Recorded revisions, newest first. */
+  listRevisions(query: { kind?: RevisionKind; limit?: number } = {}): Promise<RevisionList> {
+    return this.#request('GET', '/api/v1/revisions', { schema: RevisionList, query });
+  }
+
+  getRevision(id: string): Promise<Revision> {
+    const path = `/api/v1/revisions/${encodeURIComponent(id)}`;
+    return this.#request('GET', path, { schema: Revision });
+  }
+
+  /** Records a preview revision of a ref such as `refs/pull/12/head`. */
+  async createPreview(ref: string): Promise<CreatePreviewResponse> {
+    const body = validateRequest(CreatePreviewRequest, { ref });
+    return this.#request('POST', '/api/v1/previews', { schema: CreatePreviewResponse, body });
   }
 
   async #request<T>(method: string, path: string, options: RequestOptions<T>): Promise<T> {

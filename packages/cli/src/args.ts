@@ -102,11 +102,12 @@ function parseCommandArgs(command: Command, argv: readonly string[]): CommandLin
   const { values, positionals } = parsed;
   if (values.help === true) return { kind: 'help', command };
   if (values.version === true) return { kind: 'version' };
-  if (positionals.length !== command.args.length) {
+  const maxArgs = command.args.length + (command.optionalArgs?.length ?? 0);
+  if (positionals.length < command.args.length || positionals.length > maxArgs) {
     const problem =
       positionals.length < command.args.length
         ? `missing ${command.args.slice(positionals.length).join(' ')}`
-        : `unexpected argument "${positionals[command.args.length] ?? ''}"`;
+        : `unexpected argument "${positionals[maxArgs] ?? ''}"`;
     throw new CommandUsageError(problem, command);
   }
   const commandOptions: Record<string, string | boolean | undefined> = {};

@@ -38,6 +38,8 @@ export interface Command {
   name: string;
   /** Required positional arguments, by the names help shows. */
   args: readonly string[];
+  /** Optional positional arguments after the required ones. */
+  optionalArgs?: readonly string[];
   summary: string;
   /** Longer help text shown by `--help`, after the usage line. */
   description?: string;

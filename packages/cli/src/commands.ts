@@ -1,7 +1,25 @@
 import type { Command } from './command.js';
 import { deployCommand, deploymentCommand, deploymentsCommand } from './deployments.command.js';
+import {
+  buildCancelCommand,
+  buildCommand,
+  buildRetryCommand,
+  buildsCommand,
+} from './builds.command.js';
 import { healthCommand } from './health.command.js';
+import {
+  flakeHostsCommand,
+  previewShowCommand,
+  releaseCommand,
+  releasesCommand,
+} from './releases.command.js';
 import { hostAddCommand, hostCommand, hostsCommand } from './hosts.command.js';
+import {
+  repositoryCommand,
+  repositoryLinkCommand,
+  repositorySyncCommand,
+} from './repository.command.js';
+import { previewCommand, revisionCommand, revisionsCommand } from './revisions.command.js';
 
 /** Every command, in the order help lists them. */
 export const COMMANDS: readonly Command[] = [
@@ -11,5 +29,19 @@ export const COMMANDS: readonly Command[] = [
   deployCommand,
   deploymentsCommand,
   deploymentCommand,
+  repositoryCommand,
+  repositoryLinkCommand,
+  repositorySyncCommand,
+  revisionsCommand,
+  revisionCommand,
+  previewCommand,
+  releasesCommand,
+  releaseCommand,
+  buildsCommand,
+  buildCommand,
+  buildCancelCommand,
+  buildRetryCommand,
+  previewShowCommand,
+  flakeHostsCommand,
   healthCommand,
 ];

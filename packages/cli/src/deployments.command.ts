@@ -18,12 +18,14 @@ const follow = {
   description: 'print the log as it grows until the deployment ends; exit 0 only if it succeeded',
 } as const;
 
-/** `flotilla deploy HOST STORE_PATH`: asks the controller to deploy a built system. */
+/** `flotilla deploy HOST STORE_PATH|RELEASE_ID`: asks the controller to deploy a built system. */
 export const deployCommand: Command = {
   name: 'deploy',
-  args: ['HOST', 'STORE_PATH'],
-  summary: 'Deploy a store path to a host',
-  description: `The controller may hold the deployment for approval first.\n${FOLLOW_JSON}`,
+  args: ['HOST', 'STORE_PATH|RELEASE_ID'],
+  summary: 'Deploy a release or a store path to a host',
+  description:
+    'A target starting with /nix/store/ is a store path; anything else is a release id\n' +
+    `(see flotilla releases). The controller may hold the deployment for approval first.\n${FOLLOW_JSON}`,
   options: {
     action: {
       type: 'string',
@@ -34,11 +36,12 @@ export const deployCommand: Command = {
   },
   needsToken: true,
   prepare(input) {
-    const [host = '', storePath = ''] = input.args;
+    const [host = '', target = ''] = input.args;
+    const what = target.startsWith('/nix/store/') ? { storePath: target } : { releaseId: target };
     const action = enumOption(input, 'action', DeployAction.options);
     const following = flagOption(input, 'follow');
     return async (context) => {
-      const deployment = await context.client.createDeployment({ host, storePath, action });
+      const deployment = await context.client.createDeployment({ host, ...what, action });
       if (!following) {
         if (context.json) printJson(context, deployment);
         else context.out(renderCreatedDeployment(deployment));

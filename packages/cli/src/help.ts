@@ -13,13 +13,17 @@ export function usageLine(command: Command | undefined): string {
   if (command === undefined)
     return 'flotilla [--url URL] [--token TOKEN] [--context NAME] [--json] COMMAND';
   const options = Object.entries(command.options).map(([name, spec]) => optionSynopsis(name, spec));
-  return ['flotilla', command.name, ...command.args, ...options].join(' ');
+  const optional = (command.optionalArgs ?? []).map((a) => `[${a}]`);
+  return ['flotilla', command.name, ...command.args, ...optional, ...options].join(' ');
 }
 
 /** `flotilla --help`: commands, global options and where settings come from. */
 export function globalHelp(commands: readonly Command[]): string {
   const commandRows = [
-    ...commands.map((c) => [`  ${[c.name, ...c.args].join(' ')}`, c.summary]),
+    ...commands.map((c) => [
+      `  ${[c.name, ...c.args, ...(c.optionalArgs ?? []).map((a) => `[${a}]`)].join(' ')}`,
+      c.summary,
+    ]),
     ['  help [COMMAND]', 'Show help for a command'],
   ];
   const optionRows = [

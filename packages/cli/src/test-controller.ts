@@ -113,6 +113,7 @@ export function sampleDeployment(overrides: Partial<Deployment> = {}): Deploymen
     errorCode: null,
     errorMessage: null,
     resultSystem: null,
+    releaseId: null,
     ...overrides,
   };
 }

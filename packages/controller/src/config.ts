@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
+import { urlHasPassword } from './git/redact.js';
 
 const Listen = z
   .string()
@@ -19,7 +20,11 @@ const Listen = z
 export const RepositoryConfig = z
   .object({
     /** https://… (token auth) or ssh://… / git@host:… (deploy key), or a local path. */
-    url: z.string().min(1),
+    url: z
+      .string()
+      .min(1)
+      // Passwords in URLs end up in process lists and git's config; tokens go in tokenFile.
+      .refine((url) => !urlHasPassword(url), 'must not contain a password: use tokenFile'),
     branch: z.string().min(1).default('main'),
     /** Subdirectory of the repository holding flake.nix; '' for the root. */
     flakeDir: z.string().default(''),

@@ -5,20 +5,34 @@ import type { Logger } from 'pino';
 import { loadOrCreateAdminToken } from './admin-token.js';
 import { systemClock, type Clock } from './clock.js';
 import type { ControllerConfig } from './config.js';
+import { createBinaryCache } from './cache/cache.composition.js';
+import { registerCacheRoutes } from './cache/cache.routes.js';
 import { AgentGateway } from './gateway/agent.gateway.js';
 import { buildHttpServer } from './http/server.js';
+import { createPipeline } from './pipeline.composition.js';
 import { DeploymentService } from './services/deployment.service.js';
 import { HostService } from './services/host.service.js';
 import { PresenceService } from './services/presence.service.js';
+import { RepositoryService, type RevisionPipeline } from './services/repository.service.js';
 import { openDatabase, pingDatabase, type Db } from './storage/database.js';
 import { DeploymentRepository } from './storage/deployment.repository.js';
 import { EventRepository } from './storage/event.repository.js';
 import { HostRepository } from './storage/host.repository.js';
+import { RepositoryLinkRepository } from './storage/repository-link.repository.js';
+import { RevisionRepository } from './storage/revision.repository.js';
 
 export interface ControllerOptions {
   config: ControllerConfig;
   logger: Logger;
   clock?: Clock;
+  /** Receives each new revision; default: logs it (nothing evaluates it). */
+  revisionPipeline?: RevisionPipeline;
+}
+
+/** A part with background work: started before the API listens, stopped after it closes. */
+interface Lifecycle {
+  start(): void | Promise<void>;
+  stop(): Promise<void>;
 }
 
 /** Wires storage, services, the HTTP API and the agent gateway; owns their lifecycle. */
@@ -26,9 +40,10 @@ export class Controller {
   private constructor(
     private readonly db: Db,
     private readonly app: FastifyInstance,
-    private readonly presence: PresenceService,
     private readonly gateway: AgentGateway,
     private readonly logger: Logger,
+    /** Started in this order, stopped in reverse. */
+    private readonly parts: Lifecycle[],
     readonly adminTokenPath: string,
   ) {}
 
@@ -52,6 +67,18 @@ export class Controller {
       ...config.agents,
     });
     const hosts = new HostService({ hosts: hostRepository, events, presence, clock });
+    // The signing key is created on first start; releases are published through the cache.
+    const cache = await createBinaryCache({ config, db, hosts, logger });
+    const publisher = cache.publisher;
+    const pipeline = createPipeline({
+      db,
+      config,
+      events,
+      hosts: hostRepository,
+      publisher,
+      clock,
+      logger,
+    });
     const deployments = new DeploymentService({
       deployments: new DeploymentRepository(db),
       events,
@@ -59,7 +86,24 @@ export class Controller {
       presence,
       clock,
       logger,
+      releases: pipeline.releases,
+      cacheSource: (agentBaseUrl) => cache.service.cacheSourceFor(agentBaseUrl),
     });
+    const repository = new RepositoryService({
+      stateDir: config.stateDir,
+      config: config.repository,
+      configToken: config.secrets.repositoryToken,
+      links: new RepositoryLinkRepository(db),
+      revisions: new RevisionRepository(db),
+      events,
+      pipeline: options.revisionPipeline ?? {
+        // Evaluation runs in the background: a sync (or webhook) never waits for Nix.
+        onRevision: async (revisionId) => void pipeline.pipeline.onRevision(revisionId),
+      },
+      clock,
+      logger,
+    });
+    await repository.init();
     const gateway = new AgentGateway({
       hosts,
       presence,
@@ -79,14 +123,25 @@ export class Controller {
         },
       };
     };
-    const app = buildHttpServer({ logger, adminToken: admin.token, hosts, deployments, health });
+    const app = buildHttpServer({
+      logger,
+      adminToken: admin.token,
+      hosts,
+      deployments,
+      health,
+      pipeline,
+      cache: cache.service,
+      repository,
+      webhookSecret: config.secrets.webhookSecret,
+    });
+    registerCacheRoutes(app, cache.service);
     gateway.attach(app.server);
-    return new Controller(db, app, presence, gateway, logger, admin.path);
+    return new Controller(db, app, gateway, logger, [presence, pipeline, repository], admin.path);
   }
 
-  /** Starts listening; returns the base URL (useful with port 0). */
+  /** Starts background work, then listens; returns the base URL (useful with port 0). */
   async listen(host: string, port: number): Promise<string> {
-    this.presence.start();
+    for (const part of this.parts) await part.start();
     await this.app.listen({ host, port });
     const address = this.app.server.address();
     const boundPort = typeof address === 'object' && address ? address.port : port;
@@ -95,11 +150,11 @@ export class Controller {
     return url;
   }
 
-  /** Closes agent connections, flushes live state, closes the database. */
+  /** Closes agent connections, stops background work, flushes live state, closes the database. */
   async close(): Promise<void> {
     await this.gateway.close();
     await this.app.close();
-    await this.presence.stop();
+    for (const part of [...this.parts].reverse()) await part.stop();
     await this.db.destroy();
   }
 }

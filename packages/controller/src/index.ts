@@ -1,3 +1,15 @@
 export { Controller, type ControllerOptions } from './controller.js';
 export { ControllerConfig, loadConfig, ConfigError } from './config.js';
 export { AGENT_GATEWAY_PATH } from './gateway/agent.gateway.js';
+// The binary cache's publishing side, for tools and tests that publish into a controller's
+// state directory (the controller itself publishes through its release service).
+export {
+  CachePublisher,
+  type CachePublisherOptions,
+  type PublishInput,
+  type ReleasePublisher,
+} from './cache/cache.publisher.js';
+export { cacheDirs } from './cache/cache.composition.js';
+export { loadOrCreateSigningKey, type SigningKey } from './cache/signing-key.js';
+export { CacheRepository } from './storage/cache.repository.js';
+export { openDatabase, type Db } from './storage/database.js';

@@ -98,6 +98,8 @@ export const Deployment = z.object({
   id: z.string(),
   host: z.string(),
   storePath: z.string(),
+  /** The pipeline release deployed, when the deployment came from one. */
+  releaseId: z.string().nullable(),
   action: DeployAction,
   status: DeploymentStatus,
   phase: DeployPhase.nullable(),
@@ -125,11 +127,17 @@ export const DeploymentListQuery = z.object({
 });
 export type DeploymentListQuery = z.infer<typeof DeploymentListQuery>;
 
-export const CreateDeploymentRequest = z.object({
-  host: HostName,
-  storePath: StorePath,
-  action: DeployAction.default('switch'),
-});
+/** Deploy either a release from the pipeline (`releaseId`) or any store path (`storePath`). */
+export const CreateDeploymentRequest = z
+  .object({
+    host: HostName,
+    storePath: StorePath.optional(),
+    releaseId: z.string().min(1).max(64).optional(),
+    action: DeployAction.default('switch'),
+  })
+  .refine((r) => (r.storePath === undefined) !== (r.releaseId === undefined), {
+    message: 'give exactly one of storePath or releaseId',
+  });
 export type CreateDeploymentRequest = z.infer<typeof CreateDeploymentRequest>;
 
 export const LogQuery = z.object({

@@ -10,6 +10,10 @@ export interface SandboxHostSpec {
   version?: string;
   /** Exit code of the system's `switch-to-configuration` (0 = success). */
   exitCode?: number;
+  /** The build sleeps this long first (to test what happens during a build). */
+  buildSeconds?: number;
+  /** The build fails with a Nix-style error message. */
+  buildFails?: boolean;
 }
 
 /** Nix's name for this machine's platform, e.g. `x86_64-linux`. */
@@ -21,6 +25,14 @@ export function nixSystem(): string {
 const BUILD_SH = `# Builder of a sandboxed host system. Runs with sandbox = false, so it may use the
 # machine's /bin and /usr/bin; the result only depends on the derivation's attributes.
 export PATH=/usr/bin:/bin
+if [ "$buildSeconds" -gt 0 ]; then
+  echo "building $hostName slowly ($buildSeconds s)"
+  sleep "$buildSeconds"
+fi
+if [ -n "$buildFails" ]; then
+  echo "error: the system of $hostName does not build (a deliberate failure)" >&2
+  exit 1
+fi
 mkdir -p "$out/bin"
 echo "$version" > "$out/nixos-version"
 sed -e "s|@out@|$out|g" -e "s|@exitCode@|$exitCode|g" -e "s|@host@|$hostName|g" \\
@@ -76,6 +88,8 @@ function flakeNix(hosts: readonly SandboxHostSpec[]): string {
           switchScript = ./switch-to-configuration.sh;
           inherit hostName;
           inherit (settings) version exitCode;
+          buildSeconds = settings.buildSeconds or 0;
+          buildFails = settings.buildFails or false;
         };
       };
     in {
@@ -92,7 +106,11 @@ ${darwin.map((h) => `        ${h.name} = { };`).join('\n')}
 
 /** The content of `hosts/<name>.nix`: the only file that differs between hosts. */
 export function hostNix(host: SandboxHostSpec): string {
-  return `{ version = "${host.version ?? '1'}"; exitCode = ${host.exitCode ?? 0}; }\n`;
+  const extra = [
+    host.buildSeconds ? ` buildSeconds = ${host.buildSeconds};` : '',
+    host.buildFails ? ' buildFails = true;' : '',
+  ].join('');
+  return `{ version = "${host.version ?? '1'}"; exitCode = ${host.exitCode ?? 0};${extra} }\n`;
 }
 
 /**

@@ -32,3 +32,50 @@ export function splitCacheCredentials(cacheUrl: string): CacheAccess {
     netrc: `machine ${url.hostname} login ${login} password ${password}\n`,
   };
 }
+
+/** The controller this agent connects to, and the host token it connects with. */
+export interface HostCredentials {
+  /** The agent's ws:// or wss:// controller URL. */
+  controllerUrl: string;
+  /** Secret: only ever written to a netrc file for the controller's own origin. */
+  token: string;
+}
+
+/** {@link CacheAccess}, and whether the host token is what the netrc entry holds. */
+export interface ResolvedCacheAccess extends CacheAccess {
+  usesHostToken: boolean;
+}
+
+/** The user name in netrc entries carrying the host token; the controller ignores it. */
+const HOST_TOKEN_LOGIN = 'flotilla';
+
+/**
+ * How to reach a cache named in a deploy request. Credentials in the URL are used as
+ * given. Otherwise the host token is added only when the cache has exactly the controller's
+ * origin (scheme, host and port, with ws→http and wss→https), so a deploy request can never
+ * make the agent send its token anywhere else. netrc entries match host names only; curl
+ * sends them to no other host, also not after a redirect.
+ */
+export function resolveCacheAccess(cacheUrl: string, host: HostCredentials): ResolvedCacheAccess {
+  const split = splitCacheCredentials(cacheUrl);
+  if (split.netrc !== null) return { ...split, usesHostToken: false };
+  const cache = new URL(cacheUrl);
+  if (cache.origin !== controllerHttpOrigin(host.controllerUrl)) {
+    return { ...split, usesHostToken: false };
+  }
+  if (/[\s"]/.test(host.token) || host.token === '') {
+    throw new Error('the host token cannot be expressed in a netrc file');
+  }
+  return {
+    url: cacheUrl,
+    netrc: `machine ${cache.hostname} login ${HOST_TOKEN_LOGIN} password ${host.token}\n`,
+    usesHostToken: true,
+  };
+}
+
+/** The http(s) origin of a ws(s) controller URL, e.g. `wss://fleet:8443/x` → `https://fleet:8443`. */
+export function controllerHttpOrigin(controllerUrl: string): string {
+  const url = new URL(controllerUrl);
+  const scheme = { 'ws:': 'http:', 'wss:': 'https:' }[url.protocol] ?? url.protocol;
+  return new URL(`${scheme}//${url.host}`).origin;
+}

@@ -8,7 +8,11 @@ import {
   type ProcessRunner,
   type RunResult,
 } from '../process-runner.js';
-import { splitCacheCredentials } from './cache-credentials.js';
+import {
+  controllerHttpOrigin,
+  resolveCacheAccess,
+  type HostCredentials,
+} from './cache-credentials.js';
 
 /** Success, or a reason that is safe to show (it never contains credentials). */
 export type StepOutcome = { ok: true } | { ok: false; reason: string };
@@ -30,6 +34,8 @@ export interface NixStoreOptions {
   env: Record<string, string>;
   /** Where short-lived netrc files are written (mode 0600). */
   stateDir: string;
+  /** Sent (through a netrc file) to the controller's own cache only. */
+  host: HostCredentials;
 }
 
 /** {@link SystemStore} on the real `nix`, `nix-store` and `nix-env` commands. */
@@ -46,7 +52,7 @@ export class NixStore implements SystemStore {
   async fetch(cache: CacheSource, storePath: string, onLine: OnOutputLine): Promise<StepOutcome> {
     let access;
     try {
-      access = splitCacheCredentials(cache.url);
+      access = resolveCacheAccess(cache.url, this.options.host);
     } catch (error) {
       return { ok: false, reason: error instanceof Error ? error.message : String(error) };
     }
@@ -75,7 +81,14 @@ export class NixStore implements SystemStore {
       ];
       const result = await this.options.runner.run('nix', args, { env: this.options.env, onLine });
       if (result.exitCode === 0) return { ok: true };
-      return { ok: false, reason: failure(`nix copy from ${access.url}`, result) };
+      const reason = failure(`nix copy from ${access.url}`, result);
+      if (access.netrc !== null) return { ok: false, reason };
+      // Say why no credentials went along: a cache that needs the host token must be served
+      // from the origin the agent connects to.
+      return {
+        ok: false,
+        reason: `${reason} (no credentials were sent: the cache is not on the controller's origin ${controllerHttpOrigin(this.options.host.controllerUrl)})`,
+      };
     } finally {
       if (netrcFile !== null) await rm(netrcFile, { force: true });
     }

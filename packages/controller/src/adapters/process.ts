@@ -13,6 +13,11 @@ export interface RunOptions {
   signal?: AbortSignal;
   /** Data written to stdin, which is then closed. */
   input?: string;
+  /**
+   * Keep only the last this-many characters of each output stream in the result (long
+   * build logs are streamed through `onLine`; the tail is where the error is).
+   */
+  keepTailChars?: number;
 }
 
 export interface RunResult {
@@ -72,8 +77,13 @@ export function runProcess(
     if (!out || !err) throw new Error('spawned without output pipes');
     out.setEncoding('utf8');
     err.setEncoding('utf8');
-    out.on('data', (chunk: string) => (stdout += chunk));
-    err.on('data', (chunk: string) => (stderr += chunk));
+    const keep = options.keepTailChars;
+    const append = (buffer: string, chunk: string) => {
+      const joined = buffer + chunk;
+      return keep !== undefined && joined.length > keep * 2 ? joined.slice(-keep) : joined;
+    };
+    out.on('data', (chunk: string) => (stdout = append(stdout, chunk)));
+    err.on('data', (chunk: string) => (stderr = append(stderr, chunk)));
     if (options.onLine) {
       const onLine = options.onLine;
       createInterface({ input: out }).on('line', (line) => onLine(line, 'stdout'));
@@ -87,7 +97,8 @@ export function runProcess(
     child.on('close', (code) => {
       clearTimeout(timer);
       options.signal?.removeEventListener('abort', onAbort);
-      resolve({ code, stdout, stderr, timedOut, aborted });
+      const tail = (text: string) => (keep !== undefined ? text.slice(-keep) : text);
+      resolve({ code, stdout: tail(stdout), stderr: tail(stderr), timedOut, aborted });
     });
   });
 }

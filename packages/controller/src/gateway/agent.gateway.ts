@@ -6,6 +6,7 @@ import { WebSocketServer } from 'ws';
 import type { DeploymentService } from '../services/deployment.service.js';
 import type { HostService } from '../services/host.service.js';
 import type { PresenceService } from '../services/presence.service.js';
+import { agentBaseUrl } from './agent-base-url.js';
 import { AgentSession } from './agent.session.js';
 
 export const AGENT_GATEWAY_PATH = '/api/v1/agent/ws';
@@ -82,6 +83,7 @@ export class AgentGateway {
         heartbeatIntervalSeconds: this.options.heartbeatIntervalSeconds,
         maxMessageBytes: MAX_MESSAGE_BYTES,
         helloTimeoutMs: 10_000,
+        baseUrl: agentBaseUrl(request.headers),
       }).start();
     });
   }

@@ -23,6 +23,8 @@ export interface AgentSessionOptions {
   heartbeatIntervalSeconds: number;
   maxMessageBytes: number;
   helloTimeoutMs: number;
+  /** The http(s) base URL the agent connected to (see agentBaseUrl); null when unknown. */
+  baseUrl: string | null;
 }
 
 /** WebSocket close codes the controller uses (4000–4999 are for applications). */
@@ -185,6 +187,7 @@ export class AgentSession implements AgentChannel {
       version: message.agentVersion,
       protocolVersion: message.protocolVersion,
       os: message.os,
+      baseUrl: this.options.baseUrl,
     });
     this.send({
       type: 'welcome',

@@ -1,4 +1,5 @@
 import {
+  CacheInfo,
   CreateDeploymentRequest,
   CreateHostRequest,
   CreateHostResponse,
@@ -15,6 +16,7 @@ import {
   LogQuery,
 } from '@flotilla/protocol';
 import { z } from 'zod';
+import type { BinaryCacheService } from '../cache/cache.service.js';
 import type { DeploymentService } from '../services/deployment.service.js';
 import type { HostService } from '../services/host.service.js';
 import type { RouteTable } from './route.js';
@@ -23,6 +25,7 @@ export interface RouteServices {
   hosts: HostService;
   deployments: DeploymentService;
   health: () => Promise<{ body: Health; healthy: boolean }>;
+  cache: Pick<BinaryCacheService, 'info'>;
 }
 
 const NameParams = z.object({ name: HostName });
@@ -30,7 +33,16 @@ const IdParams = z.object({ id: z.string().min(1).max(64) });
 
 /** Every API route: validate, call one service, return its result. */
 export function registerRoutes(routes: RouteTable, services: RouteServices): void {
-  const { hosts, deployments } = services;
+  const { hosts, deployments, cache } = services;
+
+  routes.add({
+    method: 'GET',
+    url: '/api/v1/cache',
+    tag: 'cache',
+    summary: "The binary cache's public signing key, path and push target",
+    response: CacheInfo,
+    handler: () => Promise.resolve(cache.info()),
+  });
 
   routes.add({
     method: 'GET',

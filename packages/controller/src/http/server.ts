@@ -5,7 +5,12 @@ import { tokensEqual } from '../tokens.js';
 import { installErrorHandlers } from './errors.js';
 import { buildOpenApi } from './openapi.js';
 import { RouteTable } from './route.js';
+import { registerBuildLogStream } from './build-log.stream.js';
+import { registerGithubWebhook } from './github-webhook.js';
+import { registerPipelineRoutes, type PipelineRouteServices } from './pipeline.routes.js';
+import { registerRepositoryRoutes } from './repository.routes.js';
 import { registerRoutes, type RouteServices } from './routes.js';
+import type { RepositoryService } from '../services/repository.service.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -16,6 +21,10 @@ declare module 'fastify' {
 export interface HttpServerOptions extends RouteServices {
   logger: Logger;
   adminToken: string;
+  pipeline: PipelineRouteServices;
+  repository: RepositoryService;
+  /** GitHub webhook secret; the webhook endpoint is off without it. */
+  webhookSecret: string | undefined;
 }
 
 /** The HTTP API: admin-token auth, validated routes, OpenAPI, health. */
@@ -49,6 +58,10 @@ export function buildHttpServer(options: HttpServerOptions): FastifyInstance {
 
   const routes = new RouteTable(app, () => 'admin');
   registerRoutes(routes, options);
+  registerPipelineRoutes(routes, options.pipeline);
+  registerBuildLogStream(app, options.pipeline.builds);
+  registerRepositoryRoutes(routes, options.repository);
+  registerGithubWebhook(app, { secret: options.webhookSecret, repository: options.repository });
   const openApi = buildOpenApi(routes);
   app.get('/api/v1/openapi.json', { config: { public: true } }, async () => openApi);
   app.get('/healthz', { config: { public: true } }, async (_request, reply) => {

@@ -1,6 +1,7 @@
 import {
   FINAL_DEPLOYMENT_STATUSES,
   FlotillaError,
+  type CacheSource,
   type CreateDeploymentRequest,
   type DeployLog,
   type DeployProgress,
@@ -37,6 +38,14 @@ const RUNNING_STATUSES: readonly DeploymentStatus[] = ['activating', 'confirming
 /** A deployment's stored log is capped; past this many lines one marker line is kept. */
 export const MAX_LOG_LINES = 20_000;
 
+/** How deployments find pipeline releases (set once the pipeline exists). */
+export interface ReleaseLookup {
+  require(
+    id: string,
+  ): Promise<{ id: string; host_name: string; store_path: string; status: string }>;
+  markDeployed(id: string): Promise<void>;
+}
+
 export interface DeploymentServiceOptions {
   deployments: DeploymentRepository;
   events: EventRepository;
@@ -44,6 +53,12 @@ export interface DeploymentServiceOptions {
   presence: PresenceService;
   clock: Clock;
   logger: Logger;
+  releases?: ReleaseLookup;
+  /**
+   * The binary cache an agent fetches from, given the base URL it connected to (null when
+   * unknown); without it deploy requests carry `cache: null`.
+   */
+  cacheSource?: (agentBaseUrl: string | null) => CacheSource | null;
 }
 
 /**
@@ -74,12 +89,14 @@ export class DeploymentService {
         { deploymentId: busy.id },
       );
     }
+    const target = await this.resolveTarget(host.name, request);
     const now = clock.now();
     const id = newId('d', now);
     await deployments.insert({
       id,
       host_name: host.name,
-      store_path: request.storePath,
+      store_path: target.storePath,
+      release_id: target.releaseId,
       action: request.action,
       status: 'queued',
       phase: null,
@@ -99,11 +116,37 @@ export class DeploymentService {
         actor,
         hostName: host.name,
         deploymentId: id,
-        data: { storePath: request.storePath, action: request.action },
+        data: { storePath: target.storePath, releaseId: target.releaseId, action: request.action },
       },
     ]);
     await this.dispatchPending(host.name);
     return this.require(id).then(toDeployment);
+  }
+
+  /** The store path to deploy: given directly, or the one of a ready release of this host. */
+  private async resolveTarget(
+    host: string,
+    request: CreateDeploymentRequest,
+  ): Promise<{ storePath: string; releaseId: string | null }> {
+    if (request.storePath !== undefined) return { storePath: request.storePath, releaseId: null };
+    const releases = this.options.releases;
+    if (!releases || request.releaseId === undefined) {
+      throw new FlotillaError('validation_failed', 'give a storePath or a releaseId');
+    }
+    const release = await releases.require(request.releaseId);
+    if (release.host_name !== host) {
+      throw new FlotillaError(
+        'validation_failed',
+        `release ${release.id} was built for host "${release.host_name}", not "${host}"`,
+      );
+    }
+    if (release.status === 'publishing') {
+      throw new FlotillaError(
+        'validation_failed',
+        `release ${release.id} is still being published to the cache`,
+      );
+    }
+    return { storePath: release.store_path, releaseId: release.id };
   }
 
   async get(id: string): Promise<DeploymentWithLog> {
@@ -146,7 +189,7 @@ export class DeploymentService {
       deploymentId: next.id,
       storePath: next.store_path,
       action: next.action,
-      cache: null,
+      cache: this.options.cacheSource?.(presence.get(hostName)?.baseUrl ?? null) ?? null,
     });
     if (!sent) {
       // The agent vanished between the check and the send: put it back in the queue.
@@ -191,6 +234,9 @@ export class DeploymentService {
       await this.appendLog(row.id, [{ at: now, stream: 'agent', line: verdict.note }]);
     }
     this.nextSeq.delete(row.id);
+    if (verdict.status === 'succeeded' && row.release_id && this.options.releases) {
+      await this.options.releases.markDeployed(row.release_id);
+    }
     await events.append([
       {
         at: now,
@@ -287,6 +333,7 @@ export function toDeployment(row: DeploymentRow): Deployment {
     id: row.id,
     host: row.host_name,
     storePath: row.store_path,
+    releaseId: row.release_id,
     action: row.action,
     status: row.status as DeploymentStatus,
     phase: (row.phase as Deployment['phase']) ?? null,

@@ -20,6 +20,11 @@ export interface LiveHost {
   protocolVersion: number;
   facts: Facts | null;
   metrics: Metrics | null;
+  /**
+   * The http(s) base URL the agent reached this controller at (from its upgrade request),
+   * used for the cache URL in its deploy requests; null when it could not be derived.
+   */
+  baseUrl: string | null;
   /** Set when something changed since the last snapshot. */
   dirty: boolean;
 }
@@ -101,7 +106,7 @@ export class PresenceService {
   connected(
     name: string,
     channel: AgentChannel,
-    agent: { version: string; protocolVersion: number; os: HostOs },
+    agent: { version: string; protocolVersion: number; os: HostOs; baseUrl?: string | null },
   ): void {
     const now = this.options.clock.now();
     const previous = this.live.get(name);
@@ -119,6 +124,7 @@ export class PresenceService {
       protocolVersion: agent.protocolVersion,
       facts: null,
       metrics: null,
+      baseUrl: agent.baseUrl ?? null,
       dirty: false,
     });
     this.queue(name, {

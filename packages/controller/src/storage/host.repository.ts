@@ -68,6 +68,11 @@ export class HostRepository {
     return query.execute();
   }
 
+  async allNames(): Promise<string[]> {
+    const rows = await this.db.selectFrom('hosts').select('name').orderBy('name').execute();
+    return rows.map((r) => r.name);
+  }
+
   async findByNames(names: readonly string[]): Promise<HostRow[]> {
     if (names.length === 0) return [];
     return this.db

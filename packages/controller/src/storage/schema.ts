@@ -74,6 +74,9 @@ export interface RepositoriesTable {
   last_fetch_error: string | null;
   created_at: string;
   updated_at: string;
+  /** A rewritten head reported but not followed (migration 0004); null when none. */
+  force_push_sha: string | null;
+  force_push_at: string | null;
 }
 
 export interface RevisionsTable {
@@ -109,8 +112,8 @@ export interface BuildsTable {
   /** Bytes; PostgreSQL returns bigint as a string, so read it through Number(). */
   closure_size: number | string | null;
   error_summary: string | null;
-  log_bytes: number;
-  log_truncated: number;
+  log_bytes: Generated<number>;
+  log_truncated: Generated<number>;
 }
 
 export interface BuildLogsTable {
@@ -129,7 +132,7 @@ export interface ReleasesTable {
   store_path: string;
   closure_size: number | string | null;
   previous_release_id: string | null;
-  status: 'ready' | 'superseded' | 'deployed';
+  status: 'publishing' | 'ready' | 'superseded' | 'deployed';
   created_at: string;
 }
 

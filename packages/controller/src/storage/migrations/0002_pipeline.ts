@@ -108,7 +108,7 @@ export async function up(db: Kysely<unknown>, _dialect: SqlDialectName): Promise
     .addColumn('store_path', 'text', (c) => c.notNull())
     .addColumn('closure_size', 'bigint')
     .addColumn('previous_release_id', 'text')
-    // 'ready' | 'superseded' | 'deployed'
+    // 'publishing' | 'ready' | 'superseded' | 'deployed'
     .addColumn('status', 'text', (c) => c.notNull())
     .addColumn('created_at', 'text', (c) => c.notNull())
     .addUniqueConstraint('releases_host_revision', ['host_name', 'revision_id'])

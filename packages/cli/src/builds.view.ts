@@ -1,0 +1,144 @@
+import type {
+  Build,
+  BuildList,
+  BuildLogLine,
+  FlakeHostList,
+  Preview,
+  Release,
+  ReleaseList,
+} from '@flotilla/protocol';
+import {
+  formatBytes,
+  formatDuration,
+  keyValues,
+  relativeTime,
+  shortStorePath,
+  table,
+  timeOfDay,
+} from './format.js';
+
+function duration(startedAt: string | null, finishedAt: string | null): string {
+  if (startedAt === null || finishedAt === null) return '-';
+  const seconds = (Date.parse(finishedAt) - Date.parse(startedAt)) / 1000;
+  return Number.isNaN(seconds) ? '-' : formatDuration(seconds);
+}
+
+function size(bytes: number | null): string {
+  return bytes === null ? '-' : formatBytes(bytes);
+}
+
+/** The builds table, newest first. */
+export function renderBuildTable(list: BuildList, now: Date): string {
+  if (list.builds.length === 0) return 'no builds';
+  const rows = list.builds.map((b) => [
+    b.id,
+    b.host,
+    b.kind,
+    b.status,
+    String(b.attempt),
+    shortStorePath(b.outPath ?? b.drvPath),
+    relativeTime(b.createdAt, now),
+    duration(b.startedAt, b.finishedAt),
+  ]);
+  return table(['ID', 'HOST', 'KIND', 'STATUS', 'TRY', 'SYSTEM', 'CREATED', 'DURATION'], rows);
+}
+
+/** A build's fields; a failed build shows its Nix error first, above everything else. */
+export function renderBuildDetail(build: Build, now: Date): string {
+  const pairs: [string, string][] = [
+    ['Build', build.id],
+    ['Host', build.host],
+    ['Kind', build.kind],
+    ['Status', `${build.status} (attempt ${build.attempt})`],
+    ['Revision', build.revisionId],
+    ['Derivation', build.drvPath],
+    ['Output', build.outPath ?? '-'],
+    ['Closure', size(build.closureSize)],
+    ['Builders', build.builders ?? 'local'],
+    ['Created', `${build.createdAt} (${relativeTime(build.createdAt, now)})`],
+    ['Duration', duration(build.startedAt, build.finishedAt)],
+    ['Log', `${formatBytes(build.logBytes)}${build.logTruncated ? ' (truncated)' : ''}`],
+  ];
+  const error = build.errorSummary ? `Error:\n${indent(build.errorSummary)}\n\n` : '';
+  return `${error}${keyValues(pairs)}`;
+}
+
+export function renderBuildLogLine(line: BuildLogLine): string {
+  return `${timeOfDay(line.at)} ${line.line}`;
+}
+
+/** The releases table, newest first. */
+export function renderReleaseTable(list: ReleaseList, now: Date): string {
+  if (list.releases.length === 0) return 'no releases';
+  const rows = list.releases.map((r) => [
+    r.id,
+    r.host,
+    r.status,
+    `${r.sha.slice(0, 8)} ${firstLine(r.commitMessage, 40)}`,
+    shortStorePath(r.storePath),
+    size(r.closureSize),
+    relativeTime(r.createdAt, now),
+  ]);
+  return table(['ID', 'HOST', 'STATUS', 'COMMIT', 'SYSTEM', 'SIZE', 'CREATED'], rows);
+}
+
+export function renderReleaseDetail(release: Release, now: Date): string {
+  return keyValues([
+    ['Release', release.id],
+    ['Host', release.host],
+    ['Status', release.status],
+    ['Commit', release.sha],
+    ['Message', firstLine(release.commitMessage, 200)],
+    ['Author', release.commitAuthor],
+    ['Committed', release.committedAt],
+    ['Store path', release.storePath],
+    ['Closure', size(release.closureSize)],
+    ['Build', release.buildId],
+    ['Replaces', release.previousReleaseId ?? '-'],
+    ['Created', `${release.createdAt} (${relativeTime(release.createdAt, now)})`],
+  ]);
+}
+
+/** A preview: the one-line summary, then each host's change. */
+export function renderPreview(preview: Preview): string {
+  const head = `${preview.ref} at ${preview.sha.slice(0, 8)}: ${preview.summary} (${preview.status})`;
+  if (preview.errorText) return `${head}\n\n${preview.errorText}`;
+  const rows = preview.hosts.map((h) => [
+    h.host,
+    h.added ? 'added' : h.removed ? 'removed' : h.changed ? 'rebuilds' : 'unchanged',
+    h.buildStatus ?? '-',
+    size(h.closureSize),
+    h.deltaBytes === null
+      ? '-'
+      : `${h.deltaBytes >= 0 ? '+' : '−'}${formatBytes(Math.abs(h.deltaBytes))}`,
+  ]);
+  return `${head}\n\n${table(['HOST', 'CHANGE', 'BUILD', 'SIZE', 'DELTA'], rows, ['left', 'left', 'left', 'right', 'right'])}`;
+}
+
+/** The flake's hosts next to the registry. */
+export function renderFlakeHosts(list: FlakeHostList): string {
+  if (list.hosts.length === 0) return 'no hosts (the flake has not been evaluated yet)';
+  const rows = list.hosts.map((h) => [
+    h.name,
+    h.kind ?? '-',
+    h.registered ? 'yes' : 'no',
+    h.discovered
+      ? 'discovered: in the flake, no agent registered'
+      : h.missingFromFlake
+        ? 'missing from the flake'
+        : '',
+  ]);
+  return table(['NAME', 'FLAKE', 'REGISTERED', 'NOTE'], rows);
+}
+
+function firstLine(text: string, max: number): string {
+  const line = text.split('\n')[0] ?? '';
+  return line.length > max ? `${line.slice(0, max - 1)}…` : line;
+}
+
+function indent(text: string): string {
+  return text
+    .split('\n')
+    .map((line) => `  ${line}`)
+    .join('\n');
+}

@@ -1,0 +1,111 @@
+import type {
+  CreatePreviewResponse,
+  Repository,
+  Revision,
+  RevisionList,
+  SyncResult,
+} from '@flotilla/protocol';
+import { keyValues, relativeTime, table } from './format.js';
+
+/** The first 12 characters of a commit id, as people quote them. */
+export function shortSha(sha: string | null): string {
+  return sha === null ? '-' : sha.slice(0, 12);
+}
+
+function firstLine(message: string): string {
+  return message.split('\n', 1)[0] ?? '';
+}
+
+function since(iso: string | null, now: Date): string {
+  return iso === null ? 'never' : `${iso} (${relativeTime(iso, now)})`;
+}
+
+/** The linked repository and how its last fetch went. */
+export function renderRepository(repository: Repository, now: Date): string {
+  const source = repository.locked
+    ? 'config file (locked: change it there)'
+    : 'API (flotilla repository link)';
+  const pairs: [string, string][] = [
+    ['URL', repository.url],
+    ['Branch', repository.branch],
+    ['Flake directory', repository.flakeDir === '' ? '(root)' : repository.flakeDir],
+    ['Linked by', source],
+    ['Credentials', repository.authKind],
+    ['Poll interval', `${repository.pollIntervalSeconds}s`],
+    ['Force pushes', repository.allowForcePush ? 'followed' : 'reported, not followed'],
+    ['Following', shortSha(repository.followedSha)],
+    ['Last fetch', since(repository.lastFetchAt, now)],
+  ];
+  if (repository.lastFetchError !== null)
+    pairs.push(['Last fetch error', repository.lastFetchError]);
+  const blocked = repository.forcePushBlocked;
+  if (blocked !== null) {
+    pairs.push([
+      'Blocked',
+      `branch rewritten to ${shortSha(blocked.sha)} ${relativeTime(blocked.at, now)}; not followed`,
+    ]);
+  }
+  return keyValues(pairs);
+}
+
+/** What a sync found. */
+export function renderSyncResult(result: SyncResult, now: Date): string {
+  const lines = [`Fetched ${result.repository.branch} at ${shortSha(result.headSha)}.`];
+  const { forcePush } = result;
+  if (forcePush !== null) {
+    lines.push(
+      forcePush.followed
+        ? `The branch was rewritten (${shortSha(forcePush.from)} → ${shortSha(forcePush.to)}); following it, as allowed.`
+        : `The branch was rewritten (${shortSha(forcePush.from)} → ${shortSha(forcePush.to)}); still following ${shortSha(forcePush.from)}.`,
+    );
+  }
+  if (result.newRevisions.length === 0) lines.push('Nothing new.');
+  else lines.push('', renderRevisionTable({ revisions: result.newRevisions }, now));
+  return lines.join('\n');
+}
+
+/** Revisions, newest first. */
+export function renderRevisionTable(list: RevisionList, now: Date): string {
+  if (list.revisions.length === 0) return 'no revisions recorded yet';
+  const rows = list.revisions.map((r) => [
+    r.id,
+    r.kind,
+    shortSha(r.sha),
+    r.kind === 'branch' ? r.ref.replace(/^refs\/heads\//, '') : r.ref,
+    r.status,
+    relativeTime(r.discoveredAt, now),
+    firstLine(r.message).slice(0, 60),
+  ]);
+  return table(['ID', 'KIND', 'COMMIT', 'REF', 'STATUS', 'FOUND', 'MESSAGE'], rows);
+}
+
+/** One revision with its full commit message. */
+export function renderRevisionDetail(revision: Revision, now: Date): string {
+  const pairs: [string, string][] = [
+    ['Revision', revision.id],
+    ['Kind', revision.kind],
+    ['Ref', revision.ref],
+    ['Commit', revision.sha],
+    ['Author', revision.author],
+    ['Committed', since(revision.committedAt, now)],
+    ['Found', since(revision.discoveredAt, now)],
+    ['Status', revision.status],
+    ['Compared with', revision.baseRevisionId ?? '-'],
+  ];
+  if (revision.evaluatedAt !== null) pairs.push(['Evaluated', since(revision.evaluatedAt, now)]);
+  if (revision.errorText !== null) pairs.push(['Error', revision.errorText]);
+  const message = revision.message
+    .split('\n')
+    .map((line) => `    ${line}`.trimEnd())
+    .join('\n');
+  return `${keyValues(pairs)}\n\n${message}`;
+}
+
+/** The answer to `flotilla preview REF`. */
+export function renderPreviewCreated(response: CreatePreviewResponse, now: Date): string {
+  const { revision, created } = response;
+  const head = created
+    ? `Recorded preview ${revision.id} of ${revision.ref} at ${shortSha(revision.sha)}.`
+    : `${revision.ref} at ${shortSha(revision.sha)} was already recorded as ${revision.id}.`;
+  return `${head}\n\n${renderRevisionDetail(revision, now)}\n\nFollow it with: flotilla preview show ${revision.id}`;
+}

@@ -1,0 +1,20 @@
+import type { IncomingHttpHeaders } from 'node:http';
+
+/** `host[:port]`, a bracketed IPv6 address with an optional port, nothing else. */
+const HOST_HEADER = /^([A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(:\d{1,5})?$/;
+
+/**
+ * The http(s) base URL an agent reached the controller at, from its WebSocket upgrade
+ * request: the Host header, and https when a TLS-terminating proxy says so in
+ * X-Forwarded-Proto (the controller itself speaks plain HTTP). Both headers come from the
+ * authenticated agent and only shape the cache URL sent back to that same agent, which
+ * sends its token only to the origin it connected to; a malformed Host gives null.
+ */
+export function agentBaseUrl(headers: IncomingHttpHeaders): string | null {
+  const host = headers.host;
+  if (host === undefined || !HOST_HEADER.test(host)) return null;
+  const forwarded = headers['x-forwarded-proto'];
+  const proto = (Array.isArray(forwarded) ? forwarded[0] : forwarded)?.split(',')[0]?.trim();
+  const scheme = proto?.toLowerCase() === 'https' ? 'https' : 'http';
+  return `${scheme}://${host.toLowerCase()}`;
+}

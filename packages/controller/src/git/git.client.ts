@@ -1,0 +1,289 @@
+import { existsSync } from 'node:fs';
+import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { FlotillaError } from '@flotilla/protocol';
+import { runProcess, type RunResult } from '../adapters/process.js';
+import { redact } from './redact.js';
+import { patternPrefix, refMatchesAny } from './ref-patterns.js';
+
+/** How git authenticates to the remote. Both may be set; git uses what the URL needs. */
+export interface GitAuth {
+  /** HTTPS access token, sent as the password of user `x-access-token`. */
+  token?: string;
+  /** Private key for ssh URLs (a deploy key). */
+  sshKeyFile?: string;
+}
+
+export interface GitClientOptions {
+  /** The bare mirror, created on first use. */
+  gitDir: string;
+  /** The remote's URL; never carries a password (tokens go through {@link GitAuth}). */
+  url: string;
+  auth: GitAuth;
+  /** A private directory (0700) for the credential helper and ssh's known_hosts. */
+  helperDir: string;
+  /** Network operations are killed after this long. Default 5 minutes. */
+  fetchTimeoutMs?: number;
+  /** Local operations are killed after this long. Default 1 minute. */
+  commandTimeoutMs?: number;
+  gitBinary?: string;
+}
+
+export interface CommitInfo {
+  /** The full message, without its trailing newline. */
+  message: string;
+  /** `Name <email>`. */
+  author: string;
+  /** Commit time, ISO 8601 in UTC. */
+  committedAt: string;
+}
+
+export interface RefHead {
+  ref: string;
+  sha: string;
+}
+
+const SHA = /^[0-9a-f]{40}([0-9a-f]{24})?$/;
+
+// Prints the token for password prompts and the user GitHub expects with tokens for user
+// name prompts. The token comes from the environment of the one git process that needs it,
+// so it is never in an argument list, a file, or git's config.
+const ASKPASS_SCRIPT = `#!/bin/sh
+case "$1" in
+  Username*) printf '%s\\n' x-access-token ;;
+  *) printf '%s\\n' "$FLOTILLA_GIT_PASSWORD" ;;
+esac
+`;
+
+/**
+ * One bare mirror of a remote repository. Every git command runs with an argument array,
+ * a timeout and no terminal prompt; every failure becomes `git_failed` with git's stderr,
+ * credentials removed.
+ */
+export class GitClient {
+  private prepared: Promise<void> | undefined;
+  private readonly askpassPath: string;
+
+  constructor(private readonly options: GitClientOptions) {
+    this.askpassPath = join(options.helperDir, 'git-askpass.sh');
+  }
+
+  /** The mirror's directory, for readers such as `nix` (`git+file://…`). */
+  get gitDir(): string {
+    return this.options.gitDir;
+  }
+
+  /** Creates the bare mirror and the credential helper if they do not exist yet. */
+  ensureMirror(): Promise<void> {
+    this.prepared ??= this.prepare().catch((error: unknown) => {
+      this.prepared = undefined;
+      throw error;
+    });
+    return this.prepared;
+  }
+
+  private async prepare(): Promise<void> {
+    const { gitDir, helperDir } = this.options;
+    await mkdir(helperDir, { recursive: true, mode: 0o700 });
+    // Written aside and renamed, so a concurrent git never runs a half-written script.
+    const temporary = `${this.askpassPath}.${process.pid}.tmp`;
+    await writeFile(temporary, ASKPASS_SCRIPT, { mode: 0o700 });
+    await rename(temporary, this.askpassPath);
+    if (existsSync(join(gitDir, 'HEAD'))) return;
+    await mkdir(dirname(gitDir), { recursive: true, mode: 0o700 });
+    await this.git(['init', '--bare', '--quiet', gitDir], { noGitDir: true });
+  }
+
+  /** Fetches `refspecs` (forced, pruned) from the remote into the mirror. */
+  async fetch(refspecs: readonly string[]): Promise<void> {
+    await this.ensureMirror();
+    await this.git(
+      [
+        'fetch',
+        '--prune',
+        '--no-tags',
+        '--no-write-fetch-head',
+        '--quiet',
+        this.options.url,
+        ...refspecs,
+      ],
+      { network: true },
+    );
+  }
+
+  /** Fetches one ref under the same name; `ref_not_found` when the remote does not have it. */
+  async fetchRef(ref: string): Promise<void> {
+    try {
+      await this.fetch([`+${ref}:${ref}`]);
+    } catch (error) {
+      if (error instanceof FlotillaError && /couldn't find remote ref/i.test(error.message)) {
+        throw new FlotillaError('ref_not_found', `the remote has no ref ${ref}`);
+      }
+      throw error;
+    }
+  }
+
+  /** The commit a ref (or revision expression) points to, or undefined. */
+  async revParse(ref: string): Promise<string | undefined> {
+    const result = await this.git(
+      ['rev-parse', '--verify', '--quiet', '--end-of-options', `${ref}^{commit}`],
+      { okCodes: [0, 1] },
+    );
+    return result.code === 0 ? result.stdout.trim() : undefined;
+  }
+
+  /** Whether the mirror holds this commit (a force push can leave a followed one behind). */
+  async hasCommit(sha: string): Promise<boolean> {
+    const result = await this.git(['cat-file', '-e', `${checkSha(sha)}^{commit}`], {
+      okCodes: [0, 1, 128],
+    });
+    return result.code === 0;
+  }
+
+  /** Whether `ancestor` is reachable from `descendant` (a fast-forward). */
+  async isAncestor(ancestor: string, descendant: string): Promise<boolean> {
+    const result = await this.git(
+      ['merge-base', '--is-ancestor', checkSha(ancestor), checkSha(descendant)],
+      { okCodes: [0, 1] },
+    );
+    return result.code === 0;
+  }
+
+  /** The best common ancestor of two commits, or undefined for unrelated histories. */
+  async mergeBase(a: string, b: string): Promise<string | undefined> {
+    const result = await this.git(['merge-base', checkSha(a), checkSha(b)], { okCodes: [0, 1] });
+    return result.code === 0 ? result.stdout.trim() : undefined;
+  }
+
+  async commitInfo(sha: string): Promise<CommitInfo> {
+    const result = await this.git([
+      'log',
+      '-1',
+      '--no-show-signature',
+      '--format=%an <%ae>%x00%cI%x00%B',
+      checkSha(sha),
+      '--',
+    ]);
+    const [author = '', committed = '', ...message] = result.stdout.split('\0');
+    return {
+      author,
+      committedAt: new Date(committed).toISOString(),
+      message: message.join('\0').replace(/\n+$/, ''),
+    };
+  }
+
+  /** Refs in the mirror that match any of `patterns` (see ref-patterns.ts), sorted by name. */
+  async listRefs(patterns: readonly string[]): Promise<RefHead[]> {
+    if (patterns.length === 0) return [];
+    const result = await this.git([
+      'for-each-ref',
+      '--format=%(refname)%00%(objectname)%00%(*objectname)',
+      ...new Set(patterns.map(listingPrefix)),
+    ]);
+    const heads: RefHead[] = [];
+    for (const line of result.stdout.split('\n')) {
+      const [ref = '', sha = '', peeled = ''] = line.split('\0');
+      if (ref === '' || !refMatchesAny(patterns, ref)) continue;
+      heads.push({ ref, sha: peeled !== '' ? peeled : sha });
+    }
+    return heads.sort((a, b) => a.ref.localeCompare(b.ref));
+  }
+
+  /** Paths changed from `base` to `head`; every path of `head` when there is no base. */
+  async changedFiles(base: string | undefined, head: string): Promise<string[]> {
+    const args =
+      base === undefined
+        ? ['ls-tree', '-r', '--name-only', '-z', checkSha(head)]
+        : ['diff-tree', '-r', '--name-only', '-z', '--no-renames', checkSha(base), checkSha(head)];
+    const result = await this.git(args);
+    return result.stdout.split('\0').filter((path) => path !== '');
+  }
+
+  /** Points a ref at a commit, e.g. to keep a followed commit from being garbage-collected. */
+  async updateRef(ref: string, sha: string): Promise<void> {
+    await this.git(['update-ref', ref, checkSha(sha)]);
+  }
+
+  private async git(
+    args: readonly string[],
+    options: { okCodes?: readonly number[]; network?: boolean; noGitDir?: boolean } = {},
+  ): Promise<RunResult> {
+    const { gitDir, fetchTimeoutMs = 300_000, commandTimeoutMs = 60_000 } = this.options;
+    const timeoutMs = options.network === true ? fetchTimeoutMs : commandTimeoutMs;
+    // An empty credential.helper list keeps a helper from the user's git config from
+    // storing the token (helpers are told about credentials that worked).
+    const prefix = ['-c', 'credential.helper=', ...(options.noGitDir ? [] : ['--git-dir', gitDir])];
+    let result: RunResult;
+    try {
+      result = await runProcess(this.options.gitBinary ?? 'git', [...prefix, ...args], {
+        env: this.environment(),
+        timeoutMs,
+      });
+    } catch (error) {
+      throw this.failure(args, `cannot run git: ${(error as Error).message}`);
+    }
+    if (result.timedOut) {
+      throw this.failure(args, `timed out after ${Math.round(timeoutMs / 1000)} s`);
+    }
+    if (!(options.okCodes ?? [0]).includes(result.code ?? -1)) {
+      const stderr = result.stderr.trim() || result.stdout.trim();
+      throw this.failure(args, `exit ${result.code ?? 'signal'}: ${stderr}`);
+    }
+    return result;
+  }
+
+  private environment(): Record<string, string> {
+    const { auth, helperDir } = this.options;
+    const ssh = [
+      'ssh',
+      ...(auth.sshKeyFile === undefined
+        ? []
+        : ['-i', shellQuote(auth.sshKeyFile), '-o', 'IdentitiesOnly=yes']),
+      '-o',
+      'BatchMode=yes',
+      '-o',
+      'StrictHostKeyChecking=accept-new',
+      '-o',
+      `UserKnownHostsFile=${shellQuote(join(helperDir, 'known_hosts'))}`,
+    ];
+    return {
+      GIT_TERMINAL_PROMPT: '0',
+      GIT_ASKPASS: this.askpassPath,
+      // git runs GIT_SSH_COMMAND through a shell: the paths in it are quoted.
+      GIT_SSH_COMMAND: ssh.join(' '),
+      FLOTILLA_GIT_PASSWORD: auth.token ?? '',
+      // Messages are matched (e.g. "couldn't find remote ref"); keep them untranslated.
+      LC_ALL: 'C',
+    };
+  }
+
+  private failure(args: readonly string[], detail: string): FlotillaError {
+    const message = `git ${args[0] ?? ''} failed: ${detail}`;
+    return new FlotillaError('git_failed', redact(message, [this.options.auth.token]));
+  }
+}
+
+/** The mirror of repository `id` under the controller's state directory. */
+export function mirrorPath(stateDir: string, repositoryId: string): string {
+  return join(stateDir, 'repositories', repositoryId, 'mirror.git');
+}
+
+/**
+ * What for-each-ref is given for a pattern: the pattern itself when it is exact, else the
+ * directory before its first `*` (for-each-ref matches such a prefix up to a slash, while
+ * its own globs would not cross `/`). The result is narrowed by refMatchesAny.
+ */
+function listingPrefix(pattern: string): string {
+  if (!pattern.includes('*')) return pattern;
+  const prefix = patternPrefix(pattern);
+  return prefix.slice(0, Math.max(prefix.lastIndexOf('/'), 0)) || 'refs';
+}
+
+function checkSha(sha: string): string {
+  if (!SHA.test(sha)) throw new FlotillaError('git_failed', `not a commit id: ${sha.slice(0, 80)}`);
+  return sha;
+}
+
+function shellQuote(value: string): string {
+  return `'${value.replace(/'/g, `'\\''`)}'`;
+}

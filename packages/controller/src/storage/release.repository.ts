@@ -1,0 +1,98 @@
+import type { ReleaseListQuery } from '@flotilla/protocol';
+import type { Insertable } from 'kysely';
+import type { Db } from './database.js';
+import type { ReleasesTable } from './schema.js';
+
+/** A release with the commit it was built from. */
+export interface ReleaseView {
+  id: string;
+  host_name: string;
+  revision_id: string;
+  build_id: string;
+  drv_path: string;
+  store_path: string;
+  closure_size: number | string | null;
+  previous_release_id: string | null;
+  status: ReleasesTable['status'];
+  created_at: string;
+  sha: string;
+  message: string;
+  author: string;
+  committed_at: string;
+}
+
+/** All access to `releases`. */
+export class ReleaseRepository {
+  constructor(private readonly db: Db) {}
+
+  private selectView() {
+    return this.db
+      .selectFrom('releases')
+      .innerJoin('revisions', 'revisions.id', 'releases.revision_id')
+      .selectAll('releases')
+      .select(['revisions.sha', 'revisions.message', 'revisions.author', 'revisions.committed_at']);
+  }
+
+  async insert(row: Insertable<ReleasesTable>): Promise<void> {
+    await this.db.insertInto('releases').values(row).execute();
+  }
+
+  async findById(id: string): Promise<ReleaseView | undefined> {
+    return this.selectView().where('releases.id', '=', id).executeTakeFirst();
+  }
+
+  async findForHostRevision(host: string, revisionId: string): Promise<ReleaseView | undefined> {
+    return this.selectView()
+      .where('releases.host_name', '=', host)
+      .where('releases.revision_id', '=', revisionId)
+      .executeTakeFirst();
+  }
+
+  async list(query: ReleaseListQuery): Promise<ReleaseView[]> {
+    let q = this.selectView()
+      .orderBy('releases.created_at', 'desc')
+      .orderBy('releases.id', 'desc')
+      .limit(query.limit);
+    if (query.host) q = q.where('releases.host_name', '=', query.host);
+    if (query.status) q = q.where('releases.status', '=', query.status);
+    return q.execute();
+  }
+
+  /** The host's newest published release (any status but `publishing`). */
+  async latestForHost(host: string): Promise<ReleaseView | undefined> {
+    return this.selectView()
+      .where('releases.host_name', '=', host)
+      .where('releases.status', '!=', 'publishing')
+      .orderBy('releases.created_at', 'desc')
+      .orderBy('releases.id', 'desc')
+      .executeTakeFirst();
+  }
+
+  /** Marks the host's older, never-deployed releases as superseded by `newest`. */
+  async supersedeOlder(host: string, newestId: string): Promise<number> {
+    const result = await this.db
+      .updateTable('releases')
+      .set({ status: 'superseded' })
+      .where('host_name', '=', host)
+      .where('status', '=', 'ready')
+      .where('id', '!=', newestId)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows);
+  }
+
+  async setStatus(id: string, status: ReleasesTable['status']): Promise<void> {
+    await this.db.updateTable('releases').set({ status }).where('id', '=', id).execute();
+  }
+
+  async delete(id: string): Promise<void> {
+    await this.db.deleteFrom('releases').where('id', '=', id).execute();
+  }
+
+  async markDeployed(id: string): Promise<void> {
+    await this.db
+      .updateTable('releases')
+      .set({ status: 'deployed' })
+      .where('id', '=', id)
+      .execute();
+  }
+}

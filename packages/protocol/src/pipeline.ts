@@ -1,0 +1,152 @@
+import { z } from 'zod';
+import { HostName } from './messages.js';
+
+/** Bodies of the build pipeline's API: evaluations, builds, releases, previews. */
+
+/** Result of evaluating one revision: every host's derivation, in one Nix call. */
+export const Evaluation = z.object({
+  /** nixosConfigurations: host → derivation path (managed candidates). */
+  nixos: z.record(z.string(), z.string()),
+  /** nixosConfigurations whose evaluation failed: host → Nix error text. */
+  hostErrors: z.record(z.string(), z.string()),
+  /** darwinConfigurations names (monitor-only hosts). */
+  darwin: z.array(z.string()),
+  /** homeConfigurations names, e.g. "user@host" (monitor-only hosts). */
+  home: z.array(z.string()),
+});
+export type Evaluation = z.infer<typeof Evaluation>;
+
+export const BuildStatus = z.enum(['queued', 'running', 'succeeded', 'failed', 'cancelled']);
+export type BuildStatus = z.infer<typeof BuildStatus>;
+
+export const BuildKind = z.enum(['release', 'preview']);
+export type BuildKind = z.infer<typeof BuildKind>;
+
+export const Build = z.object({
+  id: z.string(),
+  revisionId: z.string(),
+  host: z.string(),
+  drvPath: z.string(),
+  kind: BuildKind,
+  status: BuildStatus,
+  attempt: z.number(),
+  /** Nix `builders` the build ran with; null for local builds. */
+  builders: z.string().nullable(),
+  createdAt: z.string(),
+  startedAt: z.string().nullable(),
+  finishedAt: z.string().nullable(),
+  outPath: z.string().nullable(),
+  closureSize: z.number().nullable(),
+  /** The Nix error of a failed build, so it reads first, above the full log. */
+  errorSummary: z.string().nullable(),
+  logBytes: z.number(),
+  logTruncated: z.boolean(),
+});
+export type Build = z.infer<typeof Build>;
+
+export const BuildList = z.object({ builds: z.array(Build) });
+export type BuildList = z.infer<typeof BuildList>;
+
+export const BuildListQuery = z.object({
+  status: BuildStatus.optional(),
+  host: HostName.optional(),
+  revision: z.string().max(64).optional(),
+  limit: z.coerce.number().int().min(1).max(500).default(50),
+});
+export type BuildListQuery = z.infer<typeof BuildListQuery>;
+
+export const BuildLogLine = z.object({ seq: z.number(), at: z.string(), line: z.string() });
+export type BuildLogLine = z.infer<typeof BuildLogLine>;
+
+export const BuildLogPage = z.object({
+  lines: z.array(BuildLogLine),
+  /** Sequence number of the last line returned; pass as `after` to continue. */
+  last: z.number(),
+  status: BuildStatus,
+  errorSummary: z.string().nullable(),
+  truncated: z.boolean(),
+});
+export type BuildLogPage = z.infer<typeof BuildLogPage>;
+
+/** `publishing` while its closure is signed and copied into the cache; deployable once `ready`. */
+export const ReleaseStatus = z.enum(['publishing', 'ready', 'superseded', 'deployed']);
+export type ReleaseStatus = z.infer<typeof ReleaseStatus>;
+
+export const Release = z.object({
+  id: z.string(),
+  host: z.string(),
+  revisionId: z.string(),
+  sha: z.string(),
+  commitMessage: z.string(),
+  commitAuthor: z.string(),
+  committedAt: z.string(),
+  buildId: z.string(),
+  drvPath: z.string(),
+  storePath: z.string(),
+  closureSize: z.number().nullable(),
+  /** The host's release this one replaces (the newest before it). */
+  previousReleaseId: z.string().nullable(),
+  status: ReleaseStatus,
+  createdAt: z.string(),
+});
+export type Release = z.infer<typeof Release>;
+
+export const ReleaseList = z.object({ releases: z.array(Release) });
+export type ReleaseList = z.infer<typeof ReleaseList>;
+
+export const ReleaseListQuery = z.object({
+  host: HostName.optional(),
+  status: ReleaseStatus.optional(),
+  limit: z.coerce.number().int().min(1).max(500).default(50),
+});
+export type ReleaseListQuery = z.infer<typeof ReleaseListQuery>;
+
+/** How a pull-request head would change one host compared with the tracked branch. */
+export const PreviewHost = z.object({
+  host: z.string(),
+  changed: z.boolean(),
+  drvPath: z.string().nullable(),
+  baseDrvPath: z.string().nullable(),
+  buildId: z.string().nullable(),
+  buildStatus: BuildStatus.nullable(),
+  closureSize: z.number().nullable(),
+  baseClosureSize: z.number().nullable(),
+  /** closureSize − baseClosureSize, once both are known. */
+  deltaBytes: z.number().nullable(),
+  /** Only in one of the two revisions. */
+  added: z.boolean(),
+  removed: z.boolean(),
+});
+export type PreviewHost = z.infer<typeof PreviewHost>;
+
+export const Preview = z.object({
+  revisionId: z.string(),
+  ref: z.string(),
+  sha: z.string(),
+  baseRevisionId: z.string().nullable(),
+  status: z.enum(['evaluating', 'building', 'ready', 'failed']),
+  errorText: z.string().nullable(),
+  hosts: z.array(PreviewHost),
+  /** One line for people, e.g. "rebuilds 5 of 6 hosts, +12.0 MB on gpc0". */
+  summary: z.string(),
+});
+export type Preview = z.infer<typeof Preview>;
+
+/** A host named in the flake, the registry, or both. */
+export const FlakeHost = z.object({
+  name: z.string(),
+  /** Where the flake declares it; null when only the registry knows it. */
+  kind: z.enum(['nixos', 'darwin', 'home']).nullable(),
+  registered: z.boolean(),
+  /** Declared in the flake but no agent registered yet. */
+  discovered: z.boolean(),
+  /** Registered but absent from the flake's latest evaluation. */
+  missingFromFlake: z.boolean(),
+});
+export type FlakeHost = z.infer<typeof FlakeHost>;
+
+export const FlakeHostList = z.object({
+  revisionId: z.string().nullable(),
+  hosts: z.array(FlakeHost),
+});
+export type FlakeHostList = z.infer<typeof FlakeHostList>;

@@ -1,0 +1,259 @@
+import assert from 'node:assert/strict';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdir, mkdtemp, readdir, readFile, realpath, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import type { CacheInfo, Deployment } from '@flotilla/protocol';
+import {
+  buildHost,
+  buildRandomBlob,
+  JsonClient,
+  SANDBOX_NIX_CONFIG,
+  startAgent,
+  startController,
+  writeSandboxFlake,
+  type AgentHandle,
+  type ControllerHandle,
+} from '@flotilla/sandbox';
+import { CachePublishing, copyFromCache } from './cache-fixture.js';
+
+const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');
+
+describe('the controller binary cache, with real Nix and real HTTP', () => {
+  let dir: string;
+  let controller: ControllerHandle;
+  let api: JsonClient;
+  let publishing: CachePublishing;
+  let agent: AgentHandle | undefined;
+  const tokens: Record<string, string> = {};
+  let info: CacheInfo;
+  let cacheUrl: string;
+  let storePath: string;
+
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'flotilla-cache-'));
+    controller = await startController({ stateDir: join(dir, 'controller') });
+    api = new JsonClient(controller.url, controller.adminToken);
+    for (const name of ['h1', 'h2']) {
+      const created = await api.post<{ token: string }>('/api/v1/hosts', { name, mode: 'managed' });
+      assert.equal(created.status, 201);
+      tokens[name] = created.body.token;
+    }
+    info = (await api.get<CacheInfo>('/api/v1/cache')).body;
+    cacheUrl = `${controller.url}${info.path}`;
+    // A version no other run used: the release is a path this cache has never seen.
+    const flake = join(dir, 'flake');
+    await writeSandboxFlake(flake, [
+      { name: 'h1', version: `cache-${randomBytes(4).toString('hex')}` },
+    ]);
+    storePath = await buildHost(`path:${flake}`, 'h1');
+    publishing = await CachePublishing.open(controller.stateDir);
+    await publishing.publishRelease('h1', storePath);
+  });
+
+  after(async () => {
+    await agent?.process.stop();
+    await publishing?.close();
+    await controller?.process.stop();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  /** A fresh, empty store root and scratch directory for one fetch. */
+  async function emptyStore(label: string): Promise<{ root: string; scratch: string }> {
+    const root = join(dir, 'stores', label);
+    const scratch = join(dir, 'scratch', label);
+    await mkdir(scratch, { recursive: true });
+    return { root, scratch };
+  }
+
+  const inStore = (root: string, path: string) => join(root, 'nix', 'store', basename(path));
+
+  it('shows the signing key the controller created, kept private on disk', async () => {
+    assert.equal(info.publicKey, publishing.publicKey);
+    assert.match(info.publicKey, /^flotilla-[A-Za-z0-9_-]+-1:[A-Za-z0-9+/]{43}=$/);
+    assert.equal(info.pushTo, null);
+    const secret = await stat(join(controller.stateDir, 'cache', 'signing-key.sec'));
+    assert.equal(secret.mode & 0o777, 0o600);
+  });
+
+  it("lets a host with its own token and the controller's key fetch its release", async () => {
+    const target = await emptyStore('h1-ok');
+    const result = await copyFromCache({
+      cacheUrl,
+      publicKey: info.publicKey,
+      token: tokens.h1,
+      storePath,
+      ...target,
+    });
+    assert.equal(result.code, 0, result.stderr);
+    assert.ok((await stat(inStore(target.root, storePath))).isDirectory());
+  });
+
+  it('is idempotent: publishing the release again changes nothing', async () => {
+    const count = async () =>
+      (
+        await publishing.db
+          .selectFrom('release_paths')
+          .select('store_hash')
+          .where('host_name', '=', 'h1')
+          .execute()
+      ).length;
+    const before = await count();
+    const releaseId = (
+      await publishing.db
+        .selectFrom('releases')
+        .select('id')
+        .where('store_path', '=', storePath)
+        .executeTakeFirstOrThrow()
+    ).id;
+    await publishing.publisher.publish({ releaseId, hostName: 'h1', storePath });
+    assert.equal(await count(), before);
+  });
+
+  it('refuses a closure signed with a key the client does not trust', async () => {
+    const target = await emptyStore('wrong-key');
+    const otherKey = `${info.publicKey.split(':')[0]}:${randomBytes(32).toString('base64')}`;
+    const result = await copyFromCache({
+      cacheUrl,
+      publicKey: otherKey,
+      token: tokens.h1,
+      storePath,
+      ...target,
+    });
+    assert.notEqual(result.code, 0);
+    assert.match(result.stderr, /lacks a valid signature|not signed by any of the keys/);
+    await assert.rejects(stat(inStore(target.root, storePath)));
+  });
+
+  it('refuses a client without a token and a host that is not the release host', async () => {
+    const anonymous = await emptyStore('anonymous');
+    const none = await copyFromCache({
+      cacheUrl,
+      publicKey: info.publicKey,
+      storePath,
+      ...anonymous,
+    });
+    assert.notEqual(none.code, 0);
+    // Nix reads a 401 on nix-cache-info this way.
+    assert.match(none.stderr, /does not appear to be a binary cache/);
+    await assert.rejects(stat(inStore(anonymous.root, storePath)));
+
+    const other = await emptyStore('h2');
+    const h2 = await copyFromCache({
+      cacheUrl,
+      publicKey: info.publicKey,
+      token: tokens.h2,
+      storePath,
+      ...other,
+    });
+    assert.notEqual(h2.code, 0);
+    // To h2 the path does not exist (404), exactly as a path no host has.
+    assert.match(h2.stderr, /no substituter that can build it/);
+    await assert.rejects(stat(inStore(other.root, storePath)));
+  });
+
+  it('answers the protocol over HTTP: 401 with a challenge, 404 for other hosts, strict names', async () => {
+    const hash = basename(storePath).slice(0, 32);
+    const get = (path: string, token?: string, method = 'GET') =>
+      fetch(`${cacheUrl}${path}`, {
+        method,
+        headers: token === undefined ? {} : { authorization: `Bearer ${token}` },
+      });
+
+    const anonymous = await get('/nix-cache-info');
+    assert.equal(anonymous.status, 401);
+    assert.equal(anonymous.headers.get('www-authenticate'), 'Basic realm="flotilla"');
+    assert.equal(
+      ((await anonymous.json()) as { error: { code: string } }).error.code,
+      'unauthorized',
+    );
+    assert.equal((await get('/nix-cache-info', 'flta_not-a-token')).status, 401);
+
+    const cacheInfo = await get('/nix-cache-info', tokens.h1);
+    assert.equal(await cacheInfo.text(), 'StoreDir: /nix/store\nWantMassQuery: 1\nPriority: 40\n');
+
+    const narinfo = await get(`/${hash}.narinfo`, tokens.h1);
+    assert.equal(narinfo.status, 200);
+    assert.equal(narinfo.headers.get('content-type'), 'text/x-nix-narinfo');
+    const narUrl = /^URL: (.+)$/m.exec(await narinfo.text())?.[1];
+    assert.ok(narUrl?.startsWith('nar/'));
+
+    // Another host gets "not found" for paths that exist: it must not learn what h1 runs.
+    assert.equal((await get(`/${hash}.narinfo`, tokens.h2)).status, 404);
+    assert.equal((await get(`/${narUrl}`, tokens.h2)).status, 404);
+    const head = await get(`/${narUrl}`, tokens.h1, 'HEAD');
+    assert.equal(head.status, 200);
+    const narSize = (await stat(join(publishing.storeDir, narUrl ?? ''))).size;
+    assert.equal(Number(head.headers.get('content-length')), narSize);
+
+    assert.equal((await get('/NOT-A-HASH.narinfo', tokens.h1)).status, 400);
+    assert.equal((await get('/nar/..%2F..%2Fflotilla.db', tokens.h1)).status, 404);
+    assert.equal((await get('/nar/%2E%2E/signing-key.sec', tokens.h1)).status, 404);
+    assert.equal((await get('/../cache/signing-key.sec', tokens.h1)).status, 404);
+  });
+
+  it('streams one NAR to many clients at once, byte for byte', async () => {
+    const blob = await buildRandomBlob(
+      `cache-test-blob-${randomBytes(3).toString('hex')}`,
+      8 * 1024 * 1024,
+    );
+    await publishing.publishRelease('h1', blob);
+    const hash = basename(blob).slice(0, 32);
+    const narinfo = await readFile(join(publishing.storeDir, `${hash}.narinfo`), 'utf8');
+    const narFile = /^URL: nar\/(.+)$/m.exec(narinfo)?.[1] ?? '';
+    const expected = sha256(await readFile(join(publishing.storeDir, 'nar', narFile)));
+
+    const downloads = await Promise.all(
+      Array.from({ length: 8 }, async () => {
+        const response = await fetch(`${cacheUrl}/nar/${narFile}`, {
+          headers: { authorization: `Basic ${Buffer.from(`any:${tokens.h1}`).toString('base64')}` },
+        });
+        assert.equal(response.status, 200);
+        assert.equal(response.headers.get('content-type'), 'application/x-nix-nar');
+        const body = Buffer.from(await response.arrayBuffer());
+        assert.equal(Number(response.headers.get('content-length')), body.length);
+        return sha256(body);
+      }),
+    );
+    assert.deepEqual(new Set(downloads), new Set([expected]));
+  });
+
+  it('gives deploy requests the cache, and the agent fetches with its own token into its empty store', async () => {
+    const root = join(dir, 'hosts', 'h1');
+    const store = join(dir, 'stores', 'agent-h1');
+    // The agent's Nix works on a store of its own, so the release must come from the cache.
+    agent = await startAgent({
+      host: 'h1',
+      controllerUrl: controller.url,
+      token: tokens.h1 ?? '',
+      root,
+      env: { NIX_CONFIG: `${SANDBOX_NIX_CONFIG}\nstore = local?root=${store}` },
+    });
+    await JsonClient.until(
+      async () =>
+        (await api.get<{ status: string }>('/api/v1/hosts/h1')).body.status === 'online'
+          ? true
+          : undefined,
+      'h1 to come online',
+    );
+    const created = await api.post<Deployment>('/api/v1/deployments', { host: 'h1', storePath });
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    const done = await JsonClient.until(
+      async () => {
+        const d = await api.get<Deployment & { log: { line: string }[] }>(
+          `/api/v1/deployments/${created.body.id}`,
+        );
+        return ['succeeded', 'failed'].includes(d.body.status) ? d.body : undefined;
+      },
+      'the deployment to finish',
+      60_000,
+    );
+    assert.equal(done.status, 'succeeded', JSON.stringify(done));
+    assert.ok(done.log.some((l) => l.line === `fetching ${storePath} from ${cacheUrl}`));
+    assert.ok((await stat(inStore(store, storePath))).isDirectory());
+    assert.equal(await realpath(agent.paths.currentSystemLink), storePath);
+    const leftovers = (await readdir(agent.paths.stateDir)).filter((f) => f.startsWith('netrc'));
+    assert.deepEqual(leftovers, [], 'the netrc file with the token is removed after the fetch');
+  });
+});
