@@ -5,8 +5,8 @@
  * a real controller's cache as one release of a host, then has --clients concurrent curl
  * processes each download every NAR (one keep-alive connection per client, as Nix does)
  * from (a) the controller, with the host's token, and (b) an nginx of our own serving the
- * same cache directory without auth. Rounds alternate between the two; the median of each
- * is compared.
+ * same cache directory without auth. After one untimed round each, rounds alternate between
+ * the two; the median of each is compared, and the servers' CPU time per GB is reported.
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -182,6 +182,9 @@ async function main(): Promise<void> {
     const rates = { controller: [] as number[], nginx: [] as number[] };
     const cpu = { controller: 0, nginx: 0 };
     const servedGB = (ROUNDS * CLIENTS * total) / 1e9;
+    // One untimed round each first: JIT warm-up and connection setup are not what is compared.
+    await round(controllerUrls, auth);
+    await round(nginxUrls, []);
     for (let r = 1; r <= ROUNDS; r++) {
       let before = await cpuSeconds(controller.process.pid);
       rates.controller.push(await round(controllerUrls, auth));

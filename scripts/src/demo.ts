@@ -3,14 +3,16 @@
  * Six managed NixOS hosts and three monitor-only Macs, each agent sandboxed under
  * .demo/hosts/<name>, against a demo flake of tiny systems that build offline.
  */
-import { rm, mkdir } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { chmod, mkdir, rm, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { contextFilePath, writeContext } from '@flotilla/cli';
-import type { Host, HostList } from '@flotilla/protocol';
+import type { Host, HostList, ReleaseList } from '@flotilla/protocol';
 import {
   buildHost,
+  GitFlakeRepo,
   JsonClient,
   run,
   sandboxHostPaths,
@@ -23,7 +25,8 @@ import {
 
 const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 const DEMO_DIR = join(ROOT, '.demo');
-const FLAKE_DIR = join(DEMO_DIR, 'flake');
+/** What each host ran before Flotilla: built outside the repository, from version 0. */
+const INITIAL_FLAKE_DIR = join(DEMO_DIR, 'initial-systems');
 
 /** The fleet from the user's plan. */
 const FLEET: (SandboxHostSpec & { mode: 'managed' | 'monitor' })[] = [
@@ -55,29 +58,94 @@ async function installInitialSystem(root: string, storePath: string): Promise<vo
   }
 }
 
+/** The demo's flake repository: a bare repo for "GitHub" and `.demo/flake` to edit and push from. */
+async function createDemoRepository(): Promise<GitFlakeRepo> {
+  const repo = await GitFlakeRepo.create(join(DEMO_DIR, 'github'), 'main', join(DEMO_DIR, 'flake'));
+  await writeSandboxFlake(repo.work, FLEET);
+  await writeFile(
+    join(repo.work, 'README.md'),
+    '# Demo fleet\n\nEdit `hosts/<name>.nix`, commit and `git push`: Flotilla builds what changed.\n',
+  );
+  // Commits made by hand in .demo/flake need an identity; keep it local to the demo clone.
+  await repo.git(repo.work, ['config', 'user.name', 'Demo User']);
+  await repo.git(repo.work, ['config', 'user.email', 'demo@flotilla.invalid']);
+  await repo.commit('fleet: initial configuration (version 1 everywhere)');
+  await repo.push();
+  // So that a plain `git push` in .demo/flake works.
+  await repo.git(repo.work, ['fetch', '--quiet', 'origin']);
+  await repo.git(repo.work, ['branch', '--quiet', '--set-upstream-to', 'origin/main']);
+  return repo;
+}
+
+/** The controller's config: the demo repository, a webhook secret, two builds at a time. */
+async function writeControllerConfig(
+  dir: string,
+  bare: string,
+): Promise<{ file: string; secretFile: string }> {
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  const secretFile = join(dir, 'webhook-secret');
+  await writeFile(secretFile, randomBytes(32).toString('hex'), { mode: 0o600 });
+  const file = join(DEMO_DIR, 'controller.json');
+  const config = {
+    repository: {
+      url: bare,
+      branch: 'main',
+      pollIntervalSeconds: 30,
+      webhookSecretFile: secretFile,
+    },
+    builds: { concurrency: 2 },
+  };
+  await writeFile(file, `${JSON.stringify(config, null, 2)}\n`);
+  return { file, secretFile };
+}
+
+/** A post-receive hook that calls the controller's GitHub webhook, signed, on every push. */
+async function installPushHook(bare: string, url: string, secretFile: string): Promise<void> {
+  const hook = join(bare, 'hooks', 'post-receive');
+  const script = join(ROOT, 'scripts', 'dist', 'demo-webhook.js');
+  await writeFile(
+    hook,
+    `#!/bin/sh\n# Demo: notify the controller like GitHub's push webhook.\nexec ${JSON.stringify(process.execPath)} ${JSON.stringify(script)} --url ${JSON.stringify(url)} --secret-file ${JSON.stringify(secretFile)}\n`,
+  );
+  await chmod(hook, 0o755);
+}
+
 async function main(): Promise<void> {
   const port = process.env.FLOTILLA_DEMO_PORT ?? '8080';
   step(`preparing ${DEMO_DIR} (a fresh demo state each run)`);
   await rm(DEMO_DIR, { recursive: true, force: true });
-  await writeSandboxFlake(FLAKE_DIR, FLEET);
 
-  step('building the six NixOS host systems with nix build (offline, tiny)');
+  step('building what the six NixOS hosts ran before Flotilla (version 0; offline, tiny)');
+  await writeSandboxFlake(
+    INITIAL_FLAKE_DIR,
+    FLEET.map((h) => ({ ...h, version: '0' })),
+  );
   const systems = new Map<string, string>();
   for (const host of FLEET.filter((h) => h.mode === 'managed')) {
-    systems.set(host.name, await buildHost(`path:${FLAKE_DIR}`, host.name));
+    systems.set(host.name, await buildHost(`path:${INITIAL_FLAKE_DIR}`, host.name));
   }
+
+  step('creating the demo flake repository (.demo/github.git stands in for GitHub)');
+  const repo = await createDemoRepository();
+  const controllerDir = join(DEMO_DIR, 'controller');
+  const config = await writeControllerConfig(controllerDir, repo.bare);
 
   step(`starting the controller on 127.0.0.1:${port}`);
   const controller = await startController({
-    stateDir: join(DEMO_DIR, 'controller'),
+    stateDir: controllerDir,
     listen: `127.0.0.1:${port}`,
-    env: { FLOTILLA_LOG_LEVEL: 'info', FLOTILLA_HEARTBEAT_INTERVAL_SECONDS: '5' },
+    env: {
+      FLOTILLA_LOG_LEVEL: 'info',
+      FLOTILLA_HEARTBEAT_INTERVAL_SECONDS: '5',
+      FLOTILLA_CONFIG: config.file,
+    },
   }).catch((error: unknown) => {
     throw new Error(
       `${error instanceof Error ? error.message : String(error)}\n` +
         `Is port ${port} in use? Set FLOTILLA_DEMO_PORT to another port.`,
     );
   });
+  await installPushHook(repo.bare, controller.url, config.secretFile);
   const api = new JsonClient(controller.url, controller.adminToken);
 
   step('registering the nine hosts and starting their agents');
@@ -112,6 +180,16 @@ async function main(): Promise<void> {
     60_000,
   );
 
+  step('waiting for the pipeline: one evaluation, six builds, six signed releases');
+  await JsonClient.until(
+    async () => {
+      const list = (await api.get<ReleaseList>('/api/v1/releases?status=ready')).body;
+      return list.releases.length >= systems.size ? list : undefined;
+    },
+    'a release for every managed host',
+    180_000,
+  );
+
   const contextFile = contextFilePath(process.env, homedir());
   await writeContext(
     contextFile,
@@ -121,7 +199,8 @@ async function main(): Promise<void> {
   );
 
   const hosts = (await api.get<HostList>('/api/v1/hosts')).body.hosts;
-  printSummary(controller.url, contextFile, hosts);
+  const ready = (await api.get<ReleaseList>('/api/v1/releases?status=ready')).body.releases;
+  printSummary(controller.url, contextFile, hosts, ready.length);
 
   let stopping = false;
   const stop = async (signal: string) => {
@@ -148,26 +227,31 @@ async function main(): Promise<void> {
   );
 }
 
-function printSummary(url: string, contextFile: string, hosts: Host[]): void {
+function printSummary(url: string, contextFile: string, hosts: Host[], releases: number): void {
   const managed = hosts.filter((h) => h.mode === 'managed').length;
   const monitor = hosts.length - managed;
   const online = hosts.filter((h) => h.status === 'online').length;
   console.log(`
-Flotilla demo is running: ${online}/${hosts.length} hosts online (${managed} managed, ${monitor} monitor-only).
+Flotilla demo is running: ${online}/${hosts.length} hosts online (${managed} managed, ${monitor} monitor-only),
+${releases} releases built from the demo repository and waiting to be deployed.
 
   Controller API   ${url}/api/v1   (OpenAPI: ${url}/api/v1/openapi.json)
   Admin token      .demo/controller/admin-token
   CLI context      ${contextFile} (context "demo", now current)
+  Repository       .demo/github/origin.git (stands in for GitHub), edit in .demo/flake
   Logs             .demo/controller/controller.log, .demo/hosts/<host>/agent.log
 
 Try, in another terminal from this directory:
   npx flotilla hosts
-  npx flotilla host hsb1
-
-Change a host and deploy it (the sandboxed hsb1 really switches):
-  sed -i 's/version = "1"/version = "2"/' .demo/flake/hosts/hsb1.nix
-  npx flotilla deploy hsb1 $(bash scripts/demo-build.sh hsb1) --follow
+  npx flotilla releases
+  npx flotilla deploy hsb1 <release id from the list> --follow
   readlink .demo/hosts/hsb1/run/current-system
+
+Push a change and watch the pipeline (the push calls the signed webhook):
+  cd .demo/flake && sed -i 's/version = "1"/version = "2"/' hosts/gpc0.nix
+  git commit -qam "gpc0: version 2" && git push -q && cd ../..
+  npx flotilla builds               # only gpc0 is built
+  npx flotilla releases gpc0        # the new release supersedes the old one
 
 Monitor-only hosts refuse deployments:
   npx flotilla deploy imac0 ${hosts.find((h) => h.name === 'hsb1')?.facts?.system.current ?? '/nix/store/…'}

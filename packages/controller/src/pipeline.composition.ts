@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { NixClient } from './adapters/nix.js';
+import { mirrorPath } from './git/git.client.js';
 import type { Clock } from './clock.js';
 import type { ControllerConfig } from './config.js';
 import { BuildQueue } from './services/build-queue.service.js';
@@ -34,11 +35,6 @@ export interface Pipeline {
   previews: PreviewService;
   start(): Promise<void>;
   stop(): Promise<void>;
-}
-
-/** Where the repository service keeps a repository's bare mirror clone. */
-export function mirrorPath(stateDir: string, repositoryId: string): string {
-  return join(stateDir, 'repositories', repositoryId, 'mirror.git');
 }
 
 export function createPipeline(deps: PipelineDeps): Pipeline {

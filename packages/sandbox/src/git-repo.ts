@@ -15,13 +15,15 @@ export class GitFlakeRepo {
   private constructor(
     root: string,
     readonly branch: string,
+    work?: string,
   ) {
     this.bare = join(root, 'origin.git');
-    this.work = join(root, 'work');
+    this.work = work ?? join(root, 'work');
   }
 
-  static async create(root: string, branch = 'main'): Promise<GitFlakeRepo> {
-    const repo = new GitFlakeRepo(root, branch);
+  /** A bare repository at `<root>/origin.git` and a working clone (`<root>/work` unless given). */
+  static async create(root: string, branch = 'main', work?: string): Promise<GitFlakeRepo> {
+    const repo = new GitFlakeRepo(root, branch, work);
     await mkdir(root, { recursive: true });
     await repo.git(root, ['init', '--quiet', '--bare', `--initial-branch=${branch}`, repo.bare]);
     await repo.git(root, ['init', '--quiet', `--initial-branch=${branch}`, repo.work]);
