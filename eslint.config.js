@@ -2,7 +2,16 @@
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['**/dist/**', 'node_modules/**', '.demo/**', 'eslint.config.js', 'scripts/*.mjs', 'packages/*/bin/**'] },
+  {
+    ignores: [
+      '**/dist/**',
+      'node_modules/**',
+      '.demo/**',
+      'eslint.config.js',
+      'scripts/*.mjs',
+      'packages/*/bin/**',
+    ],
+  },
   ...tseslint.configs.recommendedTypeChecked,
   {
     languageOptions: {

@@ -25,7 +25,17 @@ import {
 
 const { values } = parseArgs({ options: { runs: { type: 'string', default: '7' } } });
 const RUNS = Number(values.runs);
-const HOSTS = ['csb1', 'csb0', 'hsb0', 'hsb1', 'hsb8', 'gpc0', 'imac0', 'mba-imac-work', 'mba-mbp-work'];
+const HOSTS = [
+  'csb1',
+  'csb0',
+  'hsb0',
+  'hsb1',
+  'hsb8',
+  'gpc0',
+  'imac0',
+  'mba-imac-work',
+  'mba-mbp-work',
+];
 const CHANGED = 'gpc0';
 
 function median(values: number[]): number {
@@ -36,7 +46,12 @@ function median(values: number[]): number {
 async function timeBareBuild(dir: string, version: string): Promise<number> {
   await writeHost(dir, { name: CHANGED, version });
   const start = performance.now();
-  const result = await run('nix', ['build', '--no-link', '--json', toplevelAttr(`path:${dir}`, CHANGED)]);
+  const result = await run('nix', [
+    'build',
+    '--no-link',
+    '--json',
+    toplevelAttr(`path:${dir}`, CHANGED),
+  ]);
   const elapsed = performance.now() - start;
   if (result.code !== 0) throw new Error(`bare nix build failed: ${result.stderr}`);
   return elapsed;
@@ -48,17 +63,25 @@ async function main(): Promise<void> {
   const secret = randomBytes(16).toString('hex');
   try {
     const repo = await GitFlakeRepo.create(join(dir, 'github'));
-    await writeSandboxFlake(repo.work, HOSTS.map((name) => ({ name, version: `${tag}-0` })));
+    await writeSandboxFlake(
+      repo.work,
+      HOSTS.map((name) => ({ name, version: `${tag}-0` })),
+    );
     await repo.commit('nine hosts');
     await repo.push();
     const bare = join(dir, 'bare-flake');
-    await writeSandboxFlake(bare, HOSTS.map((name) => ({ name, version: `${tag}-0` })));
+    await writeSandboxFlake(
+      bare,
+      HOSTS.map((name) => ({ name, version: `${tag}-0` })),
+    );
     const secretFile = join(dir, 'secret');
     await writeFile(secretFile, secret);
     const configFile = join(dir, 'controller.json');
     await writeFile(
       configFile,
-      JSON.stringify({ repository: { url: repo.bare, pollIntervalSeconds: 3600, webhookSecretFile: secretFile } }),
+      JSON.stringify({
+        repository: { url: repo.bare, pollIntervalSeconds: 3600, webhookSecretFile: secretFile },
+      }),
     );
     const controller = await startController({
       stateDir: join(dir, 'state'),
@@ -66,10 +89,15 @@ async function main(): Promise<void> {
     });
     const api = new JsonClient(controller.url, controller.adminToken);
     const ready = async (host?: string) =>
-      (await api.get<ReleaseList>(`/api/v1/releases?status=ready${host ? `&host=${host}` : ''}`)).body.releases;
+      (await api.get<ReleaseList>(`/api/v1/releases?status=ready${host ? `&host=${host}` : ''}`))
+        .body.releases;
     try {
       console.log('waiting for the first nine releases…');
-      await JsonClient.until(async () => ((await ready()).length === HOSTS.length ? true : undefined), 'initial releases', 120_000);
+      await JsonClient.until(
+        async () => ((await ready()).length === HOSTS.length ? true : undefined),
+        'initial releases',
+        120_000,
+      );
 
       const pipeline: number[] = [];
       const baseline: number[] = [];
@@ -92,7 +120,9 @@ async function main(): Promise<void> {
         );
         pipeline.push(performance.now() - start);
         baseline.push(await timeBareBuild(bare, `${tag}-bare-${i}`));
-        console.log(`run ${i}: webhook→release ${pipeline.at(-1)?.toFixed(0)} ms, bare nix build ${baseline.at(-1)?.toFixed(0)} ms`);
+        console.log(
+          `run ${i}: webhook→release ${pipeline.at(-1)?.toFixed(0)} ms, bare nix build ${baseline.at(-1)?.toFixed(0)} ms`,
+        );
       }
       const result = {
         runs: RUNS,

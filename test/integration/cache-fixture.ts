@@ -8,6 +8,7 @@ import {
   loadOrCreateSigningKey,
   openDatabase,
   type Db,
+  type SigningKey,
 } from '@flotilla/controller';
 import { run, SANDBOX_NIX_CONFIG, sandboxNixEnv, type CommandResult } from '@flotilla/sandbox';
 import { sql } from 'kysely';
@@ -24,7 +25,20 @@ export class CachePublishing {
     readonly publisher: CachePublisher,
     readonly storeDir: string,
     readonly publicKey: string,
+    private readonly key: SigningKey,
   ) {}
+
+  /** A publisher like the controller's with `cache.pushTo` set. */
+  withPushTo(pushTo: string): CachePublisher {
+    return new CachePublisher({
+      storeDir: this.storeDir,
+      key: this.key,
+      index: new CacheRepository(this.db),
+      pushTo,
+      env: { NIX_CONFIG: SANDBOX_NIX_CONFIG },
+      logger: pino({ level: 'silent' }),
+    });
+  }
 
   static async open(stateDir: string): Promise<CachePublishing> {
     const { dir, storeDir } = cacheDirs(stateDir);
@@ -38,7 +52,7 @@ export class CachePublishing {
       env: { NIX_CONFIG: SANDBOX_NIX_CONFIG },
       logger: pino({ level: 'silent' }),
     });
-    return new CachePublishing(db, publisher, storeDir, key.publicKey);
+    return new CachePublishing(db, publisher, storeDir, key.publicKey, key);
   }
 
   /** Records a release of `storePath` for a host (with the rows it refers to) and publishes it. */

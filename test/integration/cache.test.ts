@@ -111,6 +111,32 @@ describe('the controller binary cache, with real Nix and real HTTP', () => {
     assert.equal(await count(), before);
   });
 
+  it('reports a failed push as cache_unavailable without the credentials in the URL', async () => {
+    const releaseId = (
+      await publishing.db
+        .selectFrom('releases')
+        .select('id')
+        .where('store_path', '=', storePath)
+        .executeTakeFirstOrThrow()
+    ).id;
+    // Nothing listens on port 1: the push fails after the local cache was written.
+    const publisher = publishing.withPushTo(
+      'http://fleet:s3cret-pw@127.0.0.1:1/cache?token=t0ken-x',
+    );
+    await assert.rejects(
+      publisher.publish({ releaseId, hostName: 'h1', storePath }),
+      (error: Error & { code?: string }) => {
+        assert.equal(error.code, 'cache_unavailable');
+        assert.match(
+          error.message,
+          /pushing to http:\/\/\*\*\*@127\.0\.0\.1:1\/cache\?token=\*\*\*/,
+        );
+        assert.ok(!/s3cret-pw|t0ken-x/.test(error.message), error.message);
+        return true;
+      },
+    );
+  });
+
   it('refuses a closure signed with a key the client does not trust', async () => {
     const target = await emptyStore('wrong-key');
     const otherKey = `${info.publicKey.split(':')[0]}:${randomBytes(32).toString('base64')}`;

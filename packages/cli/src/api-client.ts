@@ -10,6 +10,7 @@ import {
   type ReleaseStatus,
 } from '@flotilla/protocol';
 import {
+  CacheInfo,
   CreateDeploymentRequest,
   CreateHostRequest,
   CreateHostResponse,
@@ -70,6 +71,11 @@ export class ApiClient {
     this.url = options.url.replace(/\/+$/, '');
     this.#token = options.token;
     this.#timeoutMs = options.timeoutMs ?? 30_000;
+  }
+
+  /** `GET /api/v1/cache`: the binary cache's public key, path and push target. */
+  getCache(): Promise<CacheInfo> {
+    return this.#request('GET', '/api/v1/cache', { schema: CacheInfo });
   }
 
   /** `GET /healthz`. A 503 still carries a Health body, so it is returned, not thrown. */

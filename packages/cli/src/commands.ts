@@ -6,6 +6,7 @@ import {
   buildRetryCommand,
   buildsCommand,
 } from './builds.command.js';
+import { cacheCommand } from './cache.command.js';
 import { healthCommand } from './health.command.js';
 import {
   flakeHostsCommand,
@@ -43,5 +44,6 @@ export const COMMANDS: readonly Command[] = [
   buildRetryCommand,
   previewShowCommand,
   flakeHostsCommand,
+  cacheCommand,
   healthCommand,
 ];

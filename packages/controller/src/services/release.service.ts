@@ -5,16 +5,12 @@ import {
   type ReleaseListQuery,
 } from '@flotilla/protocol';
 import type { Logger } from 'pino';
+import type { ReleasePublisher } from '../cache/cache.publisher.js';
 import type { Clock } from '../clock.js';
 import type { BuildRow } from '../storage/build.repository.js';
 import type { EventRepository } from '../storage/event.repository.js';
 import type { ReleaseRepository, ReleaseView } from '../storage/release.repository.js';
 import { newId } from '../tokens.js';
-
-/** Puts a release's closure where its host's agent can fetch it (the signed cache). */
-export interface ReleasePublisher {
-  publish(input: { releaseId: string; hostName: string; storePath: string }): Promise<void>;
-}
 
 export interface ReleaseServiceOptions {
   releases: ReleaseRepository;

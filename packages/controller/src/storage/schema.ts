@@ -74,7 +74,7 @@ export interface RepositoriesTable {
   last_fetch_error: string | null;
   created_at: string;
   updated_at: string;
-  /** A rewritten head reported but not followed (migration 0004); null when none. */
+  /** A rewritten head reported but not followed; null when none. */
   force_push_sha: string | null;
   force_push_at: string | null;
 }

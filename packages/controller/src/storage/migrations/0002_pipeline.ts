@@ -21,6 +21,10 @@ export async function up(db: Kysely<unknown>, _dialect: SqlDialectName): Promise
     .addColumn('source', 'text', (c) => c.notNull())
     // The branch head the pipeline follows; a force push does not move it unless allowed.
     .addColumn('followed_sha', 'text')
+    // A rewritten head that is reported but not followed; kept so the report survives
+    // restarts and each rewritten head is recorded as an event only once.
+    .addColumn('force_push_sha', 'text')
+    .addColumn('force_push_at', 'text')
     .addColumn('last_fetch_at', 'text')
     .addColumn('last_fetch_error', 'text')
     .addColumn('created_at', 'text', (c) => c.notNull())
@@ -136,11 +140,13 @@ export async function up(db: Kysely<unknown>, _dialect: SqlDialectName): Promise
     .columns(['host_name', 'store_hash'])
     .execute();
 
-  // NAR files of the controller's cache and the store path each holds.
+  // NAR files of the controller's cache and the store paths each holds. NARs are
+  // content-addressed: two paths with identical contents share one file, hence the pair key.
   await db.schema
     .createTable('cache_nars')
-    .addColumn('nar_file', 'text', (c) => c.primaryKey())
+    .addColumn('nar_file', 'text', (c) => c.notNull())
     .addColumn('store_hash', 'text', (c) => c.notNull())
+    .addPrimaryKeyConstraint('cache_nars_pk', ['nar_file', 'store_hash'])
     .execute();
   await db.schema.createIndex('cache_nars_hash').on('cache_nars').column('store_hash').execute();
 

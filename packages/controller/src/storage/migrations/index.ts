@@ -1,8 +1,6 @@
 import type { Kysely, Migration, MigrationProvider } from 'kysely';
 import * as foundation from './0001_foundation.js';
 import * as pipeline from './0002_pipeline.js';
-import * as cacheNarPaths from './0003_cache_nar_paths.js';
-import * as repositoryForcePush from './0004_repository_force_push.js';
 
 export type SqlDialectName = 'sqlite' | 'postgres';
 
@@ -15,8 +13,6 @@ type Step = { up(db: Kysely<unknown>, dialect: SqlDialectName): Promise<void> };
 const STEPS: Record<string, Step> = {
   '0001_foundation': foundation,
   '0002_pipeline': pipeline,
-  '0003_cache_nar_paths': cacheNarPaths,
-  '0004_repository_force_push': repositoryForcePush,
 };
 
 export class InlineMigrationProvider implements MigrationProvider {

@@ -1,0 +1,48 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { run } from './cli.js';
+import { startTestController, type TestController } from './test-controller.js';
+
+const KEY = 'flotilla-ctl-1:Gz1khmvwnIoerheSuoHH0tTQTkfYrr7KFacyah/y6Pc=';
+
+describe('flotilla cache', () => {
+  let controller: TestController;
+  before(async () => {
+    controller = await startTestController({
+      'GET /api/v1/cache': () => ({ json: { publicKey: KEY, path: '/cache', pushTo: null } }),
+    });
+  });
+  after(() => controller.close());
+
+  async function cli(...argv: string[]): Promise<{ code: number; stdout: string }> {
+    const out: string[] = [];
+    const code = await run({
+      argv,
+      env: {
+        FLOTILLA_URL: controller.url,
+        FLOTILLA_TOKEN: 'admin',
+        FLOTILLA_CONTEXT_FILE: '/nonexistent',
+      },
+      homedir: '/nonexistent',
+      stdout: (text) => out.push(text),
+      stderr: () => undefined,
+      now: () => new Date(0),
+      sleep: () => Promise.resolve(),
+    });
+    return { code, stdout: out.join('\n') };
+  }
+
+  it('prints the key and the nix.conf lines that trust it', async () => {
+    const { code, stdout } = await cli('cache');
+    assert.equal(code, 0);
+    assert.match(stdout, new RegExp(`Public key: +${KEY.replace(/[+/]/g, '\\$&')}`));
+    assert.ok(stdout.includes(`extra-substituters = ${controller.url}/cache`));
+    assert.ok(stdout.includes(`extra-trusted-public-keys = ${KEY}`));
+    assert.equal(controller.requests.at(-1)?.authorization, 'Bearer admin');
+  });
+
+  it('prints the answer as JSON with --json', async () => {
+    const { stdout } = await cli('cache', '--json');
+    assert.deepEqual(JSON.parse(stdout), { publicKey: KEY, path: '/cache', pushTo: null });
+  });
+});
