@@ -14,6 +14,8 @@ export interface SandboxHostSpec {
   buildSeconds?: number;
   /** The build fails with a Nix-style error message. */
   buildFails?: boolean;
+  /** The build prints this many numbered lines (to test log streaming and caps). */
+  buildLogLines?: number;
 }
 
 /** Nix's name for this machine's platform, e.g. `x86_64-linux`. */
@@ -25,6 +27,11 @@ export function nixSystem(): string {
 const BUILD_SH = `# Builder of a sandboxed host system. Runs with sandbox = false, so it may use the
 # machine's /bin and /usr/bin; the result only depends on the derivation's attributes.
 export PATH=/usr/bin:/bin
+i=0
+while [ "$i" -lt "$buildLogLines" ]; do
+  i=$((i + 1))
+  echo "build output line $i of $buildLogLines for $hostName"
+done
 if [ "$buildSeconds" -gt 0 ]; then
   echo "building $hostName slowly ($buildSeconds s)"
   sleep "$buildSeconds"
@@ -90,6 +97,7 @@ function flakeNix(hosts: readonly SandboxHostSpec[]): string {
           inherit (settings) version exitCode;
           buildSeconds = settings.buildSeconds or 0;
           buildFails = settings.buildFails or false;
+          buildLogLines = settings.buildLogLines or 0;
         };
       };
     in {
@@ -109,6 +117,7 @@ export function hostNix(host: SandboxHostSpec): string {
   const extra = [
     host.buildSeconds ? ` buildSeconds = ${host.buildSeconds};` : '',
     host.buildFails ? ' buildFails = true;' : '',
+    host.buildLogLines ? ` buildLogLines = ${host.buildLogLines};` : '',
   ].join('');
   return `{ version = "${host.version ?? '1'}"; exitCode = ${host.exitCode ?? 0};${extra} }\n`;
 }

@@ -52,6 +52,12 @@ export class BuildLogWriter {
     this.timer ??= setTimeout(() => void this.flush(), this.options.flushMs ?? 200);
   }
 
+  /** Lines written but not stored yet, with their sequence numbers (for new listeners). */
+  unstored(): { seq: number; at: string; line: string }[] {
+    const first = this.nextSeq - this.pending.length;
+    return this.pending.map((l, i) => ({ seq: first + i, ...l }));
+  }
+
   private push(at: string, line: string, bytes: number): void {
     const seq = this.nextSeq++;
     this.pending.push({ at, line });

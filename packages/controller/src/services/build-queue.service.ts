@@ -45,6 +45,8 @@ interface RunningBuild {
 export class BuildQueue {
   private readonly running = new Map<string, RunningBuild>();
   private readonly listeners = new Map<string, Set<BuildLogListener>>();
+  /** Log writers of running builds, so a new listener also gets the lines not stored yet. */
+  private readonly writers = new Map<string, BuildLogWriter>();
   private stopping = false;
   private ticking: Promise<void> = Promise.resolve();
 
@@ -160,11 +162,15 @@ export class BuildQueue {
     return this.require(retryId);
   }
 
-  /** Live log lines of a build; returns the unsubscribe function. */
+  /**
+   * Live log lines of a build, starting with the lines written but not yet stored (a reader
+   * of the stored log would miss those); returns the unsubscribe function.
+   */
   subscribe(id: string, listener: BuildLogListener): () => void {
     let set = this.listeners.get(id);
     if (!set) this.listeners.set(id, (set = new Set()));
     set.add(listener);
+    for (const line of this.writers.get(id)?.unstored() ?? []) listener(line);
     return () => {
       set.delete(listener);
       if (set.size === 0) this.listeners.delete(id);
@@ -221,8 +227,17 @@ export class BuildQueue {
   }
 
   private async execute(build: BuildRow, run: RunningBuild): Promise<void> {
-    const { builds, nix, config, clock, logger } = this.options;
     const writer = await this.writerFor(build);
+    this.writers.set(build.id, writer);
+    try {
+      await this.realise(build, run, writer);
+    } finally {
+      this.writers.delete(build.id);
+    }
+  }
+
+  private async realise(build: BuildRow, run: RunningBuild, writer: BuildLogWriter): Promise<void> {
+    const { builds, nix, config, clock, logger } = this.options;
     logger.info({ buildId: build.id, host: build.host_name, drv: build.drv_path }, 'build started');
     writer.write(
       `building ${build.drv_path} for ${build.host_name}${build.builders ? ` on ${build.builders}` : ' locally'} (attempt ${build.attempt})`,
