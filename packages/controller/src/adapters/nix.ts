@@ -65,6 +65,22 @@ export function nixErrorText(stderr: string, maxChars = 16_000): string {
   return text.length > maxChars ? `${text.slice(0, maxChars)}\n[… error text truncated]` : text;
 }
 
+/**
+ * Arguments of `nix-store --realise`: remote builders through Nix's own `builders`
+ * setting (they fetch what they need from substituters themselves), `--max-jobs 0` to
+ * keep the build off the controller.
+ */
+export function realiseArgs(drvPath: string, options: RealiseOptions): string[] {
+  const args = ['--realise', drvPath];
+  if (options.gcRoot) args.push('--add-root', options.gcRoot, '--indirect');
+  if (options.builders) {
+    args.push('--option', 'builders', options.builders);
+    args.push('--option', 'builders-use-substitutes', 'true');
+  }
+  if (options.remoteOnly) args.push('--max-jobs', '0');
+  return args;
+}
+
 /** The Nix operations the pipeline needs, behind one narrow class. */
 export class NixClient {
   constructor(private readonly options: { env?: Record<string, string> } = {}) {}
@@ -116,14 +132,7 @@ export class NixClient {
    * returns its output path. Build output is streamed line by line.
    */
   async realise(drvPath: string, options: RealiseOptions = {}): Promise<RealiseResult> {
-    const args = ['--realise', drvPath];
-    if (options.gcRoot) args.push('--add-root', options.gcRoot, '--indirect');
-    if (options.builders) {
-      args.push('--option', 'builders', options.builders);
-      args.push('--option', 'builders-use-substitutes', 'true');
-    }
-    if (options.remoteOnly) args.push('--max-jobs', '0');
-    const result = await runProcess('nix-store', args, {
+    const result = await runProcess('nix-store', realiseArgs(drvPath, options), {
       env: this.options.env,
       onLine: options.onLine,
       signal: options.signal,
