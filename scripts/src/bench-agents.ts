@@ -50,6 +50,9 @@ function facts(name: string): Facts {
     system: { current: null, booted: null, bootDefault: null },
     nixosVersion: '24.05',
     configurationRevision: null,
+    generations: [],
+    rebootRequired: false,
+    failedUnits: null,
     metrics: metrics(),
     collectedAt: new Date().toISOString(),
   };

@@ -38,6 +38,17 @@ export const SystemState = z.object({
 });
 export type SystemState = z.infer<typeof SystemState>;
 
+/** One generation of the system profile (`system-<n>-link`). */
+export const Generation = z.object({
+  number: z.number().int().nonnegative(),
+  path: z.string(),
+  /** When the generation was made (the link's mtime). */
+  date: z.iso.datetime(),
+  /** The profile points at this generation (the boot default). */
+  current: z.boolean(),
+});
+export type Generation = z.infer<typeof Generation>;
+
 /**
  * What an agent knows about its host. Sent at connect and whenever a non-volatile part
  * changes; the volatile part (metrics) is refreshed by heartbeats.
@@ -52,6 +63,12 @@ export const Facts = z.object({
   system: SystemState,
   nixosVersion: z.string().nullable(),
   configurationRevision: z.string().nullable(),
+  /** Newest first; at most the last 100. */
+  generations: z.array(Generation).max(100).default([]),
+  /** The booted system's kernel, initrd or modules differ from the boot default's. */
+  rebootRequired: z.boolean().default(false),
+  /** Failed systemd units; null where there is no systemd. */
+  failedUnits: z.array(z.string()).max(500).nullable().default(null),
   metrics: Metrics,
   collectedAt: z.iso.datetime(),
 });

@@ -30,6 +30,10 @@ export const Hello = z.object({
   os: HostOs,
   mode: HostMode,
   agentVersion: z.string().min(1).max(64),
+  /** The deployment the agent is working on (its journal), so a restarted controller can reconcile. */
+  activeDeploymentId: z.string().min(1).max(64).nullable().optional(),
+  /** Results the agent holds that the controller has not acknowledged yet (sent right after). */
+  unacknowledgedResults: z.array(z.string().min(1).max(64)).max(100).optional(),
 });
 export type Hello = z.infer<typeof Hello>;
 
@@ -43,7 +47,20 @@ export const Heartbeat = z.object({
 });
 export type Heartbeat = z.infer<typeof Heartbeat>;
 
-export const DeployPhase = z.enum(['fetching', 'setting_profile', 'activating', 'verifying']);
+/**
+ * Where a deployment is on the host. `switch` runs: fetching → activating (as `test`) →
+ * confirming (health checks, then the controller's confirmation) → committing (profile and
+ * boot entry) ; on any failure: rolling_back (the recorded previous system again).
+ */
+export const DeployPhase = z.enum([
+  'fetching',
+  'setting_profile',
+  'activating',
+  'verifying',
+  'confirming',
+  'committing',
+  'rolling_back',
+]);
 export type DeployPhase = z.infer<typeof DeployPhase>;
 
 export const DeployProgress = z.object({
@@ -67,7 +84,7 @@ export const DeployLog = z.object({
 });
 export type DeployLog = z.infer<typeof DeployLog>;
 
-export const DeployOutcome = z.enum(['succeeded', 'failed', 'refused']);
+export const DeployOutcome = z.enum(['succeeded', 'failed', 'refused', 'rolled_back']);
 export type DeployOutcome = z.infer<typeof DeployOutcome>;
 
 export const DeployResult = z.object({
@@ -78,8 +95,42 @@ export const DeployResult = z.object({
   error: ErrorBody.nullable(),
   /** The host's current system as read after the activation. */
   currentSystem: z.string().nullable(),
+  /** The system running before the deployment, which a rollback re-activated. */
+  previousSystem: z.string().nullable().optional(),
+  /** Why the host rolled back (activation exit code, failed health check, no confirmation). */
+  rollbackReason: z.string().max(4000).nullable().optional(),
+  /** The new system needs a reboot to be complete (exit 100, or kernel/initrd changed). */
+  rebootRequired: z.boolean().optional(),
 });
 export type DeployResult = z.infer<typeof DeployResult>;
+
+/** One health check's outcome, as the agent ran it. */
+export const HealthCheckResult = z.object({
+  name: z.string().max(200),
+  ok: z.boolean(),
+  detail: z.string().max(2000),
+});
+export type HealthCheckResult = z.infer<typeof HealthCheckResult>;
+
+/**
+ * The new system is active and healthy; the agent asks the controller to confirm it.
+ * Only a controller reachable from the new system can answer, which is the point.
+ */
+export const DeployConfirmRequest = z.object({
+  type: z.literal('deploy.confirm_request'),
+  deploymentId: z.string().min(1).max(64),
+  health: z.array(HealthCheckResult).max(100),
+});
+export type DeployConfirmRequest = z.infer<typeof DeployConfirmRequest>;
+
+/** The host finished (or finished again) booting: the agent reports its new boot. */
+export const RebootResult = z.object({
+  type: z.literal('reboot.result'),
+  requestId: z.string().min(1).max(64),
+  ok: z.boolean(),
+  error: ErrorBody.nullable(),
+});
+export type RebootResult = z.infer<typeof RebootResult>;
 
 // ---- controller → agent ----
 
@@ -98,12 +149,31 @@ export const CacheSource = z.object({
 });
 export type CacheSource = z.infer<typeof CacheSource>;
 
+/** A check the agent runs after activating, before it asks for confirmation. */
+export const HealthCheck = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('unit'), unit: z.string().min(1).max(256), timeoutSeconds: z.number().positive().max(600).default(10) }),
+  z.object({ kind: z.literal('http'), url: z.url(), timeoutSeconds: z.number().positive().max(600).default(10) }),
+  z.object({
+    kind: z.literal('command'),
+    /** Program and arguments; never run through a shell. */
+    argv: z.array(z.string().min(1)).min(1).max(64),
+    timeoutSeconds: z.number().positive().max(600).default(10),
+  }),
+]);
+export type HealthCheck = z.infer<typeof HealthCheck>;
+
 export const DeployRequest = z.object({
   type: z.literal('deploy.request'),
   deploymentId: z.string().min(1).max(64),
   storePath: StorePath,
   action: DeployAction,
   cache: CacheSource.nullable(),
+  /**
+   * Seconds the agent has, after activating, to pass its health checks and get the
+   * controller's confirmation; past it the host rolls back by itself.
+   */
+  confirmTimeoutSeconds: z.number().int().min(5).max(3600).default(90),
+  healthChecks: z.array(HealthCheck).max(32).default([]),
 });
 export type DeployRequest = z.infer<typeof DeployRequest>;
 
@@ -117,6 +187,20 @@ export const DeployResultAck = z.object({
   deploymentId: z.string().min(1).max(64),
 });
 export type DeployResultAck = z.infer<typeof DeployResultAck>;
+
+/** The controller confirms a deployment: the agent may make it permanent. */
+export const DeployConfirm = z.object({
+  type: z.literal('deploy.confirm'),
+  deploymentId: z.string().min(1).max(64),
+});
+export type DeployConfirm = z.infer<typeof DeployConfirm>;
+
+/** Reboot the host now (a human asked for it). */
+export const RebootRequest = z.object({
+  type: z.literal('reboot.request'),
+  requestId: z.string().min(1).max(64),
+});
+export type RebootRequest = z.infer<typeof RebootRequest>;
 
 // ---- both directions ----
 
@@ -135,6 +219,8 @@ export const AgentMessage = z.discriminatedUnion('type', [
   DeployProgress,
   DeployLog,
   DeployResult,
+  DeployConfirmRequest,
+  RebootResult,
   ErrorMessage,
 ]);
 export type AgentMessage = z.infer<typeof AgentMessage>;
@@ -143,6 +229,8 @@ export const ControllerMessage = z.discriminatedUnion('type', [
   Welcome,
   DeployRequest,
   DeployResultAck,
+  DeployConfirm,
+  RebootRequest,
   ErrorMessage,
 ]);
 export type ControllerMessage = z.infer<typeof ControllerMessage>;
