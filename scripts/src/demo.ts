@@ -13,9 +13,8 @@ import type { Host, HostList, ReleaseList } from '@flotilla/protocol';
 import {
   buildHost,
   GitFlakeRepo,
+  installInitialSystem,
   JsonClient,
-  run,
-  sandboxHostPaths,
   startAgent,
   startController,
   writeSandboxFlake,
@@ -43,19 +42,6 @@ const FLEET: (SandboxHostSpec & { mode: 'managed' | 'monitor' })[] = [
 
 function step(text: string): void {
   console.log(`\x1b[1m==>\x1b[0m ${text}`);
-}
-
-/** Makes a sandboxed host "already run" a first system, as a real host would. */
-async function installInitialSystem(root: string, storePath: string): Promise<void> {
-  const paths = sandboxHostPaths(root);
-  await mkdir(join(root, 'profiles'), { recursive: true });
-  await mkdir(join(root, 'run'), { recursive: true });
-  const set = await run('nix-env', ['-p', paths.profile, '--set', storePath]);
-  if (set.code !== 0) throw new Error(`nix-env --set failed: ${set.stderr}`);
-  for (const link of [paths.currentSystemLink, paths.bootedSystemLink]) {
-    await rm(link, { force: true });
-    await run('ln', ['-sfn', storePath, link]);
-  }
 }
 
 /** The demo's flake repository: a bare repo for "GitHub" and `.demo/flake` to edit and push from. */

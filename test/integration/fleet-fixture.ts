@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Deployment, Host, HostList } from '@flotilla/protocol';
 import {
+  installInitialSystem,
   JsonClient,
   nixAvailable,
   startAgent,
@@ -11,9 +12,17 @@ import {
   type ControllerHandle,
 } from '@flotilla/sandbox';
 
+export interface AgentOptions {
+  agentMode?: 'managed' | 'monitor';
+  extraArgs?: string[];
+  /** A system the host already runs before the agent starts (its first generation). */
+  initialSystem?: string;
+}
+
 /** A controller, its API client and the agents started against it, all under one temp dir. */
 export class FleetFixture {
   readonly agents = new Map<string, AgentHandle>();
+  private readonly tokens = new Map<string, string>();
   private constructor(
     readonly dir: string,
     public controller: ControllerHandle,
@@ -57,18 +66,31 @@ export class FleetFixture {
   /** Registers a host, starts its agent and waits until the controller sees it online. */
   async addAgent(
     name: string,
-    options: { mode?: 'managed' | 'monitor'; agentMode?: 'managed' | 'monitor' } = {},
+    options: AgentOptions & { mode?: 'managed' | 'monitor' } = {},
   ): Promise<AgentHandle> {
     const token = await this.register(name, options.mode);
+    this.tokens.set(name, token);
+    if (options.initialSystem) {
+      await installInitialSystem(join(this.dir, 'hosts', name), options.initialSystem);
+    }
+    const agent = await this.launchAgent(name, { agentMode: options.agentMode ?? options.mode, extraArgs: options.extraArgs });
+    await this.waitForHost(name, (h) => h.status === 'online' && h.facts !== null);
+    return agent;
+  }
+
+  /** Starts (again) the agent of a registered host, with the token it got at registration. */
+  async launchAgent(name: string, options: AgentOptions = {}): Promise<AgentHandle> {
+    const token = this.tokens.get(name);
+    if (token === undefined) throw new Error(`host ${name} was not added through the fixture`);
     const agent = await startAgent({
       host: name,
       controllerUrl: this.controller.url,
       token,
       root: join(this.dir, 'hosts', name),
-      mode: options.agentMode ?? options.mode ?? 'managed',
+      mode: options.agentMode ?? 'managed',
+      extraArgs: options.extraArgs,
     });
     this.agents.set(name, agent);
-    await this.waitForHost(name, (h) => h.status === 'online' && h.facts !== null);
     return agent;
   }
 

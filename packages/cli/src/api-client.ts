@@ -4,6 +4,7 @@ import {
   BuildLogPage,
   FlakeHostList,
   Preview,
+  RebootAnswer,
   Release,
   ReleaseList,
   type BuildStatus,
@@ -134,6 +135,18 @@ export class ApiClient {
   getDeploymentLog(id: string, query: { after?: number; limit?: number } = {}): Promise<LogPage> {
     const path = `/api/v1/deployments/${encodeURIComponent(id)}/log`;
     return this.#request('GET', path, { schema: LogPage, query });
+  }
+
+  /** Rolls a host back to an earlier generation (default: the one before the current). */
+  rollbackHost(name: string, generation?: number): Promise<Deployment> {
+    const path = `/api/v1/hosts/${encodeURIComponent(name)}/rollback`;
+    return this.#request('POST', path, { schema: Deployment, body: generation === undefined ? {} : { generation } });
+  }
+
+  /** Asks a managed host to reboot. */
+  rebootHost(name: string): Promise<RebootAnswer> {
+    const path = `/api/v1/hosts/${encodeURIComponent(name)}/reboot`;
+    return this.#request('POST', path, { schema: RebootAnswer, body: {} });
   }
 
   /** Builds, newest first. */

@@ -8,6 +8,7 @@ import {
 } from './builds.command.js';
 import { cacheCommand } from './cache.command.js';
 import { healthCommand } from './health.command.js';
+import { rebootCommand, rollbackCommand } from './host-actions.command.js';
 import {
   flakeHostsCommand,
   previewShowCommand,
@@ -30,6 +31,8 @@ export const COMMANDS: readonly Command[] = [
   deployCommand,
   deploymentsCommand,
   deploymentCommand,
+  rollbackCommand,
+  rebootCommand,
   repositoryCommand,
   repositoryLinkCommand,
   repositorySyncCommand,

@@ -58,7 +58,7 @@ export function renderDeploymentDetail(deployment: Deployment, now: Date): strin
   const pairs: [string, string][] = [
     ['Deployment', deployment.id],
     ['Host', deployment.host],
-    ['Action', deployment.action],
+    ['Action', deployment.kind === 'rollback' ? `${deployment.action} (manual rollback)` : deployment.action],
     ['Store path', deployment.storePath],
     ['Status', statusLabel(deployment)],
     ['Requested by', deployment.actor],
@@ -71,7 +71,9 @@ export function renderDeploymentDetail(deployment: Deployment, now: Date): strin
   if (deployment.errorCode !== null || deployment.errorMessage !== null) {
     pairs.push(['Error', errorLabel(deployment)]);
   }
+  if (deployment.previousSystem !== null) pairs.push(['Previous system', deployment.previousSystem]);
   if (deployment.resultSystem !== null) pairs.push(['Resulting system', deployment.resultSystem]);
+  if (deployment.rebootRequired) pairs.push(['Reboot', `required to finish (flotilla reboot ${deployment.host})`]);
   return keyValues(pairs);
 }
 

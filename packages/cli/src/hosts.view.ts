@@ -1,4 +1,4 @@
-import type { CreateHostResponse, Host, HostList, Metrics } from '@flotilla/protocol';
+import type { CreateHostResponse, Generation, Host, HostList, Metrics } from '@flotilla/protocol';
 import {
   formatBytes,
   formatDuration,
@@ -103,10 +103,25 @@ function renderFacts(host: Host, now: Date): string {
         ['Current system', system.current ?? '-'],
         ['Booted system', booted],
         ['Boot default', system.bootDefault ?? '-'],
+        ['Reboot required', facts.rebootRequired ? 'yes (kernel, initrd or modules changed)' : 'no'],
+        [
+          'Failed units',
+          facts.failedUnits === null ? '- (no systemd)' : facts.failedUnits.join(', ') || 'none',
+        ],
       ],
       '  ',
     ),
+    ...renderGenerations(facts.generations, now),
   ].join('\n');
+}
+
+/** The newest generations, the current one marked; rollback targets for `flotilla rollback`. */
+function renderGenerations(generations: readonly Generation[], now: Date): string[] {
+  if (generations.length === 0) return [];
+  const rows = generations
+    .slice(0, 10)
+    .map((g) => [g.current ? '*' : '', String(g.number), relativeTime(g.date, now), shortStorePath(g.path)]);
+  return ['', 'Generations (newest first, * = boot default)', table(['', 'GEN', 'DATE', 'SYSTEM'], rows, ['left', 'right'])];
 }
 
 function renderMetrics(metrics: Metrics): string {

@@ -114,6 +114,9 @@ export function sampleDeployment(overrides: Partial<Deployment> = {}): Deploymen
     errorMessage: null,
     resultSystem: null,
     releaseId: null,
+    kind: 'deploy',
+    previousSystem: null,
+    rebootRequired: false,
     ...overrides,
   };
 }

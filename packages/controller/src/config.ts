@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { HealthCheck } from '@flotilla/protocol';
 import { z } from 'zod';
 import { urlHasPassword } from './git/redact.js';
 
@@ -92,6 +93,30 @@ export const CacheConfig = z
   .strict();
 export type CacheConfig = z.infer<typeof CacheConfig>;
 
+/** How deployments run on hosts; per-host entries override the defaults. */
+export const DeploymentsConfig = z
+  .object({
+    /** Seconds a host has after activating to pass health checks and be confirmed. */
+    confirmTimeoutSeconds: z.number().int().min(5).max(3600).default(90),
+    /** A deployment to an offline host waits this long, then ends `expired`. */
+    queueExpirySeconds: z
+      .number()
+      .int()
+      .min(1)
+      .max(30 * 86400)
+      .default(86400),
+  })
+  .strict();
+export type DeploymentsConfig = z.infer<typeof DeploymentsConfig>;
+
+export const HostSettings = z
+  .object({
+    confirmTimeoutSeconds: z.number().int().min(5).max(3600).optional(),
+    healthChecks: z.array(HealthCheck).max(32).default([]),
+  })
+  .strict();
+export type HostSettings = z.infer<typeof HostSettings>;
+
 export const ControllerConfig = z
   .object({
     /** Where the database, admin token and (later) cache keys live. */
@@ -110,6 +135,9 @@ export const ControllerConfig = z
     repository: RepositoryConfig.optional(),
     builds: BuildsConfig.default(BuildsConfig.parse({})),
     cache: CacheConfig.default({}),
+    deployments: DeploymentsConfig.default({ confirmTimeoutSeconds: 90, queueExpirySeconds: 86400 }),
+    /** Per-host settings: confirm timeout and health checks run after activation. */
+    hosts: z.record(z.string(), HostSettings).default({}),
     agents: z
       .object({
         heartbeatIntervalSeconds: z.number().positive().max(3600).default(15),

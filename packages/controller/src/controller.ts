@@ -9,13 +9,12 @@ import { createBinaryCache } from './cache/cache.composition.js';
 import { registerCacheRoutes } from './cache/cache.routes.js';
 import { AgentGateway } from './gateway/agent.gateway.js';
 import { buildHttpServer } from './http/server.js';
+import { createDeployments } from './deployments.composition.js';
 import { createPipeline } from './pipeline.composition.js';
-import { DeploymentService } from './services/deployment.service.js';
 import { HostService } from './services/host.service.js';
 import { PresenceService } from './services/presence.service.js';
 import { RepositoryService, type RevisionPipeline } from './services/repository.service.js';
 import { openDatabase, pingDatabase, type Db } from './storage/database.js';
-import { DeploymentRepository } from './storage/deployment.repository.js';
 import { EventRepository } from './storage/event.repository.js';
 import { HostRepository } from './storage/host.repository.js';
 import { RepositoryLinkRepository } from './storage/repository-link.repository.js';
@@ -79,8 +78,9 @@ export class Controller {
       clock,
       logger,
     });
-    const deployments = new DeploymentService({
-      deployments: new DeploymentRepository(db),
+    const deployments = createDeployments({
+      db,
+      config,
       events,
       hosts,
       presence,
@@ -107,7 +107,8 @@ export class Controller {
     const gateway = new AgentGateway({
       hosts,
       presence,
-      deployments,
+      runner: deployments.runner,
+      reboots: deployments.reboots,
       logger,
       heartbeatIntervalSeconds: config.agents.heartbeatIntervalSeconds,
     });
@@ -127,7 +128,8 @@ export class Controller {
       logger,
       adminToken: admin.token,
       hosts,
-      deployments,
+      deployments: deployments.service,
+      reboots: deployments.reboots,
       health,
       pipeline,
       cache: cache.service,
@@ -136,7 +138,8 @@ export class Controller {
     });
     registerCacheRoutes(app, cache.service);
     gateway.attach(app.server);
-    return new Controller(db, app, gateway, logger, [presence, pipeline, repository], admin.path);
+    const parts = [presence, pipeline, deployments.runner, repository];
+    return new Controller(db, app, gateway, logger, parts, admin.path);
   }
 
   /** Starts background work, then listens; returns the base URL (useful with port 0). */

@@ -112,8 +112,27 @@ export const Deployment = z.object({
   errorMessage: z.string().nullable(),
   /** The host's current system as the agent read it after activation. */
   resultSystem: z.string().nullable(),
+  /** `rollback` when a human rolled the host back to an earlier generation. */
+  kind: z.enum(['deploy', 'rollback']),
+  /** The system the host ran before; a rollback re-activates it. */
+  previousSystem: z.string().nullable(),
+  /** The deployed system is in place but needs a reboot (kernel, initrd, or exit code 100). */
+  rebootRequired: z.boolean(),
 });
 export type Deployment = z.infer<typeof Deployment>;
+
+/** `POST /api/v1/hosts/:name/rollback`: re-activate an earlier generation of the host. */
+export const RollbackRequest = z
+  .object({
+    /** Generation number (see the host's facts); default: the one before the current. */
+    generation: z.number().int().nonnegative().optional(),
+  })
+  .strict();
+export type RollbackRequest = z.infer<typeof RollbackRequest>;
+
+/** `POST /api/v1/hosts/:name/reboot` answer. */
+export const RebootAnswer = z.object({ requestId: z.string(), host: z.string() });
+export type RebootAnswer = z.infer<typeof RebootAnswer>;
 
 export const DeploymentWithLog = Deployment.extend({ log: z.array(LogLine) });
 export type DeploymentWithLog = z.infer<typeof DeploymentWithLog>;

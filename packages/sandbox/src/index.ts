@@ -5,3 +5,4 @@ export * from './fleet.js';
 export * from './http.js';
 export * from './git-repo.js';
 export * from './blob.js';
+export * from './initial-system.js';

@@ -3,7 +3,8 @@ import type { Duplex } from 'node:stream';
 import { MAX_MESSAGE_BYTES } from '@flotilla/protocol';
 import type { Logger } from 'pino';
 import { WebSocketServer } from 'ws';
-import type { DeploymentService } from '../services/deployment.service.js';
+import type { DeploymentRunner } from '../services/deployment-runner.js';
+import type { RebootService } from '../services/reboot.service.js';
 import type { HostService } from '../services/host.service.js';
 import type { PresenceService } from '../services/presence.service.js';
 import { agentBaseUrl } from './agent-base-url.js';
@@ -14,7 +15,8 @@ export const AGENT_GATEWAY_PATH = '/api/v1/agent/ws';
 export interface AgentGatewayOptions {
   hosts: HostService;
   presence: PresenceService;
-  deployments: DeploymentService;
+  runner: DeploymentRunner;
+  reboots: RebootService;
   logger: Logger;
   heartbeatIntervalSeconds: number;
 }
@@ -78,7 +80,8 @@ export class AgentGateway {
         socket: ws,
         host,
         presence: this.options.presence,
-        deployments: this.options.deployments,
+        runner: this.options.runner,
+        reboots: this.options.reboots,
         logger,
         heartbeatIntervalSeconds: this.options.heartbeatIntervalSeconds,
         maxMessageBytes: MAX_MESSAGE_BYTES,

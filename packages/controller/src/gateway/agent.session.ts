@@ -11,14 +11,16 @@ import {
 import type { Logger } from 'pino';
 import type { WebSocket } from 'ws';
 import type { HostRow } from '../storage/host.repository.js';
-import type { DeploymentService } from '../services/deployment.service.js';
+import type { DeploymentRunner } from '../services/deployment-runner.js';
+import type { RebootService } from '../services/reboot.service.js';
 import type { AgentChannel, PresenceService } from '../services/presence.service.js';
 
 export interface AgentSessionOptions {
   socket: WebSocket;
   host: HostRow;
   presence: PresenceService;
-  deployments: DeploymentService;
+  runner: DeploymentRunner;
+  reboots: RebootService;
   logger: Logger;
   heartbeatIntervalSeconds: number;
   maxMessageBytes: number;
@@ -108,7 +110,7 @@ export class AgentSession implements AgentChannel {
     if (!this.ready && message.type !== 'hello') {
       throw new FlotillaError('hello_required', `expected hello before "${message.type}"`);
     }
-    const { presence, deployments, host } = this.options;
+    const { presence, runner, host } = this.options;
     switch (message.type) {
       case 'hello':
         return this.hello(message);
@@ -119,11 +121,15 @@ export class AgentSession implements AgentChannel {
         presence.facts(host.name, message.facts);
         return;
       case 'deploy.progress':
-        return deployments.onProgress(host.name, message);
+        return runner.onProgress(host.name, message);
       case 'deploy.log':
-        return deployments.onLog(host.name, message);
+        return runner.onLog(host.name, message);
+      case 'deploy.confirm_request':
+        return runner.onConfirmRequest(host.name, message);
       case 'deploy.result':
         return this.result(message);
+      case 'reboot.result':
+        return this.options.reboots.onResult(host.name, message);
       case 'error':
         this.log.warn(
           { code: message.error.code, inReplyTo: message.inReplyTo },
@@ -141,7 +147,7 @@ export class AgentSession implements AgentChannel {
   private async result(message: Extract<AgentMessage, { type: 'deploy.result' }>): Promise<void> {
     const ack = { type: 'deploy.result.ack', deploymentId: message.deploymentId } as const;
     try {
-      await this.options.deployments.onResult(this.options.host.name, message);
+      await this.options.runner.onResult(this.options.host.name, message);
     } catch (error) {
       if (error instanceof FlotillaError && error.code === 'deployment_not_found') {
         this.log.warn({ deploymentId: message.deploymentId }, error.message);
@@ -155,7 +161,7 @@ export class AgentSession implements AgentChannel {
   }
 
   private async hello(message: Extract<AgentMessage, { type: 'hello' }>): Promise<void> {
-    const { host, presence, deployments, heartbeatIntervalSeconds } = this.options;
+    const { host, presence, runner, heartbeatIntervalSeconds } = this.options;
     if (this.ready) throw new FlotillaError('invalid_message', 'hello was already received');
     clearTimeout(this.helloTimer);
     if (message.protocolVersion !== PROTOCOL_VERSION) {
@@ -196,7 +202,11 @@ export class AgentSession implements AgentChannel {
       heartbeatIntervalSeconds,
     });
     this.log.info({ agentVersion: message.agentVersion }, 'agent connected');
-    await deployments.dispatchPending(host.name);
+    await runner.reconcile(host.name, {
+      activeDeploymentId: message.activeDeploymentId ?? null,
+      unacknowledgedResults: message.unacknowledgedResults ?? [],
+    });
+    await runner.dispatchPending(host.name);
   }
 
   private sendError(code: ErrorCode, message: string, details?: unknown): void {

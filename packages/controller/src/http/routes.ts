@@ -4,6 +4,8 @@ import {
   CreateHostRequest,
   CreateHostResponse,
   Deployment,
+  RebootAnswer,
+  RollbackRequest,
   DeploymentList,
   DeploymentListQuery,
   DeploymentWithLog,
@@ -18,12 +20,14 @@ import {
 import { z } from 'zod';
 import type { BinaryCacheService } from '../cache/cache.service.js';
 import type { DeploymentService } from '../services/deployment.service.js';
+import type { RebootService } from '../services/reboot.service.js';
 import type { HostService } from '../services/host.service.js';
 import type { RouteTable } from './route.js';
 
 export interface RouteServices {
   hosts: HostService;
   deployments: DeploymentService;
+  reboots: RebootService;
   health: () => Promise<{ body: Health; healthy: boolean }>;
   cache: Pick<BinaryCacheService, 'info'>;
 }
@@ -33,7 +37,7 @@ const IdParams = z.object({ id: z.string().min(1).max(64) });
 
 /** Every API route: validate, call one service, return its result. */
 export function registerRoutes(routes: RouteTable, services: RouteServices): void {
-  const { hosts, deployments, cache } = services;
+  const { hosts, deployments, reboots, cache } = services;
 
   routes.add({
     method: 'GET',
@@ -71,6 +75,27 @@ export function registerRoutes(routes: RouteTable, services: RouteServices): voi
     params: NameParams,
     response: Host,
     handler: ({ params }) => hosts.get(params.name),
+  });
+  routes.add({
+    method: 'POST',
+    url: '/api/v1/hosts/:name/rollback',
+    tag: 'hosts',
+    summary: 'Roll a host back to an earlier generation (default: the one before the current)',
+    params: NameParams,
+    body: RollbackRequest,
+    response: Deployment,
+    status: 201,
+    handler: ({ params, body, actor }) => deployments.rollback(params.name, body, actor),
+  });
+  routes.add({
+    method: 'POST',
+    url: '/api/v1/hosts/:name/reboot',
+    tag: 'hosts',
+    summary: 'Reboot a managed host; the agent reports back after the boot',
+    params: NameParams,
+    response: RebootAnswer,
+    status: 202,
+    handler: ({ params, actor }) => reboots.request(params.name, actor),
   });
   routes.add({
     method: 'POST',

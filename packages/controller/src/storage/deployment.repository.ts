@@ -64,6 +64,17 @@ export class DeploymentRepository {
     return Number(result.numUpdatedRows) > 0;
   }
 
+  /** Deployments queued before `before` (ISO time), oldest first. */
+  async queuedBefore(before: string): Promise<DeploymentRow[]> {
+    return this.db
+      .selectFrom('deployments')
+      .selectAll()
+      .where('status', '=', 'queued')
+      .where('created_at', '<', before)
+      .orderBy('created_at')
+      .execute();
+  }
+
   async setPhase(id: string, phase: string): Promise<void> {
     await this.db.updateTable('deployments').set({ phase }).where('id', '=', id).execute();
   }

@@ -37,6 +37,12 @@ export interface DeploymentsTable {
   result_system: string | null;
   /** The release this deployment puts on the host, when it came from the pipeline. */
   release_id: string | null;
+  /** 'deploy', or 'rollback' for a manual rollback to an earlier generation. */
+  kind: Generated<'deploy' | 'rollback'>;
+  /** The system the host ran before, as the agent recorded it. */
+  previous_system: string | null;
+  /** 0 or 1: the deployed system needs a reboot to be complete. */
+  reboot_required: Generated<number>;
 }
 
 export interface DeploymentLogsTable {

@@ -1,6 +1,7 @@
 import type { Kysely, Migration, MigrationProvider } from 'kysely';
 import * as foundation from './0001_foundation.js';
 import * as pipeline from './0002_pipeline.js';
+import * as safeActivation from './0003_safe_activation.js';
 
 export type SqlDialectName = 'sqlite' | 'postgres';
 
@@ -13,6 +14,7 @@ type Step = { up(db: Kysely<unknown>, dialect: SqlDialectName): Promise<void> };
 const STEPS: Record<string, Step> = {
   '0001_foundation': foundation,
   '0002_pipeline': pipeline,
+  '0003_safe_activation': safeActivation,
 };
 
 export class InlineMigrationProvider implements MigrationProvider {

@@ -1,0 +1,47 @@
+import type { CacheSource } from '@flotilla/protocol';
+import type { Logger } from 'pino';
+import type { Clock } from './clock.js';
+import type { ControllerConfig } from './config.js';
+import { DeploymentLog } from './services/deployment-log.js';
+import { DeploymentRunner } from './services/deployment-runner.js';
+import { DeploymentService, type ReleaseLookup } from './services/deployment.service.js';
+import type { HostService } from './services/host.service.js';
+import type { PresenceService } from './services/presence.service.js';
+import { RebootService } from './services/reboot.service.js';
+import type { Db } from './storage/database.js';
+import { DeploymentRepository } from './storage/deployment.repository.js';
+import type { EventRepository } from './storage/event.repository.js';
+
+export interface DeploymentsDeps {
+  db: Db;
+  config: ControllerConfig;
+  events: EventRepository;
+  hosts: HostService;
+  presence: PresenceService;
+  clock: Clock;
+  logger: Logger;
+  releases: ReleaseLookup & { markDeployed(id: string): Promise<void> };
+  cacheSource: (agentBaseUrl: string | null) => CacheSource | null;
+}
+
+/** Deployments wired: the API-facing service, the agent-facing runner, reboots. */
+export function createDeployments(deps: DeploymentsDeps) {
+  const { db, config, events, hosts, presence, clock, logger, releases } = deps;
+  const repository = new DeploymentRepository(db);
+  const log = new DeploymentLog(repository);
+  const runner = new DeploymentRunner({
+    deployments: repository,
+    events,
+    presence,
+    log,
+    clock,
+    logger,
+    defaults: config.deployments,
+    hostSettings: config.hosts,
+    cacheSource: deps.cacheSource,
+    onReleaseDeployed: (id) => releases.markDeployed(id),
+  });
+  const service = new DeploymentService({ deployments: repository, events, hosts, runner, log, clock, releases });
+  const reboots = new RebootService({ hosts, presence, events, clock });
+  return { service, runner, reboots };
+}

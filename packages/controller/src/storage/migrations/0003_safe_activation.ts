@@ -1,0 +1,15 @@
+import type { Kysely } from 'kysely';
+import type { SqlDialectName } from './index.js';
+
+/** Safe activation: what a deployment rolled back from, and whether it needs a reboot. */
+export async function up(db: Kysely<unknown>, _dialect: SqlDialectName): Promise<void> {
+  await db.schema
+    .alterTable('deployments')
+    .addColumn('kind', 'text', (c) => c.notNull().defaultTo('deploy'))
+    .execute();
+  await db.schema.alterTable('deployments').addColumn('previous_system', 'text').execute();
+  await db.schema
+    .alterTable('deployments')
+    .addColumn('reboot_required', 'integer', (c) => c.notNull().defaultTo(0))
+    .execute();
+}
