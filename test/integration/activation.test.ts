@@ -20,26 +20,45 @@ describe('safe activation: confirm, roll back, never strand a host', () => {
     await writeHost(flake, spec);
     return buildHost(`path:${flake}`, spec.name);
   };
-  const deploy = async (host: string, storePath: string): Promise<Deployment & { log: { line: string }[] }> => {
+  const deploy = async (
+    host: string,
+    storePath: string,
+  ): Promise<Deployment & { log: { line: string }[] }> => {
     const created = await fleet.api.post<Deployment>('/api/v1/deployments', { host, storePath });
     assert.equal(created.status, 201, JSON.stringify(created.body));
     return fleet.waitForDeployment(created.body.id, 90_000);
   };
   const links = async (host: string) => {
     const paths = fleet.agents.get(host)!.paths;
-    return { current: await realpath(paths.currentSystemLink), profile: await realpath(paths.profile) };
+    return {
+      current: await realpath(paths.currentSystemLink),
+      profile: await realpath(paths.profile),
+    };
   };
 
   before(async () => {
     fleet = await FleetFixture.start('activation', {
       config: () => ({
         deployments: { confirmTimeoutSeconds: 15, queueExpirySeconds: 8 },
-        hosts: { checked: { healthChecks: [{ kind: 'command', argv: ['test', '-e', '/nonexistent/flotilla-health'], timeoutSeconds: 5 }] } },
+        hosts: {
+          checked: {
+            healthChecks: [
+              {
+                kind: 'command',
+                argv: ['test', '-e', '/nonexistent/flotilla-health'],
+                timeoutSeconds: 5,
+              },
+            ],
+          },
+        },
       }),
     });
     flake = join(fleet.dir, 'flake');
     const names = ['h1', 'checked', 'offline'];
-    await writeSandboxFlake(flake, names.map((name) => ({ name, version: `${stamp}-0` })));
+    await writeSandboxFlake(
+      flake,
+      names.map((name) => ({ name, version: `${stamp}-0` })),
+    );
     for (const name of names) {
       await fleet.addAgent(name, { initialSystem: await buildHost(`path:${flake}`, name) });
     }
@@ -55,7 +74,10 @@ describe('safe activation: confirm, roll back, never strand a host', () => {
     const done = await deploy('h1', next);
     assert.equal(done.status, 'succeeded', JSON.stringify(done));
     assert.equal(done.previousSystem, before.current);
-    assert.ok(done.log.some((l) => l.line.includes('confirmed')), 'the controller confirmed it');
+    assert.ok(
+      done.log.some((l) => l.line.includes('confirmed')),
+      'the controller confirmed it',
+    );
     assert.deepEqual(await links('h1'), { current: next, profile: next });
   });
 
@@ -99,7 +121,9 @@ describe('safe activation: confirm, roll back, never strand a host', () => {
     const current = host.facts?.generations.find((g) => g.current);
     const earlier = host.facts?.generations.find((g) => g.number < (current?.number ?? 0));
     assert.ok(current && earlier, JSON.stringify(host.facts?.generations));
-    const created = await fleet.api.post<Deployment>('/api/v1/hosts/h1/rollback', { generation: earlier.number });
+    const created = await fleet.api.post<Deployment>('/api/v1/hosts/h1/rollback', {
+      generation: earlier.number,
+    });
     assert.equal(created.status, 201, JSON.stringify(created.body));
     assert.equal(created.body.kind, 'rollback');
     const done = await fleet.waitForDeployment(created.body.id, 90_000);
@@ -112,7 +136,10 @@ describe('safe activation: confirm, roll back, never strand a host', () => {
     await agent.process.stop();
     await fleet.waitForHost('offline', (h: Host) => h.status === 'offline', 30_000);
     const next = await build({ name: 'offline', version: `${stamp}-1` });
-    const created = await fleet.api.post<Deployment>('/api/v1/deployments', { host: 'offline', storePath: next });
+    const created = await fleet.api.post<Deployment>('/api/v1/deployments', {
+      host: 'offline',
+      storePath: next,
+    });
     assert.equal(created.body.status, 'queued');
     await fleet.launchAgent('offline');
     const done = await fleet.waitForDeployment(created.body.id, 90_000);
@@ -125,12 +152,19 @@ describe('safe activation: confirm, roll back, never strand a host', () => {
     await agent.process.stop();
     await fleet.waitForHost('offline', (h: Host) => h.status === 'offline', 30_000);
     const next = await build({ name: 'offline', version: `${stamp}-2` });
-    const created = await fleet.api.post<Deployment>('/api/v1/deployments', { host: 'offline', storePath: next });
+    const created = await fleet.api.post<Deployment>('/api/v1/deployments', {
+      host: 'offline',
+      storePath: next,
+    });
     const done = await fleet.waitForDeployment(created.body.id, 30_000);
     assert.equal(done.status, 'expired');
     await fleet.launchAgent('offline');
     await fleet.waitForHost('offline', (h: Host) => h.status === 'online');
-    assert.notEqual((await links('offline')).current, next, 'an expired deployment is never applied');
+    assert.notEqual(
+      (await links('offline')).current,
+      next,
+      'an expired deployment is never applied',
+    );
     assert.ok(await readlink(fleet.agents.get('offline')!.paths.currentSystemLink));
   });
 });

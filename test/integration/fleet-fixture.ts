@@ -1,7 +1,12 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Deployment, Host, HostList } from '@flotilla/protocol';
+import {
+  FINAL_DEPLOYMENT_STATUSES,
+  type Deployment,
+  type Host,
+  type HostList,
+} from '@flotilla/protocol';
 import {
   installInitialSystem,
   JsonClient,
@@ -36,7 +41,7 @@ export class FleetFixture {
    */
   static async start(
     name: string,
-    options: { config?: (dir: string) => Promise<object> | object } = {},
+    options: { config?: (dir: string) => Promise<object> | object; listen?: string } = {},
   ): Promise<FleetFixture> {
     if (!(await nixAvailable())) {
       throw new Error(
@@ -50,7 +55,11 @@ export class FleetFixture {
       await writeFile(file, JSON.stringify(await options.config(dir)));
       env.FLOTILLA_CONFIG = file;
     }
-    const controller = await startController({ stateDir: join(dir, 'controller'), env });
+    const controller = await startController({
+      stateDir: join(dir, 'controller'),
+      env,
+      ...(options.listen ? { listen: options.listen } : {}),
+    });
     const api = new JsonClient(controller.url, controller.adminToken);
     return new FleetFixture(dir, controller, api, env);
   }
@@ -73,7 +82,10 @@ export class FleetFixture {
     if (options.initialSystem) {
       await installInitialSystem(join(this.dir, 'hosts', name), options.initialSystem);
     }
-    const agent = await this.launchAgent(name, { agentMode: options.agentMode ?? options.mode, extraArgs: options.extraArgs });
+    const agent = await this.launchAgent(name, {
+      agentMode: options.agentMode ?? options.mode,
+      extraArgs: options.extraArgs,
+    });
     await this.waitForHost(name, (h) => h.status === 'online' && h.facts !== null);
     return agent;
   }
@@ -121,21 +133,12 @@ export class FleetFixture {
     id: string,
     timeoutMs = 60_000,
   ): Promise<Deployment & { log: { line: string }[] }> {
-    const final = [
-      'succeeded',
-      'failed',
-      'rolled_back',
-      'rejected',
-      'superseded',
-      'cancelled',
-      'expired',
-    ];
     return JsonClient.until(
       async () => {
         const response = await this.api.get<Deployment & { log: { line: string }[] }>(
           `/api/v1/deployments/${id}`,
         );
-        return final.includes(response.body.status) ? response.body : undefined;
+        return FINAL_DEPLOYMENT_STATUSES.has(response.body.status) ? response.body : undefined;
       },
       `deployment ${id} to finish`,
       timeoutMs,

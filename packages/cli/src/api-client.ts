@@ -140,7 +140,10 @@ export class ApiClient {
   /** Rolls a host back to an earlier generation (default: the one before the current). */
   rollbackHost(name: string, generation?: number): Promise<Deployment> {
     const path = `/api/v1/hosts/${encodeURIComponent(name)}/rollback`;
-    return this.#request('POST', path, { schema: Deployment, body: generation === undefined ? {} : { generation } });
+    return this.#request('POST', path, {
+      schema: Deployment,
+      body: generation === undefined ? {} : { generation },
+    });
   }
 
   /** Asks a managed host to reboot. */

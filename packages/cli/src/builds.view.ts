@@ -9,19 +9,13 @@ import type {
 } from '@flotilla/protocol';
 import {
   formatBytes,
-  formatDuration,
   keyValues,
   relativeTime,
   shortStorePath,
+  spanLabel,
   table,
   timeOfDay,
 } from './format.js';
-
-function duration(startedAt: string | null, finishedAt: string | null): string {
-  if (startedAt === null || finishedAt === null) return '-';
-  const seconds = (Date.parse(finishedAt) - Date.parse(startedAt)) / 1000;
-  return Number.isNaN(seconds) ? '-' : formatDuration(seconds);
-}
 
 function size(bytes: number | null): string {
   return bytes === null ? '-' : formatBytes(bytes);
@@ -38,7 +32,7 @@ export function renderBuildTable(list: BuildList, now: Date): string {
     String(b.attempt),
     shortStorePath(b.outPath ?? b.drvPath),
     relativeTime(b.createdAt, now),
-    duration(b.startedAt, b.finishedAt),
+    spanLabel(b.startedAt, b.finishedAt),
   ]);
   return table(['ID', 'HOST', 'KIND', 'STATUS', 'TRY', 'SYSTEM', 'CREATED', 'DURATION'], rows);
 }
@@ -56,7 +50,7 @@ export function renderBuildDetail(build: Build, now: Date): string {
     ['Closure', size(build.closureSize)],
     ['Builders', build.builders ?? 'local'],
     ['Created', `${build.createdAt} (${relativeTime(build.createdAt, now)})`],
-    ['Duration', duration(build.startedAt, build.finishedAt)],
+    ['Duration', spanLabel(build.startedAt, build.finishedAt)],
     ['Log', `${formatBytes(build.logBytes)}${build.logTruncated ? ' (truncated)' : ''}`],
   ];
   const error = build.errorSummary ? `Error:\n${indent(build.errorSummary)}\n\n` : '';

@@ -29,9 +29,9 @@ const facts: Facts = {
   system: { current: STORE_PATH, booted: STORE_PATH, bootDefault: STORE_PATH },
   nixosVersion: '25.05.20250101.abcdef0',
   configurationRevision: null,
-    generations: [],
-    rebootRequired: false,
-    failedUnits: null,
+  generations: [],
+  rebootRequired: false,
+  failedUnits: null,
   metrics: {
     uptimeSeconds: 3 * 86_400 + 4 * 3600,
     load: [0.5, 0.25, 0.125],

@@ -6,7 +6,7 @@ import {
 } from '@flotilla/protocol';
 import type { ApiClient } from './api-client.js';
 import type { CommandContext } from './command.js';
-import { renderFinalStatus, renderLogLine } from './deployments.view.js';
+import { renderCreatedDeployment, renderFinalStatus, renderLogLine } from './deployments.view.js';
 
 /** Pause between polls when there were no new lines, in milliseconds. */
 export const FOLLOW_INTERVAL_MS = 1000;
@@ -71,4 +71,22 @@ export async function followDeployment(
   const final = Deployment.parse(await context.client.getDeployment(id));
   context.out(context.json ? JSON.stringify(final) : renderFinalStatus(final));
   return final.status === 'succeeded' ? 0 : 1;
+}
+
+/**
+ * Prints a just-created deployment, and with `following` follows it to its end. Resolves
+ * to the exit code: 0 when not following, else 0 only if it succeeded.
+ */
+export async function printCreated(
+  context: CommandContext,
+  deployment: Deployment,
+  following: boolean,
+): Promise<number> {
+  if (!following) {
+    if (context.json) context.out(JSON.stringify(deployment, null, 2));
+    else context.out(renderCreatedDeployment(deployment));
+    return 0;
+  }
+  context.out(context.json ? JSON.stringify(deployment) : renderCreatedDeployment(deployment));
+  return followDeployment(context, deployment.id, { after: 0, status: deployment.status });
 }

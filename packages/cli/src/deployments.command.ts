@@ -1,12 +1,8 @@
 import { DeployAction } from '@flotilla/protocol';
 import { enumOption, flagOption, integerOption, stringOption } from './args.js';
 import { printJson, type Command } from './command.js';
-import { followDeployment } from './deployment-follow.js';
-import {
-  renderCreatedDeployment,
-  renderDeploymentTable,
-  renderDeploymentWithLog,
-} from './deployments.view.js';
+import { followDeployment, printCreated } from './deployment-follow.js';
+import { renderDeploymentTable, renderDeploymentWithLog } from './deployments.view.js';
 
 const FOLLOW_JSON =
   'With --follow and --json, one JSON document is printed per line: the deployment, each log\n' +
@@ -42,13 +38,7 @@ export const deployCommand: Command = {
     const following = flagOption(input, 'follow');
     return async (context) => {
       const deployment = await context.client.createDeployment({ host, ...what, action });
-      if (!following) {
-        if (context.json) printJson(context, deployment);
-        else context.out(renderCreatedDeployment(deployment));
-        return 0;
-      }
-      context.out(context.json ? JSON.stringify(deployment) : renderCreatedDeployment(deployment));
-      return followDeployment(context, deployment.id, { after: 0, status: deployment.status });
+      return printCreated(context, deployment, following);
     };
   },
 };

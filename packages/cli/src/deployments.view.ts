@@ -5,14 +5,7 @@ import {
   type DeploymentWithLog,
   type LogLine,
 } from '@flotilla/protocol';
-import {
-  formatDuration,
-  keyValues,
-  relativeTime,
-  shortStorePath,
-  table,
-  timeOfDay,
-} from './format.js';
+import { keyValues, relativeTime, shortStorePath, spanLabel, table, timeOfDay } from './format.js';
 
 /**
  * The status with the agent's phase while it is working, e.g. `activating (fetching)`;
@@ -27,9 +20,7 @@ export function statusLabel(deployment: Deployment): string {
 
 /** How long the deployment ran, or "-" while it has not both started and finished. */
 export function durationLabel(deployment: Deployment): string {
-  if (deployment.startedAt === null || deployment.finishedAt === null) return '-';
-  const seconds = (Date.parse(deployment.finishedAt) - Date.parse(deployment.startedAt)) / 1000;
-  return Number.isNaN(seconds) ? '-' : formatDuration(seconds);
+  return spanLabel(deployment.startedAt, deployment.finishedAt);
 }
 
 /** The deployments table, newest first as the controller sends them. */
@@ -58,7 +49,10 @@ export function renderDeploymentDetail(deployment: Deployment, now: Date): strin
   const pairs: [string, string][] = [
     ['Deployment', deployment.id],
     ['Host', deployment.host],
-    ['Action', deployment.kind === 'rollback' ? `${deployment.action} (manual rollback)` : deployment.action],
+    [
+      'Action',
+      deployment.kind === 'rollback' ? `${deployment.action} (manual rollback)` : deployment.action,
+    ],
     ['Store path', deployment.storePath],
     ['Status', statusLabel(deployment)],
     ['Requested by', deployment.actor],
@@ -71,9 +65,11 @@ export function renderDeploymentDetail(deployment: Deployment, now: Date): strin
   if (deployment.errorCode !== null || deployment.errorMessage !== null) {
     pairs.push(['Error', errorLabel(deployment)]);
   }
-  if (deployment.previousSystem !== null) pairs.push(['Previous system', deployment.previousSystem]);
+  if (deployment.previousSystem !== null)
+    pairs.push(['Previous system', deployment.previousSystem]);
   if (deployment.resultSystem !== null) pairs.push(['Resulting system', deployment.resultSystem]);
-  if (deployment.rebootRequired) pairs.push(['Reboot', `required to finish (flotilla reboot ${deployment.host})`]);
+  if (deployment.rebootRequired)
+    pairs.push(['Reboot', `required to finish (flotilla reboot ${deployment.host})`]);
   return keyValues(pairs);
 }
 

@@ -117,3 +117,10 @@ export function keyValues(pairs: readonly (readonly [string, string])[], indent 
     .map(([label, value]) => `${indent}${`${label}:`.padEnd(width)}  ${value}`.trimEnd())
     .join('\n');
 }
+
+/** How long something ran, from two ISO times; "-" until it has both started and finished. */
+export function spanLabel(startedAt: string | null, finishedAt: string | null): string {
+  if (startedAt === null || finishedAt === null) return '-';
+  const seconds = (Date.parse(finishedAt) - Date.parse(startedAt)) / 1000;
+  return Number.isNaN(seconds) ? '-' : formatDuration(seconds);
+}

@@ -1,7 +1,6 @@
 import { flagOption, integerOption } from './args.js';
 import { printJson, type Command } from './command.js';
-import { followDeployment } from './deployment-follow.js';
-import { renderCreatedDeployment } from './deployments.view.js';
+import { printCreated } from './deployment-follow.js';
 
 /** `flotilla rollback HOST [--to GENERATION]`: re-activate an earlier generation. */
 export const rollbackCommand: Command = {
@@ -12,7 +11,11 @@ export const rollbackCommand: Command = {
     'The rollback is a deployment like any other: the host activates the generation, checks\n' +
     'its health and is confirmed, or rolls back by itself. `flotilla host HOST` lists generations.',
   options: {
-    to: { type: 'string', value: 'GENERATION', description: 'the generation number to roll back to' },
+    to: {
+      type: 'string',
+      value: 'GENERATION',
+      description: 'the generation number to roll back to',
+    },
     follow: { type: 'boolean', short: 'f', description: 'follow the deployment until it ends' },
   },
   needsToken: true,
@@ -22,13 +25,7 @@ export const rollbackCommand: Command = {
     const following = flagOption(input, 'follow');
     return async (context) => {
       const deployment = await context.client.rollbackHost(host, generation);
-      if (!following) {
-        if (context.json) printJson(context, deployment);
-        else context.out(renderCreatedDeployment(deployment));
-        return 0;
-      }
-      context.out(context.json ? JSON.stringify(deployment) : renderCreatedDeployment(deployment));
-      return followDeployment(context, deployment.id, { after: 0, status: deployment.status });
+      return printCreated(context, deployment, following);
     };
   },
 };
@@ -45,7 +42,10 @@ export const rebootCommand: Command = {
     return async (context) => {
       const answer = await context.client.rebootHost(host);
       if (context.json) printJson(context, answer);
-      else context.out(`reboot of ${answer.host} requested (${answer.requestId}); see flotilla host ${answer.host}`);
+      else
+        context.out(
+          `reboot of ${answer.host} requested (${answer.requestId}); see flotilla host ${answer.host}`,
+        );
       return 0;
     };
   },

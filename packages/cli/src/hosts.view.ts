@@ -103,7 +103,10 @@ function renderFacts(host: Host, now: Date): string {
         ['Current system', system.current ?? '-'],
         ['Booted system', booted],
         ['Boot default', system.bootDefault ?? '-'],
-        ['Reboot required', facts.rebootRequired ? 'yes (kernel, initrd or modules changed)' : 'no'],
+        [
+          'Reboot required',
+          facts.rebootRequired ? 'yes (kernel, initrd or modules changed)' : 'no',
+        ],
         [
           'Failed units',
           facts.failedUnits === null ? '- (no systemd)' : facts.failedUnits.join(', ') || 'none',
@@ -120,8 +123,17 @@ function renderGenerations(generations: readonly Generation[], now: Date): strin
   if (generations.length === 0) return [];
   const rows = generations
     .slice(0, 10)
-    .map((g) => [g.current ? '*' : '', String(g.number), relativeTime(g.date, now), shortStorePath(g.path)]);
-  return ['', 'Generations (newest first, * = boot default)', table(['', 'GEN', 'DATE', 'SYSTEM'], rows, ['left', 'right'])];
+    .map((g) => [
+      g.current ? '*' : '',
+      String(g.number),
+      relativeTime(g.date, now),
+      shortStorePath(g.path),
+    ]);
+  return [
+    '',
+    'Generations (newest first, * = boot default)',
+    table(['', 'GEN', 'DATE', 'SYSTEM'], rows, ['left', 'right']),
+  ];
 }
 
 function renderMetrics(metrics: Metrics): string {
