@@ -168,3 +168,36 @@ describe('safe activation: confirm, roll back, never strand a host', () => {
     assert.ok(await readlink(fleet.agents.get('offline')!.paths.currentSystemLink));
   });
 });
+
+describe('reboot on request', () => {
+  let fleet: FleetFixture;
+
+  before(async () => {
+    fleet = await FleetFixture.start('reboot');
+  });
+
+  after(async () => {
+    await fleet?.stop();
+  });
+
+  it('reboots a managed host and hears back after the boot (a new boot id)', async () => {
+    const flake = join(fleet.dir, 'flake');
+    await writeSandboxFlake(flake, [{ name: 'rb1', version: `${Date.now()}` }]);
+    await fleet.addAgent('rb1', {
+      initialSystem: await buildHost(`path:${flake}`, 'rb1'),
+      sandboxReboot: true,
+    });
+    const before = (await fleet.host('rb1')).facts?.bootId;
+    assert.ok(before);
+    const answer = await fleet.api.post<{ requestId: string }>('/api/v1/hosts/rb1/reboot', {});
+    assert.equal(answer.status, 202, JSON.stringify(answer.body));
+    const after = await fleet.waitForHost('rb1', (h) => h.facts?.bootId !== before, 30_000);
+    assert.notEqual(after.facts?.bootId, before);
+    await fleet.register('watch-only', 'monitor');
+    const refused = await fleet.api.post<{ error: { code: string } }>(
+      '/api/v1/hosts/watch-only/reboot',
+      {},
+    );
+    assert.equal(refused.body.error.code, 'host_not_managed');
+  });
+});

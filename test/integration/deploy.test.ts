@@ -64,7 +64,7 @@ describe('a real deployment through the API to a sandboxed host', () => {
     assert.equal(host.facts?.nixosVersion, '1');
   });
 
-  it('ends failed with the output in the log when activation exits non-zero', async () => {
+  it('rolls back to the previous system when activation exits non-zero, with the output in the log', async () => {
     const alpha = fleet.agents.get('alpha')!.paths;
     const before = await realpath(alpha.profile);
     await writeHost(flake, { name: 'alpha', version: '2-broken', exitCode: 2 });
@@ -77,13 +77,29 @@ describe('a real deployment through the API to a sandboxed host', () => {
     });
     assert.equal(created.status, 201);
     const done = await fleet.waitForDeployment(created.body.id);
-    assert.equal(done.status, 'failed');
+    assert.equal(done.status, 'rolled_back');
     assert.equal(done.exitCode, 2);
-    assert.equal(done.errorCode, 'activation_failed');
+    assert.match(done.errorMessage ?? '', /exited 2/);
     assert.ok(
       done.log.some((l) => l.line.includes('activation of alpha failed (exit 2)')),
       'the failing output is stored',
     );
+    assert.equal(await realpath(alpha.currentSystemLink), before, 'back on the previous system');
+    assert.equal(await realpath(alpha.profile), before);
+  });
+
+  it('ends failed when a host with no previous system cannot activate', async () => {
+    const beta = fleet.agents.get('beta')!.paths;
+    await writeHost(flake, { name: 'beta', version: '2-broken', exitCode: 2 });
+    const storePath = await buildHost(`path:${flake}`, 'beta');
+    const created = await fleet.api.post<Deployment>('/api/v1/deployments', {
+      host: 'beta',
+      storePath,
+    });
+    const done = await fleet.waitForDeployment(created.body.id);
+    assert.equal(done.status, 'failed', JSON.stringify(done));
+    assert.equal(done.exitCode, 2);
+    await assertMissing(beta.profile);
   });
 
   it('lists both hosts online with their agent version', async () => {

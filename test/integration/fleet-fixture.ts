@@ -20,6 +20,10 @@ import {
 export interface AgentOptions {
   agentMode?: 'managed' | 'monitor';
   extraArgs?: string[];
+  /** Runs the agent through this command, e.g. `ip netns exec NAME`. */
+  commandPrefix?: string[];
+  /** Gives the host its own boot id and a simulated reboot command. */
+  sandboxReboot?: boolean;
   /** A system the host already runs before the agent starts (its first generation). */
   initialSystem?: string;
 }
@@ -85,6 +89,8 @@ export class FleetFixture {
     const agent = await this.launchAgent(name, {
       agentMode: options.agentMode ?? options.mode,
       extraArgs: options.extraArgs,
+      commandPrefix: options.commandPrefix,
+      sandboxReboot: options.sandboxReboot,
     });
     await this.waitForHost(name, (h) => h.status === 'online' && h.facts !== null);
     return agent;
@@ -101,6 +107,8 @@ export class FleetFixture {
       root: join(this.dir, 'hosts', name),
       mode: options.agentMode ?? 'managed',
       extraArgs: options.extraArgs,
+      commandPrefix: options.commandPrefix,
+      sandboxReboot: options.sandboxReboot,
     });
     this.agents.set(name, agent);
     return agent;

@@ -12,6 +12,9 @@ export const FLAGS = {
   '--disk': { key: 'disks', value: 'PATH' },
   '--log-level': { key: 'logLevel', value: 'LEVEL' },
   '--reconnect-max-seconds': { key: 'reconnectMaxSeconds', value: 'N' },
+  '--activation': { key: 'activation', value: 'auto|systemd-run|detached' },
+  '--reboot-command': { key: 'rebootCommand', value: 'COMMAND' },
+  '--boot-id-file': { key: 'bootIdFile', value: 'PATH' },
 } as const;
 
 type FlagName = keyof typeof FLAGS;
@@ -91,7 +94,7 @@ Options:
                                  [tokenFile; FLOTILLA_AGENT_TOKEN_FILE]
   --mode managed|monitor         monitor hosts report facts but refuse deployments
                                  (default: managed)          [mode; FLOTILLA_MODE]
-  --state-dir DIR                where undelivered results are kept
+  --state-dir DIR                deployment journal, undelivered results, GC roots
                                  (default: /var/lib/flotilla-agent)
                                  [stateDir; FLOTILLA_AGENT_STATE_DIR]
   --profile PATH                 system profile set by deployments
@@ -104,6 +107,15 @@ Options:
                                  [logLevel; FLOTILLA_LOG_LEVEL]
   --reconnect-max-seconds N      longest wait between reconnect attempts (default: 60)
                                  [reconnectMaxSeconds]
+  --activation MODE              how switch-to-configuration outlives the agent:
+                                 systemd-run (a transient unit), detached (a process
+                                 in its own session) or auto: systemd-run where
+                                 systemd runs (default: auto)  [activation]
+  --reboot-command COMMAND       run to reboot on request; split on spaces, no shell
+                                 (default: "systemctl reboot" with systemd, else
+                                 "reboot")                   [rebootCommand]
+  --boot-id-file PATH            where the boot id is read, to notice a reboot
+                                 (default: /proc/sys/kernel/random/boot_id) [bootIdFile]
   --version                      print the version and exit
   -h, --help                     print this help and exit
 

@@ -44,6 +44,32 @@ describe('loadConfig', () => {
     assert.deepEqual(config.disks, ['/', '/nix']);
     assert.equal(config.logLevel, 'info');
     assert.equal(config.reconnectMaxSeconds, 60);
+    assert.equal(config.activation, 'auto');
+    assert.equal(config.rebootCommand, null);
+    assert.equal(config.bootIdFile, '/proc/sys/kernel/random/boot_id');
+  });
+
+  it('reads the activation mode, the reboot command and the boot id file', async () => {
+    const file = JSON.stringify({ activation: 'systemd-run', bootIdFile: '/file/boot_id' });
+    const flags = ['--activation', 'detached', '--reboot-command', '/sandbox/reboot  --now'];
+    const config = expectConfig(
+      await loadConfig(
+        sources(
+          [...required, ...flags, '--config', '/c.json'],
+          {},
+          { ...tokenFile, '/c.json': file },
+        ),
+      ),
+    );
+    assert.equal(config.activation, 'detached');
+    assert.deepEqual(config.rebootCommand, ['/sandbox/reboot', '--now']);
+    assert.equal(config.bootIdFile, '/file/boot_id');
+    const bad = await loadConfig(
+      sources([...required, '--activation', 'nohup', '--reboot-command', ' '], {}, tokenFile),
+    );
+    const errors = bad.kind === 'invalid' ? bad.errors.join('\n') : '';
+    assert.match(errors, /activation "nohup" must be one of auto, systemd-run, detached/);
+    assert.match(errors, /reboot command must not be empty/);
   });
 
   it('lets flags override the environment, which overrides the file', async () => {

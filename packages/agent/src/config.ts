@@ -18,9 +18,17 @@ export interface AgentConfig {
   disks: string[];
   logLevel: LogLevel;
   reconnectMaxSeconds: number;
+  /** How activations are run; `auto` picks systemd-run where systemd runs. */
+  activation: ActivationSetting;
+  /** Program and arguments run to reboot; null: the default for the init system. */
+  rebootCommand: string[] | null;
+  bootIdFile: string;
   /** Environment for child processes: the agent's own, minus the token. */
   childEnv: Record<string, string>;
 }
+
+export const ACTIVATION_SETTINGS = ['auto', 'systemd-run', 'detached'] as const;
+export type ActivationSetting = (typeof ACTIVATION_SETTINGS)[number];
 
 export type ConfigResult =
   | { kind: 'config'; config: AgentConfig }
@@ -51,6 +59,9 @@ const ConfigFile = z
     disks: z.array(z.string()),
     logLevel: z.string(),
     reconnectMaxSeconds: z.number(),
+    activation: z.string(),
+    rebootCommand: z.string(),
+    bootIdFile: z.string(),
   })
   .partial();
 type ConfigFile = z.infer<typeof ConfigFile>;
@@ -64,6 +75,8 @@ const DEFAULTS = {
   disks: ['/', '/nix'],
   logLevel: 'info',
   reconnectMaxSeconds: '60',
+  activation: 'auto',
+  bootIdFile: '/proc/sys/kernel/random/boot_id',
 } as const;
 
 /** Environment variables that set a config key. The token itself is FLOTILLA_AGENT_TOKEN. */
@@ -125,6 +138,9 @@ function mergeSources(args: ParsedArgs, env: ConfigSources['env'], file: ConfigF
     reconnectMaxSeconds:
       args.values.reconnectMaxSeconds ??
       (fileReconnect === undefined ? undefined : String(fileReconnect)),
+    activation: args.values.activation ?? file.activation,
+    rebootCommand: args.values.rebootCommand ?? file.rebootCommand,
+    bootIdFile: args.values.bootIdFile ?? file.bootIdFile,
   };
 }
 
@@ -152,7 +168,21 @@ function validate(
   }
   const disks = raw.disks ?? [...DEFAULTS.disks];
   if (disks.length > 16) errors.push(`at most 16 disks can be reported, got ${disks.length}`);
-  if (controllerUrl === null || !mode.success || !isLogLevel(logLevel)) return null;
+  const activation = raw.activation ?? DEFAULTS.activation;
+  if (!isActivationSetting(activation)) {
+    errors.push(`activation "${activation}" must be one of ${ACTIVATION_SETTINGS.join(', ')}`);
+  }
+  // Split on spaces, never given to a shell: no quoting, no expansion.
+  const rebootCommand = raw.rebootCommand?.split(' ').filter((part) => part !== '') ?? null;
+  if (rebootCommand?.length === 0) errors.push('reboot command must not be empty');
+  if (
+    controllerUrl === null ||
+    !mode.success ||
+    !isLogLevel(logLevel) ||
+    !isActivationSetting(activation)
+  ) {
+    return null;
+  }
   return {
     controllerUrl,
     host,
@@ -165,12 +195,19 @@ function validate(
     disks: disks.map((disk) => resolve(disk)),
     logLevel,
     reconnectMaxSeconds,
+    activation,
+    rebootCommand,
+    bootIdFile: resolve(raw.bootIdFile ?? DEFAULTS.bootIdFile),
     childEnv: childEnvironment(sources.env),
   };
 }
 
 function nonEmpty(value: string | undefined): string | undefined {
   return value === undefined || value === '' ? undefined : value;
+}
+
+function isActivationSetting(value: string): value is ActivationSetting {
+  return (ACTIVATION_SETTINGS as readonly string[]).includes(value);
 }
 
 function isLogLevel(value: string): value is LogLevel {

@@ -38,7 +38,10 @@ async function startController(options: { rejectWith?: number } = {}) {
   return { server, received, auth, sockets, url: `ws://127.0.0.1:${port}/api/v1/agent/ws` };
 }
 
-function connect(url: string) {
+function connect(
+  url: string,
+  state?: { activeDeploymentId: string; unacknowledgedResults: string[] },
+) {
   const logs: { level: string; msg: string; status?: number }[] = [];
   const events: string[] = [];
   const requests: DeployRequest[] = [];
@@ -46,9 +49,12 @@ function connect(url: string) {
     url,
     token: 'tkn',
     hello: { protocolVersion: 1, host: 'h1', os: 'linux', mode: 'managed', agentVersion: '0.1.0' },
+    ...(state === undefined ? {} : { helloState: () => state }),
     handlers: {
       onReady: () => events.push('ready'),
       onDeployRequest: (request) => requests.push(request),
+      onDeployConfirm: (id) => events.push(`confirm ${id}`),
+      onRebootRequest: (request) => events.push(`reboot ${request.requestId}`),
       onResultAcknowledged: (id) => events.push(`ack ${id}`),
       onDown: () => events.push('down'),
     },
@@ -103,7 +109,39 @@ describe('ControllerConnection', () => {
     };
     controller.sockets[0]?.send(JSON.stringify(request));
     await waitFor(() => agent.requests.length === 1, 'deploy request');
-    assert.deepEqual(agent.requests[0], request);
+    // Parsed with the protocol's defaults filled in.
+    assert.deepEqual(agent.requests[0], {
+      ...request,
+      confirmTimeoutSeconds: 90,
+      healthChecks: [],
+    });
+  });
+
+  it('passes confirmations and reboot requests on, and says what it is doing in the hello', async () => {
+    const controller = await startController();
+    const agent = connect(controller.url, {
+      activeDeploymentId: 'd7',
+      unacknowledgedResults: ['d6'],
+    });
+    cleanups.push(
+      () => agent.connection.stop(),
+      async () => controller.server.close(),
+    );
+    await waitFor(() => agent.connection.isReady, 'ready');
+    assert.deepEqual(controller.received[0], {
+      type: 'hello',
+      protocolVersion: 1,
+      host: 'h1',
+      os: 'linux',
+      mode: 'managed',
+      agentVersion: '0.1.0',
+      activeDeploymentId: 'd7',
+      unacknowledgedResults: ['d6'],
+    });
+    controller.sockets[0]?.send(JSON.stringify({ type: 'deploy.confirm', deploymentId: 'd7' }));
+    controller.sockets[0]?.send(JSON.stringify({ type: 'reboot.request', requestId: 'r1' }));
+    await waitFor(() => agent.events.length === 3, 'confirm and reboot');
+    assert.deepEqual(agent.events, ['ready', 'confirm d7', 'reboot r1']);
   });
 
   it('answers an invalid frame with an error naming its type, and stays up', async () => {

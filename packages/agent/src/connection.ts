@@ -5,9 +5,11 @@ import {
   parseControllerMessage,
   protocolMismatchMessage,
   type AgentMessage,
+  type DeployConfirm,
   type DeployRequest,
   type ErrorMessage,
   type Hello,
+  type RebootRequest,
   type Welcome,
 } from '@flotilla/protocol';
 import WebSocket from 'ws';
@@ -22,6 +24,9 @@ export interface ConnectionHandlers {
   /** The controller accepted the hello; messages may be sent until `onDown`. */
   onReady(welcome: Welcome): void;
   onDeployRequest(request: DeployRequest): void;
+  /** The controller confirms a deployment waiting in `confirming`. */
+  onDeployConfirm(deploymentId: string): void;
+  onRebootRequest(request: RebootRequest): void;
   /** The controller has stored the result of this deployment. */
   onResultAcknowledged(deploymentId: string): void;
   /** A connection that was ready has ended; a new one is being attempted. */
@@ -34,6 +39,8 @@ export interface ControllerConnectionOptions {
   /** Secret; sent only in the Authorization header. */
   token: string;
   hello: Omit<Hello, 'type'>;
+  /** Read at every dial: what the agent is doing, so the controller can reconcile. */
+  helloState?: () => Pick<Hello, 'activeDeploymentId' | 'unacknowledgedResults'>;
   handlers: ConnectionHandlers;
   logger: Logger;
   backoff: BackoffOptions;
@@ -143,7 +150,7 @@ export class ControllerConnection implements MessageSink {
   }
 
   private onOpen(session: Session): void {
-    const hello: Hello = { type: 'hello', ...this.options.hello };
+    const hello: Hello = { type: 'hello', ...this.options.hello, ...this.options.helloState?.() };
     session.socket.send(JSON.stringify(hello));
     const timeoutMs = this.options.welcomeTimeoutMs ?? 30_000;
     session.timers.push(
@@ -175,15 +182,29 @@ export class ControllerConnection implements MessageSink {
       case 'welcome':
         return this.onWelcome(session, message);
       case 'deploy.request':
+      case 'deploy.confirm':
+      case 'reboot.request':
         if (session.welcomedAt === null) {
           const error: ErrorBody = { code: 'invalid_message', message: 'welcome expected first' };
           return this.sendError(session, error, message.type);
         }
-        return this.options.handlers.onDeployRequest(message);
+        return this.dispatch(message);
       case 'deploy.result.ack':
         return this.options.handlers.onResultAcknowledged(message.deploymentId);
       case 'error':
         return this.onControllerError(session, message);
+    }
+  }
+
+  private dispatch(message: DeployRequest | DeployConfirm | RebootRequest): void {
+    const { handlers } = this.options;
+    switch (message.type) {
+      case 'deploy.request':
+        return handlers.onDeployRequest(message);
+      case 'deploy.confirm':
+        return handlers.onDeployConfirm(message.deploymentId);
+      case 'reboot.request':
+        return handlers.onRebootRequest(message);
     }
   }
 

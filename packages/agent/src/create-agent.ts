@@ -3,26 +3,49 @@ import { FLOTILLA_VERSION, PROTOCOL_VERSION, type HostOs } from '@flotilla/proto
 import { Agent } from './agent.js';
 import { systemClock } from './clock.js';
 import type { AgentConfig } from './config.js';
-import { ChildProcessActivator } from './deploy/activator.js';
+import { DetachedActivator, type ActivationMode } from './deploy/detached-activator.js';
+import { HostHealthChecker } from './deploy/health-checks.js';
 import { NixStore } from './deploy/nix-store.js';
 import { FactsCollector } from './facts/facts-collector.js';
 import { nodeHostSources } from './facts/host-sources.js';
 import type { Logger } from './logger.js';
 import { ChildProcessRunner } from './process-runner.js';
+import { systemdRunning } from './systemd.js';
 
 /** Delay before the first reconnect attempt at most (ms); later ones double up to the cap. */
 const RECONNECT_BASE_MS = 1000;
+
+/** What the agent finds out about the host it starts on; injectable for tests. */
+export interface HostEnvironment {
+  /** Whether systemd runs the host (`/run/systemd/system` exists). */
+  systemd: boolean;
+}
 
 /** The operating system reported in hello and facts. */
 export function hostOs(): HostOs {
   return process.platform === 'darwin' ? 'darwin' : 'linux';
 }
 
+/** The activation mode for a setting: `auto` means systemd-run exactly where systemd runs. */
+export function activationMode(
+  setting: AgentConfig['activation'],
+  systemd: boolean,
+): ActivationMode {
+  if (setting === 'auto') return systemd ? 'systemd-run' : 'detached';
+  return setting;
+}
+
 /** Builds an agent on the real host, Nix and network from a parsed configuration. */
-export function createAgent(config: AgentConfig, logger: Logger): Agent {
+export function createAgent(
+  config: AgentConfig,
+  logger: Logger,
+  environment: HostEnvironment = { systemd: systemdRunning() },
+): Agent {
   const runner = new ChildProcessRunner();
   const os = hostOs();
   const capMs = config.reconnectMaxSeconds * 1000;
+  const mode = activationMode(config.activation, environment.systemd);
+  logger.info('activation mode', { activation: mode, systemd: environment.systemd });
   return new Agent({
     mode: config.mode,
     connection: {
@@ -45,6 +68,8 @@ export function createAgent(config: AgentConfig, logger: Logger): Agent {
       currentSystemLink: config.currentSystemLink,
       bootedSystemLink: config.bootedSystemLink,
       profile: config.profile,
+      bootIdFile: config.bootIdFile,
+      systemd: environment.systemd,
       clock: systemClock,
     }),
     store: new NixStore({
@@ -53,14 +78,23 @@ export function createAgent(config: AgentConfig, logger: Logger): Agent {
       stateDir: config.stateDir,
       host: { controllerUrl: config.controllerUrl, token: config.token },
     }),
-    activator: new ChildProcessActivator({
-      runner,
+    activator: new DetachedActivator({
+      mode,
+      dir: join(config.stateDir, 'activations'),
       env: config.childEnv,
       currentSystemLink: config.currentSystemLink,
       profile: config.profile,
+      runner,
+      clock: systemClock,
     }),
+    health: new HostHealthChecker({ runner, env: config.childEnv, systemd: environment.systemd }),
     profile: config.profile,
-    resultsDir: join(config.stateDir, 'results'),
+    stateDir: config.stateDir,
+    reboot: {
+      command: config.rebootCommand ?? (environment.systemd ? ['systemctl', 'reboot'] : ['reboot']),
+      runner,
+      env: config.childEnv,
+    },
     logger,
   });
 }

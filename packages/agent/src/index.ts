@@ -1,25 +1,41 @@
 export { Agent, type AgentOptions } from './agent.js';
 export { Backoff, cappedDelayMs, fullJitterDelayMs, type BackoffOptions } from './backoff.js';
 export { systemClock, type CancelTimer, type Clock } from './clock.js';
-export { loadConfig, type AgentConfig, type ConfigResult, type ConfigSources } from './config.js';
+export {
+  loadConfig,
+  type ActivationSetting,
+  type AgentConfig,
+  type ConfigResult,
+  type ConfigSources,
+} from './config.js';
 export {
   ControllerConnection,
   type ConnectionHandlers,
   type ControllerConnectionOptions,
 } from './connection.js';
-export { createAgent, hostOs } from './create-agent.js';
+export { activationMode, createAgent, hostOs, type HostEnvironment } from './create-agent.js';
 export {
-  ChildProcessActivator,
+  describeActivation,
+  type ActivationHandle,
   type ActivationOutcome,
-  type ActivationRequest,
+  type ActivationStart,
   type Activator,
+  type FollowOptions,
 } from './deploy/activator.js';
+export {
+  DetachedActivator,
+  type ActivationMode,
+  type DetachedActivatorOptions,
+} from './deploy/detached-activator.js';
 export {
   DeploymentExecutor,
   type DeploymentExecutorOptions,
   type DeploymentReporter,
 } from './deploy/deployment-executor.js';
+export type { HostState } from './deploy/deployment-run.js';
 export { DeploymentOutbox, type MessageSink } from './deploy/deployment-outbox.js';
+export { HostHealthChecker, type HealthChecker } from './deploy/health-checks.js';
+export { DeploymentJournal, JournalStore, type JournalPhase } from './deploy/journal.js';
 export { DeployLogBatcher } from './deploy/log-batcher.js';
 export { NixStore, type StepOutcome, type SystemStore } from './deploy/nix-store.js';
 export { factsChanged } from './facts/facts-change.js';
@@ -27,3 +43,4 @@ export { FactsCollector, type FactsCollectorOptions } from './facts/facts-collec
 export { nodeHostSources, type HostSources } from './facts/host-sources.js';
 export { Logger, type LogLevel } from './logger.js';
 export { ChildProcessRunner, type ProcessRunner, type RunResult } from './process-runner.js';
+export { RebootManager, type RebootManagerOptions } from './reboot/reboot-manager.js';

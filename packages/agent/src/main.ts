@@ -9,6 +9,11 @@ import { Logger } from './logger.js';
 /** Exit code for an invalid configuration, so service managers can tell it from a crash. */
 const EXIT_BAD_CONFIG = 2;
 
+// Logs go to stdout; if whoever reads them goes away (EPIPE), the agent must keep running:
+// it may be in the middle of a deployment that nothing else can finish or roll back.
+process.stdout.on('error', () => undefined);
+process.stderr.on('error', () => undefined);
+
 async function main(): Promise<number> {
   const result = await loadConfig({
     argv: process.argv.slice(2),

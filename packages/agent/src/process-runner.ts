@@ -20,6 +20,8 @@ export interface RunResult {
   signal: NodeJS.Signals | null;
   /** Why the program could not be started (e.g. it does not exist); null when it ran. */
   spawnError: string | null;
+  /** It was killed because it ran longer than `timeoutMs`. */
+  timedOut?: boolean;
   stdout: string;
   /** The last lines of stderr, for error messages. */
   stderrTail: string[];
@@ -70,6 +72,7 @@ export class ChildProcessRunner implements ProcessRunner {
       child.stderr.on('data', (chunk: Buffer) => err.push(chunk));
 
       let settled = false;
+      let timedOut = false;
       const timers: NodeJS.Timeout[] = [];
       const finish = (result: Omit<RunResult, 'stdout' | 'stderrTail'>) => {
         if (settled) return;
@@ -77,10 +80,15 @@ export class ChildProcessRunner implements ProcessRunner {
         timers.forEach(clearTimeout);
         out.end();
         err.end();
-        resolve({ ...result, stdout, stderrTail });
+        resolve({ ...result, stdout, stderrTail, timedOut });
       };
       if (options.timeoutMs !== undefined) {
-        timers.push(setTimeout(() => child.kill('SIGKILL'), options.timeoutMs));
+        timers.push(
+          setTimeout(() => {
+            timedOut = true;
+            child.kill('SIGKILL');
+          }, options.timeoutMs),
+        );
       }
       child.on('error', (error) =>
         finish({ exitCode: null, signal: null, spawnError: error.message }),

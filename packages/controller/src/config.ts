@@ -135,7 +135,10 @@ export const ControllerConfig = z
     repository: RepositoryConfig.optional(),
     builds: BuildsConfig.default(BuildsConfig.parse({})),
     cache: CacheConfig.default({}),
-    deployments: DeploymentsConfig.default({ confirmTimeoutSeconds: 90, queueExpirySeconds: 86400 }),
+    deployments: DeploymentsConfig.default({
+      confirmTimeoutSeconds: 90,
+      queueExpirySeconds: 86400,
+    }),
     /** Per-host settings: confirm timeout and health checks run after activation. */
     hosts: z.record(z.string(), HostSettings).default({}),
     agents: z

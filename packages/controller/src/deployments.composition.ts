@@ -41,7 +41,15 @@ export function createDeployments(deps: DeploymentsDeps) {
     cacheSource: deps.cacheSource,
     onReleaseDeployed: (id) => releases.markDeployed(id),
   });
-  const service = new DeploymentService({ deployments: repository, events, hosts, runner, log, clock, releases });
+  const service = new DeploymentService({
+    deployments: repository,
+    events,
+    hosts,
+    runner,
+    log,
+    clock,
+    releases,
+  });
   const reboots = new RebootService({ hosts, presence, events, clock });
   return { service, runner, reboots };
 }

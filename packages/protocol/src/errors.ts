@@ -31,6 +31,7 @@ export const ErrorCode = z.enum([
   'profile_failed',
   'activation_failed',
   'agent_busy',
+  'reboot_failed',
   'verification_failed',
   'agent_disconnected',
   // git pipeline

@@ -151,8 +151,16 @@ export type CacheSource = z.infer<typeof CacheSource>;
 
 /** A check the agent runs after activating, before it asks for confirmation. */
 export const HealthCheck = z.discriminatedUnion('kind', [
-  z.object({ kind: z.literal('unit'), unit: z.string().min(1).max(256), timeoutSeconds: z.number().positive().max(600).default(10) }),
-  z.object({ kind: z.literal('http'), url: z.url(), timeoutSeconds: z.number().positive().max(600).default(10) }),
+  z.object({
+    kind: z.literal('unit'),
+    unit: z.string().min(1).max(256),
+    timeoutSeconds: z.number().positive().max(600).default(10),
+  }),
+  z.object({
+    kind: z.literal('http'),
+    url: z.url(),
+    timeoutSeconds: z.number().positive().max(600).default(10),
+  }),
   z.object({
     kind: z.literal('command'),
     /** Program and arguments; never run through a shell. */

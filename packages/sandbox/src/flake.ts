@@ -8,8 +8,13 @@ export interface SandboxHostSpec {
   kind?: 'nixos' | 'darwin';
   /** Any string; changing it changes the host's derivation (a new "release"). */
   version?: string;
-  /** Exit code of the system's `switch-to-configuration` (0 = success). */
+  /**
+   * Exit code of the system's `switch-to-configuration` (0 = success). 100 behaves like
+   * NixOS's "reboot required": nothing is activated.
+   */
   exitCode?: number;
+  /** `switch-to-configuration switch|test` takes this long, printing a line per second. */
+  activationSeconds?: number;
   /** The build sleeps this long first (to test what happens during a build). */
   buildSeconds?: number;
   /** The build fails with a Nix-style error message. */
@@ -43,6 +48,7 @@ fi
 mkdir -p "$out/bin"
 echo "$version" > "$out/nixos-version"
 sed -e "s|@out@|$out|g" -e "s|@exitCode@|$exitCode|g" -e "s|@host@|$hostName|g" \\
+  -e "s|@activationSeconds@|$activationSeconds|g" \\
   "$switchScript" > "$out/bin/switch-to-configuration"
 chmod +x "$out/bin/switch-to-configuration"
 `;
@@ -50,18 +56,34 @@ chmod +x "$out/bin/switch-to-configuration"
 const SWITCH_SH = `#!/bin/sh
 # Activation of a sandboxed host (@host@). It switches the host's own current-system
 # link, named by the agent in FLOTILLA_CURRENT_SYSTEM_LINK, and never the machine's.
+# Re-activating an older system (a rollback) is the same: that system's own script
+# points the link back at it.
 set -eu
+export PATH="/usr/bin:/bin:\${PATH:-}"
 action="\${1:-}"
 link="\${FLOTILLA_CURRENT_SYSTEM_LINK:?refusing to run: not a sandboxed host (FLOTILLA_CURRENT_SYSTEM_LINK unset)}"
+code=@exitCode@
 case "$action" in
   switch|test)
+    if [ "$code" -eq 100 ]; then
+      # What NixOS does when the init interface changed: nothing is activated.
+      echo "warning: the new configuration of @host@ needs a reboot to take effect" >&2
+      exit 100
+    fi
     echo "activating @out@ on @host@ ($action)"
+    i=0
+    while [ "$i" -lt @activationSeconds@ ]; do
+      i=$((i + 1))
+      sleep 1
+      echo "activating @host@: $i of @activationSeconds@ s"
+    done
     mkdir -p "$(dirname "$link")"
     ln -sfn "@out@" "$link.new"
     mv -T "$link.new" "$link"
     echo "switched @host@ to @out@"
     ;;
   boot)
+    # A sandbox has no bootloader; the agent has already set the profile (the boot default).
     echo "boot entry of @host@ now points at @out@"
     ;;
   dry-activate)
@@ -72,7 +94,6 @@ case "$action" in
     exit 1
     ;;
 esac
-code=@exitCode@
 if [ "$code" -ne 0 ]; then
   echo "activation of @host@ failed (exit $code)" >&2
 fi
@@ -98,6 +119,7 @@ function flakeNix(hosts: readonly SandboxHostSpec[]): string {
           buildSeconds = settings.buildSeconds or 0;
           buildFails = settings.buildFails or false;
           buildLogLines = settings.buildLogLines or 0;
+          activationSeconds = settings.activationSeconds or 0;
         };
       };
     in {
@@ -118,6 +140,7 @@ export function hostNix(host: SandboxHostSpec): string {
     host.buildSeconds ? ` buildSeconds = ${host.buildSeconds};` : '',
     host.buildFails ? ' buildFails = true;' : '',
     host.buildLogLines ? ` buildLogLines = ${host.buildLogLines};` : '',
+    host.activationSeconds ? ` activationSeconds = ${host.activationSeconds};` : '',
   ].join('');
   return `{ version = "${host.version ?? '1'}"; exitCode = ${host.exitCode ?? 0};${extra} }\n`;
 }

@@ -1,5 +1,6 @@
+import { randomUUID } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { sandboxNixEnv } from './nix.js';
 import { ManagedProcess } from './process.js';
@@ -70,6 +71,10 @@ export interface SandboxHostPaths {
   bootedSystemLink: string;
   stateDir: string;
   tokenFile: string;
+  /** The host's own boot id, used instead of the machine's when reboots are simulated. */
+  bootIdFile: string;
+  /** The host's simulated reboot command (see {@link writeSandboxReboot}). */
+  rebootScript: string;
 }
 
 /** Where a sandboxed host keeps what a real NixOS host keeps in /nix/var and /run. */
@@ -81,19 +86,72 @@ export function sandboxHostPaths(root: string): SandboxHostPaths {
     bootedSystemLink: join(root, 'run', 'booted-system'),
     stateDir: join(root, 'agent'),
     tokenFile: join(root, 'agent-token'),
+    bootIdFile: join(root, 'run', 'boot_id'),
+    rebootScript: join(root, 'reboot.sh'),
   };
+}
+
+/** Quotes a value for a POSIX shell script. */
+function shellQuote(value: string): string {
+  return `'${value.replace(/'/g, `'\\''`)}'`;
+}
+
+/**
+ * Gives a sandboxed host a boot id of its own and a reboot command that "reboots" it
+ * without touching anything outside its directory: a new boot id, and the booted and
+ * current system links pointed at the profile's target (the boot default), as a real boot
+ * would do. The agent runs the script as its `--reboot-command` (no spaces in the path).
+ */
+export async function writeSandboxReboot(paths: SandboxHostPaths): Promise<void> {
+  await mkdir(dirname(paths.bootIdFile), { recursive: true });
+  try {
+    await writeFile(paths.bootIdFile, `${randomUUID()}\n`, { flag: 'wx' });
+  } catch {
+    // Already there: the host keeps its boot across agent restarts.
+  }
+  const script = `#!/bin/sh
+# Simulated reboot of one sandboxed host; it touches only that host's directory.
+set -eu
+export PATH=/usr/bin:/bin
+boot_id=${shellQuote(paths.bootIdFile)}
+profile=${shellQuote(paths.profile)}
+cat /proc/sys/kernel/random/uuid > "$boot_id.new"
+mv "$boot_id.new" "$boot_id"
+if [ -e "$profile" ]; then
+  target=$(readlink -f "$profile")
+  for link in ${shellQuote(paths.bootedSystemLink)} ${shellQuote(paths.currentSystemLink)}; do
+    ln -sfn "$target" "$link.new"
+    mv -T "$link.new" "$link"
+  done
+  echo "rebooted into $target"
+else
+  echo "rebooted (no system installed)"
+fi
+`;
+  await writeFile(paths.rebootScript, script, { mode: 0o755 });
 }
 
 export interface StartAgentOptions {
   host: string;
+  /** Runs the agent through this command, e.g. `['ip', 'netns', 'exec', 'NAME']`. */
+  commandPrefix?: string[];
   /** Controller base URL (http://…); the agent gateway URL is derived from it. */
   controllerUrl: string;
   token: string;
   root: string;
   mode?: 'managed' | 'monitor';
+  /** Added to the agent's environment, which its activations and health checks inherit. */
   env?: NodeJS.ProcessEnv;
   echo?: boolean;
   extraArgs?: string[];
+  /** `--activation`; the agent picks `detached` here by itself (no systemd). */
+  activation?: 'auto' | 'systemd-run' | 'detached';
+  /** `--boot-id-file`; set by `sandboxReboot`. */
+  bootIdFile?: string;
+  /** `--reboot-command` (split on spaces by the agent); set by `sandboxReboot`. */
+  rebootCommand?: string;
+  /** Gives the host a boot id and reboot command of its own (see {@link writeSandboxReboot}). */
+  sandboxReboot?: boolean;
 }
 
 export interface AgentHandle {
@@ -112,6 +170,10 @@ export async function startAgent(options: StartAgentOptions): Promise<AgentHandl
   await mkdir(join(options.root, 'run'), { recursive: true });
   await mkdir(join(options.root, 'profiles'), { recursive: true });
   await writeFile(paths.tokenFile, `${options.token}\n`, { mode: 0o600 });
+  if (options.sandboxReboot) await writeSandboxReboot(paths);
+  const bootIdFile = options.bootIdFile ?? (options.sandboxReboot ? paths.bootIdFile : undefined);
+  const rebootCommand =
+    options.rebootCommand ?? (options.sandboxReboot ? paths.rebootScript : undefined);
   const args = [
     AGENT_MAIN,
     '--controller-url',
@@ -132,9 +194,17 @@ export async function startAgent(options: StartAgentOptions): Promise<AgentHandl
     paths.bootedSystemLink,
     '--reconnect-max-seconds',
     '2',
+    ...(options.activation ? ['--activation', options.activation] : []),
+    ...(bootIdFile ? ['--boot-id-file', bootIdFile] : []),
+    ...(rebootCommand ? ['--reboot-command', rebootCommand] : []),
     ...(options.extraArgs ?? []),
   ];
-  const proc = new ManagedProcess(process.execPath, args, {
+  // A prefix such as `ip netns exec NAME` runs the agent inside a network namespace.
+  const [command = process.execPath, ...prefixArgs] = [
+    ...(options.commandPrefix ?? []),
+    process.execPath,
+  ];
+  const proc = new ManagedProcess(command, [...prefixArgs, ...args], {
     env: { ...sandboxNixEnv(), ...options.env },
     label: options.host,
     echo: options.echo ?? false,

@@ -6,3 +6,4 @@ export * from './http.js';
 export * from './git-repo.js';
 export * from './blob.js';
 export * from './initial-system.js';
+export * from './netns.js';

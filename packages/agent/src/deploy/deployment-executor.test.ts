@@ -1,202 +1,306 @@
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
-import {
-  DeployResult,
-  type CacheSource,
-  type DeployLog,
-  type DeployProgress,
-  type DeployRequest,
-  type HostMode,
-} from '@flotilla/protocol';
-import { systemClock } from '../clock.js';
-import { Logger } from '../logger.js';
-import type { ActivationOutcome, ActivationRequest, Activator } from './activator.js';
-import { DeploymentExecutor } from './deployment-executor.js';
-import type { OnOutputLine, StepOutcome, SystemStore } from './nix-store.js';
-
-const PATH = '/nix/store/0c2a7wq2mrhhvs6f8p8ryzfqmdj3b5x9-nixos-system-hsb1';
-const CACHE: CacheSource = { url: 'http://u:pw@cache.local/', publicKeys: ['k:abc'] };
-
-/** Stands in for Nix: which paths are present and what each step answers. */
-class FakeStore implements SystemStore {
-  calls: string[] = [];
-  constructor(
-    private present: boolean,
-    private readonly fetchOutcome: StepOutcome = { ok: true },
-    private readonly profileOutcome: StepOutcome = { ok: true },
-  ) {}
-  isValid(): Promise<boolean> {
-    this.calls.push('isValid');
-    return Promise.resolve(this.present);
-  }
-  fetch(_cache: CacheSource, _path: string, onLine: OnOutputLine): Promise<StepOutcome> {
-    this.calls.push('fetch');
-    onLine('stderr', 'copying path');
-    this.present = this.fetchOutcome.ok;
-    return Promise.resolve(this.fetchOutcome);
-  }
-  setProfile(profile: string): Promise<StepOutcome> {
-    this.calls.push(`setProfile ${profile}`);
-    return Promise.resolve(this.profileOutcome);
-  }
-}
-
-class FakeActivator implements Activator {
-  requests: ActivationRequest[] = [];
-  release: () => void = () => {};
-  constructor(
-    private readonly outcome: ActivationOutcome,
-    private readonly wait = false,
-  ) {}
-  async activate(request: ActivationRequest): Promise<ActivationOutcome> {
-    this.requests.push(request);
-    request.onLine('stdout', 'activating the configuration...');
-    if (this.wait) await new Promise<void>((resolve) => (this.release = resolve));
-    return this.outcome;
-  }
-}
-
-function setup(options: { mode?: HostMode; store?: FakeStore; activator?: FakeActivator }) {
-  const messages: (DeployProgress | DeployLog)[] = [];
-  const results: DeployResult[] = [];
-  const store = options.store ?? new FakeStore(true);
-  const activator =
-    options.activator ?? new FakeActivator({ exitCode: 0, signal: null, spawnError: null });
-  let finished = 0;
-  const executor = new DeploymentExecutor({
-    mode: options.mode ?? 'managed',
-    profile: '/p/system',
-    store,
-    activator,
-    readCurrentSystem: () => Promise.resolve(PATH),
-    reporter: {
-      send: (message) => messages.push(message),
-      deliverResult: (result) => {
-        results.push(DeployResult.parse(result));
-        return Promise.resolve();
-      },
-    },
-    clock: systemClock,
-    logger: new Logger({ level: 'error', output: { write: () => true } }),
-    onFinished: () => finished++,
-  });
-  const logLines = () =>
-    messages.flatMap((m) => (m.type === 'deploy.log' ? m.lines.map((l) => l.line) : []));
-  const phases = () => messages.flatMap((m) => (m.type === 'deploy.progress' ? [m.phase] : []));
-  return { executor, store, activator, results, logLines, phases, finished: () => finished };
-}
-
-function request(overrides: Partial<DeployRequest> = {}): DeployRequest {
-  return {
-    type: 'deploy.request',
-    deploymentId: 'd1',
-    storePath: PATH,
-    action: 'switch',
-    cache: null,
-    ...overrides,
-  };
-}
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { deployRequest, Harness, waitFor } from './executor-harness.js';
+import { NEW, OLD } from './test-stand-ins.js';
 
 describe('DeploymentExecutor', () => {
-  it('sets the profile and activates a path already in the store', async () => {
-    const t = setup({});
-    await t.executor.handle(request());
-    assert.deepEqual(t.phases(), ['fetching', 'setting_profile', 'activating']);
-    assert.deepEqual(t.store.calls, ['isValid', 'setProfile /p/system']);
-    assert.equal(t.activator.requests[0]?.action, 'switch');
-    assert.deepEqual(t.results, [
+  let root = '';
+  let count = 0;
+  before(async () => {
+    root = await mkdtemp(join(tmpdir(), 'flotilla-executor-'));
+  });
+  after(async () => {
+    await rm(root, { recursive: true, force: true });
+  });
+  const harness = (mode: 'managed' | 'monitor' = 'managed') =>
+    new Harness(join(root, String(++count)), mode);
+
+  /** Runs a switch up to the confirm request; returns the pending flow (wrapped, or await would wait for it). */
+  async function untilConfirming(
+    t: Harness,
+    request = deployRequest(),
+  ): Promise<{ flow: Promise<void> }> {
+    const flow = t.executor.handle(request);
+    await waitFor(() => t.reporter.confirmRequests.length > 0, 'the confirm request');
+    return { flow };
+  }
+
+  it('switches test-first, asks for confirmation, then commits profile and boot entry', async () => {
+    const t = harness();
+    const { flow } = await untilConfirming(t);
+    assert.equal(t.host.current, NEW, 'the new system runs while confirming');
+    assert.equal(t.host.profile, OLD, 'the profile is untouched until confirmed');
+    assert.equal(await t.journalPhase(), 'confirming');
+    assert.deepEqual(t.reporter.confirmRequests, [
+      { type: 'deploy.confirm_request', deploymentId: 'd1', health: [] },
+    ]);
+    assert.deepEqual(
+      t.store.roots,
+      new Map([
+        ['/state/gcroots/pending', NEW],
+        ['/state/gcroots/previous', OLD],
+      ]),
+    );
+    t.executor.confirm('d1');
+    await flow;
+    assert.deepEqual(t.reporter.phases(), ['fetching', 'activating', 'confirming', 'committing']);
+    assert.deepEqual(t.activator.started, ['NEW test', 'NEW boot']);
+    assert.deepEqual(t.store.calls, [`set ${NEW}`]);
+    assert.deepEqual(t.reporter.results, [
       {
         type: 'deploy.result',
         deploymentId: 'd1',
         outcome: 'succeeded',
         exitCode: 0,
         error: null,
-        currentSystem: PATH,
+        currentSystem: NEW,
+        previousSystem: OLD,
+        rollbackReason: null,
+        rebootRequired: false,
       },
     ]);
-    assert.ok(t.logLines().includes('activating the configuration...'));
-    assert.ok(t.logLines().some((line) => /already in the store/.test(line)));
-    assert.equal(t.finished(), 1);
+    assert.equal(t.host.profile, NEW);
+    assert.equal(await t.journalPhase(), 'finished');
+    assert.equal(t.store.roots.size, 0, 'the GC roots are released');
+    assert.deepEqual(t.activator.discarded, ['d1']);
+    assert.equal(t.executor.activeDeploymentId, null);
+    assert.equal(t.finished, 1);
+    assert.ok(
+      t.reporter.lines().includes(`activating ${NEW} (test)`),
+      'activation output is streamed',
+    );
   });
 
-  it('fetches from the cache without logging its credentials, and skips the profile for test', async () => {
-    const t = setup({ store: new FakeStore(false) });
-    await t.executor.handle(request({ action: 'test', cache: CACHE }));
-    assert.deepEqual(t.store.calls, ['isValid', 'fetch']);
-    assert.equal(t.results[0]?.outcome, 'succeeded');
-    assert.ok(t.logLines().includes(`fetching ${PATH} from http://cache.local/`));
-    assert.ok(t.logLines().every((line) => !line.includes('pw')));
-  });
-
-  it('fails with fetch_failed when the path is missing and there is no cache', async () => {
-    const t = setup({ store: new FakeStore(false) });
-    await t.executor.handle(request());
-    assert.equal(t.results[0]?.outcome, 'failed');
-    assert.equal(t.results[0]?.error?.code, 'fetch_failed');
-    assert.equal(t.activator.requests.length, 0);
-  });
-
-  it('reports fetch and profile failures with their codes', async () => {
-    const fetchFails = setup({ store: new FakeStore(false, { ok: false, reason: 'no sig' }) });
-    await fetchFails.executor.handle(request({ cache: CACHE }));
-    assert.deepEqual(fetchFails.results[0]?.error, { code: 'fetch_failed', message: 'no sig' });
-
-    const profileFails = setup({
-      store: new FakeStore(true, { ok: true }, { ok: false, reason: 'ro' }),
+  for (const code of [2, 4]) {
+    it(`rolls back to the exact previous system when the activation exits ${code}`, async () => {
+      const t = harness();
+      t.activator.behaviour = (path) => (path === NEW ? code : 0);
+      await t.executor.handle(deployRequest());
+      assert.deepEqual(t.activator.started, ['NEW test', 'OLD test']);
+      assert.deepEqual(t.store.calls, [], 'the profile is never touched');
+      const result = t.reporter.results[0];
+      assert.equal(result?.outcome, 'rolled_back');
+      assert.equal(result?.rollbackReason, `switch-to-configuration test exited ${code}`);
+      assert.equal(result?.error?.code, 'activation_failed');
+      assert.equal(result?.exitCode, code);
+      assert.equal(result?.previousSystem, OLD);
+      assert.equal(result?.currentSystem, OLD);
+      assert.equal(t.host.current, OLD);
+      assert.deepEqual(t.reporter.phases(), ['fetching', 'activating', 'rolling_back']);
+      assert.equal(t.reporter.confirmRequests.length, 0);
     });
-    await profileFails.executor.handle(request({ action: 'boot' }));
-    assert.equal(profileFails.results[0]?.error?.code, 'profile_failed');
-    assert.equal(profileFails.activator.requests.length, 0);
+  }
+
+  it('makes a switch that exits 100 permanent without confirmation and says a reboot is required', async () => {
+    const t = harness();
+    t.activator.behaviour = (path, action) => (path === NEW && action === 'test' ? 100 : 0);
+    await t.executor.handle(deployRequest());
+    assert.deepEqual(t.activator.started, ['NEW test', 'NEW boot']);
+    assert.equal(t.host.profile, NEW);
+    assert.equal(t.host.current, OLD, 'nothing was activated');
+    const result = t.reporter.results[0];
+    assert.equal(result?.outcome, 'succeeded');
+    assert.equal(result?.rebootRequired, true);
+    assert.equal(result?.exitCode, 100);
+    assert.equal(t.reporter.confirmRequests.length, 0);
   });
 
-  it('fails with activation_failed and the exit code', async () => {
-    const activator = new FakeActivator({ exitCode: 2, signal: null, spawnError: null });
-    const t = setup({ activator });
-    await t.executor.handle(request());
-    const result = t.results[0];
+  it('rolls back when a health check fails, without asking for confirmation', async () => {
+    const t = harness();
+    t.health.failing.set('http http://127.0.0.1:8080/health', 'HTTP 503 Service Unavailable');
+    await t.executor.handle(
+      deployRequest({
+        healthChecks: [
+          { kind: 'command', argv: ['true'], timeoutSeconds: 5 },
+          { kind: 'http', url: 'http://127.0.0.1:8080/health', timeoutSeconds: 5 },
+        ],
+      }),
+    );
+    const result = t.reporter.results[0];
+    assert.equal(result?.outcome, 'rolled_back');
+    assert.equal(
+      result?.rollbackReason,
+      'health check http http://127.0.0.1:8080/health failed: HTTP 503 Service Unavailable',
+    );
+    assert.equal(result?.error?.code, 'verification_failed');
+    assert.equal(t.host.current, OLD);
+    assert.equal(t.reporter.confirmRequests.length, 0);
+  });
+
+  it('counts units that failed only after activating as a failed health check', async () => {
+    const t = harness();
+    t.host.failed = ['old-broken.service'];
+    t.activator.behaviour = (path) => {
+      if (path === NEW) t.host.failed = ['old-broken.service', 'nginx.service'];
+      return 0;
+    };
+    await t.executor.handle(deployRequest());
+    assert.equal(
+      t.reporter.results[0]?.rollbackReason,
+      'health check systemd units failed: failed since activating: nginx.service',
+    );
+  });
+
+  it('rolls back by itself when no confirmation arrives before the deadline', async () => {
+    const t = harness();
+    const { flow } = await untilConfirming(t);
+    t.clock.advance(29_000);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    assert.equal(t.reporter.results.length, 0, 'still waiting before the deadline');
+    t.clock.advance(1_000);
+    await flow;
+    const result = t.reporter.results[0];
+    assert.equal(result?.outcome, 'rolled_back');
+    assert.equal(result?.rollbackReason, 'no confirmation from the controller within 30 s');
+    assert.equal(t.host.current, OLD);
+    assert.equal(t.host.profile, OLD);
+  });
+
+  it('asks again for confirmation after every reconnect', async () => {
+    const t = harness();
+    t.reporter.connected = false;
+    const flow = t.executor.handle(deployRequest());
+    await waitFor(() => t.reporter.phases().includes('confirming'), 'confirming');
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    assert.equal(t.reporter.confirmRequests.length, 0);
+    t.reporter.connected = true;
+    t.executor.onConnected();
+    t.executor.onConnected();
+    assert.equal(t.reporter.confirmRequests.length, 2);
+    t.executor.confirm('d1');
+    await flow;
+    assert.equal(t.reporter.results[0]?.outcome, 'succeeded');
+  });
+
+  it('fails instead of rolling back on a fresh host', async () => {
+    const t = harness();
+    t.host.current = null;
+    t.host.profile = null;
+    t.activator.behaviour = () => 2;
+    await t.executor.handle(deployRequest());
+    const result = t.reporter.results[0];
     assert.equal(result?.outcome, 'failed');
-    assert.equal(result?.exitCode, 2);
-    assert.equal(result?.error?.code, 'activation_failed');
-    assert.match(result?.error?.message ?? '', /exited with code 2/);
-    assert.ok(t.logLines().includes('activation exited with code 2'));
+    assert.equal(
+      result?.error?.message,
+      'switch-to-configuration test exited 2; there is no previous system to roll back to',
+    );
+    assert.equal(result?.previousSystem, null);
+    assert.deepEqual(t.activator.started, ['NEW test']);
   });
 
-  it('counts exit code 100 as success that needs a reboot', async () => {
-    const activator = new FakeActivator({ exitCode: 100, signal: null, spawnError: null });
-    const t = setup({ activator });
-    await t.executor.handle(request());
-    assert.equal(t.results[0]?.outcome, 'succeeded');
-    assert.equal(t.results[0]?.exitCode, 100);
-    assert.ok(t.logLines().some((line) => /reboot required/.test(line)));
-  });
-
-  it('refuses in monitor mode with host_not_managed', async () => {
-    const t = setup({ mode: 'monitor' });
-    await t.executor.handle(request());
-    assert.equal(t.results[0]?.outcome, 'refused');
-    assert.equal(t.results[0]?.error?.code, 'host_not_managed');
-    assert.match(t.results[0]?.error?.message ?? '', /monitor-only/);
+  it('runs test without making anything permanent', async () => {
+    const t = harness();
+    const { flow } = await untilConfirming(t, deployRequest({ action: 'test' }));
+    t.executor.confirm('d1');
+    await flow;
+    assert.equal(t.reporter.results[0]?.outcome, 'succeeded');
+    assert.deepEqual(t.activator.started, ['NEW test']);
     assert.deepEqual(t.store.calls, []);
-    assert.equal(t.finished(), 0);
   });
 
-  it('refuses a second deployment while one runs and ignores a repeat of the running one', async () => {
-    const activator = new FakeActivator({ exitCode: 0, signal: null, spawnError: null }, true);
-    const t = setup({ activator });
-    const first = t.executor.handle(request());
-    while (activator.requests.length === 0) await new Promise((r) => setImmediate(r));
-    await t.executor.handle(request({ deploymentId: 'd2' }));
-    await t.executor.handle(request());
+  it('sets the profile and boot entry for boot, without confirmation', async () => {
+    const t = harness();
+    await t.executor.handle(deployRequest({ action: 'boot' }));
+    assert.deepEqual(t.reporter.phases(), ['fetching', 'setting_profile', 'activating']);
+    assert.deepEqual(t.activator.started, ['NEW boot']);
+    assert.equal(t.host.profile, NEW);
+    assert.equal(t.host.current, OLD);
+    assert.equal(t.reporter.results[0]?.outcome, 'succeeded');
+    assert.equal(t.reporter.results[0]?.rebootRequired, true);
+  });
+
+  it('sets the profile back and switches to the previous system when boot fails', async () => {
+    const t = harness();
+    t.activator.behaviour = (path) => (path === NEW ? 2 : 0);
+    await t.executor.handle(deployRequest({ action: 'boot' }));
+    assert.deepEqual(t.store.calls, [`set ${NEW}`, `set ${OLD}`]);
+    assert.deepEqual(t.activator.started, ['NEW boot', 'OLD switch']);
+    assert.equal(t.reporter.results[0]?.outcome, 'rolled_back');
+    assert.equal(t.host.profile, OLD);
+  });
+
+  it('reports a failed rollback as failed, with both reasons', async () => {
+    const t = harness();
+    // The old system cannot be activated again either (100: nothing was activated).
+    t.activator.behaviour = (path) => (path === OLD ? 100 : 2);
+    await t.executor.handle(deployRequest());
+    const result = t.reporter.results[0];
+    assert.equal(result?.outcome, 'failed');
+    assert.match(
+      result?.error?.message ?? '',
+      /^rolling back to .* failed: switch-to-configuration test exited 100; the host runs .*nixos-system-hsb1-2 \(rolled back because: switch-to-configuration test exited 2\)$/,
+    );
+  });
+
+  it('runs dry-activate and changes nothing, also when it fails', async () => {
+    const t = harness();
+    t.activator.behaviour = () => 2;
+    await t.executor.handle(deployRequest({ action: 'dry-activate' }));
+    assert.equal(t.reporter.results[0]?.outcome, 'failed');
+    assert.equal(t.reporter.results[0]?.error?.code, 'activation_failed');
+    assert.deepEqual(t.activator.started, ['NEW dry-activate']);
+    assert.deepEqual(t.store.calls, []);
+  });
+
+  it('treats deploying the running system as a no-op, committing only a missing boot entry', async () => {
+    const t = harness();
+    t.host.current = NEW;
+    t.host.profile = NEW;
+    await t.executor.handle(deployRequest());
+    assert.equal(t.reporter.results[0]?.outcome, 'succeeded');
+    assert.deepEqual(t.activator.started, []);
+    assert.ok(
+      t.reporter.lines().some((line) => /already the running system; nothing to do/.test(line)),
+    );
+
+    const u = harness();
+    u.host.current = NEW;
+    await u.executor.handle(deployRequest());
+    assert.equal(u.reporter.results[0]?.outcome, 'succeeded');
+    assert.deepEqual(u.activator.started, ['NEW boot']);
+    assert.equal(u.host.profile, NEW);
+  });
+
+  it('fetches a missing closure and fails with fetch_failed without a cache', async () => {
+    const t = harness();
+    t.store.valid.delete(NEW);
+    await t.executor.handle(deployRequest());
+    assert.equal(t.reporter.results[0]?.error?.code, 'fetch_failed');
+    assert.deepEqual(t.activator.started, []);
+
+    const u = harness();
+    u.store.valid.delete(NEW);
+    const flow = u.executor.handle(
+      deployRequest({ cache: { url: 'http://u:pw@cache.local/', publicKeys: ['k:abc'] } }),
+    );
+    await waitFor(() => u.reporter.confirmRequests.length > 0, 'confirming');
+    u.executor.confirm('d1');
+    await flow;
+    assert.deepEqual(u.store.calls, [`fetch ${NEW}`, `set ${NEW}`]);
+    assert.ok(u.reporter.lines().includes(`fetching ${NEW} from http://cache.local/`));
+    assert.ok(u.reporter.lines().every((line) => !line.includes('pw')));
+  });
+
+  it('refuses in monitor mode and while another deployment is in progress', async () => {
+    const monitor = harness('monitor');
+    await monitor.executor.handle(deployRequest());
+    assert.equal(monitor.reporter.results[0]?.error?.code, 'host_not_managed');
+
+    const t = harness();
+    const { flow } = await untilConfirming(t);
+    await t.executor.handle(deployRequest({ deploymentId: 'd2' }));
+    await t.executor.handle(deployRequest());
     assert.deepEqual(
-      t.results.map((r) => [r.deploymentId, r.outcome, r.error?.code]),
+      t.reporter.results.map((r) => [r.deploymentId, r.outcome, r.error?.code]),
       [['d2', 'refused', 'agent_busy']],
     );
-    activator.release();
-    await first;
-    assert.deepEqual(
-      t.results.map((r) => r.deploymentId),
-      ['d2', 'd1'],
-    );
-    assert.equal(t.executor.running, null);
+    assert.equal(t.executor.activeDeploymentId, 'd1');
+    t.executor.confirm('d1');
+    await flow;
+    await t.executor.handle(deployRequest());
+    assert.equal(t.reporter.results.length, 2, 'a repeat of a finished deployment is ignored');
   });
 });

@@ -1,93 +1,240 @@
-import type {
-  DeployLog,
-  DeployPhase,
-  DeployProgress,
-  DeployRequest,
-  DeployResult,
-  ErrorCode,
-  HostMode,
-  LogStream,
-} from '@flotilla/protocol';
+import type { DeployRequest, ErrorCode, HostMode } from '@flotilla/protocol';
 import type { Clock } from '../clock.js';
 import type { Logger } from '../logger.js';
-import { describeExit } from '../process-runner.js';
 import type { Activator } from './activator.js';
-import { DeployLogBatcher } from './log-batcher.js';
+import { ConfirmationGate } from './confirmation-gate.js';
+import { runDeployment } from './deployment-flow.js';
+import {
+  DeploymentRun,
+  type DeploymentReporter,
+  type FlowDeps,
+  type HostState,
+} from './deployment-run.js';
+import type { HealthChecker } from './health-checks.js';
+import type { DeploymentJournal, JournalStore } from './journal.js';
 import type { SystemStore } from './nix-store.js';
+import { finalize } from './steps/finish.js';
 
-/** Where a deployment's messages go. Results must survive a lost connection; the rest may not. */
-export interface DeploymentReporter {
-  send(message: DeployProgress | DeployLog): void;
-  deliverResult(result: DeployResult): Promise<void>;
-}
+export type { DeploymentReporter } from './deployment-run.js';
 
 export interface DeploymentExecutorOptions {
   mode: HostMode;
   profile: string;
+  journal: JournalStore;
+  /** Where pending closures are pinned against garbage collection. */
+  gcRootsDir: string;
   store: SystemStore;
   activator: Activator;
-  /** Reads where the current-system link points now. */
-  readCurrentSystem(): Promise<string | null>;
+  host: HostState;
+  health: HealthChecker;
   reporter: DeploymentReporter;
   clock: Clock;
   logger: Logger;
-  /** Called after every deployment that ran, e.g. to report the new facts. */
+  /** Called after every deployment that finished, e.g. to report the new facts. */
   onFinished?: () => void;
 }
 
+/** How long `stop` waits for a step that cannot be interrupted (a fetch, a health check). */
+const STOP_GRACE_MS = 3000;
+
 /**
- * switch-to-configuration's exit code when the new system needs a reboot to take effect
- * (the init system changed). Nothing failed, so it counts as success, with a log line.
+ * Runs one deployment at a time through its phases (see deployment-flow.ts), keeping a
+ * journal on disk so that a restarted agent carries on where its predecessor stopped.
  */
-const EXIT_REBOOT_REQUIRED = 100;
-
-/** Why a deployment failed, as sent in the result's `error`. */
-type Failure = { code: ErrorCode; message: string };
-
-/** One deployment's request and the ways it reports progress. */
-interface RunContext {
-  request: DeployRequest;
-  /** A narrative line from the agent itself, logged locally and sent with the output. */
-  say: (line: string) => void;
-  /** A line printed by a command the deployment runs. */
-  output: (stream: LogStream, line: string) => void;
-  phase: (phase: DeployPhase) => void;
-}
-
-/** Runs one deployment at a time: fetch the closure, set the profile, activate, report. */
 export class DeploymentExecutor {
-  private runningId: string | null = null;
+  private activeId: string | null = null;
+  private lastFinishedId: string | null = null;
+  private flow: Promise<void> | null = null;
+  private readonly abort = new AbortController();
+  private readonly gate: ConfirmationGate;
 
-  constructor(private readonly options: DeploymentExecutorOptions) {}
-
-  /** The deployment being run, if any. */
-  get running(): string | null {
-    return this.runningId;
+  constructor(private readonly options: DeploymentExecutorOptions) {
+    this.gate = new ConfirmationGate((message) => options.reporter.sendNow(message));
   }
 
-  /** Handles a request to completion, answering with exactly one `deploy.result`. Never rejects. */
+  /** The deployment in progress (not finished), if any; announced in the hello. */
+  get activeDeploymentId(): string | null {
+    return this.activeId;
+  }
+
+  /** Alias of {@link activeDeploymentId}. */
+  get running(): string | null {
+    return this.activeId;
+  }
+
+  /**
+   * Reads the journal and carries an unfinished deployment on in the background. Call
+   * once before connecting, so the hello can name it.
+   */
+  async resume(): Promise<void> {
+    const { journal: journals, logger, reporter } = this.options;
+    const loaded = await journals.load();
+    if (loaded.kind === 'unreadable') {
+      logger.error('the deployment journal is unreadable; moved it aside', {
+        file: loaded.movedTo,
+      });
+    }
+    if (loaded.kind !== 'loaded') return;
+    const journal = loaded.journal;
+    if (journal.phase === 'finished') {
+      this.lastFinishedId = journal.deploymentId;
+      return;
+    }
+    const run = this.newRun(journal);
+    const deps = this.deps();
+    if (reporter.hasResult(journal.deploymentId)) {
+      // It ended just before the restart; only the bookkeeping was left.
+      void this.startFlow(run, () => finalize(run, deps, null));
+      return;
+    }
+    run.say(`the agent restarted; continuing the deployment (${journal.phase})`);
+    run.announce();
+    void this.startFlow(run, () => runDeployment(run, deps));
+  }
+
+  /**
+   * Handles a request: refuses it (monitor mode, another deployment in progress), ignores
+   * a repeat of the current or last one, or runs it to the end. Never rejects.
+   */
   async handle(request: DeployRequest): Promise<void> {
     const logger = this.options.logger.child({ deploymentId: request.deploymentId });
     if (this.options.mode === 'monitor') {
       logger.warn('refusing deployment: this host is monitor-only');
       return this.refuse(request, 'host_not_managed', 'this host is monitor-only (mode monitor)');
     }
-    if (this.runningId === request.deploymentId) {
-      // A repeated request (e.g. after a reconnect): its result will follow when it ends.
-      logger.info('deployment is already running; ignoring the repeated request');
+    if (this.activeId === request.deploymentId) {
+      // A repeated request (e.g. after a reconnect): the flow goes on and its result will follow.
+      logger.info('deployment is already in progress; ignoring the repeated request');
       return;
     }
-    if (this.runningId !== null) {
-      logger.warn('refusing deployment: another one is running', { running: this.runningId });
-      return this.refuse(request, 'agent_busy', `deployment ${this.runningId} is still running`);
+    if (this.activeId !== null) {
+      logger.warn('refusing deployment: another one is in progress', { active: this.activeId });
+      return this.refuse(request, 'agent_busy', `deployment ${this.activeId} is still in progress`);
     }
-    this.runningId = request.deploymentId;
+    if (this.lastFinishedId === request.deploymentId) {
+      logger.info('deployment already finished here; ignoring the repeated request');
+      return;
+    }
+    this.activeId = request.deploymentId;
+    let run: DeploymentRun;
     try {
-      await this.options.reporter.deliverResult(await this.run(request, logger));
-    } finally {
-      this.runningId = null;
+      run = await this.begin(request);
+    } catch (error) {
+      this.activeId = null;
+      logger.error('cannot start the deployment', { error });
+      const message = `cannot start: ${error instanceof Error ? error.message : String(error)}`;
+      return this.options.reporter.deliverResult({
+        type: 'deploy.result',
+        deploymentId: request.deploymentId,
+        outcome: 'failed',
+        exitCode: null,
+        error: { code: 'internal_error', message },
+        currentSystem: null,
+      });
     }
-    this.options.onFinished?.();
+    const deps = this.deps();
+    return this.startFlow(run, () => runDeployment(run, deps));
+  }
+
+  /** The controller confirmed a deployment (`deploy.confirm`). */
+  confirm(deploymentId: string): void {
+    const logger = this.options.logger.child({ deploymentId });
+    if (this.gate.confirm(deploymentId)) return;
+    if (this.activeId === deploymentId) {
+      // Health checks are still running (e.g. after a restart); the request follows them.
+      logger.info('confirmation arrived before the agent asked for it; ignoring it');
+    } else {
+      logger.warn('confirmation for a deployment that is not waiting for one; ignoring it');
+    }
+  }
+
+  /** Call after every welcome: a pending confirm request is sent again. */
+  onConnected(): void {
+    this.gate.resend();
+  }
+
+  /** Stops following the deployment; it carries on after the next start. */
+  async stop(): Promise<void> {
+    this.abort.abort();
+    const flow = this.flow;
+    if (flow === null) return;
+    await Promise.race([
+      flow,
+      new Promise((resolve) => setTimeout(resolve, STOP_GRACE_MS).unref()),
+    ]);
+  }
+
+  /** Resolves when the current deployment's flow has ended (for tests and shutdown). */
+  async idle(): Promise<void> {
+    await this.flow;
+  }
+
+  private async begin(request: DeployRequest): Promise<DeploymentRun> {
+    const previousSystem = await this.options.host.currentSystem();
+    const now = this.options.clock.now().getTime();
+    const journal: DeploymentJournal = {
+      version: 1,
+      deploymentId: request.deploymentId,
+      storePath: request.storePath,
+      action: request.action,
+      cache: request.cache,
+      previousSystem,
+      phase: 'fetching',
+      confirmTimeoutSeconds: request.confirmTimeoutSeconds,
+      confirmDeadline: null,
+      healthChecks: request.healthChecks,
+      failedUnitsBefore: null,
+      health: null,
+      profileChanged: false,
+      activation: null,
+      activationExitCode: null,
+      rebootRequired: false,
+      rollbackReason: null,
+      error: null,
+      outcome: null,
+      phaseTimes: {},
+      createdAt: now,
+      updatedAt: now,
+    };
+    const run = this.newRun(journal);
+    run.say(`deploying ${request.storePath} (${request.action})`);
+    run.say(`previous system: ${previousSystem ?? 'none (fresh host)'}`);
+    await run.enter('fetching');
+    return run;
+  }
+
+  private startFlow(run: DeploymentRun, body: () => Promise<void>): Promise<void> {
+    this.activeId = run.id;
+    const flow = body()
+      .catch((error: unknown) => run.logger.error('deployment flow failed', { error }))
+      .finally(() => {
+        if (run.journal.phase !== 'finished') return; // stopped; resumed after the next start
+        this.activeId = null;
+        this.lastFinishedId = run.id;
+        this.options.onFinished?.();
+      });
+    this.flow = flow;
+    return flow;
+  }
+
+  private newRun(journal: DeploymentJournal): DeploymentRun {
+    const { journal: journals, reporter, clock, logger } = this.options;
+    return new DeploymentRun(journal, { journals, reporter, clock, logger });
+  }
+
+  private deps(): FlowDeps {
+    const { profile, gcRootsDir, store, activator, host, health, clock } = this.options;
+    return {
+      profile,
+      gcRootsDir,
+      store,
+      activator,
+      host,
+      health,
+      gate: this.gate,
+      clock,
+      signal: this.abort.signal,
+    };
   }
 
   private refuse(request: DeployRequest, code: ErrorCode, message: string): Promise<void> {
@@ -99,119 +246,5 @@ export class DeploymentExecutor {
       error: { code, message },
       currentSystem: null,
     });
-  }
-
-  private async run(request: DeployRequest, logger: Logger): Promise<DeployResult> {
-    const { reporter, clock } = this.options;
-    const batcher = new DeployLogBatcher({
-      deploymentId: request.deploymentId,
-      send: (message) => reporter.send(message),
-      clock,
-    });
-    const run: RunContext = {
-      request,
-      say: (line) => {
-        logger.info(line);
-        batcher.add('agent', line);
-      },
-      output: (stream, line) => batcher.add(stream, line),
-      phase: (phase) => {
-        batcher.flush();
-        reporter.send({ type: 'deploy.progress', deploymentId: request.deploymentId, phase });
-      },
-    };
-    let failure: Failure | null = null;
-    let exitCode: number | null = null;
-    try {
-      run.say(`deploying ${request.storePath} (${request.action})`);
-      failure = await this.fetch(run);
-      if (failure === null && (request.action === 'switch' || request.action === 'boot')) {
-        failure = await this.setProfile(run);
-      }
-      if (failure === null) ({ exitCode, failure } = await this.activate(run));
-    } catch (error) {
-      failure = {
-        code: 'internal_error',
-        message: error instanceof Error ? error.message : String(error),
-      };
-    }
-    const currentSystem = await this.options.readCurrentSystem();
-    run.say(
-      failure === null
-        ? `succeeded; current system is ${currentSystem ?? 'unknown'}`
-        : `failed: ${failure.message}`,
-    );
-    batcher.flush();
-    return {
-      type: 'deploy.result',
-      deploymentId: request.deploymentId,
-      outcome: failure === null ? 'succeeded' : 'failed',
-      exitCode,
-      error: failure,
-      currentSystem,
-    };
-  }
-
-  private async fetch({ request, phase, say, output }: RunContext): Promise<Failure | null> {
-    phase('fetching');
-    const { store } = this.options;
-    if (await store.isValid(request.storePath)) {
-      say(`${request.storePath} is already in the store`);
-      return null;
-    }
-    if (request.cache === null) {
-      const message = `${request.storePath} is not in the store and no binary cache was given`;
-      return { code: 'fetch_failed', message };
-    }
-    say(`fetching ${request.storePath} from ${safeUrl(request.cache.url)}`);
-    const fetched = await store.fetch(request.cache, request.storePath, output);
-    if (!fetched.ok) return { code: 'fetch_failed', message: fetched.reason };
-    say(`fetched ${request.storePath}`);
-    return null;
-  }
-
-  private async setProfile({ request, phase, say, output }: RunContext): Promise<Failure | null> {
-    phase('setting_profile');
-    const { profile, store } = this.options;
-    say(`setting profile ${profile} to ${request.storePath}`);
-    const set = await store.setProfile(profile, request.storePath, output);
-    return set.ok ? null : { code: 'profile_failed', message: set.reason };
-  }
-
-  private async activate({
-    request,
-    phase,
-    say,
-    output,
-  }: RunContext): Promise<{ exitCode: number | null; failure: Failure | null }> {
-    phase('activating');
-    const command = `${request.storePath}/bin/switch-to-configuration ${request.action}`;
-    say(`running ${command}`);
-    const outcome = await this.options.activator.activate({
-      storePath: request.storePath,
-      action: request.action,
-      onLine: output,
-    });
-    const { exitCode } = outcome;
-    say(`activation ${describeExit(outcome)}`);
-    if (exitCode === 0) return { exitCode, failure: null };
-    if (exitCode === EXIT_REBOOT_REQUIRED) {
-      say(`switch-to-configuration exited ${EXIT_REBOOT_REQUIRED}: reboot required to finish`);
-      return { exitCode, failure: null };
-    }
-    const message = `${command} ${describeExit(outcome)}`;
-    return { exitCode, failure: { code: 'activation_failed', message } };
-  }
-}
-
-/** The cache URL without credentials, for log lines. */
-function safeUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    parsed.username = '';
-    parsed.password = '';
-    return parsed.toString();
-  } catch {
-    return '(invalid URL)';
   }
 }

@@ -1,13 +1,15 @@
-import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   DeployResult,
   type AgentMessage,
+  type DeployConfirmRequest,
   type DeployLog,
   type DeployProgress,
 } from '@flotilla/protocol';
+import { writeFileAtomic } from '../atomic-file.js';
 import type { Logger } from '../logger.js';
-import type { DeploymentReporter } from './deployment-executor.js';
+import type { DeploymentReporter } from './deployment-run.js';
 
 /** The connection as the outbox sees it. */
 export interface MessageSink {
@@ -73,6 +75,23 @@ export class DeploymentOutbox implements DeploymentReporter {
     return this.queue.filter((entry) => entry.message.type === 'deploy.result').length;
   }
 
+  /** Ids of the results not acknowledged yet, oldest first (for the hello). */
+  unacknowledgedIds(): string[] {
+    return this.queue.flatMap((entry) =>
+      entry.message.type === 'deploy.result' ? [entry.message.deploymentId] : [],
+    );
+  }
+
+  hasResult(deploymentId: string): boolean {
+    return this.unacknowledgedIds().includes(deploymentId);
+  }
+
+  /** Sends after everything queued before it; dropped (false) while disconnected. */
+  sendNow(message: DeployConfirmRequest): boolean {
+    this.drain();
+    return this.options.sink.send(message);
+  }
+
   send(message: DeployProgress | DeployLog): void {
     this.queue.push({ message, file: null, sentOn: null });
     this.trim();
@@ -82,11 +101,17 @@ export class DeploymentOutbox implements DeploymentReporter {
   async deliverResult(result: DeployResult): Promise<void> {
     const file = join(this.options.resultsDir, `${fileName(result.deploymentId)}.json`);
     try {
-      await writeFile(file, JSON.stringify(result), { mode: 0o600 });
+      // Atomic: a torn file would be skipped at the next start, losing the result.
+      await writeFileAtomic(file, JSON.stringify(result));
     } catch (error) {
       // Still deliverable while the agent runs; only a restart would lose it.
       this.options.logger.error('cannot store the deployment result', { file, error });
     }
+    // A deployment finished again after a restart replaces its earlier result.
+    this.queue = this.queue.filter(
+      (e) =>
+        !(e.message.type === 'deploy.result' && e.message.deploymentId === result.deploymentId),
+    );
     this.queue.push({ message: result, file, sentOn: null });
     this.drain();
   }

@@ -27,6 +27,10 @@ export interface SystemStore {
   fetch(cache: CacheSource, storePath: string, onLine: OnOutputLine): Promise<StepOutcome>;
   /** Points the profile at the path, adding a generation when it differs. */
   setProfile(profile: string, storePath: string, onLine: OnOutputLine): Promise<StepOutcome>;
+  /** Makes `root` an indirect GC root of the path (replacing what it pointed at). */
+  pin(storePath: string, root: string): Promise<StepOutcome>;
+  /** Removes a root made by `pin`; the path may be collected again. */
+  unpin(root: string): Promise<void>;
 }
 
 export interface NixStoreOptions {
@@ -107,6 +111,28 @@ export class NixStore implements SystemStore {
     });
     if (result.exitCode === 0) return { ok: true };
     return { ok: false, reason: failure(`nix-env --set on ${profile}`, result) };
+  }
+
+  async pin(storePath: string, root: string): Promise<StepOutcome> {
+    try {
+      await mkdir(dirname(root), { recursive: true, mode: 0o700 });
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      return { ok: false, reason: `cannot create the GC roots directory: ${reason}` };
+    }
+    // `--indirect` is what Nix 2.8 needs for a root outside /nix/var/nix/gcroots; newer
+    // versions make every such root indirect and accept the flag.
+    const result = await this.options.runner.run(
+      'nix-store',
+      ['--realise', storePath, '--add-root', root, '--indirect'],
+      { env: this.options.env },
+    );
+    if (result.exitCode === 0) return { ok: true };
+    return { ok: false, reason: failure(`nix-store --add-root ${root}`, result) };
+  }
+
+  async unpin(root: string): Promise<void> {
+    await rm(root, { force: true });
   }
 
   /** Writes a netrc file readable by root only; a fresh name so concurrent agents never share one. */

@@ -20,6 +20,13 @@ const files: Record<string, string> = {
   [`${SYSTEM}/nixos-version`]: '24.05.20240612.abcdef0\n',
 };
 
+const OLDER = '/nix/store/1c2a7wq2mrhhvs6f8p8ryzfqmdj3b5x9-nixos-system-hsb1';
+const links: Record<string, { target: string; mtimeMs: number }> = {
+  '/profile': { target: 'profile-2-link', mtimeMs: 0 },
+  '/profile-1-link': { target: OLDER, mtimeMs: Date.UTC(2024, 0, 1) },
+  '/profile-2-link': { target: SYSTEM, mtimeMs: Date.UTC(2024, 0, 2) },
+};
+
 function fakeSources(overrides: Partial<HostSources> = {}): HostSources & { runs: number } {
   const disks: Record<string, FilesystemUsage> = {
     '/': { device: 1, totalBytes: 1000, freeBytes: 400 },
@@ -32,6 +39,9 @@ function fakeSources(overrides: Partial<HostSources> = {}): HostSources & { runs
     realpath: (path: string) =>
       Promise.resolve(path === '/run/current-system' || path === '/profile' ? SYSTEM : null),
     isExecutable: (path: string) => Promise.resolve(path === `${SYSTEM}/sw/bin/nixos-version`),
+    listDir: (path: string) =>
+      Promise.resolve(path === '/' ? ['profile', 'profile-1-link', 'profile-2-link', 'etc'] : null),
+    linkInfo: (path: string) => Promise.resolve(links[path] ?? null),
     filesystemUsage: (path: string) => Promise.resolve(disks[path] ?? null),
     runForOutput: () => {
       sources.runs++;
@@ -50,7 +60,11 @@ function fakeSources(overrides: Partial<HostSources> = {}): HostSources & { runs
   return sources;
 }
 
-function collector(sources: HostSources, disks = ['/', '/nix', '/data', '/missing']) {
+function collector(
+  sources: HostSources,
+  disks = ['/', '/nix', '/data', '/missing'],
+  systemd = false,
+) {
   return new FactsCollector({
     sources,
     os: 'linux',
@@ -58,6 +72,8 @@ function collector(sources: HostSources, disks = ['/', '/nix', '/data', '/missin
     currentSystemLink: '/run/current-system',
     bootedSystemLink: '/run/booted-system',
     profile: '/profile',
+    bootIdFile: '/proc/sys/kernel/random/boot_id',
+    systemd,
     clock: systemClock,
   });
 }
@@ -79,6 +95,12 @@ describe('FactsCollector', () => {
     assert.deepEqual(facts.system, { current: SYSTEM, booted: null, bootDefault: SYSTEM });
     assert.equal(facts.nixosVersion, '24.05.20240612.abcdef0');
     assert.equal(facts.configurationRevision, 'deadbeef');
+    assert.deepEqual(facts.generations, [
+      { number: 2, path: SYSTEM, date: '2024-01-02T00:00:00.000Z', current: true },
+      { number: 1, path: OLDER, date: '2024-01-01T00:00:00.000Z', current: false },
+    ]);
+    assert.equal(facts.rebootRequired, false);
+    assert.equal(facts.failedUnits, null);
     assert.deepEqual(facts.metrics, {
       uptimeSeconds: 100.5,
       load: [0.1, 0.2, 0.3],
@@ -112,6 +134,31 @@ describe('FactsCollector', () => {
     assert.equal(facts.configurationRevision, null);
     assert.deepEqual(facts.metrics.load, [1, 2, 3]);
     assert.deepEqual(facts.metrics.memory, { totalBytes: 2048, availableBytes: 1024 });
+  });
+});
+
+describe('FactsCollector on a systemd host', () => {
+  it('lists failed units and notices a kernel that differs from the booted one', async () => {
+    const booted = '/nix/store/2c2a7wq2mrhhvs6f8p8ryzfqmdj3b5x9-nixos-system-hsb1';
+    const paths: Record<string, string> = {
+      '/run/booted-system': booted,
+      '/profile': SYSTEM,
+      [`${booted}/kernel`]: '/nix/store/k1-linux/bzImage',
+      [`${SYSTEM}/kernel`]: '/nix/store/k2-linux/bzImage',
+    };
+    const sources = fakeSources({
+      realpath: (path) => Promise.resolve(paths[path] ?? null),
+      runForOutput: (command) =>
+        Promise.resolve(
+          command === 'systemctl'
+            ? '[{"unit":"b.service","load":"loaded","active":"failed","sub":"failed"},{"unit":"a.mount"}]'
+            : null,
+        ),
+    });
+    const facts = Facts.parse(await collector(sources, ['/'], true).collect());
+    assert.deepEqual(facts.failedUnits, ['a.mount', 'b.service']);
+    assert.equal(facts.rebootRequired, true);
+    assert.deepEqual(facts.system, { current: null, booted, bootDefault: SYSTEM });
   });
 });
 

@@ -1,8 +1,13 @@
 import type { DiskUsage, Facts, HostOs, Metrics, SystemState } from '@flotilla/protocol';
 import type { Clock } from '../clock.js';
+import type { HostState } from '../deploy/deployment-run.js';
+import { FAILED_UNITS_ARGS, parseFailedUnits } from '../systemd.js';
+import { readGenerations } from './generations.js';
 import type { HostSources } from './host-sources.js';
+import { parseNixosVersionJson, type SystemVersion } from './nixos-version.js';
 import { parseOsRelease } from './os-release.js';
 import { parseLoadavg, parseMeminfo, parseUptime } from './proc-files.js';
+import { bootFilesDiffer, readBootFiles } from './reboot-required.js';
 
 export interface FactsCollectorOptions {
   sources: HostSources;
@@ -13,20 +18,21 @@ export interface FactsCollectorOptions {
   bootedSystemLink: string;
   /** The system profile; its target is the system selected for the next boot. */
   profile: string;
+  /** Where the boot id is read (the kernel's, except in sandboxes that simulate reboots). */
+  bootIdFile: string;
+  /** Whether systemd runs the host; failed units are null without it. */
+  systemd: boolean;
   clock: Clock;
-}
-
-/** What `nixos-version --json` tells about a system; read once per system path. */
-interface SystemVersion {
-  nixosVersion: string | null;
-  configurationRevision: string | null;
 }
 
 /** The protocol allows at most this many disks in metrics. */
 const MAX_DISKS = 16;
 
-/** Reads facts and metrics from the host. Every read is fresh except the per-system version. */
-export class FactsCollector {
+/**
+ * Reads facts and metrics from the host. Every read is fresh except the per-system
+ * version. Also answers the deployment executor's questions about the host.
+ */
+export class FactsCollector implements HostState {
   private versionCache: { system: string; version: SystemVersion } | null = null;
 
   constructor(private readonly options: FactsCollectorOptions) {}
@@ -40,22 +46,30 @@ export class FactsCollector {
         sources.readText('/proc/sys/kernel/osrelease'),
         this.readOsRelease(),
         sources.readText('/etc/machine-id'),
-        sources.readText('/proc/sys/kernel/random/boot_id'),
+        this.bootId(),
         this.collectSystem(),
         this.collectMetrics(),
       ],
     );
-    const version = await this.systemVersion(system.current);
+    const [version, generations, rebootRequired, failedUnits] = await Promise.all([
+      this.systemVersion(system.current),
+      readGenerations(sources, this.options.profile),
+      this.systemsNeedReboot(system.booted, system.bootDefault),
+      this.failedUnits(),
+    ]);
     return {
       hostname: trimmed(hostname) ?? sources.portable.hostname(),
       os: this.options.os,
       kernel: trimmed(kernel) ?? (sources.portable.release() || null),
       osRelease: osReleaseText === null ? null : parseOsRelease(osReleaseText),
       machineId: trimmed(machineId),
-      bootId: trimmed(bootId),
+      bootId,
       system,
       nixosVersion: version.nixosVersion,
       configurationRevision: version.configurationRevision,
+      generations,
+      rebootRequired,
+      failedUnits,
       metrics,
       collectedAt: this.options.clock.now().toISOString(),
     };
@@ -85,6 +99,42 @@ export class FactsCollector {
   /** Re-reads the current system link alone, e.g. to report the result of an activation. */
   currentSystem(): Promise<string | null> {
     return this.options.sources.realpath(this.options.currentSystemLink);
+  }
+
+  /** Where the system profile points: the system the next boot starts. */
+  bootDefault(): Promise<string | null> {
+    return this.options.sources.realpath(this.options.profile);
+  }
+
+  /** The id of the running boot; changes exactly when the host rebooted. */
+  async bootId(): Promise<string | null> {
+    return trimmed(await this.options.sources.readText(this.options.bootIdFile));
+  }
+
+  /** Failed systemd units; null without systemd or when systemctl cannot tell. */
+  async failedUnits(): Promise<string[] | null> {
+    if (!this.options.systemd) return null;
+    const json = await this.options.sources.runForOutput('systemctl', FAILED_UNITS_ARGS);
+    return json === null ? null : parseFailedUnits(json);
+  }
+
+  /** The booted kernel, initrd or modules differ from the boot default's. */
+  async rebootRequired(): Promise<boolean> {
+    const { sources, bootedSystemLink, profile } = this.options;
+    const [booted, bootDefault] = await Promise.all([
+      sources.realpath(bootedSystemLink),
+      sources.realpath(profile),
+    ]);
+    return this.systemsNeedReboot(booted, bootDefault);
+  }
+
+  private async systemsNeedReboot(booted: string | null, next: string | null): Promise<boolean> {
+    const { sources } = this.options;
+    const [bootedFiles, nextFiles] = await Promise.all([
+      readBootFiles(sources, booted),
+      readBootFiles(sources, next),
+    ]);
+    return bootFilesDiffer(bootedFiles, nextFiles);
   }
 
   private async collectSystem(): Promise<SystemState> {
@@ -143,25 +193,6 @@ export class FactsCollector {
       configurationRevision: fromTool?.configurationRevision ?? null,
     };
   }
-}
-
-/** Parses `nixos-version --json` output; fields that are absent or not strings become null. */
-export function parseNixosVersionJson(text: string): SystemVersion | null {
-  let data: unknown;
-  try {
-    data = JSON.parse(text);
-  } catch {
-    return null;
-  }
-  if (typeof data !== 'object' || data === null) return null;
-  const field = (name: string): string | null => {
-    const value: unknown = (data as Record<string, unknown>)[name];
-    return typeof value === 'string' && value !== '' ? value : null;
-  };
-  return {
-    nixosVersion: field('nixosVersion'),
-    configurationRevision: field('configurationRevision'),
-  };
 }
 
 function trimmed(text: string | null): string | null {

@@ -1,5 +1,14 @@
 import { constants } from 'node:fs';
-import { access, readFile, realpath, stat, statfs } from 'node:fs/promises';
+import {
+  access,
+  lstat,
+  readdir,
+  readFile,
+  readlink,
+  realpath,
+  stat,
+  statfs,
+} from 'node:fs/promises';
 import os from 'node:os';
 import type { ProcessRunner } from '../process-runner.js';
 
@@ -30,6 +39,10 @@ export interface HostSources {
   readText(path: string): Promise<string | null>;
   realpath(path: string): Promise<string | null>;
   isExecutable(path: string): Promise<boolean>;
+  /** The names in a directory. */
+  listDir(path: string): Promise<string[] | null>;
+  /** A symlink's target (as written) and its own mtime; null when it is not a symlink. */
+  linkInfo(path: string): Promise<{ target: string; mtimeMs: number } | null>;
   filesystemUsage(path: string): Promise<FilesystemUsage | null>;
   /** Runs a program and returns its stdout, or null if it failed. */
   runForOutput(command: string, args: readonly string[]): Promise<string | null>;
@@ -61,6 +74,21 @@ export function nodeHostSources(runner: ProcessRunner, env: Record<string, strin
         return true;
       } catch {
         return false;
+      }
+    },
+    async listDir(path) {
+      try {
+        return await readdir(path);
+      } catch {
+        return null;
+      }
+    },
+    async linkInfo(path) {
+      try {
+        const [target, info] = await Promise.all([readlink(path), lstat(path)]);
+        return { target, mtimeMs: info.mtimeMs };
+      } catch {
+        return null;
       }
     },
     async filesystemUsage(path) {

@@ -25,6 +25,7 @@ export const STATUS_BY_CODE: Record<ErrorCode, number> = {
   profile_failed: 502,
   activation_failed: 502,
   agent_busy: 409,
+  reboot_failed: 502,
   verification_failed: 502,
   agent_disconnected: 503,
   repository_not_linked: 409,

@@ -19,7 +19,12 @@ import { judgeResult } from './deployment.verdict.js';
 import type { PresenceService } from './presence.service.js';
 
 /** Statuses in which a deployment still occupies its host. */
-export const ACTIVE_STATUSES: readonly DeploymentStatus[] = ['approved', 'queued', 'activating', 'confirming'];
+export const ACTIVE_STATUSES: readonly DeploymentStatus[] = [
+  'approved',
+  'queued',
+  'activating',
+  'confirming',
+];
 const RUNNING_STATUSES: readonly DeploymentStatus[] = ['activating', 'confirming'];
 
 export interface DeploymentRunnerOptions {
@@ -48,8 +53,17 @@ export class DeploymentRunner {
   constructor(private readonly options: DeploymentRunnerOptions) {}
 
   start(): void {
-    const every = Math.min(60_000, Math.max(1000, (this.options.defaults.queueExpirySeconds * 1000) / 10));
-    this.timer = setInterval(() => void this.expireQueued().catch((error: unknown) => this.options.logger.error({ err: error }, 'expiring deployments failed')), every);
+    const every = Math.min(
+      60_000,
+      Math.max(1000, (this.options.defaults.queueExpirySeconds * 1000) / 10),
+    );
+    this.timer = setInterval(
+      () =>
+        void this.expireQueued().catch((error: unknown) =>
+          this.options.logger.error({ err: error }, 'expiring deployments failed'),
+        ),
+      every,
+    );
     this.timer.unref();
   }
 
@@ -71,7 +85,15 @@ export class DeploymentRunner {
       });
       if (!changed) continue;
       await log.note(row.id, now.toISOString(), `expired: ${message}`);
-      await events.append([{ at: now.toISOString(), kind: 'deployment.expired', actor: 'controller', hostName: row.host_name, deploymentId: row.id }]);
+      await events.append([
+        {
+          at: now.toISOString(),
+          kind: 'deployment.expired',
+          actor: 'controller',
+          hostName: row.host_name,
+          deploymentId: row.id,
+        },
+      ]);
     }
   }
 
@@ -80,13 +102,25 @@ export class DeploymentRunner {
    * agent neither works on nor holds a result for, never reached it (the controller stopped
    * between recording and sending). It goes back to the queue and is sent again.
    */
-  async reconcile(host: string, agent: { activeDeploymentId: string | null; unacknowledgedResults: readonly string[] }): Promise<void> {
+  async reconcile(
+    host: string,
+    agent: { activeDeploymentId: string | null; unacknowledgedResults: readonly string[] },
+  ): Promise<void> {
     const { deployments, log, clock } = this.options;
     const known = new Set([agent.activeDeploymentId, ...agent.unacknowledgedResults]);
     for (const row of await deployments.findActiveForHost(host, RUNNING_STATUSES)) {
       if (known.has(row.id)) continue;
-      const requeued = await deployments.transition(row.id, RUNNING_STATUSES, { status: 'queued', started_at: null, phase: null });
-      if (requeued) await log.note(row.id, clock.now().toISOString(), 'the agent never received this deployment; sending it again');
+      const requeued = await deployments.transition(row.id, RUNNING_STATUSES, {
+        status: 'queued',
+        started_at: null,
+        phase: null,
+      });
+      if (requeued)
+        await log.note(
+          row.id,
+          clock.now().toISOString(),
+          'the agent never received this deployment; sending it again',
+        );
     }
   }
 
@@ -101,7 +135,10 @@ export class DeploymentRunner {
     if (active.some((d) => RUNNING_STATUSES.includes(d.status as DeploymentStatus))) return;
     const next = active.find((d) => d.status === 'queued');
     if (!next) return;
-    const started = await deployments.transition(next.id, ['queued'], { status: 'activating', started_at: clock.now().toISOString() });
+    const started = await deployments.transition(next.id, ['queued'], {
+      status: 'activating',
+      started_at: clock.now().toISOString(),
+    });
     if (!started) return;
     const settings = this.settingsFor(host);
     const sent = presence.send(host, {
@@ -124,7 +161,8 @@ export class DeploymentRunner {
   settingsFor(host: string): { confirmTimeoutSeconds: number; healthChecks: HealthCheck[] } {
     const own = this.options.hostSettings[host];
     return {
-      confirmTimeoutSeconds: own?.confirmTimeoutSeconds ?? this.options.defaults.confirmTimeoutSeconds,
+      confirmTimeoutSeconds:
+        own?.confirmTimeoutSeconds ?? this.options.defaults.confirmTimeoutSeconds,
       healthChecks: own?.healthChecks ?? [],
     };
   }
@@ -149,10 +187,26 @@ export class DeploymentRunner {
     const { deployments, presence, log, clock } = this.options;
     const row = await this.requireForHost(host, message.deploymentId);
     const now = clock.now().toISOString();
-    const confirmed = await deployments.transition(row.id, RUNNING_STATUSES, { status: 'confirming', phase: 'confirming' });
-    if (!confirmed) throw new FlotillaError('validation_failed', `deployment ${row.id} is ${row.status}; not confirmed`);
-    const checks = message.health.map((h) => `${h.ok ? 'passed' : 'FAILED'}: ${h.name}${h.detail ? ` (${h.detail})` : ''}`);
-    await log.append(row.id, [...checks, 'confirmed: the host reached the controller from the new system'].map((line) => ({ at: now, stream: 'agent' as const, line: `[controller] ${line}` })));
+    const confirmed = await deployments.transition(row.id, RUNNING_STATUSES, {
+      status: 'confirming',
+      phase: 'confirming',
+    });
+    if (!confirmed)
+      throw new FlotillaError(
+        'validation_failed',
+        `deployment ${row.id} is ${row.status}; not confirmed`,
+      );
+    const checks = message.health.map(
+      (h) => `${h.ok ? 'passed' : 'FAILED'}: ${h.name}${h.detail ? ` (${h.detail})` : ''}`,
+    );
+    await log.append(
+      row.id,
+      [...checks, 'confirmed: the host reached the controller from the new system'].map((line) => ({
+        at: now,
+        stream: 'agent' as const,
+        line: `[controller] ${line}`,
+      })),
+    );
     presence.send(host, { type: 'deploy.confirm', deploymentId: row.id });
   }
 
@@ -177,9 +231,21 @@ export class DeploymentRunner {
     }
     if (verdict.note) await log.note(row.id, now, verdict.note);
     log.finished(row.id);
-    if (verdict.status === 'succeeded' && row.release_id) await this.options.onReleaseDeployed?.(row.release_id);
+    if (verdict.status === 'succeeded' && row.release_id)
+      await this.options.onReleaseDeployed?.(row.release_id);
     await events.append([
-      { at: now, kind: `deployment.${verdict.status}`, actor: `agent:${host}`, hostName: host, deploymentId: row.id, data: { exitCode: message.exitCode, errorCode: verdict.errorCode, reason: verdict.errorMessage } },
+      {
+        at: now,
+        kind: `deployment.${verdict.status}`,
+        actor: `agent:${host}`,
+        hostName: host,
+        deploymentId: row.id,
+        data: {
+          exitCode: message.exitCode,
+          errorCode: verdict.errorCode,
+          reason: verdict.errorMessage,
+        },
+      },
     ]);
     logger.info({ host, deploymentId: row.id, status: verdict.status }, 'deployment finished');
     await this.dispatchPending(host);

@@ -22,7 +22,9 @@ import type { HostService } from './host.service.js';
 
 /** How deployments find pipeline releases (set once the pipeline exists). */
 export interface ReleaseLookup {
-  require(id: string): Promise<{ id: string; host_name: string; store_path: string; status: string }>;
+  require(
+    id: string,
+  ): Promise<{ id: string; host_name: string; store_path: string; status: string }>;
 }
 
 export interface DeploymentServiceOptions {
@@ -53,7 +55,10 @@ export class DeploymentService {
 
   async create(request: CreateDeploymentRequest, actor: string): Promise<Deployment> {
     const target = await this.resolveTarget(request.host, request);
-    return this.insert({ host: request.host, ...target, action: request.action, kind: 'deploy', note: null }, actor);
+    return this.insert(
+      { host: request.host, ...target, action: request.action, kind: 'deploy', note: null },
+      actor,
+    );
   }
 
   /**
@@ -67,7 +72,9 @@ export class DeploymentService {
     const target =
       request.generation !== undefined
         ? generations.find((g) => g.number === request.generation)
-        : generations.filter((g) => current === undefined || g.number < current.number).sort((a, b) => b.number - a.number)[0];
+        : generations
+            .filter((g) => current === undefined || g.number < current.number)
+            .sort((a, b) => b.number - a.number)[0];
     if (!target) {
       const known = generations.map((g) => g.number).join(', ') || 'none reported';
       throw new FlotillaError(
@@ -78,24 +85,42 @@ export class DeploymentService {
       );
     }
     const note = `manual rollback to generation ${target.number} (${target.path})`;
-    return this.insert({ host: hostName, storePath: target.path, releaseId: null, action: 'switch', kind: 'rollback', note }, actor);
+    return this.insert(
+      {
+        host: hostName,
+        storePath: target.path,
+        releaseId: null,
+        action: 'switch',
+        kind: 'rollback',
+        note,
+      },
+      actor,
+    );
   }
 
   private async insert(input: NewDeployment, actor: string): Promise<Deployment> {
     const { deployments, events, hosts, clock, log, runner } = this.options;
     const host = await hosts.require(input.host);
     if (host.mode !== 'managed') {
-      throw new FlotillaError('host_not_managed', `host "${host.name}" is monitor-only; Flotilla never deploys to it`);
+      throw new FlotillaError(
+        'host_not_managed',
+        `host "${host.name}" is monitor-only; Flotilla never deploys to it`,
+      );
     }
     const busy = (await deployments.findActiveForHost(host.name, ACTIVE_STATUSES))[0];
     if (busy) {
-      throw new FlotillaError('deployment_in_progress', `host "${host.name}" already has deployment ${busy.id} (${busy.status})`, { deploymentId: busy.id });
+      throw new FlotillaError(
+        'deployment_in_progress',
+        `host "${host.name}" already has deployment ${busy.id} (${busy.status})`,
+        { deploymentId: busy.id },
+      );
     }
     const now = clock.now();
     const id = newId('d', now);
     // Deploying what already runs changes nothing: it succeeds at once, without the agent.
     const running = (await hosts.get(host.name)).facts?.system.current ?? null;
-    const noop = running === input.storePath && (input.action === 'switch' || input.action === 'test');
+    const noop =
+      running === input.storePath && (input.action === 'switch' || input.action === 'test');
     await deployments.insert({
       id,
       host_name: host.name,
@@ -115,16 +140,36 @@ export class DeploymentService {
       result_system: noop ? running : null,
     });
     if (input.note) await log.note(id, now.toISOString(), input.note);
-    if (noop) await log.note(id, now.toISOString(), `${input.storePath} is already running on ${host.name}: nothing to do`);
+    if (noop)
+      await log.note(
+        id,
+        now.toISOString(),
+        `${input.storePath} is already running on ${host.name}: nothing to do`,
+      );
     await events.append([
-      { at: now.toISOString(), kind: input.kind === 'rollback' ? 'deployment.rollback_requested' : 'deployment.created', actor, hostName: host.name, deploymentId: id, data: { storePath: input.storePath, releaseId: input.releaseId, action: input.action, noop } },
+      {
+        at: now.toISOString(),
+        kind: input.kind === 'rollback' ? 'deployment.rollback_requested' : 'deployment.created',
+        actor,
+        hostName: host.name,
+        deploymentId: id,
+        data: {
+          storePath: input.storePath,
+          releaseId: input.releaseId,
+          action: input.action,
+          noop,
+        },
+      },
     ]);
     if (!noop) await runner.dispatchPending(host.name);
     return toDeployment(await this.require(id));
   }
 
   /** The store path to deploy: given directly, or the one of a ready release of this host. */
-  private async resolveTarget(host: string, request: CreateDeploymentRequest): Promise<{ storePath: string; releaseId: string | null }> {
+  private async resolveTarget(
+    host: string,
+    request: CreateDeploymentRequest,
+  ): Promise<{ storePath: string; releaseId: string | null }> {
     if (request.storePath !== undefined) return { storePath: request.storePath, releaseId: null };
     const releases = this.options.releases;
     if (!releases || request.releaseId === undefined) {
@@ -132,10 +177,16 @@ export class DeploymentService {
     }
     const release = await releases.require(request.releaseId);
     if (release.host_name !== host) {
-      throw new FlotillaError('validation_failed', `release ${release.id} was built for host "${release.host_name}", not "${host}"`);
+      throw new FlotillaError(
+        'validation_failed',
+        `release ${release.id} was built for host "${release.host_name}", not "${host}"`,
+      );
     }
     if (release.status === 'publishing') {
-      throw new FlotillaError('validation_failed', `release ${release.id} is still being published to the cache`);
+      throw new FlotillaError(
+        'validation_failed',
+        `release ${release.id} is still being published to the cache`,
+      );
     }
     return { storePath: release.store_path, releaseId: release.id };
   }
@@ -154,7 +205,11 @@ export class DeploymentService {
   async readLog(id: string, query: LogQuery): Promise<LogPage> {
     const row = await this.require(id);
     const lines = await this.options.deployments.readLog(id, query.after, query.limit);
-    return { lines, last: lines.at(-1)?.seq ?? query.after, status: row.status as DeploymentStatus };
+    return {
+      lines,
+      last: lines.at(-1)?.seq ?? query.after,
+      status: row.status as DeploymentStatus,
+    };
   }
 
   private async require(id: string): Promise<DeploymentRow> {

@@ -1,0 +1,127 @@
+import type {
+  DeployConfirmRequest,
+  DeployLog,
+  DeployProgress,
+  DeployResult,
+  LogStream,
+} from '@flotilla/protocol';
+import type { Clock } from '../clock.js';
+import type { Logger } from '../logger.js';
+import type { Activator } from './activator.js';
+import type { ConfirmationGate } from './confirmation-gate.js';
+import type { HealthChecker } from './health-checks.js';
+import type { DeploymentJournal, JournalPhase, JournalStore } from './journal.js';
+import { DeployLogBatcher } from './log-batcher.js';
+import type { SystemStore } from './nix-store.js';
+
+/** Where a deployment's messages go. Results must survive a lost connection; the rest may not. */
+export interface DeploymentReporter {
+  send(message: DeployProgress | DeployLog): void;
+  deliverResult(result: DeployResult): Promise<void>;
+  /** Sends now when connected, else drops it: a confirm request is repeated after reconnects. */
+  sendNow(message: DeployConfirmRequest): boolean;
+  /** A result for this deployment is stored and not yet acknowledged. */
+  hasResult(deploymentId: string): boolean;
+}
+
+/** What the host looks like now; read fresh every time. */
+export interface HostState {
+  /** Where the current-system link points. */
+  currentSystem(): Promise<string | null>;
+  /** Where the system profile points (the system the next boot starts). */
+  bootDefault(): Promise<string | null>;
+  /** Failed systemd units; null where there is no systemd. */
+  failedUnits(): Promise<string[] | null>;
+  /** The booted kernel, initrd or modules differ from the boot default's. */
+  rebootRequired(): Promise<boolean>;
+}
+
+/** The outside world a deployment's steps act on. */
+export interface FlowDeps {
+  profile: string;
+  /** Where the closures of a pending deployment are pinned against garbage collection. */
+  gcRootsDir: string;
+  store: SystemStore;
+  activator: Activator;
+  host: HostState;
+  health: HealthChecker;
+  gate: ConfirmationGate;
+  clock: Clock;
+  /** Fires when the agent stops; the steps leave the journal as it is and return. */
+  signal: AbortSignal;
+}
+
+export interface DeploymentRunOptions {
+  journals: JournalStore;
+  reporter: DeploymentReporter;
+  clock: Clock;
+  logger: Logger;
+}
+
+/**
+ * One deployment as the steps see it: its journal, saved at every change, and the ways it
+ * reports (narrative lines, command output, phase changes, the result).
+ */
+export class DeploymentRun {
+  readonly logger: Logger;
+  private readonly batcher: DeployLogBatcher;
+
+  constructor(
+    public journal: DeploymentJournal,
+    private readonly options: DeploymentRunOptions,
+  ) {
+    this.logger = options.logger.child({ deploymentId: journal.deploymentId });
+    this.batcher = new DeployLogBatcher({
+      deploymentId: journal.deploymentId,
+      send: (message) => options.reporter.send(message),
+      clock: options.clock,
+    });
+  }
+
+  get id(): string {
+    return this.journal.deploymentId;
+  }
+
+  /** Changes the journal and writes it to disk before anything acts on the change. */
+  async update(patch: Partial<DeploymentJournal>): Promise<void> {
+    const now = this.options.clock.now().getTime();
+    this.journal = { ...this.journal, ...patch, updatedAt: now };
+    await this.options.journals.save(this.journal);
+  }
+
+  /** Moves to `phase` (saved first), then tells the controller. */
+  async enter(phase: JournalPhase, patch: Partial<DeploymentJournal> = {}): Promise<void> {
+    const now = this.options.clock.now().getTime();
+    await this.update({
+      ...patch,
+      phase,
+      phaseTimes: { ...this.journal.phaseTimes, [phase]: now },
+    });
+    this.announce();
+  }
+
+  /** Sends the current phase (again, e.g. after the agent restarted). */
+  announce(): void {
+    const { phase } = this.journal;
+    if (phase === 'finished') return;
+    this.batcher.flush();
+    this.options.reporter.send({ type: 'deploy.progress', deploymentId: this.id, phase });
+  }
+
+  /** A narrative line from the agent itself, logged locally and sent with the output. */
+  say(line: string): void {
+    this.logger.info(line);
+    this.batcher.add('agent', line);
+  }
+
+  /** A line printed by a command the deployment runs. */
+  readonly output = (stream: LogStream, line: string): void => {
+    this.batcher.add(stream, line);
+  };
+
+  /** Stores the result (it is sent until acknowledged) after the last log lines. */
+  async deliver(result: DeployResult): Promise<void> {
+    this.batcher.flush();
+    await this.options.reporter.deliverResult(result);
+  }
+}

@@ -1,0 +1,208 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import {
+  chmod,
+  mkdir,
+  mkdtemp,
+  readdir,
+  readFile,
+  readlink,
+  rm,
+  writeFile,
+} from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { systemClock } from '../clock.js';
+import { ChildProcessRunner } from '../process-runner.js';
+import { StoppedError } from '../stop-signal.js';
+import type { ActivationHandle } from './activator.js';
+import { DetachedActivator } from './detached-activator.js';
+
+/**
+ * Real processes: the runner script, a shell `switch-to-configuration` that behaves like
+ * a sandboxed one, and signals. Only systemd is out of reach here (mode detached).
+ */
+describe('DetachedActivator', () => {
+  let dir = '';
+  let link = '';
+  let activator: DetachedActivator;
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'flotilla-activator-'));
+    link = join(dir, 'run', 'current-system');
+    activator = new DetachedActivator({
+      mode: 'detached',
+      dir: join(dir, 'activations'),
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
+      currentSystemLink: link,
+      profile: join(dir, 'profiles', 'system'),
+      runner: new ChildProcessRunner(),
+      clock: systemClock,
+      pollMs: 20,
+      claimGraceMs: 300,
+    });
+  });
+  after(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  /** A system whose activation prints `lines` lines `delay` s apart, switches the link and exits `code`. */
+  async function system(name: string, lines: number, delay: number, code: number): Promise<string> {
+    const path = join(dir, name);
+    await mkdir(join(path, 'bin'), { recursive: true });
+    const script = `#!/bin/sh
+echo "session $(cut -d' ' -f6 /proc/$$/stat) bootloader=$NIXOS_INSTALL_BOOTLOADER profile=$FLOTILLA_PROFILE"
+i=0
+while [ "$i" -lt ${lines} ]; do i=$((i + 1)); echo "line $i"; sleep ${delay}; done
+mkdir -p "$(dirname "$FLOTILLA_CURRENT_SYSTEM_LINK")"
+ln -sfn "${path}" "$FLOTILLA_CURRENT_SYSTEM_LINK"
+echo "failing on purpose" >&2
+exit ${code}
+`;
+    await writeFile(join(path, 'bin', 'switch-to-configuration'), script);
+    await chmod(join(path, 'bin', 'switch-to-configuration'), 0o755);
+    return path;
+  }
+
+  async function follow(
+    handle: ActivationHandle,
+    offset = 0,
+    signal = new AbortController().signal,
+  ) {
+    const lines: string[] = [];
+    let last = offset;
+    const outcome = await activator.follow(handle, {
+      offset,
+      startedAt: Date.now(),
+      signal,
+      onLines: (more, next) => {
+        lines.push(...more);
+        last = next;
+        return Promise.resolve();
+      },
+    });
+    return { outcome, lines, offset: last };
+  }
+
+  it('runs switch-to-configuration in a session of its own and reports its exit code', async () => {
+    const path = await system('sys-a', 3, 0, 2);
+    const handle = activator.plan({
+      deploymentId: 'd/1',
+      step: 'activate',
+      attempt: 1,
+      storePath: path,
+      action: 'test',
+    });
+    assert.deepEqual(handle.command, [`${path}/bin/switch-to-configuration`, 'test']);
+    await activator.start(handle);
+    const { outcome, lines } = await follow(handle);
+    assert.deepEqual(outcome, { exitCode: 2, signal: null, spawnError: null, lost: null });
+    const ownSession = readFileSyncField(process.pid, 6);
+    assert.match(lines[0] ?? '', /^session (\d+) bootloader=0 profile=.*profiles\/system$/);
+    assert.notEqual(lines[0]?.split(' ')[1], ownSession, 'not in the agent’s session');
+    assert.deepEqual(lines.slice(1), ['line 1', 'line 2', 'line 3', 'failing on purpose']);
+    assert.equal(await readlink(link), path);
+  });
+
+  it('outlives an agent that stops following; a new follower continues at the saved offset', async () => {
+    const path = await system('sys-b', 6, 0.2, 0);
+    const handle = activator.plan({
+      deploymentId: 'd2',
+      step: 'activate',
+      attempt: 1,
+      storePath: path,
+      action: 'switch',
+    });
+    await activator.start(handle);
+    const stop = new AbortController();
+    setTimeout(() => stop.abort(), 500);
+    let saved = 0;
+    const seen: string[] = [];
+    await assert.rejects(
+      activator.follow(handle, {
+        offset: 0,
+        startedAt: Date.now(),
+        signal: stop.signal,
+        onLines: (lines, offset) => {
+          seen.push(...lines);
+          saved = offset;
+          return Promise.resolve();
+        },
+      }),
+      StoppedError,
+    );
+    assert.ok(seen.length >= 2 && seen.length < 7, `some lines before stopping: ${seen.join('|')}`);
+    const rest = await follow(handle, saved);
+    assert.equal(rest.outcome.exitCode, 0);
+    assert.deepEqual(
+      [...seen, ...rest.lines].slice(1),
+      ['line 1', 'line 2', 'line 3', 'line 4', 'line 5', 'line 6', 'failing on purpose'],
+      'every line exactly once',
+    );
+  });
+
+  it('waits for an orphaned activation whose runner was killed, then reports the outcome lost', async () => {
+    const path = await system('sys-c', 3, 0.3, 0);
+    const handle = activator.plan({
+      deploymentId: 'd3',
+      step: 'rollback',
+      attempt: 2,
+      storePath: path,
+      action: 'test',
+    });
+    assert.equal(handle.name, 'rollback-2');
+    await activator.start(handle);
+    let pid: number | undefined;
+    while (pid === undefined) {
+      pid = (
+        JSON.parse(await readFile(handle.pidFile, 'utf8').catch(() => '{}')) as { pid?: number }
+      ).pid;
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    process.kill(pid, 'SIGKILL');
+    const { outcome, lines } = await follow(handle);
+    assert.equal(outcome.lost, 'the activation runner ended without recording an exit code');
+    assert.equal(lines.at(-1), 'failing on purpose', 'the activation itself ran to its end');
+    assert.equal(await readlink(link), path);
+  });
+
+  it('marks an activation that never started abandoned, so a late runner cannot start it', async () => {
+    const path = await system('sys-d', 0, 0, 0);
+    const handle = activator.plan({
+      deploymentId: 'd4',
+      step: 'commit',
+      attempt: 1,
+      storePath: path,
+      action: 'boot',
+    });
+    await mkdir(join(dir, 'activations', Buffer.from('d4').toString('base64url')), {
+      recursive: true,
+    });
+    const outcome = await activator.follow(handle, {
+      offset: 0,
+      startedAt: Date.now() - 60_000,
+      signal: new AbortController().signal,
+      onLines: () => Promise.resolve(),
+    });
+    assert.equal(outcome.lost, 'the activation runner never started');
+    const runner = fileURLToPath(new URL('../activation-runner.js', import.meta.url));
+    const late = spawnSync(process.execPath, [
+      runner,
+      handle.pidFile,
+      handle.resultFile,
+      ...handle.command,
+    ]);
+    assert.equal(late.status, 3);
+    await activator.discard('d4');
+    assert.deepEqual(
+      await readdir(join(dir, 'activations')).then((names) => names.includes('ZDQ')),
+      false,
+    );
+  });
+});
+
+function readFileSyncField(pid: number, field: number): string {
+  const stat = spawnSync('cat', [`/proc/${pid}/stat`]).stdout.toString();
+  return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[field - 3] ?? '';
+}

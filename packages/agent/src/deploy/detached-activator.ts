@@ -1,0 +1,202 @@
+import { spawn } from 'node:child_process';
+import { closeSync, openSync } from 'node:fs';
+import { mkdir, rm } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createFileExclusive, readJsonFile } from '../atomic-file.js';
+import type { Clock } from '../clock.js';
+import { isProcessAlive, isProcessGroupAlive, type ProcessIdentity } from '../process-identity.js';
+import type { ProcessRunner } from '../process-runner.js';
+import { sleep } from '../stop-signal.js';
+import {
+  ActivationOutcome,
+  switchToConfiguration,
+  type ActivationHandle,
+  type ActivationStart,
+  type Activator,
+  type FollowOptions,
+} from './activator.js';
+import { readLogLines } from './log-tail.js';
+import { systemdRunCommand, unitName } from './systemd-run.js';
+
+/** How `switch-to-configuration` is kept alive when the agent is not. */
+export type ActivationMode = 'systemd-run' | 'detached';
+
+export interface DetachedActivatorOptions {
+  /**
+   * `systemd-run`: the runner starts the activation as a transient systemd unit, which no
+   * restart of the agent's own unit can touch. `detached`: the runner runs it directly,
+   * in the runner's own session (hosts without systemd, and the sandbox).
+   */
+  mode: ActivationMode;
+  /** Log, pid and result files live here, one folder per deployment. */
+  dir: string;
+  /** The agent's environment, without secrets; it carries LOCALE_ARCHIVE through. */
+  env: Record<string, string>;
+  currentSystemLink: string;
+  profile: string;
+  /** For `systemctl is-active` on a unit whose runner is gone. */
+  runner: ProcessRunner;
+  clock: Clock;
+  /** The runner script; dist/activation-runner.js by default. */
+  runnerScript?: string;
+  /** How often the log and the result file are looked at (ms). */
+  pollMs?: number;
+  /** How long a runner may take to claim its activation before it counts as never started (ms). */
+  claimGraceMs?: number;
+}
+
+const RUNNER_SCRIPT = fileURLToPath(new URL('../activation-runner.js', import.meta.url));
+
+/** What the pid file holds: the runner, or the agent's mark that it gave up on it. */
+type PidFileContent = ProcessIdentity | { abandoned: true };
+
+/**
+ * Starts each activation through a small runner process (activation-runner.js) in its own
+ * session, with output going to a log file and the exit code to a result file, and
+ * follows it through those files. Because everything is on disk, a restarted agent
+ * follows an activation started by its predecessor exactly like its own.
+ */
+export class DetachedActivator implements Activator {
+  constructor(private readonly options: DetachedActivatorOptions) {}
+
+  plan(request: ActivationStart): ActivationHandle {
+    const { currentSystemLink, profile, mode } = this.options;
+    const dir = this.deploymentDir(request.deploymentId);
+    const name = request.attempt > 1 ? `${request.step}-${request.attempt}` : request.step;
+    const program = switchToConfiguration(request.storePath);
+    const unit = mode === 'systemd-run' ? unitName(request.deploymentId, name) : null;
+    return {
+      name,
+      logFile: join(dir, `${name}.log`),
+      resultFile: join(dir, `${name}.result.json`),
+      pidFile: join(dir, `${name}.pid.json`),
+      unit,
+      command:
+        unit === null
+          ? [program, request.action]
+          : systemdRunCommand({
+              unit,
+              program,
+              action: request.action,
+              currentSystemLink,
+              profile,
+            }),
+    };
+  }
+
+  async start(handle: ActivationHandle): Promise<void> {
+    const { env, currentSystemLink, profile } = this.options;
+    await mkdir(dirname(handle.logFile), { recursive: true, mode: 0o700 });
+    // Leftovers of an earlier agent that used the same name would be taken for this run.
+    await Promise.all(
+      [handle.logFile, handle.resultFile, handle.pidFile].map((f) => rm(f, { force: true })),
+    );
+    const script = this.options.runnerScript ?? RUNNER_SCRIPT;
+    const log = openSync(handle.logFile, 'a', 0o600);
+    try {
+      const child = spawn(
+        process.execPath,
+        [script, handle.pidFile, handle.resultFile, ...handle.command],
+        {
+          // Its own session: signals to the agent's process group do not reach it.
+          detached: true,
+          stdio: ['ignore', log, log],
+          env: {
+            ...env,
+            // What nixos-rebuild passes; the bootloader is only installed on request.
+            NIXOS_INSTALL_BOOTLOADER: '0',
+            // Real NixOS ignores these; sandboxed test systems use them to find their host.
+            FLOTILLA_CURRENT_SYSTEM_LINK: currentSystemLink,
+            FLOTILLA_PROFILE: profile,
+          },
+        },
+      );
+      // A failed spawn shows up as a runner that never claims its pid file.
+      child.on('error', () => {});
+      child.unref();
+    } finally {
+      closeSync(log);
+    }
+  }
+
+  async follow(handle: ActivationHandle, options: FollowOptions): Promise<ActivationOutcome> {
+    const { clock } = this.options;
+    const pollMs = this.options.pollMs ?? 250;
+    let offset = options.offset;
+    const forward = async (final: boolean) => {
+      for (;;) {
+        const chunk = await readLogLines(handle.logFile, offset, final);
+        if (chunk.offset === offset) return;
+        offset = chunk.offset;
+        await options.onLines(chunk.lines, offset);
+      }
+    };
+    for (;;) {
+      await forward(false);
+      const result = await this.readResult(handle);
+      if (result !== null) {
+        await forward(true);
+        return result;
+      }
+      const lost = await this.lostReason(handle, options.startedAt);
+      if (lost !== null) {
+        // The runner may have written its result just before it exited.
+        const late = await this.readResult(handle);
+        await forward(true);
+        return late ?? { exitCode: null, signal: null, spawnError: null, lost };
+      }
+      await sleep(clock, pollMs, options.signal);
+    }
+  }
+
+  async discard(deploymentId: string): Promise<void> {
+    await rm(this.deploymentDir(deploymentId), { recursive: true, force: true });
+  }
+
+  private deploymentDir(deploymentId: string): string {
+    // Deployment ids are free-form; base64url makes any of them a safe folder name.
+    return join(this.options.dir, Buffer.from(deploymentId, 'utf8').toString('base64url'));
+  }
+
+  private async readResult(handle: ActivationHandle): Promise<ActivationOutcome | null> {
+    const data = await readJsonFile(handle.resultFile);
+    if (data === undefined) return null;
+    const parsed = ActivationOutcome.safeParse(data);
+    if (parsed.success) return parsed.data;
+    return { exitCode: null, signal: null, spawnError: null, lost: 'unreadable result file' };
+  }
+
+  /**
+   * Null while the activation may still end with a recorded result; otherwise why it
+   * never will. A runner that has not claimed its pid file in time is marked abandoned,
+   * which keeps it from starting the activation later.
+   */
+  private async lostReason(handle: ActivationHandle, startedAt: number): Promise<string | null> {
+    const content = (await readJsonFile(handle.pidFile)) as PidFileContent | undefined;
+    if (content === undefined) {
+      const waited = this.options.clock.now().getTime() - startedAt;
+      if (waited < (this.options.claimGraceMs ?? 10_000)) return null;
+      const mark: PidFileContent = { abandoned: true };
+      if (await createFileExclusive(handle.pidFile, JSON.stringify(mark))) {
+        return 'the activation runner never started';
+      }
+      return null; // The runner claimed it just now.
+    }
+    if ('abandoned' in content) return 'the activation runner never started';
+    if (await isProcessAlive(content)) return null;
+    // The runner is gone without a result (e.g. killed with its service). Its activation
+    // may still run: in the runner's process group, or as a systemd unit.
+    if (await isProcessGroupAlive(content)) return null;
+    if (handle.unit !== null && (await this.unitActive(handle.unit))) return null;
+    return 'the activation runner ended without recording an exit code';
+  }
+
+  private async unitActive(unit: string): Promise<boolean> {
+    const result = await this.options.runner.run('systemctl', ['is-active', '--quiet', unit], {
+      env: this.options.env,
+      timeoutMs: 10_000,
+    });
+    return result.exitCode === 0;
+  }
+}

@@ -1,0 +1,78 @@
+import type { DeployAction } from '@flotilla/protocol';
+import { describeActivation, type ActivationOutcome } from '../activator.js';
+import type { DeploymentRun, FlowDeps } from '../deployment-run.js';
+import { failure, finish } from './finish.js';
+import { beginRollback } from './rollback.js';
+import { runActivation } from './run-activation.js';
+
+/**
+ * switch-to-configuration's exit code when the new system needs a reboot: the bootloader
+ * was updated (switch, boot) but the init interface changed, so nothing was activated.
+ */
+export const EXIT_REBOOT_REQUIRED = 100;
+
+/**
+ * Phase `activating`: runs the new system's `switch-to-configuration`. A `switch` is
+ * activated with `test` first, so until it is confirmed a reboot (or a rollback) brings
+ * back the previous system; the boot entry is only written when committing.
+ */
+export async function activateStep(run: DeploymentRun, deps: FlowDeps): Promise<void> {
+  const { action, storePath } = run.journal;
+  const stcAction: DeployAction = action === 'switch' ? 'test' : action;
+  const changesRunningSystem = action === 'switch' || action === 'test';
+  if (changesRunningSystem && run.journal.activation?.step !== 'activate') {
+    // Only units that fail with the new system count against it.
+    await run.update({ failedUnitsBefore: await deps.host.failedUnits() });
+  }
+  const outcome = await runActivation(run, deps, {
+    step: 'activate',
+    storePath,
+    action: stcAction,
+  });
+  await run.update({ activationExitCode: outcome.exitCode });
+  return afterActivation(run, deps, outcome, stcAction);
+}
+
+async function afterActivation(
+  run: DeploymentRun,
+  deps: FlowDeps,
+  outcome: ActivationOutcome,
+  stcAction: DeployAction,
+): Promise<void> {
+  const { action, storePath, previousSystem, confirmTimeoutSeconds } = run.journal;
+  const code = outcome.exitCode;
+  const what = `switch-to-configuration ${stcAction} ${describeActivation(outcome)}`;
+  const ok = code === 0 || code === EXIT_REBOOT_REQUIRED;
+  switch (action) {
+    case 'dry-activate':
+      // Nothing was changed, so there is nothing to roll back either way.
+      if (ok) return finish(run, deps, { outcome: 'succeeded', rebootRequired: code !== 0 });
+      return finish(run, deps, failure('activation_failed', what));
+    case 'boot':
+      if (!ok) return beginRollback(run, deps, what, 'activation_failed');
+      // The new system runs only after a reboot.
+      return finish(run, deps, {
+        outcome: 'succeeded',
+        rebootRequired: previousSystem !== storePath,
+      });
+    case 'switch':
+    case 'test':
+      if (code === 0) {
+        const confirmDeadline = deps.clock.now().getTime() + confirmTimeoutSeconds * 1000;
+        run.say(`activated; the controller must confirm within ${confirmTimeoutSeconds} s`);
+        return run.enter('confirming', { confirmDeadline });
+      }
+      if (code === EXIT_REBOOT_REQUIRED && action === 'switch') {
+        run.say(
+          `${what}: the new system needs a reboot; nothing was activated, making it the boot default`,
+        );
+        await run.update({ rebootRequired: true });
+        return run.enter('committing');
+      }
+      if (code === EXIT_REBOOT_REQUIRED) {
+        const message = `${what}: the new system needs a reboot, which "test" never gives it; nothing was activated`;
+        return finish(run, deps, failure('activation_failed', message));
+      }
+      return beginRollback(run, deps, what, 'activation_failed');
+  }
+}

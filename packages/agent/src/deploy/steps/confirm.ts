@@ -1,0 +1,71 @@
+import type { HealthCheckResult } from '@flotilla/protocol';
+import type { DeploymentRun, FlowDeps } from '../deployment-run.js';
+import { finish } from './finish.js';
+import { beginRollback } from './rollback.js';
+
+/**
+ * Phase `confirming`: the new system runs (activated with `test`). It must pass its health
+ * checks and then be confirmed by the controller before the deadline, or the host rolls
+ * back by itself — without any controller, which is the point when the new system broke
+ * the network. The deadline is absolute (in the journal), so a restart does not extend it.
+ */
+export async function confirmStep(run: DeploymentRun, deps: FlowDeps): Promise<void> {
+  const { confirmDeadline, confirmTimeoutSeconds } = run.journal;
+  const deadline = confirmDeadline ?? deps.clock.now().getTime();
+  const late = `no confirmation from the controller within ${confirmTimeoutSeconds} s`;
+  if (deps.clock.now().getTime() >= deadline)
+    return beginRollback(run, deps, late, 'verification_failed');
+
+  let health = run.journal.health;
+  if (health === null) {
+    health = await runHealthChecks(run, deps);
+    await run.update({ health });
+    const failed = health.filter((result) => !result.ok);
+    if (failed.length > 0) {
+      const reason = failed.map((r) => `health check ${r.name} failed: ${r.detail}`).join('; ');
+      return beginRollback(run, deps, reason, 'verification_failed');
+    }
+    if (health.length > 0) run.say(`all ${health.length} health checks passed`);
+  }
+
+  const seconds = Math.ceil((deadline - deps.clock.now().getTime()) / 1000);
+  run.say(`waiting for the controller to confirm (${seconds} s left)`);
+  const confirmed = await deps.gate.wait(
+    { type: 'deploy.confirm_request', deploymentId: run.id, health },
+    deadline,
+    deps.clock,
+    deps.signal,
+  );
+  if (!confirmed) return beginRollback(run, deps, late, 'verification_failed');
+  run.say('confirmed by the controller');
+  if (run.journal.action === 'test') return finish(run, deps, { outcome: 'succeeded' });
+  await run.enter('committing');
+}
+
+/** The request's checks, one after another, plus "no unit failed that ran before" where systemd runs. */
+async function runHealthChecks(run: DeploymentRun, deps: FlowDeps): Promise<HealthCheckResult[]> {
+  const results: HealthCheckResult[] = [];
+  for (const check of run.journal.healthChecks) {
+    const result = await deps.health.run(check);
+    run.say(`health check ${result.name}: ${result.ok ? 'ok' : 'FAILED'} (${result.detail})`);
+    results.push(result);
+  }
+  const before = run.journal.failedUnitsBefore;
+  if (before !== null) {
+    const after = await deps.host.failedUnits();
+    const newlyFailed = after === null ? null : after.filter((unit) => !before.includes(unit));
+    const result: HealthCheckResult =
+      newlyFailed === null
+        ? { name: 'systemd units', ok: false, detail: 'cannot list failed units after activating' }
+        : newlyFailed.length > 0
+          ? {
+              name: 'systemd units',
+              ok: false,
+              detail: `failed since activating: ${newlyFailed.join(', ')}`.slice(0, 2000),
+            }
+          : { name: 'systemd units', ok: true, detail: 'no unit failed since activating' };
+    run.say(`health check ${result.name}: ${result.ok ? 'ok' : 'FAILED'} (${result.detail})`);
+    results.push(result);
+  }
+  return results;
+}

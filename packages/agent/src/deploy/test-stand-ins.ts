@@ -1,0 +1,240 @@
+/**
+ * Stand-ins for the outside world of the deployment executor (clock, Nix, activations,
+ * the host, health checks, the controller link), shared by its unit tests. Each records
+ * what it was asked, so tests can tell what ran and how often.
+ */
+import {
+  DeployResult,
+  type CacheSource,
+  type DeployAction,
+  type DeployConfirmRequest,
+  type DeployLog,
+  type DeployProgress,
+  type HealthCheck,
+  type HealthCheckResult,
+} from '@flotilla/protocol';
+import type { Clock } from '../clock.js';
+import { StoppedError } from '../stop-signal.js';
+import type {
+  ActivationHandle,
+  ActivationOutcome,
+  ActivationStart,
+  Activator,
+  FollowOptions,
+} from './activator.js';
+import type { DeploymentReporter, HostState } from './deployment-run.js';
+import { healthCheckName, type HealthChecker } from './health-checks.js';
+import type { OnOutputLine, StepOutcome, SystemStore } from './nix-store.js';
+
+export const NEW = '/nix/store/0c2a7wq2mrhhvs6f8p8ryzfqmdj3b5x9-nixos-system-hsb1-2';
+export const OLD = '/nix/store/1c2a7wq2mrhhvs6f8p8ryzfqmdj3b5x9-nixos-system-hsb1-1';
+
+/** A clock that only moves when told to. */
+export class ManualClock implements Clock {
+  private nowMs = Date.UTC(2024, 0, 1);
+  private timers: { at: number; callback: () => void; cancelled: boolean }[] = [];
+
+  now(): Date {
+    return new Date(this.nowMs);
+  }
+
+  setTimer(callback: () => void, delayMs: number): () => void {
+    const timer = { at: this.nowMs + delayMs, callback, cancelled: false };
+    this.timers.push(timer);
+    return () => (timer.cancelled = true);
+  }
+
+  /** Moves time on, firing the timers that fall due. */
+  advance(ms: number): void {
+    this.nowMs += ms;
+    for (;;) {
+      const due = this.timers.filter((t) => !t.cancelled && t.at <= this.nowMs);
+      if (due.length === 0) return;
+      this.timers = this.timers.filter((t) => !due.includes(t));
+      due.forEach((t) => t.callback());
+    }
+  }
+}
+
+/** What the host runs; the stand-ins for Nix and activation change it. */
+export class FakeHost implements HostState {
+  current: string | null = OLD;
+  profile: string | null = OLD;
+  failed: string[] | null = null;
+  reboot = false;
+  currentSystem = () => Promise.resolve(this.current);
+  bootDefault = () => Promise.resolve(this.profile);
+  failedUnits = () => Promise.resolve(this.failed === null ? null : [...this.failed]);
+  rebootRequired = () => Promise.resolve(this.reboot);
+}
+
+export class FakeStore implements SystemStore {
+  calls: string[] = [];
+  valid = new Set<string>([OLD, NEW]);
+  roots = new Map<string, string>();
+  fetchOutcome: StepOutcome = { ok: true };
+  profileOutcome: StepOutcome = { ok: true };
+  constructor(private readonly host: FakeHost) {}
+  isValid(path: string): Promise<boolean> {
+    return Promise.resolve(this.valid.has(path));
+  }
+  fetch(_cache: CacheSource, path: string, onLine: OnOutputLine): Promise<StepOutcome> {
+    this.calls.push(`fetch ${path}`);
+    onLine('stderr', 'copying path');
+    if (this.fetchOutcome.ok) this.valid.add(path);
+    return Promise.resolve(this.fetchOutcome);
+  }
+  setProfile(_profile: string, path: string): Promise<StepOutcome> {
+    this.calls.push(`set ${path}`);
+    if (this.profileOutcome.ok) this.host.profile = path;
+    return Promise.resolve(this.profileOutcome);
+  }
+  pin(path: string, root: string): Promise<StepOutcome> {
+    this.roots.set(root, path);
+    return Promise.resolve({ ok: true });
+  }
+  unpin(root: string): Promise<void> {
+    this.roots.delete(root);
+    return Promise.resolve();
+  }
+}
+
+/** How a stand-in activation of `storePath` with `action` ends. */
+export type Behaviour = (storePath: string, action: DeployAction) => number;
+
+interface FakeRun {
+  storePath: string;
+  action: DeployAction;
+  outcome: ActivationOutcome | null;
+  lines: string[];
+  wake: (() => void)[];
+}
+
+/**
+ * Activations that outlive "the agent" like the real ones: kept by handle name, so an
+ * executor created after a simulated restart follows the same run. Line counts stand in
+ * for byte offsets. `switch` and `test` point the current system at the activated path
+ * whatever the exit code, as a half-applied real activation may.
+ */
+export class FakeActivator implements Activator {
+  started: string[] = [];
+  discarded: string[] = [];
+  /** New activations wait for {@link complete} instead of ending at once. */
+  hold = false;
+  private readonly runs = new Map<string, FakeRun>();
+
+  constructor(
+    private readonly host: FakeHost,
+    public behaviour: Behaviour = () => 0,
+  ) {}
+
+  plan(request: ActivationStart): ActivationHandle {
+    const name = `${request.step}-${request.attempt}`;
+    const base = `/state/${request.deploymentId}/${name}`;
+    return {
+      name,
+      logFile: `${base}.log`,
+      resultFile: `${base}.result.json`,
+      pidFile: `${base}.pid.json`,
+      unit: null,
+      command: [`${request.storePath}/bin/switch-to-configuration`, request.action],
+    };
+  }
+
+  start(handle: ActivationHandle): Promise<void> {
+    const [program = '', action = 'test'] = handle.command;
+    const storePath = program.replace('/bin/switch-to-configuration', '');
+    this.started.push(
+      `${storePath === NEW ? 'NEW' : storePath === OLD ? 'OLD' : storePath} ${action}`,
+    );
+    const run: FakeRun = {
+      storePath,
+      action: action as DeployAction,
+      outcome: null,
+      lines: [],
+      wake: [],
+    };
+    run.lines.push(`activating ${storePath} (${action})`);
+    this.runs.set(handle.logFile, run);
+    if (!this.hold) this.finishRun(run);
+    return Promise.resolve();
+  }
+
+  /** Ends every held activation. */
+  complete(): void {
+    for (const run of this.runs.values()) if (run.outcome === null) this.finishRun(run);
+  }
+
+  async follow(handle: ActivationHandle, options: FollowOptions): Promise<ActivationOutcome> {
+    const run = this.runs.get(handle.logFile);
+    if (run === undefined)
+      return { exitCode: null, signal: null, spawnError: null, lost: 'no such run' };
+    while (run.outcome === null) {
+      await new Promise<void>((resolve) => {
+        run.wake.push(resolve);
+        options.signal.addEventListener('abort', () => resolve(), { once: true });
+      });
+      if (options.signal.aborted) throw new StoppedError();
+    }
+    if (run.lines.length > options.offset) {
+      await options.onLines(run.lines.slice(options.offset), run.lines.length);
+    }
+    return run.outcome;
+  }
+
+  discard(deploymentId: string): Promise<void> {
+    this.discarded.push(deploymentId);
+    return Promise.resolve();
+  }
+
+  private finishRun(run: FakeRun): void {
+    const exitCode = this.behaviour(run.storePath, run.action);
+    if ((run.action === 'switch' || run.action === 'test') && exitCode !== 100) {
+      this.host.current = run.storePath;
+    }
+    run.lines.push(`done (exit ${exitCode})`);
+    run.outcome = { exitCode, signal: null, spawnError: null, lost: null };
+    run.wake.splice(0).forEach((wake) => wake());
+  }
+}
+
+export class FakeHealth implements HealthChecker {
+  runs = 0;
+  failing = new Map<string, string>();
+  run(check: HealthCheck): Promise<HealthCheckResult> {
+    this.runs++;
+    const name = healthCheckName(check);
+    const failure = this.failing.get(name);
+    return Promise.resolve({ name, ok: failure === undefined, detail: failure ?? 'fine' });
+  }
+}
+
+/** The controller link: records everything; `connected` decides whether sendNow gets through. */
+export class FakeReporter implements DeploymentReporter {
+  messages: (DeployProgress | DeployLog)[] = [];
+  results: DeployResult[] = [];
+  confirmRequests: DeployConfirmRequest[] = [];
+  connected = true;
+  send(message: DeployProgress | DeployLog): void {
+    this.messages.push(message);
+  }
+  deliverResult(result: DeployResult): Promise<void> {
+    this.results.push(DeployResult.parse(result));
+    return Promise.resolve();
+  }
+  sendNow(message: DeployConfirmRequest): boolean {
+    if (this.connected) this.confirmRequests.push(message);
+    return this.connected;
+  }
+  hasResult(deploymentId: string): boolean {
+    return this.results.some((r) => r.deploymentId === deploymentId);
+  }
+  phases(): string[] {
+    return this.messages.flatMap((m) => (m.type === 'deploy.progress' ? [m.phase] : []));
+  }
+  lines(): string[] {
+    return this.messages.flatMap((m) =>
+      m.type === 'deploy.log' ? m.lines.map((l) => l.line) : [],
+    );
+  }
+}
