@@ -49,6 +49,10 @@ export const ErrorCode = z.enum([
   'build_not_retryable',
   'release_not_found',
   'cache_unavailable',
+  // human in the loop
+  'policy_locked',
+  'approval_not_allowed',
+  'nothing_to_approve',
   // infrastructure
   'database_unavailable',
   'internal_error',

@@ -6,3 +6,4 @@ export * from './api.js';
 export * from './pipeline.js';
 export * from './cache.js';
 export * from './repository.js';
+export * from './policy.js';

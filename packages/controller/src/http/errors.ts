@@ -42,6 +42,9 @@ export const STATUS_BY_CODE: Record<ErrorCode, number> = {
   build_not_retryable: 409,
   release_not_found: 404,
   cache_unavailable: 503,
+  policy_locked: 409,
+  approval_not_allowed: 409,
+  nothing_to_approve: 404,
   database_unavailable: 503,
   internal_error: 500,
 };

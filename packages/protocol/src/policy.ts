@@ -1,0 +1,174 @@
+import { z } from 'zod';
+import { HostName } from './messages.js';
+
+/** Bodies of the human-in-the-loop API: policies, approvals, waves, graduation, windows, audit. */
+
+/** `manual`: each release waits for approval; `auto`: deploys when built; `monitor`: never. */
+export const Policy = z.enum(['manual', 'auto', 'monitor']);
+export type Policy = z.infer<typeof Policy>;
+
+export const HostPolicy = z.object({
+  host: z.string(),
+  policy: Policy,
+  /** `config` policies are locked: the API refuses to change them. */
+  source: z.enum(['default', 'api', 'config']),
+  locked: z.boolean(),
+  /** Since when the host has had no failed deployment or rollback. */
+  stableSince: z.string().nullable(),
+  pinned: z.boolean(),
+  pinReason: z.string().nullable(),
+  wave: z.string().nullable(),
+  updatedAt: z.string(),
+  updatedBy: z.string(),
+});
+export type HostPolicy = z.infer<typeof HostPolicy>;
+
+export const HostPolicyList = z.object({ policies: z.array(HostPolicy) });
+export type HostPolicyList = z.infer<typeof HostPolicyList>;
+
+export const SetPolicyRequest = z
+  .object({ policy: Policy, reason: z.string().max(2000).optional() })
+  .strict();
+export type SetPolicyRequest = z.infer<typeof SetPolicyRequest>;
+
+export const PinRequest = z.object({ reason: z.string().max(2000).optional() }).strict();
+export type PinRequest = z.infer<typeof PinRequest>;
+
+/** A deployment waiting for a human, with what it would change. */
+export const PendingApproval = z.object({
+  deploymentId: z.string(),
+  host: z.string(),
+  releaseId: z.string().nullable(),
+  storePath: z.string(),
+  revisionId: z.string().nullable(),
+  sha: z.string().nullable(),
+  commitMessage: z.string().nullable(),
+  wave: z.string().nullable(),
+  createdAt: z.string(),
+  /** The host runs a newer release: approving this is a rollback. */
+  isRollback: z.boolean(),
+  quarantined: z.boolean(),
+});
+export type PendingApproval = z.infer<typeof PendingApproval>;
+
+export const PendingApprovalList = z.object({ approvals: z.array(PendingApproval) });
+export type PendingApprovalList = z.infer<typeof PendingApprovalList>;
+
+/**
+ * `POST /api/v1/approvals`: approve or reject releases — one deployment, or in bulk every
+ * waiting deployment of a revision, optionally limited to hosts or a wave.
+ */
+export const DecisionRequest = z
+  .object({
+    decision: z.enum(['approve', 'reject']),
+    deploymentId: z.string().max(64).optional(),
+    /** Approve a release by id (also one that is superseded, with allowSuperseded). */
+    releaseId: z.string().max(64).optional(),
+    revisionId: z.string().max(64).optional(),
+    hosts: z.array(HostName).max(1000).optional(),
+    wave: z.string().max(100).optional(),
+    comment: z.string().max(2000).optional(),
+    /** Deploy outside the host's deploy window. */
+    overrideWindow: z.boolean().default(false),
+    /** Approve a release that a newer one superseded. */
+    allowSuperseded: z.boolean().default(false),
+    /** Approve a release that was rolled back (quarantined). */
+    allowQuarantined: z.boolean().default(false),
+  })
+  .strict()
+  .refine((r) => [r.deploymentId, r.releaseId, r.revisionId].filter((v) => v !== undefined).length === 1, {
+    message: 'give exactly one of deploymentId, releaseId or revisionId',
+  });
+export type DecisionRequest = z.infer<typeof DecisionRequest>;
+
+export const DecisionResult = z.object({
+  decided: z.array(
+    z.object({
+      deploymentId: z.string(),
+      host: z.string(),
+      status: z.string(),
+      /** E.g. "this is a rollback: the host runs a newer release". */
+      notes: z.array(z.string()),
+    }),
+  ),
+});
+export type DecisionResult = z.infer<typeof DecisionResult>;
+
+export const GraduationStatus = z.object({
+  host: z.string(),
+  policy: Policy,
+  stableSince: z.string().nullable(),
+  stableDays: z.number().nullable(),
+  requiredDays: z.number().nullable(),
+  /** Hosts that must be on `auto` first. */
+  after: z.array(z.string()),
+  eligible: z.boolean(),
+  /** What is still missing, in words. */
+  reasons: z.array(z.string()),
+});
+export type GraduationStatus = z.infer<typeof GraduationStatus>;
+
+export const GraduationList = z.object({ hosts: z.array(GraduationStatus) });
+export type GraduationList = z.infer<typeof GraduationList>;
+
+export const WaveStatus = z.object({
+  name: z.string(),
+  hosts: z.array(z.string()),
+  soakSeconds: z.number(),
+});
+export type WaveStatus = z.infer<typeof WaveStatus>;
+
+/** The state of one revision's rollout through the waves. */
+export const Rollout = z.object({
+  revisionId: z.string(),
+  halted: z.boolean(),
+  haltReason: z.string().nullable(),
+  waves: z.array(
+    z.object({
+      name: z.string(),
+      state: z.enum(['waiting', 'deploying', 'soaking', 'done', 'halted']),
+      soakUntil: z.string().nullable(),
+      hosts: z.array(z.object({ host: z.string(), deploymentId: z.string().nullable(), status: z.string().nullable() })),
+    }),
+  ),
+});
+export type Rollout = z.infer<typeof Rollout>;
+
+export const AuditEntry = z.object({
+  id: z.number(),
+  at: z.string(),
+  kind: z.string(),
+  actor: z.string(),
+  host: z.string().nullable(),
+  deploymentId: z.string().nullable(),
+  data: z.unknown().nullable(),
+});
+export type AuditEntry = z.infer<typeof AuditEntry>;
+
+export const AuditList = z.object({ entries: z.array(AuditEntry), nextCursor: z.number().nullable() });
+export type AuditList = z.infer<typeof AuditList>;
+
+export const AuditQuery = z.object({
+  host: HostName.optional(),
+  kind: z.string().max(100).optional(),
+  before: z.coerce.number().int().positive().optional(),
+  limit: z.coerce.number().int().min(1).max(1000).default(100),
+});
+export type AuditQuery = z.infer<typeof AuditQuery>;
+
+/** What each layer says about a host, from the branch to the running system. */
+export const HostRollout = z.object({
+  host: z.string(),
+  /** Derivation the tracked branch declares (latest evaluation). */
+  declared: z.object({ revisionId: z.string(), drvPath: z.string() }).nullable(),
+  /** Newest release built for it. */
+  built: z.object({ releaseId: z.string(), storePath: z.string(), status: z.string() }).nullable(),
+  /** Newest approved deployment (by a human or by `auto`). */
+  approved: z.object({ deploymentId: z.string(), storePath: z.string(), by: z.string() }).nullable(),
+  /** Newest deployment that ran, and how it ended. */
+  executed: z.object({ deploymentId: z.string(), storePath: z.string(), status: z.string() }).nullable(),
+  /** The agent's freshly read running system equals what was executed and succeeded. */
+  verified: z.boolean(),
+  running: z.string().nullable(),
+});
+export type HostRollout = z.infer<typeof HostRollout>;
