@@ -18,7 +18,6 @@ import {
   Deployment,
   DeploymentList,
   DeploymentWithLog,
-  ErrorBody,
   Health,
   Host,
   HostList,
@@ -35,8 +34,22 @@ import {
   SyncResult,
   type RevisionKind,
 } from '@flotilla/protocol';
+import {
+  AuditList,
+  DecisionRequest,
+  DecisionResult,
+  GraduationList,
+  HostPolicy,
+  HostPolicyList,
+  HostRollout,
+  PendingApprovalList,
+  PinRequest,
+  Rollout,
+  SetPolicyRequest,
+  WaveStatus,
+} from '@flotilla/protocol';
 import { z } from 'zod';
-import { ApiError, describeIssues } from './errors.js';
+import { ApiTransport, validateRequest } from './api-transport.js';
 
 /** How to reach the controller. */
 export interface ApiClientOptions {
@@ -48,16 +61,10 @@ export interface ApiClientOptions {
   timeoutMs?: number;
 }
 
-interface RequestOptions<T> {
-  schema: z.ZodType<T>;
-  query?: Record<string, string | number | undefined>;
-  body?: unknown;
-  /** Non-2xx statuses whose body is still the expected schema (e.g. a degraded health check). */
-  acceptStatuses?: readonly number[];
-}
-
-const ErrorEnvelope = z.object({ error: ErrorBody });
-const LooseErrorEnvelope = z.object({ error: z.object({ message: z.string() }) });
+/** `GET /api/v1/waves`. The protocol has the item schema but no list schema yet. */
+const WaveList = z.object({ waves: z.array(WaveStatus) });
+/** The answer to `GET /api/v1/waves`. */
+export type WaveList = z.infer<typeof WaveList>;
 
 /**
  * Typed client for the controller's HTTP API. Every answer is parsed with its protocol schema,
@@ -65,30 +72,28 @@ const LooseErrorEnvelope = z.object({ error: z.object({ message: z.string() }) }
  */
 export class ApiClient {
   readonly url: string;
-  readonly #token: string | undefined;
-  readonly #timeoutMs: number;
+  readonly #http: ApiTransport;
 
   constructor(options: ApiClientOptions) {
-    this.url = options.url.replace(/\/+$/, '');
-    this.#token = options.token;
-    this.#timeoutMs = options.timeoutMs ?? 30_000;
+    this.#http = new ApiTransport(options);
+    this.url = this.#http.url;
   }
 
   /** `GET /api/v1/cache`: the binary cache's public key, path and push target. */
   getCache(): Promise<CacheInfo> {
-    return this.#request('GET', '/api/v1/cache', { schema: CacheInfo });
+    return this.#http.request('GET', '/api/v1/cache', { schema: CacheInfo });
   }
 
   /** `GET /healthz`. A 503 still carries a Health body, so it is returned, not thrown. */
   health(): Promise<Health> {
-    return this.#request('GET', '/healthz', { schema: Health, acceptStatuses: [503] });
+    return this.#http.request('GET', '/healthz', { schema: Health, acceptStatuses: [503] });
   }
 
   /** One page of hosts, ordered by name. */
   listHosts(
     query: { limit?: number; cursor?: string; status?: HostStatus } = {},
   ): Promise<HostList> {
-    return this.#request('GET', '/api/v1/hosts', { schema: HostList, query });
+    return this.#http.request('GET', '/api/v1/hosts', { schema: HostList, query });
   }
 
   /** All hosts, following `nextCursor`; `counts` come from the last page. */
@@ -105,42 +110,42 @@ export class ApiClient {
 
   /** `GET /api/v1/hosts/:name`. */
   getHost(name: string): Promise<Host> {
-    return this.#request('GET', `/api/v1/hosts/${encodeURIComponent(name)}`, { schema: Host });
+    return this.#http.request('GET', `/api/v1/hosts/${encodeURIComponent(name)}`, { schema: Host });
   }
 
   /** Registers a host. The answer holds the agent's token, which the controller never shows again. */
   async createHost(request: z.input<typeof CreateHostRequest>): Promise<CreateHostResponse> {
     const body = validateRequest(CreateHostRequest, request);
-    return this.#request('POST', '/api/v1/hosts', { schema: CreateHostResponse, body });
+    return this.#http.request('POST', '/api/v1/hosts', { schema: CreateHostResponse, body });
   }
 
   /** Asks the controller to deploy a store path to a host. */
   async createDeployment(request: z.input<typeof CreateDeploymentRequest>): Promise<Deployment> {
     const body = validateRequest(CreateDeploymentRequest, request);
-    return this.#request('POST', '/api/v1/deployments', { schema: Deployment, body });
+    return this.#http.request('POST', '/api/v1/deployments', { schema: Deployment, body });
   }
 
   /** Recent deployments, newest first. */
   listDeployments(query: { host?: string; limit?: number } = {}): Promise<DeploymentList> {
-    return this.#request('GET', '/api/v1/deployments', { schema: DeploymentList, query });
+    return this.#http.request('GET', '/api/v1/deployments', { schema: DeploymentList, query });
   }
 
   /** One deployment with its whole log. */
   getDeployment(id: string): Promise<DeploymentWithLog> {
     const path = `/api/v1/deployments/${encodeURIComponent(id)}`;
-    return this.#request('GET', path, { schema: DeploymentWithLog });
+    return this.#http.request('GET', path, { schema: DeploymentWithLog });
   }
 
   /** Log lines with `seq > after`, and the deployment's status at the time of the read. */
   getDeploymentLog(id: string, query: { after?: number; limit?: number } = {}): Promise<LogPage> {
     const path = `/api/v1/deployments/${encodeURIComponent(id)}/log`;
-    return this.#request('GET', path, { schema: LogPage, query });
+    return this.#http.request('GET', path, { schema: LogPage, query });
   }
 
   /** Rolls a host back to an earlier generation (default: the one before the current). */
   rollbackHost(name: string, generation?: number): Promise<Deployment> {
     const path = `/api/v1/hosts/${encodeURIComponent(name)}/rollback`;
-    return this.#request('POST', path, {
+    return this.#http.request('POST', path, {
       schema: Deployment,
       body: generation === undefined ? {} : { generation },
     });
@@ -149,184 +154,156 @@ export class ApiClient {
   /** Asks a managed host to reboot. */
   rebootHost(name: string): Promise<RebootAnswer> {
     const path = `/api/v1/hosts/${encodeURIComponent(name)}/reboot`;
-    return this.#request('POST', path, { schema: RebootAnswer, body: {} });
+    return this.#http.request('POST', path, { schema: RebootAnswer, body: {} });
   }
 
   /** Builds, newest first. */
   listBuilds(
     query: { status?: BuildStatus; host?: string; limit?: number } = {},
   ): Promise<BuildList> {
-    return this.#request('GET', '/api/v1/builds', { schema: BuildList, query });
+    return this.#http.request('GET', '/api/v1/builds', { schema: BuildList, query });
   }
 
   getBuild(id: string): Promise<Build> {
-    return this.#request('GET', `/api/v1/builds/${encodeURIComponent(id)}`, { schema: Build });
+    return this.#http.request('GET', `/api/v1/builds/${encodeURIComponent(id)}`, { schema: Build });
   }
 
   getBuildLog(id: string, query: { after?: number; limit?: number } = {}): Promise<BuildLogPage> {
     const path = `/api/v1/builds/${encodeURIComponent(id)}/log`;
-    return this.#request('GET', path, { schema: BuildLogPage, query });
+    return this.#http.request('GET', path, { schema: BuildLogPage, query });
   }
 
   cancelBuild(id: string): Promise<Build> {
     const path = `/api/v1/builds/${encodeURIComponent(id)}/cancel`;
-    return this.#request('POST', path, { schema: Build, body: {} });
+    return this.#http.request('POST', path, { schema: Build, body: {} });
   }
 
   retryBuild(id: string): Promise<Build> {
     const path = `/api/v1/builds/${encodeURIComponent(id)}/retry`;
-    return this.#request('POST', path, { schema: Build, body: {} });
+    return this.#http.request('POST', path, { schema: Build, body: {} });
   }
 
   /** Releases, newest first. */
   listReleases(
     query: { host?: string; status?: ReleaseStatus; limit?: number } = {},
   ): Promise<ReleaseList> {
-    return this.#request('GET', '/api/v1/releases', { schema: ReleaseList, query });
+    return this.#http.request('GET', '/api/v1/releases', { schema: ReleaseList, query });
   }
 
   getRelease(id: string): Promise<Release> {
-    return this.#request('GET', `/api/v1/releases/${encodeURIComponent(id)}`, { schema: Release });
+    return this.#http.request('GET', `/api/v1/releases/${encodeURIComponent(id)}`, {
+      schema: Release,
+    });
   }
 
   /** What a previewed ref would rebuild. */
   getPreview(revisionId: string): Promise<Preview> {
     const path = `/api/v1/previews/${encodeURIComponent(revisionId)}`;
-    return this.#request('GET', path, { schema: Preview });
+    return this.#http.request('GET', path, { schema: Preview });
   }
 
   /** The flake's hosts joined with the registry. */
   flakeHosts(): Promise<FlakeHostList> {
-    return this.#request('GET', '/api/v1/flake/hosts', { schema: FlakeHostList });
+    return this.#http.request('GET', '/api/v1/flake/hosts', { schema: FlakeHostList });
   }
 
   /** The linked repository; `repository_not_linked` when there is none. */
   getRepository(): Promise<Repository> {
-    return this.#request('GET', '/api/v1/repository', { schema: Repository });
+    return this.#http.request('GET', '/api/v1/repository', { schema: Repository });
   }
 
   /** Links the repository (replacing any API link); the token is sent, never shown back. */
   async linkRepository(request: z.input<typeof LinkRepositoryRequest>): Promise<Repository> {
     const body = validateRequest(LinkRepositoryRequest, request);
-    return this.#request('PUT', '/api/v1/repository', { schema: Repository, body });
+    return this.#http.request('PUT', '/api/v1/repository', { schema: Repository, body });
   }
 
   /** Fetches now and returns what was found. */
   syncRepository(): Promise<SyncResult> {
-    return this.#request('POST', '/api/v1/repository/sync', { schema: SyncResult, body: {} });
+    return this.#http.request('POST', '/api/v1/repository/sync', { schema: SyncResult, body: {} });
   }
 
   /** Recorded revisions, newest first. */
   listRevisions(query: { kind?: RevisionKind; limit?: number } = {}): Promise<RevisionList> {
-    return this.#request('GET', '/api/v1/revisions', { schema: RevisionList, query });
+    return this.#http.request('GET', '/api/v1/revisions', { schema: RevisionList, query });
   }
 
   getRevision(id: string): Promise<Revision> {
     const path = `/api/v1/revisions/${encodeURIComponent(id)}`;
-    return this.#request('GET', path, { schema: Revision });
+    return this.#http.request('GET', path, { schema: Revision });
   }
 
   /** Records a preview revision of a ref such as `refs/pull/12/head`. */
   async createPreview(ref: string): Promise<CreatePreviewResponse> {
     const body = validateRequest(CreatePreviewRequest, { ref });
-    return this.#request('POST', '/api/v1/previews', { schema: CreatePreviewResponse, body });
+    return this.#http.request('POST', '/api/v1/previews', { schema: CreatePreviewResponse, body });
   }
 
-  async #request<T>(method: string, path: string, options: RequestOptions<T>): Promise<T> {
-    const target = this.#target(path, options.query);
-    const response = await this.#send(method, target, options.body);
-    const text = await response.text();
-    const json = parseJson(text);
-    const accepted = response.ok || (options.acceptStatuses ?? []).includes(response.status);
-    if (!accepted) throw errorFromAnswer(method, path, response, json);
-    const parsed = options.schema.safeParse(json);
-    if (!parsed.success) {
-      throw new ApiError(
-        'invalid_response',
-        `the controller's answer to ${method} ${path} does not match this CLI's protocol: ${describeIssues(parsed.error)}`,
-        response.status,
-      );
-    }
-    return parsed.data;
+  /** Every host's deployment policy, pin and wave. */
+  listPolicies(): Promise<HostPolicyList> {
+    return this.#http.request('GET', '/api/v1/policies', { schema: HostPolicyList });
   }
 
-  #target(path: string, query: RequestOptions<unknown>['query']): string {
-    const params = new URLSearchParams();
-    for (const [key, value] of Object.entries(query ?? {})) {
-      if (value !== undefined) params.set(key, String(value));
-    }
-    const search = params.toString();
-    return `${this.url}${path}${search === '' ? '' : `?${search}`}`;
+  /** Sets a host's policy; `policy_locked` when the config file owns it. */
+  setPolicy(host: string, request: z.input<typeof SetPolicyRequest>): Promise<HostPolicy> {
+    const body = validateRequest(SetPolicyRequest, request);
+    const path = `${hostPath(host)}/policy`;
+    return this.#http.request('PUT', path, { schema: HostPolicy, body });
   }
 
-  async #send(method: string, target: string, body: unknown): Promise<Response> {
-    const headers: Record<string, string> = { accept: 'application/json' };
-    if (this.#token !== undefined) headers.authorization = `Bearer ${this.#token}`;
-    if (body !== undefined) headers['content-type'] = 'application/json';
-    try {
-      return await fetch(target, {
-        method,
-        headers,
-        body: body === undefined ? undefined : JSON.stringify(body),
-        signal: AbortSignal.timeout(this.#timeoutMs),
-      });
-    } catch (error) {
-      throw this.#connectionError(error);
-    }
+  /** Pins a host: no deployment starts on it until it is unpinned. */
+  pinHost(host: string, request: z.input<typeof PinRequest> = {}): Promise<HostPolicy> {
+    const body = validateRequest(PinRequest, request);
+    return this.#http.request('POST', `${hostPath(host)}/pin`, { schema: HostPolicy, body });
   }
 
-  #connectionError(error: unknown): ApiError {
-    if (error instanceof DOMException && error.name === 'TimeoutError') {
-      return new ApiError(
-        'connection_failed',
-        `controller at ${this.url} did not answer within ${this.#timeoutMs / 1000}s`,
-        null,
-      );
-    }
-    // fetch hides the socket error in `cause` (ECONNREFUSED, ENOTFOUND, "bad port", ...).
-    const cause = error instanceof Error ? error.cause : undefined;
-    const code = (cause as { code?: unknown } | undefined)?.code;
-    const reason =
-      typeof code === 'string' ? code : cause instanceof Error ? cause.message : String(error);
-    return new ApiError(
-      'connection_failed',
-      `cannot reach controller at ${this.url}: is it running? (${reason})`,
-      null,
-    );
+  unpinHost(host: string): Promise<HostPolicy> {
+    return this.#http.request('DELETE', `${hostPath(host)}/pin`, { schema: HostPolicy });
   }
-}
 
-/** Checks a request body before sending it, so a bad name fails without a round trip. */
-function validateRequest<T>(schema: z.ZodType<T>, input: unknown): T {
-  const parsed = schema.safeParse(input);
-  if (parsed.success) return parsed.data;
-  throw new ApiError('validation_failed', describeIssues(parsed.error), null);
-}
+  /** Deployments waiting for a human, oldest first as the controller sends them. */
+  listApprovals(): Promise<PendingApprovalList> {
+    return this.#http.request('GET', '/api/v1/approvals', { schema: PendingApprovalList });
+  }
 
-function parseJson(text: string): unknown {
-  if (text === '') return undefined;
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    return undefined;
+  /**
+   * Approves or rejects one deployment, a release, or every waiting deployment of a revision.
+   * Refusals come back as `approval_not_allowed` or `nothing_to_approve`.
+   */
+  decide(request: z.input<typeof DecisionRequest>): Promise<DecisionResult> {
+    const body = validateRequest(DecisionRequest, request);
+    return this.#http.request('POST', '/api/v1/approvals', { schema: DecisionResult, body });
+  }
+
+  /** Which manual hosts could move to `auto`, and what is still missing for the others. */
+  graduation(): Promise<GraduationList> {
+    return this.#http.request('GET', '/api/v1/graduation', { schema: GraduationList });
+  }
+
+  /** The configured waves, in rollout order. */
+  listWaves(): Promise<WaveList> {
+    return this.#http.request('GET', '/api/v1/waves', { schema: WaveList });
+  }
+
+  /** How one revision is moving through the waves. */
+  getRollout(revisionId: string): Promise<Rollout> {
+    const path = `/api/v1/rollouts/${encodeURIComponent(revisionId)}`;
+    return this.#http.request('GET', path, { schema: Rollout });
+  }
+
+  /** One page of the audit log, newest first; pass `nextCursor` as `before` for the next. */
+  listAudit(
+    query: { host?: string; kind?: string; before?: number; limit?: number } = {},
+  ): Promise<AuditList> {
+    return this.#http.request('GET', '/api/v1/audit', { schema: AuditList, query });
+  }
+
+  /** What each layer says about a host: declared, built, approved, executed, verified. */
+  getHostRollout(host: string): Promise<HostRollout> {
+    return this.#http.request('GET', `${hostPath(host)}/rollout`, { schema: HostRollout });
   }
 }
 
-/** Maps a non-2xx answer to an error, keeping the controller's code when the body has one. */
-function errorFromAnswer(
-  method: string,
-  path: string,
-  response: Response,
-  json: unknown,
-): ApiError {
-  const envelope = ErrorEnvelope.safeParse(json);
-  if (envelope.success) return ApiError.fromBody(response.status, envelope.data.error);
-  // Not our error shape: a proxy page, or a code this CLI does not know yet.
-  const loose = LooseErrorEnvelope.safeParse(json);
-  const reason = loose.success ? `: ${loose.data.error.message}` : '';
-  return new ApiError(
-    'unexpected_response',
-    `${method} ${path} answered HTTP ${response.status} ${response.statusText}${reason}`,
-    response.status,
-  );
+function hostPath(host: string): string {
+  return `/api/v1/hosts/${encodeURIComponent(host)}`;
 }

@@ -1,6 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { CommandUsageError, enumOption, integerOption, parseCommandLine } from './args.js';
+import { HostName } from '@flotilla/protocol';
+import {
+  CommandUsageError,
+  enumOption,
+  integerOption,
+  listOption,
+  parseCommandLine,
+} from './args.js';
 import { COMMANDS } from './commands.js';
 import { UsageError } from './errors.js';
 
@@ -70,6 +77,65 @@ describe('parseCommandLine', () => {
   });
 });
 
+describe('approve, reject and policy arguments', () => {
+  /** Parses and prepares, as `run` does before it connects. */
+  function prepare(...argv: string[]) {
+    const line = parseRun(...argv);
+    return () => line.command.prepare(line.input);
+  }
+
+  it('reads the approve flags', () => {
+    const line = parseRun(
+      'approve',
+      'rvmwy8in5bf48d3d',
+      '--hosts',
+      'web1, web2',
+      '--wave',
+      'canary',
+      '--comment',
+      'ship it',
+      '--override-window',
+      '--allow-superseded',
+      '--allow-quarantined',
+    );
+    assert.deepEqual(line.input.args, ['rvmwy8in5bf48d3d']);
+    assert.deepEqual(line.input.options, {
+      comment: 'ship it',
+      hosts: 'web1, web2',
+      wave: 'canary',
+      'override-window': true,
+      'allow-superseded': true,
+      'allow-quarantined': true,
+    });
+    assert.doesNotThrow(() => line.command.prepare(line.input));
+  });
+
+  it('refuses a bad target, bad host names and narrowing a single deployment', () => {
+    assert.throws(prepare('approve', 'web1'), /TARGET must be a deployment id/);
+    assert.throws(prepare('approve', 'rv1', '--hosts', 'Web_1'), /--hosts: "Web_1"/);
+    assert.throws(prepare('reject', 'd1', '--hosts', 'web1'), /need a revision id/);
+    assert.throws(prepare('approve', 'rmwy8sihi3adf1e', '--wave', 'canary'), /not a release id/);
+    assert.doesNotThrow(prepare('reject', 'rv1', '--wave', 'canary', '--comment', 'no'));
+  });
+
+  it('keeps the override flags to approve', () => {
+    assert.throws(() => parse('reject', 'd1', '--override-window'), CommandUsageError);
+  });
+
+  it('takes zero, one or two policy arguments and checks the policy', () => {
+    assert.deepEqual(parseRun('policy').input.args, []);
+    assert.deepEqual(parseRun('policy', 'web1').input.args, ['web1']);
+    assert.deepEqual(parseRun('policy', 'web1', 'auto', '--reason', 'r').input.args, [
+      'web1',
+      'auto',
+    ]);
+    assert.throws(() => parse('policy', 'web1', 'auto', 'now'), /unexpected argument "now"/);
+    assert.throws(prepare('policy', 'web1', 'yolo'), /POLICY must be one of manual, auto/);
+    assert.throws(prepare('policy', 'web1', '--reason', 'r'), /--reason goes with a new policy/);
+    assert.doesNotThrow(prepare('policy', 'web1', 'monitor'));
+  });
+});
+
 describe('option helpers', () => {
   const input = { args: [], options: { mode: 'monitor', bad: 'x', limit: '20', huge: '9999' } };
 
@@ -77,6 +143,14 @@ describe('option helpers', () => {
     assert.equal(enumOption(input, 'mode', ['managed', 'monitor']), 'monitor');
     assert.equal(enumOption(input, 'missing', ['managed', 'monitor']), undefined);
     assert.throws(() => enumOption(input, 'bad', ['managed', 'monitor']), UsageError);
+  });
+
+  it('splits comma-separated lists and checks each item', () => {
+    const list = (hosts: string) => listOption({ args: [], options: { hosts } }, 'hosts', HostName);
+    assert.deepEqual(list('web1,,db1 '), ['web1', 'db1']);
+    assert.equal(listOption(input, 'hosts', HostName), undefined);
+    assert.throws(() => list(' , '), /--hosts needs at least one name/);
+    assert.throws(() => list('web1,DB'), /--hosts: "DB" is not a valid name/);
   });
 
   it('accepts whole numbers in range', () => {

@@ -171,3 +171,29 @@ export function integerOption(
   }
   return number;
 }
+
+/**
+ * A comma-separated list option (`--hosts a,b`), each item checked with `item` (e.g. the
+ * protocol's HostName) so a typo is a usage error, not a round trip. Empty items are dropped.
+ */
+export function listOption(
+  input: CommandInput,
+  name: string,
+  item: { safeParse(value: string): { success: boolean } },
+): string[] | undefined {
+  const value = stringOption(input, name);
+  if (value === undefined) return undefined;
+  const items = value
+    .split(',')
+    .map((part) => part.trim())
+    .filter((part) => part !== '');
+  const bad = items.find((part) => !item.safeParse(part).success);
+  if (items.length === 0 || bad !== undefined) {
+    throw new UsageError(
+      bad === undefined
+        ? `--${name} needs at least one name`
+        : `--${name}: "${bad}" is not a valid name`,
+    );
+  }
+  return items;
+}

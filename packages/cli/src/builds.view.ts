@@ -8,6 +8,7 @@ import type {
   ReleaseList,
 } from '@flotilla/protocol';
 import {
+  firstLine,
   formatBytes,
   keyValues,
   relativeTime,
@@ -123,11 +124,6 @@ export function renderFlakeHosts(list: FlakeHostList): string {
         : '',
   ]);
   return table(['NAME', 'FLAKE', 'REGISTERED', 'NOTE'], rows);
-}
-
-function firstLine(text: string, max: number): string {
-  const line = text.split('\n')[0] ?? '';
-  return line.length > max ? `${line.slice(0, max - 1)}…` : line;
 }
 
 function indent(text: string): string {

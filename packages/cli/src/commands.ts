@@ -1,4 +1,6 @@
 import type { Command } from './command.js';
+import { approvalsCommand, approveCommand, rejectCommand } from './approvals.command.js';
+import { auditCommand } from './audit.command.js';
 import { deployCommand, deploymentCommand, deploymentsCommand } from './deployments.command.js';
 import {
   buildCancelCommand,
@@ -21,6 +23,8 @@ import {
   repositoryLinkCommand,
   repositorySyncCommand,
 } from './repository.command.js';
+import { graduationCommand, pinCommand, policyCommand, unpinCommand } from './policy.command.js';
+import { rolloutCommand, statusCommand, wavesCommand } from './rollout.command.js';
 import { previewCommand, revisionCommand, revisionsCommand } from './revisions.command.js';
 
 /** Every command, in the order help lists them. */
@@ -28,11 +32,22 @@ export const COMMANDS: readonly Command[] = [
   hostsCommand,
   hostCommand,
   hostAddCommand,
+  statusCommand,
   deployCommand,
   deploymentsCommand,
   deploymentCommand,
   rollbackCommand,
   rebootCommand,
+  approvalsCommand,
+  approveCommand,
+  rejectCommand,
+  policyCommand,
+  pinCommand,
+  unpinCommand,
+  graduationCommand,
+  wavesCommand,
+  rolloutCommand,
+  auditCommand,
   repositoryCommand,
   repositoryLinkCommand,
   repositorySyncCommand,

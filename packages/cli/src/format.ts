@@ -72,6 +72,18 @@ export function timeOfDay(iso: string): string {
   return Number.isNaN(date.getTime()) ? iso : date.toISOString().slice(11, 19);
 }
 
+/** An ISO timestamp as a UTC date and time, `YYYY-MM-DD HH:MM:SS`; for logs kept for the record. */
+export function dateTime(iso: string): string {
+  const date = new Date(iso);
+  return Number.isNaN(date.getTime()) ? iso : date.toISOString().slice(0, 19).replace('T', ' ');
+}
+
+/** The first line of `text`, cut to `max` characters with an ellipsis. */
+export function firstLine(text: string, max: number): string {
+  const line = text.split('\n', 1)[0] ?? '';
+  return line.length > max ? `${line.slice(0, max - 1)}…` : line;
+}
+
 /** Column alignment for {@link table}; numbers read best right-aligned. */
 export type Align = 'left' | 'right';
 

@@ -1,6 +1,16 @@
 // Test support, not shipped behaviour: a controller stand-in on a real local HTTP server, so
 // the client's fetch, headers and parsing are exercised for real. Only the answers are canned.
-import type { Deployment, Host, LogLine } from '@flotilla/protocol';
+import type {
+  DecisionRequest,
+  Deployment,
+  Host,
+  HostPolicy,
+  HostRollout,
+  LogLine,
+  PendingApproval,
+  PinRequest,
+  Rollout,
+} from '@flotilla/protocol';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -124,4 +134,181 @@ export function sampleDeployment(overrides: Partial<Deployment> = {}): Deploymen
 /** A stdout log line with sequence number `seq`. */
 export function logLine(seq: number, line: string): LogLine {
   return { seq, at: '2025-01-01T12:00:00.000Z', stream: 'stdout', line };
+}
+
+/** A release id, a revision id and a sha shaped like the controller's, for fixtures. */
+export const IDS = {
+  release: 'rmwy8sihi3adf1e',
+  revision: 'rvmwy8in5bf48d3d',
+  sha: '0123456789abcdef0123456789abcdef01234567',
+} as const;
+
+/** A host's policy as the controller would send it; fields can be overridden. */
+export function samplePolicy(overrides: Partial<HostPolicy> = {}): HostPolicy {
+  return {
+    host: 'web1',
+    policy: 'manual',
+    source: 'default',
+    locked: false,
+    stableSince: '2024-12-20T12:00:00.000Z',
+    pinned: false,
+    pinReason: null,
+    wave: 'canary',
+    updatedAt: '2024-12-01T00:00:00.000Z',
+    updatedBy: 'admin',
+    ...overrides,
+  };
+}
+
+/** A deployment waiting for approval; fields can be overridden. */
+export function sampleApproval(overrides: Partial<PendingApproval> = {}): PendingApproval {
+  return {
+    deploymentId: 'dmwy8t0001',
+    host: 'web1',
+    releaseId: IDS.release,
+    storePath: STORE_PATH,
+    revisionId: IDS.revision,
+    sha: IDS.sha,
+    commitMessage: 'Bump nixpkgs\n\nWeekly update.',
+    wave: 'canary',
+    createdAt: '2025-01-01T11:00:00.000Z',
+    isRollback: false,
+    quarantined: false,
+    ...overrides,
+  };
+}
+
+/** A host whose every layer agrees and is verified; fields can be overridden. */
+export function sampleHostRollout(overrides: Partial<HostRollout> = {}): HostRollout {
+  return {
+    host: 'web1',
+    declared: { revisionId: IDS.revision, drvPath: `${STORE_PATH}.drv` },
+    built: { releaseId: IDS.release, storePath: STORE_PATH, status: 'deployed' },
+    approved: { deploymentId: 'dmwy8t0001', storePath: STORE_PATH, by: 'admin' },
+    executed: { deploymentId: 'dmwy8t0001', storePath: STORE_PATH, status: 'succeeded' },
+    verified: true,
+    running: STORE_PATH,
+    ...overrides,
+  };
+}
+
+/** A rollout halted in its second wave. */
+export function sampleRollout(overrides: Partial<Rollout> = {}): Rollout {
+  return {
+    revisionId: IDS.revision,
+    halted: true,
+    haltReason: 'deployment dmwy8t0002 on web2 failed',
+    waves: [
+      {
+        name: 'canary',
+        state: 'done',
+        soakUntil: '2025-01-01T11:30:00.000Z',
+        hosts: [{ host: 'web1', deploymentId: 'dmwy8t0001', status: 'succeeded' }],
+      },
+      {
+        name: 'rest',
+        state: 'halted',
+        soakUntil: null,
+        hosts: [
+          { host: 'web2', deploymentId: 'dmwy8t0002', status: 'failed' },
+          { host: 'db1', deploymentId: null, status: null },
+        ],
+      },
+    ],
+    ...overrides,
+  };
+}
+
+function stubError(status: number, code: string, message: string): StubAnswer {
+  return { status, json: { error: { code, message } } };
+}
+
+/**
+ * Canned answers for the human-in-the-loop API: `web1` is a manual host, `db1` is locked by the
+ * config file, `POST /approvals` decides what it is asked (a revision decides web1 and web2, and
+ * web2's is a rollback), and the revision `rv0none` has nothing waiting.
+ */
+export function policyRoutes(): StubRoutes {
+  const decided = (body: DecisionRequest, host: string, notes: string[] = []) => ({
+    deploymentId: body.deploymentId ?? `d-${host}`,
+    host,
+    status: body.decision === 'approve' ? 'queued' : 'rejected',
+    notes,
+  });
+  return {
+    'GET /api/v1/policies': () => ({
+      json: {
+        policies: [
+          samplePolicy({ host: 'db1', policy: 'monitor', source: 'config', locked: true }),
+          samplePolicy({ pinned: true, pinReason: 'kernel bisect' }),
+        ],
+      },
+    }),
+    'PUT /api/v1/hosts/web1/policy': ({ body }) => ({
+      json: samplePolicy({ ...(body as { policy: HostPolicy['policy'] }), source: 'api' }),
+    }),
+    'PUT /api/v1/hosts/db1/policy': () =>
+      stubError(409, 'policy_locked', "db1's policy is set in the config file"),
+    'POST /api/v1/hosts/web1/pin': ({ body }) => ({
+      json: samplePolicy({ pinned: true, pinReason: (body as PinRequest).reason ?? null }),
+    }),
+    'DELETE /api/v1/hosts/web1/pin': () => ({ json: samplePolicy({ policy: 'auto' }) }),
+    'GET /api/v1/approvals': () => ({
+      json: {
+        approvals: [
+          sampleApproval(),
+          sampleApproval({ deploymentId: 'dmwy8t0002', host: 'web2', isRollback: true }),
+        ],
+      },
+    }),
+    'POST /api/v1/approvals': ({ body }) => {
+      const request = body as DecisionRequest;
+      if (request.revisionId === 'rv0none') {
+        return stubError(404, 'nothing_to_approve', 'nothing of rv0none waits');
+      }
+      if (request.revisionId === undefined)
+        return { json: { decided: [decided(request, 'web1')] } };
+      const rollback = 'this is a rollback: the host runs a newer release';
+      return {
+        json: { decided: [decided(request, 'web1'), decided(request, 'web2', [rollback])] },
+      };
+    },
+    'GET /api/v1/graduation': () => ({
+      json: {
+        hosts: [
+          {
+            host: 'web1',
+            policy: 'manual',
+            stableSince: '2024-12-20T12:00:00.000Z',
+            stableDays: 12.5,
+            requiredDays: 7,
+            after: [],
+            eligible: true,
+            reasons: [],
+          },
+        ],
+      },
+    }),
+    'GET /api/v1/waves': () => ({
+      json: { waves: [{ name: 'canary', hosts: ['web1'], soakSeconds: 1800 }] },
+    }),
+    [`GET /api/v1/rollouts/${IDS.revision}`]: () => ({ json: sampleRollout() }),
+    'GET /api/v1/audit': ({ query }) => ({
+      json: {
+        entries: [
+          {
+            id: 42,
+            at: '2025-01-01T11:00:00.000Z',
+            kind: 'policy.set',
+            actor: 'admin',
+            host: query.get('host') ?? 'web1',
+            deploymentId: null,
+            data: { from: 'manual', to: 'auto', reason: 'stable for weeks' },
+          },
+        ],
+        nextCursor: 42,
+      },
+    }),
+    'GET /api/v1/hosts/web1/rollout': () => ({ json: sampleHostRollout() }),
+  };
 }

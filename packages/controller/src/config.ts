@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { HealthCheck } from '@flotilla/protocol';
+import { HealthCheck, Policy } from '@flotilla/protocol';
+import { DeployWindow } from './policy/deploy-window.js';
 import { z } from 'zod';
 import { urlHasPassword } from './git/redact.js';
 
@@ -109,13 +110,47 @@ export const DeploymentsConfig = z
   .strict();
 export type DeploymentsConfig = z.infer<typeof DeploymentsConfig>;
 
+/** What a host must show before it may be promoted to `auto`. */
+export const GraduationCriteria = z
+  .object({
+    /** Days without a failed deployment or rollback. */
+    stableDays: z.number().min(0).max(3650).optional(),
+    /** Hosts that must be on `auto` first (e.g. the guinea pig). */
+    after: z.array(z.string()).default([]),
+  })
+  .strict();
+export type GraduationCriteria = z.infer<typeof GraduationCriteria>;
+
 export const HostSettings = z
   .object({
     confirmTimeoutSeconds: z.number().int().min(5).max(3600).optional(),
     healthChecks: z.array(HealthCheck).max(32).default([]),
+    /** Declaring the policy here locks it: the API cannot change it. */
+    policy: Policy.optional(),
+    /** Allow-windows for deployments; none = any time. */
+    windows: z.array(DeployWindow).max(32).default([]),
+    graduation: GraduationCriteria.optional(),
   })
   .strict();
 export type HostSettings = z.infer<typeof HostSettings>;
+
+/** Ordered rollout waves: a revision reaches wave N+1 after wave N succeeded and soaked. */
+export const Wave = z
+  .object({
+    name: z.string().min(1).max(100),
+    hosts: z.array(z.string().min(1)).min(1),
+    /** Seconds wave members must stay healthy after deploying before the next wave starts. */
+    soakSeconds: z
+      .number()
+      .int()
+      .min(0)
+      .max(90 * 86400)
+      .default(0),
+    windows: z.array(DeployWindow).max(32).default([]),
+    graduation: GraduationCriteria.optional(),
+  })
+  .strict();
+export type Wave = z.infer<typeof Wave>;
 
 export const ControllerConfig = z
   .object({
@@ -139,8 +174,12 @@ export const ControllerConfig = z
       confirmTimeoutSeconds: 90,
       queueExpirySeconds: 86400,
     }),
-    /** Per-host settings: confirm timeout and health checks run after activation. */
+    /** Per-host settings: policy, windows, graduation, confirm timeout, health checks. */
     hosts: z.record(z.string(), HostSettings).default({}),
+    rollout: z
+      .object({ waves: z.array(Wave).max(50).default([]) })
+      .strict()
+      .default({ waves: [] }),
     agents: z
       .object({
         heartbeatIntervalSeconds: z.number().positive().max(3600).default(15),

@@ -11,6 +11,7 @@ import { AgentGateway } from './gateway/agent.gateway.js';
 import { buildHttpServer } from './http/server.js';
 import { createDeployments } from './deployments.composition.js';
 import { createPipeline } from './pipeline.composition.js';
+import { createPolicies } from './policy.composition.js';
 import { HostService } from './services/host.service.js';
 import { PresenceService } from './services/presence.service.js';
 import { RepositoryService, type RevisionPipeline } from './services/repository.service.js';
@@ -69,6 +70,8 @@ export class Controller {
     // The signing key is created on first start; releases are published through the cache.
     const cache = await createBinaryCache({ config, db, hosts, logger });
     const publisher = cache.publisher;
+    // Policies react to the pipeline and to deployments, which are built before them.
+    let policy: ReturnType<typeof createPolicies> | undefined;
     const pipeline = createPipeline({
       db,
       config,
@@ -77,6 +80,7 @@ export class Controller {
       publisher,
       clock,
       logger,
+      onReleaseReady: async (release) => policy?.rollout.onReleaseReady(release),
     });
     const deployments = createDeployments({
       db,
@@ -88,6 +92,25 @@ export class Controller {
       logger,
       releases: pipeline.releases,
       cacheSource: (agentBaseUrl) => cache.service.cacheSourceFor(agentBaseUrl),
+      hooks: {
+        onFinished: async (row) => policy?.rollout.onDeploymentFinished(row),
+        onManualRollback: async (host, actor, reason) => {
+          await policy?.policies.pin(host, actor, reason);
+        },
+      },
+    });
+    policy = createPolicies({
+      db,
+      config,
+      events,
+      hosts,
+      hostRows: hostRepository,
+      deployments: deployments.repository,
+      runner: deployments.runner,
+      log: deployments.log,
+      clock,
+      logger,
+      notify: async () => undefined,
     });
     const repository = new RepositoryService({
       stateDir: config.stateDir,
@@ -130,6 +153,8 @@ export class Controller {
       hosts,
       deployments: deployments.service,
       reboots: deployments.reboots,
+      policy,
+      events,
       health,
       pipeline,
       cache: cache.service,
@@ -138,7 +163,7 @@ export class Controller {
     });
     registerCacheRoutes(app, cache.service);
     gateway.attach(app.server);
-    const parts = [presence, pipeline, deployments.runner, repository];
+    const parts = [presence, pipeline, deployments.runner, policy.rollout, repository];
     return new Controller(db, app, gateway, logger, parts, admin.path);
   }
 

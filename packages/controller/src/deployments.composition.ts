@@ -9,7 +9,7 @@ import type { HostService } from './services/host.service.js';
 import type { PresenceService } from './services/presence.service.js';
 import { RebootService } from './services/reboot.service.js';
 import type { Db } from './storage/database.js';
-import { DeploymentRepository } from './storage/deployment.repository.js';
+import { DeploymentRepository, type DeploymentRow } from './storage/deployment.repository.js';
 import type { EventRepository } from './storage/event.repository.js';
 
 export interface DeploymentsDeps {
@@ -22,6 +22,11 @@ export interface DeploymentsDeps {
   logger: Logger;
   releases: ReleaseLookup & { markDeployed(id: string): Promise<void> };
   cacheSource: (agentBaseUrl: string | null) => CacheSource | null;
+  /** Policies react to ended deployments and manual rollbacks (bound after creation). */
+  hooks: {
+    onFinished(row: DeploymentRow): Promise<void>;
+    onManualRollback(host: string, actor: string, reason: string): Promise<void>;
+  };
 }
 
 /** Deployments wired: the API-facing service, the agent-facing runner, reboots. */
@@ -40,6 +45,7 @@ export function createDeployments(deps: DeploymentsDeps) {
     hostSettings: config.hosts,
     cacheSource: deps.cacheSource,
     onReleaseDeployed: (id) => releases.markDeployed(id),
+    onFinished: (row) => deps.hooks.onFinished(row),
   });
   const service = new DeploymentService({
     deployments: repository,
@@ -49,7 +55,8 @@ export function createDeployments(deps: DeploymentsDeps) {
     log,
     clock,
     releases,
+    onManualRollback: (host, actor, reason) => deps.hooks.onManualRollback(host, actor, reason),
   });
   const reboots = new RebootService({ hosts, presence, events, clock });
-  return { service, runner, reboots };
+  return { service, runner, reboots, repository, log };
 }

@@ -15,7 +15,7 @@ import type { Db } from './storage/database.js';
 import { EvaluationRepository } from './storage/evaluation.repository.js';
 import type { EventRepository } from './storage/event.repository.js';
 import type { HostRepository } from './storage/host.repository.js';
-import { ReleaseRepository } from './storage/release.repository.js';
+import { ReleaseRepository, type ReleaseView } from './storage/release.repository.js';
 
 export interface PipelineDeps {
   db: Db;
@@ -25,6 +25,7 @@ export interface PipelineDeps {
   publisher: ReleasePublisher;
   clock: Clock;
   logger: Logger;
+  onReleaseReady?: (release: ReleaseView) => Promise<void>;
 }
 
 /** The build pipeline's parts, wired: evaluation → build queue → releases, plus read models. */
@@ -50,6 +51,7 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
     publisher: deps.publisher,
     clock,
     logger,
+    onReady: deps.onReleaseReady,
   });
   // The queue reports successes to the pipeline, which is built after it (the callback
   // only runs once the queue has started).

@@ -7,3 +7,4 @@ export * from './pipeline.js';
 export * from './cache.js';
 export * from './repository.js';
 export * from './policy.js';
+export * from './notifications.js';

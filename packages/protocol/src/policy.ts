@@ -76,9 +76,12 @@ export const DecisionRequest = z
     allowQuarantined: z.boolean().default(false),
   })
   .strict()
-  .refine((r) => [r.deploymentId, r.releaseId, r.revisionId].filter((v) => v !== undefined).length === 1, {
-    message: 'give exactly one of deploymentId, releaseId or revisionId',
-  });
+  .refine(
+    (r) => [r.deploymentId, r.releaseId, r.revisionId].filter((v) => v !== undefined).length === 1,
+    {
+      message: 'give exactly one of deploymentId, releaseId or revisionId',
+    },
+  );
 export type DecisionRequest = z.infer<typeof DecisionRequest>;
 
 export const DecisionResult = z.object({
@@ -128,7 +131,13 @@ export const Rollout = z.object({
       name: z.string(),
       state: z.enum(['waiting', 'deploying', 'soaking', 'done', 'halted']),
       soakUntil: z.string().nullable(),
-      hosts: z.array(z.object({ host: z.string(), deploymentId: z.string().nullable(), status: z.string().nullable() })),
+      hosts: z.array(
+        z.object({
+          host: z.string(),
+          deploymentId: z.string().nullable(),
+          status: z.string().nullable(),
+        }),
+      ),
     }),
   ),
 });
@@ -145,7 +154,10 @@ export const AuditEntry = z.object({
 });
 export type AuditEntry = z.infer<typeof AuditEntry>;
 
-export const AuditList = z.object({ entries: z.array(AuditEntry), nextCursor: z.number().nullable() });
+export const AuditList = z.object({
+  entries: z.array(AuditEntry),
+  nextCursor: z.number().nullable(),
+});
 export type AuditList = z.infer<typeof AuditList>;
 
 export const AuditQuery = z.object({
@@ -164,9 +176,13 @@ export const HostRollout = z.object({
   /** Newest release built for it. */
   built: z.object({ releaseId: z.string(), storePath: z.string(), status: z.string() }).nullable(),
   /** Newest approved deployment (by a human or by `auto`). */
-  approved: z.object({ deploymentId: z.string(), storePath: z.string(), by: z.string() }).nullable(),
+  approved: z
+    .object({ deploymentId: z.string(), storePath: z.string(), by: z.string() })
+    .nullable(),
   /** Newest deployment that ran, and how it ended. */
-  executed: z.object({ deploymentId: z.string(), storePath: z.string(), status: z.string() }).nullable(),
+  executed: z
+    .object({ deploymentId: z.string(), storePath: z.string(), status: z.string() })
+    .nullable(),
   /** The agent's freshly read running system equals what was executed and succeeded. */
   verified: z.boolean(),
   running: z.string().nullable(),

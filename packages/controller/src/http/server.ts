@@ -8,6 +8,8 @@ import { RouteTable } from './route.js';
 import { registerBuildLogStream } from './build-log.stream.js';
 import { registerGithubWebhook } from './github-webhook.js';
 import { registerPipelineRoutes, type PipelineRouteServices } from './pipeline.routes.js';
+import { registerPolicyRoutes, type PolicyRouteServices } from './policy.routes.js';
+import type { EventRepository } from '../storage/event.repository.js';
 import { registerRepositoryRoutes } from './repository.routes.js';
 import { registerRoutes, type RouteServices } from './routes.js';
 import type { RepositoryService } from '../services/repository.service.js';
@@ -22,6 +24,8 @@ export interface HttpServerOptions extends RouteServices {
   logger: Logger;
   adminToken: string;
   pipeline: PipelineRouteServices;
+  policy: PolicyRouteServices;
+  events: EventRepository;
   repository: RepositoryService;
   /** GitHub webhook secret; the webhook endpoint is off without it. */
   webhookSecret: string | undefined;
@@ -59,6 +63,7 @@ export function buildHttpServer(options: HttpServerOptions): FastifyInstance {
   const routes = new RouteTable(app, () => 'admin');
   registerRoutes(routes, options);
   registerPipelineRoutes(routes, options.pipeline);
+  registerPolicyRoutes(routes, options.policy, options.events);
   registerBuildLogStream(app, options.pipeline.builds);
   registerRepositoryRoutes(routes, options.repository);
   registerGithubWebhook(app, { secret: options.webhookSecret, repository: options.repository });

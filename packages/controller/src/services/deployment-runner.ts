@@ -40,6 +40,8 @@ export interface DeploymentRunnerOptions {
   cacheSource?: (agentBaseUrl: string | null) => CacheSource | null;
   /** Called when a deployment of a pipeline release succeeded. */
   onReleaseDeployed?: (releaseId: string) => Promise<void>;
+  /** Called with the stored row once a deployment has ended (policies react to it). */
+  onFinished?: (row: DeploymentRow) => Promise<void>;
 }
 
 /**
@@ -248,6 +250,8 @@ export class DeploymentRunner {
       },
     ]);
     logger.info({ host, deploymentId: row.id, status: verdict.status }, 'deployment finished');
+    const finished = await deployments.findById(row.id);
+    if (finished) await this.options.onFinished?.(finished);
     await this.dispatchPending(host);
   }
 

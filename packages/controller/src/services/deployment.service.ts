@@ -35,6 +35,8 @@ export interface DeploymentServiceOptions {
   log: DeploymentLog;
   clock: Clock;
   releases?: ReleaseLookup;
+  /** A human rolled a host back by hand: policies pin it. */
+  onManualRollback?: (host: string, actor: string, reason: string) => Promise<void>;
 }
 
 interface NewDeployment {
@@ -85,6 +87,7 @@ export class DeploymentService {
       );
     }
     const note = `manual rollback to generation ${target.number} (${target.path})`;
+    await this.options.onManualRollback?.(hostName, actor, note);
     return this.insert(
       {
         host: hostName,

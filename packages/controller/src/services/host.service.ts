@@ -67,6 +67,10 @@ export class HostService {
     return this.toHost(row);
   }
 
+  async exists(name: string): Promise<boolean> {
+    return (await this.options.hosts.findByName(name)) !== undefined;
+  }
+
   async require(name: string): Promise<HostRow> {
     const row = await this.options.hosts.findByName(name);
     if (!row) throw new FlotillaError('host_not_found', `no host named "${name}"`);

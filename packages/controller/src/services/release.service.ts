@@ -18,6 +18,8 @@ export interface ReleaseServiceOptions {
   publisher: ReleasePublisher;
   clock: Clock;
   logger: Logger;
+  /** Called once a release is ready to deploy (policies decide what happens next). */
+  onReady?: (release: ReleaseView) => Promise<void>;
 }
 
 /**
@@ -94,7 +96,9 @@ export class ReleaseService {
       { host: build.host_name, releaseId: id, storePath: build.out_path },
       'release ready',
     );
-    return releases.findById(id);
+    const ready = await releases.findById(id);
+    if (ready) await this.options.onReady?.(ready);
+    return ready;
   }
 
   async list(query: ReleaseListQuery): Promise<ReleaseList> {

@@ -64,6 +64,42 @@ export class DeploymentRepository {
     return Number(result.numUpdatedRows) > 0;
   }
 
+  /** Deployments in any of `statuses`, oldest first. */
+  async withStatus(statuses: readonly string[]): Promise<DeploymentRow[]> {
+    return this.db
+      .selectFrom('deployments')
+      .selectAll()
+      .where('status', 'in', statuses)
+      .orderBy('created_at')
+      .orderBy('id')
+      .execute();
+  }
+
+  /** A revision's deployments, newest first. */
+  async forRevision(revisionId: string): Promise<DeploymentRow[]> {
+    return this.db
+      .selectFrom('deployments')
+      .selectAll()
+      .where('revision_id', '=', revisionId)
+      .orderBy('created_at', 'desc')
+      .execute();
+  }
+
+  /** The host's newest deployment in any of `statuses`. */
+  async latestForHost(
+    host: string,
+    statuses: readonly string[],
+  ): Promise<DeploymentRow | undefined> {
+    return this.db
+      .selectFrom('deployments')
+      .selectAll()
+      .where('host_name', '=', host)
+      .where('status', 'in', statuses)
+      .orderBy('created_at', 'desc')
+      .orderBy('id', 'desc')
+      .executeTakeFirst();
+  }
+
   /** Deployments queued before `before` (ISO time), oldest first. */
   async queuedBefore(before: string): Promise<DeploymentRow[]> {
     return this.db

@@ -30,6 +30,15 @@ export class EventRepository {
       .execute();
   }
 
+  /** The event log, newest first, optionally for one host or kind, before an id (paging). */
+  async list(query: { host?: string; kind?: string; before?: number; limit: number }) {
+    let q = this.db.selectFrom('events').selectAll().orderBy('id', 'desc').limit(query.limit);
+    if (query.host !== undefined) q = q.where('host_name', '=', query.host);
+    if (query.kind !== undefined) q = q.where('kind', '=', query.kind);
+    if (query.before !== undefined) q = q.where('id', '<', query.before);
+    return q.execute();
+  }
+
   async listForHost(hostName: string, limit: number) {
     return this.db
       .selectFrom('events')

@@ -43,6 +43,40 @@ export interface DeploymentsTable {
   previous_system: string | null;
   /** 0 or 1: the deployed system needs a reboot to be complete. */
   reboot_required: Generated<number>;
+  /** The revision a pipeline release came from (for rollouts through waves). */
+  revision_id: string | null;
+  approved_by: string | null;
+  approved_at: string | null;
+  approval_comment: string | null;
+  /** 0 or 1: approved to run outside the host's deploy windows. */
+  override_window: Generated<number>;
+  /** Why an approved deployment still waits (wave, soak, window), for people. */
+  hold_reason: string | null;
+}
+
+export interface HostPoliciesTable {
+  host_name: string;
+  policy: 'manual' | 'auto' | 'monitor';
+  source: 'default' | 'api' | 'config' | 'demoted';
+  stable_since: string | null;
+  pinned: Generated<number>;
+  pin_reason: string | null;
+  eligible_notified_at: string | null;
+  updated_at: string;
+  updated_by: string;
+}
+
+export interface QuarantinedReleasesTable {
+  release_id: string;
+  host_name: string;
+  reason: string;
+  at: string;
+}
+
+export interface RolloutHaltsTable {
+  revision_id: string;
+  reason: string;
+  at: string;
 }
 
 export interface DeploymentLogsTable {
@@ -153,6 +187,30 @@ export interface CacheNarsTable {
   store_hash: string;
 }
 
+/** The notification outbox: one row per notification raised. */
+export interface NotificationsTable {
+  id: string;
+  kind: string;
+  host_name: string | null;
+  /** `{"summary": text, "data": object}` */
+  payload_json: string;
+  created_at: string;
+}
+
+/** One receiver's delivery of a notification, retried with backoff until it ends. */
+export interface NotificationDeliveriesTable {
+  id: string;
+  notification_id: string;
+  /** Stable receiver name from the config, e.g. `webhook:0`. */
+  receiver: string;
+  status: 'pending' | 'delivered' | 'failed';
+  attempts: Generated<number>;
+  next_attempt_at: string | null;
+  /** Why the last attempt failed; never holds a secret or a receiver URL. */
+  last_error: string | null;
+  delivered_at: string | null;
+}
+
 export interface Database {
   hosts: HostsTable;
   deployments: DeploymentsTable;
@@ -165,4 +223,9 @@ export interface Database {
   releases: ReleasesTable;
   release_paths: ReleasePathsTable;
   cache_nars: CacheNarsTable;
+  host_policies: HostPoliciesTable;
+  quarantined_releases: QuarantinedReleasesTable;
+  rollout_halts: RolloutHaltsTable;
+  notifications: NotificationsTable;
+  notification_deliveries: NotificationDeliveriesTable;
 }

@@ -2,6 +2,7 @@ import type { Kysely, Migration, MigrationProvider } from 'kysely';
 import * as foundation from './0001_foundation.js';
 import * as pipeline from './0002_pipeline.js';
 import * as safeActivation from './0003_safe_activation.js';
+import * as policies from './0004_policies.js';
 
 export type SqlDialectName = 'sqlite' | 'postgres';
 
@@ -15,6 +16,7 @@ const STEPS: Record<string, Step> = {
   '0001_foundation': foundation,
   '0002_pipeline': pipeline,
   '0003_safe_activation': safeActivation,
+  '0004_policies': policies,
 };
 
 export class InlineMigrationProvider implements MigrationProvider {

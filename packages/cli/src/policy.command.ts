@@ -1,0 +1,114 @@
+import { Policy } from '@flotilla/protocol';
+import { stringOption } from './args.js';
+import { printJson, type Command } from './command.js';
+import { CliError, UsageError } from './errors.js';
+import {
+  renderGraduation,
+  renderPinChange,
+  renderPolicyDetail,
+  renderPolicySet,
+  renderPolicyTable,
+} from './policy.view.js';
+
+const reason = {
+  type: 'string',
+  value: 'TEXT',
+  description: 'why; kept in the audit log',
+} as const;
+
+/** `flotilla policy [HOST [POLICY]]`: lists policies, shows one, or sets one. */
+export const policyCommand: Command = {
+  name: 'policy',
+  args: [],
+  optionalArgs: ['HOST', 'POLICY'],
+  summary: "List hosts' deployment policies, show one, or set one",
+  description:
+    'manual: each release waits for approval; auto: releases deploy once built; monitor: never\n' +
+    "deployed. A policy from the controller's config file is locked (policy_locked).",
+  options: { reason },
+  needsToken: true,
+  prepare(input) {
+    const [host, given] = input.args;
+    const policy = given === undefined ? undefined : Policy.safeParse(given).data;
+    if (given !== undefined && policy === undefined) {
+      throw new UsageError(`POLICY must be one of ${Policy.options.join(', ')} (got "${given}")`);
+    }
+    const why = stringOption(input, 'reason');
+    if (policy === undefined && why !== undefined) {
+      throw new UsageError('--reason goes with a new policy: flotilla policy HOST POLICY');
+    }
+    return async (context) => {
+      if (host !== undefined && policy !== undefined) {
+        const changed = await context.client.setPolicy(host, { policy, reason: why });
+        if (context.json) printJson(context, changed);
+        else context.out(renderPolicySet(changed));
+        return 0;
+      }
+      const list = await context.client.listPolicies();
+      if (host === undefined) {
+        if (context.json) printJson(context, list);
+        else context.out(renderPolicyTable(list, context.now()));
+        return 0;
+      }
+      const one = list.policies.find((p) => p.host === host);
+      if (one === undefined) throw new CliError('host_not_found', `no host "${host}"`);
+      if (context.json) printJson(context, one);
+      else context.out(renderPolicyDetail(one, context.now()));
+      return 0;
+    };
+  },
+};
+
+/** `flotilla pin HOST`: holds every deployment to a host, whatever its policy. */
+export const pinCommand: Command = {
+  name: 'pin',
+  args: ['HOST'],
+  summary: 'Pin a host: nothing deploys to it until it is unpinned',
+  options: { reason },
+  needsToken: true,
+  prepare(input) {
+    const [host = ''] = input.args;
+    const why = stringOption(input, 'reason');
+    return async (context) => {
+      const policy = await context.client.pinHost(host, { reason: why });
+      if (context.json) printJson(context, policy);
+      else context.out(renderPinChange(policy));
+      return 0;
+    };
+  },
+};
+
+/** `flotilla unpin HOST`. */
+export const unpinCommand: Command = {
+  name: 'unpin',
+  args: ['HOST'],
+  summary: 'Unpin a host so its policy applies again',
+  options: {},
+  needsToken: true,
+  prepare(input) {
+    const [host = ''] = input.args;
+    return async (context) => {
+      const policy = await context.client.unpinHost(host);
+      if (context.json) printJson(context, policy);
+      else context.out(renderPinChange(policy));
+      return 0;
+    };
+  },
+};
+
+/** `flotilla graduation`: which manual hosts have earned `auto`. */
+export const graduationCommand: Command = {
+  name: 'graduation',
+  args: [],
+  summary: 'Show which hosts are stable long enough to move to auto',
+  options: {},
+  needsToken: true,
+  prepare() {
+    return async (context) => {
+      const list = await context.client.graduation();
+      if (context.json) printJson(context, list);
+      else context.out(renderGraduation(list));
+      return 0;
+    };
+  },
+};
