@@ -13,6 +13,7 @@ import type {
 } from '@flotilla/protocol';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { run } from './cli.js';
 
 /** A request the stub received. */
 export interface RecordedRequest {
@@ -77,6 +78,37 @@ export async function startTestController(routes: StubRoutes): Promise<TestContr
   };
 }
 
+/** What one in-process run of the CLI printed, and its exit code. */
+export interface CliRun {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the CLI in-process against `controller` with an admin token, no contexts file and `now`. */
+export async function runCli(
+  controller: TestController,
+  argv: readonly string[],
+  now: Date,
+): Promise<CliRun> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const code = await run({
+    argv,
+    env: {
+      FLOTILLA_URL: controller.url,
+      FLOTILLA_TOKEN: 'admin',
+      FLOTILLA_CONTEXT_FILE: '/nonexistent',
+    },
+    homedir: '/nonexistent',
+    stdout: (text) => out.push(text),
+    stderr: (text) => err.push(text),
+    now: () => now,
+    sleep: () => Promise.resolve(),
+  });
+  return { code, stdout: out.join('\n'), stderr: err.join('\n') };
+}
+
 async function readBody(req: IncomingMessage): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const chunk of req) chunks.push(chunk as Buffer);
@@ -127,6 +159,14 @@ export function sampleDeployment(overrides: Partial<Deployment> = {}): Deploymen
     kind: 'deploy',
     previousSystem: null,
     rebootRequired: false,
+    revisionId: null,
+    approvedBy: null,
+    approvalComment: null,
+    holdReason: null,
+    revisionId: null,
+    approvedBy: null,
+    approvalComment: null,
+    holdReason: null,
     ...overrides,
   };
 }

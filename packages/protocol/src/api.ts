@@ -118,6 +118,13 @@ export const Deployment = z.object({
   previousSystem: z.string().nullable(),
   /** The deployed system is in place but needs a reboot (kernel, initrd, or exit code 100). */
   rebootRequired: z.boolean(),
+  /** The revision a pipeline release came from. */
+  revisionId: z.string().nullable().default(null),
+  /** Who approved it: a person, or `policy:auto`. */
+  approvedBy: z.string().nullable().default(null),
+  approvalComment: z.string().nullable().default(null),
+  /** Why an approved deployment still waits (wave, soak, deploy window). */
+  holdReason: z.string().nullable().default(null),
 });
 export type Deployment = z.infer<typeof Deployment>;
 

@@ -111,13 +111,15 @@ export class NotificationDeliveryWorker {
    * directly with a manual clock instead of starting the worker.
    */
   async runDue(): Promise<void> {
-    await Promise.all(await this.startDue());
+    const { attempts } = await this.startDue();
+    await Promise.all(attempts);
   }
 
   private async runLoop(): Promise<void> {
     try {
       do {
         this.lookAgain = false;
+        // The attempts go on by themselves: each is tracked in `inFlight` and never rejects.
         await this.startDue();
         await this.scheduleNextLook();
       } while (this.lookAgain && this.running);
@@ -131,10 +133,10 @@ export class NotificationDeliveryWorker {
     }
   }
 
-  private async startDue(): Promise<Promise<void>[]> {
-    if (this.stopped) return [];
+  private async startDue(): Promise<{ attempts: Promise<void>[] }> {
+    if (this.stopped) return { attempts: [] };
     const free = this.settings.concurrency - this.inFlight.size;
-    if (free <= 0) return [];
+    if (free <= 0) return { attempts: [] };
     const now = this.options.clock.now().toISOString();
     const due = await this.options.repository.due(now, free, [...this.inFlight.keys()]);
     const started: Promise<void>[] = [];
@@ -151,7 +153,7 @@ export class NotificationDeliveryWorker {
       this.inFlight.set(delivery.id, attempt);
       started.push(attempt);
     }
-    return started;
+    return { attempts: started };
   }
 
   /** Sleeps until the next delivery is due; a finishing attempt or a new one wakes it. */

@@ -79,5 +79,9 @@ export function toDeployment(row: DeploymentRow): Deployment {
     kind: row.kind,
     previousSystem: row.previous_system,
     rebootRequired: row.reboot_required === 1,
+    revisionId: row.revision_id,
+    approvedBy: row.approved_by,
+    approvalComment: row.approval_comment,
+    holdReason: row.hold_reason,
   };
 }

@@ -1,0 +1,275 @@
+import assert from 'node:assert/strict';
+import { realpath } from 'node:fs/promises';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import type {
+  AuditList,
+  DecisionResult,
+  Deployment,
+  DeploymentList,
+  GraduationList,
+  HostPolicy,
+  HostRollout,
+  PendingApprovalList,
+  ReleaseList,
+  Revision,
+} from '@flotilla/protocol';
+import {
+  buildHost,
+  GitFlakeRepo,
+  JsonClient,
+  writeHost,
+  writeSandboxFlake,
+} from '@flotilla/sandbox';
+import { FleetFixture } from './fleet-fixture.js';
+
+const HOSTS = ['gpc0', 'hsb1', 'csb0', 'win1'];
+
+/** A window that is surely closed now: one minute, twelve hours away, in UTC. */
+function closedWindow(): { start: string; end: string; timeZone: string } {
+  const at = new Date(Date.now() + 12 * 3600_000);
+  const hhmm = (d: Date) =>
+    `${String(d.getUTCHours()).padStart(2, '0')}:${String(d.getUTCMinutes()).padStart(2, '0')}`;
+  return { start: hhmm(at), end: hhmm(new Date(at.getTime() + 60_000)), timeZone: 'UTC' };
+}
+
+describe('human in the loop: policies, approvals, waves, quarantine, pins, windows', () => {
+  let fleet: FleetFixture;
+  let repo: GitFlakeRepo;
+  const stamp = Date.now();
+
+  const deploymentsOf = async (host: string) =>
+    (await fleet.api.get<DeploymentList>(`/api/v1/deployments?host=${host}`)).body.deployments;
+  /** Pushes the working tree and waits until the new revision's releases are ready. */
+  const pushAndRelease = async (message: string, changed: string[]): Promise<string> => {
+    const sha = await repo.commit(message);
+    await repo.push();
+    const sync = await fleet.api.post<{ newRevisions: Revision[] }>('/api/v1/repository/sync', {});
+    const revision = sync.body.newRevisions[0];
+    assert.ok(revision, `the sync recorded ${sha}`);
+    await JsonClient.until(
+      async () => {
+        const releases = (await fleet.api.get<ReleaseList>('/api/v1/releases?limit=500')).body
+          .releases;
+        return changed.every((h) =>
+          releases.some((r) => r.host === h && r.sha === sha && r.status !== 'publishing'),
+        )
+          ? true
+          : undefined;
+      },
+      `releases of ${message}`,
+      60_000,
+    );
+    return revision.id;
+  };
+  const setVersion = (name: string, version: string, extra: object = {}) =>
+    writeHost(repo.work, { name, version: `${stamp}-${version}`, ...extra });
+  const policy = (host: string, value: string) =>
+    fleet.api.request<HostPolicy>('PUT', `/api/v1/hosts/${host}/policy`, {
+      policy: value,
+      reason: 'test',
+    });
+  const current = (host: string) => realpath(fleet.agents.get(host)!.paths.currentSystemLink);
+
+  before(async () => {
+    fleet = await FleetFixture.start('approvals', {
+      config: async (dir) => {
+        repo = await GitFlakeRepo.create(join(dir, 'github'));
+        await writeSandboxFlake(
+          repo.work,
+          HOSTS.map((name) => ({ name, version: `${stamp}-0` })),
+        );
+        await repo.commit('fleet');
+        await repo.push();
+        return {
+          repository: { url: repo.bare, pollIntervalSeconds: 3600 },
+          deployments: { confirmTimeoutSeconds: 15 },
+          rollout: {
+            waves: [
+              { name: 'canary', hosts: ['gpc0'], soakSeconds: 3 },
+              { name: 'home', hosts: ['hsb1'] },
+            ],
+          },
+          hosts: {
+            csb0: { policy: 'manual' },
+            hsb1: { graduation: { stableDays: 0, after: ['gpc0'] } },
+            win1: { windows: [closedWindow()] },
+          },
+        };
+      },
+    });
+    const flake = join(fleet.dir, 'initial');
+    await writeSandboxFlake(
+      flake,
+      HOSTS.map((name) => ({ name, version: `${stamp}-init` })),
+    );
+    for (const name of HOSTS)
+      await fleet.addAgent(name, { initialSystem: await buildHost(`path:${flake}`, name) });
+  });
+
+  after(async () => {
+    await fleet?.stop();
+  });
+
+  it('holds every release of a manual host until a human approves it, and records who and why', async () => {
+    const before = await current('csb0');
+    await setVersion('csb0', '1');
+    await pushAndRelease('csb0: 1', ['csb0']);
+    const pending = (await fleet.api.get<PendingApprovalList>('/api/v1/approvals')).body.approvals;
+    const mine = pending.find((p) => p.host === 'csb0');
+    assert.ok(mine, JSON.stringify(pending));
+    assert.equal(await current('csb0'), before, 'nothing deployed without approval');
+
+    const decided = await fleet.api.post<DecisionResult>('/api/v1/approvals', {
+      decision: 'approve',
+      deploymentId: mine.deploymentId,
+      comment: 'looks fine',
+    });
+    assert.equal(decided.status, 200, JSON.stringify(decided.body));
+    const done = await fleet.waitForDeployment(mine.deploymentId, 90_000);
+    assert.equal(done.status, 'succeeded', JSON.stringify(done));
+    assert.notEqual(await current('csb0'), before);
+    const audit = (await fleet.api.get<AuditList>('/api/v1/audit?host=csb0&kind=approval.approved'))
+      .body.entries;
+    assert.equal(audit[0]?.actor, 'admin');
+    assert.deepEqual((audit[0]?.data as { comment: string }).comment, 'looks fine');
+    const status = (await fleet.api.get<HostRollout>('/api/v1/hosts/csb0/rollout')).body;
+    assert.equal(status.verified, true, JSON.stringify(status));
+    assert.equal(status.executed?.storePath, await current('csb0'));
+  });
+
+  it('refuses to change a policy the config file owns', async () => {
+    const refused = await policy('csb0', 'auto');
+    assert.equal(refused.status, 409);
+    assert.equal(
+      (refused.body as unknown as { error: { code: string } }).error.code,
+      'policy_locked',
+    );
+  });
+
+  it('rolls a revision through the waves in order, holding the next wave through the soak', async () => {
+    assert.equal((await policy('gpc0', 'auto')).status, 200);
+    assert.equal((await policy('hsb1', 'auto')).status, 200);
+    await setVersion('gpc0', '1');
+    await setVersion('hsb1', '1');
+    const revisionId = await pushAndRelease('gpc0 + hsb1: 1', ['gpc0', 'hsb1']);
+    const [gpc0] = await deploymentsOf('gpc0');
+    const hsb1Waiting = await JsonClient.until(async () => {
+      const [d] = await deploymentsOf('hsb1');
+      return d?.revisionId === undefined ? d : d;
+    }, 'hsb1 deployment');
+    assert.ok(gpc0 && hsb1Waiting);
+    const gpc0Done = await fleet.waitForDeployment(gpc0.id, 90_000);
+    assert.equal(gpc0Done.status, 'succeeded', JSON.stringify(gpc0Done));
+    const [hsb1] = await deploymentsOf('hsb1');
+    const hsb1Done = await fleet.waitForDeployment(hsb1!.id, 90_000);
+    assert.equal(hsb1Done.status, 'succeeded', JSON.stringify(hsb1Done));
+    const soakEnd = Date.parse(gpc0Done.finishedAt ?? '') + 3000;
+    assert.ok(
+      Date.parse(hsb1Done.startedAt ?? '') >= soakEnd,
+      'hsb1 started only after the canary soaked',
+    );
+    assert.ok(
+      hsb1Done.log.some((l) => l.line.includes('wave canary')),
+      'the hold was explained',
+    );
+    const rollout = (
+      await fleet.api.get<{ waves: { name: string; state: string }[] }>(
+        `/api/v1/rollouts/${revisionId}`,
+      )
+    ).body;
+    assert.deepEqual(
+      rollout.waves.map((w) => [w.name, w.state]),
+      [
+        ['canary', 'done'],
+        ['home', 'done'],
+      ],
+    );
+  });
+
+  it('shows graduation progress: hsb1 needs gpc0 on auto first', async () => {
+    const list = (await fleet.api.get<GraduationList>('/api/v1/graduation')).body.hosts;
+    const hsb1 = list.find((h) => h.host === 'hsb1');
+    assert.deepEqual(hsb1?.after, ['gpc0']);
+    assert.equal(hsb1?.policy, 'auto');
+  });
+
+  it('a rollback in the canary halts the revision, demotes the host and quarantines the release', async () => {
+    await setVersion('gpc0', '2-broken', { exitCode: 2 });
+    await setVersion('hsb1', '2');
+    const revisionId = await pushAndRelease('broken canary', ['gpc0', 'hsb1']);
+    const [gpc0] = await deploymentsOf('gpc0');
+    const gpc0Done = await fleet.waitForDeployment(gpc0!.id, 90_000);
+    assert.equal(gpc0Done.status, 'rolled_back', JSON.stringify(gpc0Done));
+
+    const hsb1Deployment = await JsonClient.until(
+      async () => {
+        const d = (await deploymentsOf('hsb1')).find((x) => x.revisionId === revisionId);
+        return d && d.status === 'cancelled' ? d : undefined;
+      },
+      'the halted wave to be cancelled',
+      30_000,
+    );
+    assert.match(hsb1Deployment.errorMessage ?? '', /halted/);
+    const policies = (await fleet.api.get<{ policies: HostPolicy[] }>('/api/v1/policies')).body
+      .policies;
+    assert.equal(
+      policies.find((p) => p.host === 'gpc0')?.policy,
+      'manual',
+      'the canary was demoted',
+    );
+    const demotions = (await fleet.api.get<AuditList>('/api/v1/audit?host=gpc0&kind=host.demoted'))
+      .body.entries;
+    assert.equal(demotions.length, 1);
+
+    // The rolled-back release is quarantined: even approving it needs an explicit flag.
+    const again = await fleet.api.post<{ deploymentId: string }>('/api/v1/deployments', {
+      host: 'gpc0',
+      releaseId: gpc0Done.releaseId,
+    });
+    assert.equal(again.status, 201, 'a human may still deploy it directly');
+    await fleet.waitForDeployment((again.body as unknown as Deployment).id, 90_000);
+  });
+
+  it('pins a host after a manual rollback, and auto waits until the pin is lifted', async () => {
+    assert.equal((await policy('hsb1', 'auto')).status, 200);
+    const rollback = await fleet.api.post<Deployment>('/api/v1/hosts/hsb1/rollback', {});
+    assert.equal(rollback.status, 201, JSON.stringify(rollback.body));
+    await fleet.waitForDeployment(rollback.body.id, 90_000);
+    const pinned = (
+      await fleet.api.get<{ policies: HostPolicy[] }>('/api/v1/policies')
+    ).body.policies.find((p) => p.host === 'hsb1');
+    assert.equal(pinned?.pinned, true);
+
+    await setVersion('hsb1', '3');
+    await pushAndRelease('hsb1: 3', ['hsb1']);
+    const waiting = (
+      await fleet.api.get<PendingApprovalList>('/api/v1/approvals')
+    ).body.approvals.find((p) => p.host === 'hsb1');
+    assert.ok(waiting, 'a pinned auto host waits for a human');
+    const unpinned = await fleet.api.request<HostPolicy>('DELETE', '/api/v1/hosts/hsb1/pin');
+    assert.equal(unpinned.body.pinned, false);
+  });
+
+  it('keeps an auto deployment out of a closed deploy window unless a human overrides it', async () => {
+    assert.equal((await policy('win1', 'auto')).status, 200);
+    const before = await current('win1');
+    await setVersion('win1', '1');
+    await pushAndRelease('win1: 1', ['win1']);
+    const [held] = await deploymentsOf('win1');
+    assert.ok(held);
+    await JsonClient.until(async () => {
+      const body = (
+        await fleet.api.get<Deployment & { log: { line: string }[] }>(
+          `/api/v1/deployments/${held.id}`,
+        )
+      ).body;
+      return body.log.some((l) => l.line.includes('outside the deploy window')) ? true : undefined;
+    }, 'the window hold');
+    assert.equal(
+      (await fleet.api.get<Deployment>(`/api/v1/deployments/${held.id}`)).body.status,
+      'approved',
+    );
+    assert.equal(await current('win1'), before);
+  });
+});
