@@ -9,7 +9,7 @@ import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { contextFilePath, writeContext } from '@flotilla/cli';
-import type { Host, HostList, ReleaseList } from '@flotilla/protocol';
+import type { Host, HostList, PendingApprovalList, ReleaseList } from '@flotilla/protocol';
 import {
   buildHost,
   GitFlakeRepo,
@@ -72,6 +72,8 @@ async function writeControllerConfig(
   const secretFile = join(dir, 'webhook-secret');
   await writeFile(secretFile, randomBytes(32).toString('hex'), { mode: 0o600 });
   const file = join(DEMO_DIR, 'controller.json');
+  // The user's plan: every host manual at first (phase 1); waves and graduation criteria
+  // ready for phase 2 (gpc0 first, then hsb1/hsb8/csb1 after gpc0 is stable, hsb0/csb0 last).
   const config = {
     repository: {
       url: bare,
@@ -80,6 +82,22 @@ async function writeControllerConfig(
       webhookSecretFile: secretFile,
     },
     builds: { concurrency: 2 },
+    deployments: { confirmTimeoutSeconds: 30 },
+    rollout: {
+      waves: [
+        { name: 'guinea-pig', hosts: ['gpc0'], soakSeconds: 60 },
+        { name: 'home-and-cloud', hosts: ['hsb1', 'hsb8', 'csb1'], soakSeconds: 60 },
+        { name: 'critical', hosts: ['hsb0', 'csb0'] },
+      ],
+    },
+    hosts: {
+      gpc0: { graduation: { stableDays: 0 } },
+      hsb1: { graduation: { stableDays: 14, after: ['gpc0'] } },
+      hsb8: { graduation: { stableDays: 14, after: ['gpc0'] } },
+      csb1: { graduation: { stableDays: 14, after: ['gpc0'] } },
+      hsb0: { graduation: { stableDays: 30, after: ['hsb1', 'hsb8', 'csb1'] } },
+      csb0: { graduation: { stableDays: 30, after: ['hsb1', 'hsb8', 'csb1'] } },
+    },
   };
   await writeFile(file, `${JSON.stringify(config, null, 2)}\n`);
   return { file, secretFile };
@@ -166,13 +184,15 @@ async function main(): Promise<void> {
     60_000,
   );
 
-  step('waiting for the pipeline: one evaluation, six builds, six signed releases');
+  step(
+    'waiting for the pipeline: one evaluation, six builds, six signed releases awaiting approval',
+  );
   await JsonClient.until(
     async () => {
-      const list = (await api.get<ReleaseList>('/api/v1/releases?status=ready')).body;
-      return list.releases.length >= systems.size ? list : undefined;
+      const list = (await api.get<PendingApprovalList>('/api/v1/approvals')).body;
+      return list.approvals.length >= systems.size ? list : undefined;
     },
-    'a release for every managed host',
+    'a release waiting for approval on every managed host',
     180_000,
   );
 
@@ -227,17 +247,21 @@ ${releases} releases built from the demo repository and waiting to be deployed.
   Repository       .demo/github/origin.git (stands in for GitHub), edit in .demo/flake
   Logs             .demo/controller/controller.log, .demo/hosts/<host>/agent.log
 
-Try, in another terminal from this directory:
+Phase 1 — every host waits for a human. In another terminal, from this directory:
   npx flotilla hosts
-  npx flotilla releases
-  npx flotilla deploy hsb1 <release id from the list> --follow
-  readlink .demo/hosts/hsb1/run/current-system
+  npx flotilla approvals                      # six releases wait for approval
+  npx flotilla approve <deployment id> --comment "looks good"
+  npx flotilla deployments                    # it runs, is confirmed, and is verified
+  npx flotilla rollback hsb1                  # back to the previous generation (pins hsb1)
 
-Push a change and watch the pipeline (the push calls the signed webhook):
-  cd .demo/flake && sed -i 's/version = "1"/version = "2"/' hosts/gpc0.nix
-  git commit -qam "gpc0: version 2" && git push -q && cd ../..
-  npx flotilla builds               # only gpc0 is built
-  npx flotilla releases gpc0        # the new release supersedes the old one
+Phase 2 — gpc0 graduates first; the others follow in waves:
+  npx flotilla graduation                     # who may be promoted, and what is missing
+  npx flotilla policy gpc0 auto
+  cd .demo/flake && sed -i 's/version = "1"/version = "2"/' hosts/*.nix
+  git commit -qam "everything: version 2" && git push -q && cd ../..
+  npx flotilla builds                         # the push hook called the signed webhook
+  npx flotilla approvals                      # gpc0 deployed by itself; the rest wait
+  npx flotilla audit                          # who did what, when, and why
 
 Monitor-only hosts refuse deployments:
   npx flotilla deploy imac0 ${hosts.find((h) => h.name === 'hsb1')?.facts?.system.current ?? '/nix/store/…'}

@@ -245,14 +245,14 @@ export class ApiClient {
   }
 
   /** Sets a host's policy; `policy_locked` when the config file owns it. */
-  setPolicy(host: string, request: z.input<typeof SetPolicyRequest>): Promise<HostPolicy> {
+  async setPolicy(host: string, request: z.input<typeof SetPolicyRequest>): Promise<HostPolicy> {
     const body = validateRequest(SetPolicyRequest, request);
     const path = `${hostPath(host)}/policy`;
     return this.#http.request('PUT', path, { schema: HostPolicy, body });
   }
 
-  /** Pins a host: no deployment starts on it until it is unpinned. */
-  pinHost(host: string, request: z.input<typeof PinRequest> = {}): Promise<HostPolicy> {
+  /** Pins a host: `auto` stops moving it forward; its releases wait for approval. */
+  async pinHost(host: string, request: z.input<typeof PinRequest> = {}): Promise<HostPolicy> {
     const body = validateRequest(PinRequest, request);
     return this.#http.request('POST', `${hostPath(host)}/pin`, { schema: HostPolicy, body });
   }
@@ -270,7 +270,7 @@ export class ApiClient {
    * Approves or rejects one deployment, a release, or every waiting deployment of a revision.
    * Refusals come back as `approval_not_allowed` or `nothing_to_approve`.
    */
-  decide(request: z.input<typeof DecisionRequest>): Promise<DecisionResult> {
+  async decide(request: z.input<typeof DecisionRequest>): Promise<DecisionResult> {
     const body = validateRequest(DecisionRequest, request);
     return this.#http.request('POST', '/api/v1/approvals', { schema: DecisionResult, body });
   }

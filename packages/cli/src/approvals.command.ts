@@ -58,11 +58,12 @@ export const approveCommand: Command = {
   summary: 'Approve a waiting deployment, a release, or a whole revision',
   description:
     `${TARGET_HELP}\n` +
-    'The controller refuses (approval_not_allowed) a deploy outside the window, a superseded\n' +
-    'or a quarantined release unless the matching flag says so.',
+    "An approved deployment still waits for its wave, the soak before it and the host's deploy\n" +
+    'window (--override-window skips the window). A superseded or quarantined release is\n' +
+    'refused (approval_not_allowed) unless the matching flag says so.',
   options: {
     ...decisionOptions,
-    'override-window': { type: 'boolean', description: "deploy outside the host's window" },
+    'override-window': { type: 'boolean', description: "run outside the host's deploy window" },
     'allow-superseded': {
       type: 'boolean',
       description: 'approve a release a newer one replaced',

@@ -40,7 +40,9 @@ export function renderApprovalTable(list: PendingApprovalList, now: Date): strin
     `${list.approvals.length} waiting. Decide with: flotilla approve|reject DEPLOYMENT|RELEASE|REVISION`,
   ];
   if (list.approvals.some((a) => a.isRollback)) {
-    footer.push('ROLLBACK: the host runs a newer release; approving puts back an older one.');
+    footer.push(
+      'ROLLBACK: the host runs a newer release; approving puts back an older one and pins the host.',
+    );
   }
   if (list.approvals.some((a) => a.quarantined)) {
     footer.push(

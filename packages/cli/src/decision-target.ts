@@ -9,17 +9,24 @@ export interface DecisionTarget {
 
 /**
  * Reads a TARGET by the controller's id prefixes: `d…` a deployment, `rv…` a revision, `r…` a
- * release. `rv` is tested first: a release id is `r` followed by a base-36 millisecond clock,
- * which starts with `m` or `n` for years to come (it reaches `v` only in 2046), so the two do
- * not collide. Throws UsageError for anything else, before any request is made.
+ * release (ids are lowercase base 36). `rv` is tested first: a release id is `r` followed by a
+ * base-36 millisecond clock, which starts with `m` or `n` for years to come (it reaches `v` only
+ * in 2046), so the two do not collide. Throws UsageError for anything else, before any request.
  */
 export function parseDecisionTarget(target: string): DecisionTarget {
-  if (/^rv[0-9a-z]/.test(target)) return { kind: 'revision', id: target };
-  if (/^r[0-9a-z]/.test(target)) return { kind: 'release', id: target };
-  if (/^d[0-9a-z]/.test(target)) return { kind: 'deployment', id: target };
+  const kind = targetKind(target);
+  if (kind !== undefined) return { kind, id: target };
   throw new UsageError(
     `TARGET must be a deployment id (d…), a release id (r…) or a revision id (rv…), got "${target}"`,
   );
+}
+
+function targetKind(target: string): DecisionTarget['kind'] | undefined {
+  if (!/^[0-9a-z]{2,}$/.test(target) || target === 'rv') return undefined;
+  if (target.startsWith('rv')) return 'revision';
+  if (target.startsWith('r')) return 'release';
+  if (target.startsWith('d')) return 'deployment';
+  return undefined;
 }
 
 /** The request field naming the target, as `DecisionRequest` takes it. */

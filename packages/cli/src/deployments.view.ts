@@ -61,6 +61,13 @@ export function renderDeploymentDetail(deployment: Deployment, now: Date): strin
     ['Finished', deployment.finishedAt ?? '-'],
     ['Duration', durationLabel(deployment)],
   ];
+  if (deployment.revisionId !== null) pairs.push(['Revision', deployment.revisionId]);
+  if (deployment.approvedBy !== null) {
+    const comment = deployment.approvalComment === null ? '' : `: ${deployment.approvalComment}`;
+    pairs.push(['Approved by', `${deployment.approvedBy}${comment}`]);
+  }
+  // Only a deployment that has not started yet can be held (wave, soak or deploy window).
+  if (deployment.holdReason !== null) pairs.push(['Waiting for', deployment.holdReason]);
   if (deployment.exitCode !== null) pairs.push(['Exit code', String(deployment.exitCode)]);
   if (deployment.errorCode !== null || deployment.errorMessage !== null) {
     pairs.push(['Error', errorLabel(deployment)]);

@@ -63,7 +63,10 @@ export const policyCommand: Command = {
 export const pinCommand: Command = {
   name: 'pin',
   args: ['HOST'],
-  summary: 'Pin a host: nothing deploys to it until it is unpinned',
+  summary: 'Pin a host: auto stops moving it forward until it is unpinned',
+  description:
+    'Releases for a pinned host wait for approval whatever its policy. Approving an older\n' +
+    'release than a host runs (a rollback) pins it too.',
   options: { reason },
   needsToken: true,
   prepare(input) {

@@ -65,13 +65,13 @@ describe('policy views', () => {
       'web1: policy auto (releases deploy once built)',
     );
     const pinned = renderPolicySet(samplePolicy({ pinned: true }));
-    assert.match(pinned, /^web1 is pinned: nothing deploys until flotilla unpin web1$/m);
+    assert.match(pinned, /^web1 is pinned: auto is paused and .* until flotilla unpin web1$/m);
   });
 
   it('confirms pin and unpin', () => {
     assert.equal(
       renderPinChange(samplePolicy({ pinned: true, pinReason: 'bisect' })),
-      'web1 pinned (bisect): nothing deploys until flotilla unpin web1',
+      'web1 pinned (bisect): auto is paused and releases wait for approval until flotilla unpin web1',
     );
     assert.equal(
       renderPinChange(samplePolicy({ policy: 'monitor' })),

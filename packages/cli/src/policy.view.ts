@@ -68,11 +68,14 @@ export function renderPolicyDetail(policy: HostPolicy, now: Date): string {
   ]);
 }
 
-/** A pin overrides every policy, so a pinned host says so whatever else changed. */
+/** What a pin does, with the way out. */
+function pinEffect(host: string): string {
+  return `auto is paused and releases wait for approval until flotilla unpin ${host}`;
+}
+
+/** A pin overrides `auto`, so a pinned host says so whatever else changed. */
 function pinNote(policy: HostPolicy): string[] {
-  return policy.pinned
-    ? [`${policy.host} is pinned: nothing deploys until flotilla unpin ${policy.host}`]
-    : [];
+  return policy.pinned ? [`${policy.host} is pinned: ${pinEffect(policy.host)}`] : [];
 }
 
 /** The answer to `flotilla policy HOST POLICY`. */
@@ -87,7 +90,7 @@ export function renderPolicySet(policy: HostPolicy): string {
 export function renderPinChange(policy: HostPolicy): string {
   if (policy.pinned) {
     const reason = policy.pinReason === null ? '' : ` (${policy.pinReason})`;
-    return `${policy.host} pinned${reason}: nothing deploys until flotilla unpin ${policy.host}`;
+    return `${policy.host} pinned${reason}: ${pinEffect(policy.host)}`;
   }
   return `${policy.host} unpinned; policy ${policy.policy} applies again (${POLICY_MEANING[policy.policy]})`;
 }

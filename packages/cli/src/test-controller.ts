@@ -163,10 +163,6 @@ export function sampleDeployment(overrides: Partial<Deployment> = {}): Deploymen
     approvedBy: null,
     approvalComment: null,
     holdReason: null,
-    revisionId: null,
-    approvedBy: null,
-    approvalComment: null,
-    holdReason: null,
     ...overrides,
   };
 }

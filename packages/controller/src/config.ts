@@ -2,6 +2,11 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { HealthCheck, Policy } from '@flotilla/protocol';
+import {
+  loadNotificationSecrets,
+  NotificationsConfig,
+  type Receiver,
+} from './notifications/notifications.config.js';
 import { DeployWindow } from './policy/deploy-window.js';
 import { z } from 'zod';
 import { urlHasPassword } from './git/redact.js';
@@ -180,6 +185,7 @@ export const ControllerConfig = z
       .object({ waves: z.array(Wave).max(50).default([]) })
       .strict()
       .default({ waves: [] }),
+    notifications: NotificationsConfig.default({ webhooks: [], ntfy: [], offlineAfterMinutes: 10 }),
     agents: z
       .object({
         heartbeatIntervalSeconds: z.number().positive().max(3600).default(15),
@@ -200,6 +206,7 @@ export type ControllerConfig = z.infer<typeof ControllerConfig> & { secrets: Sec
 export interface Secrets {
   webhookSecret?: string;
   repositoryToken?: string;
+  notificationReceivers?: Receiver[];
 }
 
 export class ConfigError extends Error {
@@ -296,6 +303,13 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Con
     }
   }
   const secrets = parsed.success ? readSecrets(parsed.data.repository, env, problems) : {};
+  if (parsed.success) {
+    const loaded = loadNotificationSecrets(parsed.data.notifications, (path) =>
+      readFileSync(path, 'utf8'),
+    );
+    problems.push(...loaded.problems);
+    secrets.notificationReceivers = loaded.receivers;
+  }
   if (problems.length > 0 || !parsed.success) throw new ConfigError(problems);
   return { ...parsed.data, stateDir: resolve(parsed.data.stateDir), secrets };
 }

@@ -11,6 +11,7 @@ import { AgentGateway } from './gateway/agent.gateway.js';
 import { buildHttpServer } from './http/server.js';
 import { createDeployments } from './deployments.composition.js';
 import { createPipeline } from './pipeline.composition.js';
+import { createNotifications } from './notifications/notifications.composition.js';
 import { createPolicies } from './policy.composition.js';
 import { HostService } from './services/host.service.js';
 import { PresenceService } from './services/presence.service.js';
@@ -66,12 +67,27 @@ export class Controller {
       logger,
       ...config.agents,
     });
-    const hosts = new HostService({ hosts: hostRepository, events, presence, clock });
+    const notifications = createNotifications({
+      db,
+      receivers: config.secrets.notificationReceivers ?? [],
+      offlineAfterMinutes: config.notifications.offlineAfterMinutes,
+      hosts: hostRepository,
+      presence,
+      clock,
+      logger,
+    });
+    // Policies react to the pipeline, registrations and deployments, which are built before
+    // them; the callbacks below only run once the controller has started.
+    const hosts = new HostService({
+      hosts: hostRepository,
+      events,
+      presence,
+      clock,
+      onRegistered: async (name) => policy.rollout.onHostRegistered(name),
+    });
     // The signing key is created on first start; releases are published through the cache.
     const cache = await createBinaryCache({ config, db, hosts, logger });
     const publisher = cache.publisher;
-    // Policies react to the pipeline and to deployments, which are built before them.
-    let policy: ReturnType<typeof createPolicies> | undefined;
     const pipeline = createPipeline({
       db,
       config,
@@ -80,7 +96,7 @@ export class Controller {
       publisher,
       clock,
       logger,
-      onReleaseReady: async (release) => policy?.rollout.onReleaseReady(release),
+      onReleaseReady: async (release) => policy.rollout.onReleaseReady(release),
     });
     const deployments = createDeployments({
       db,
@@ -93,13 +109,13 @@ export class Controller {
       releases: pipeline.releases,
       cacheSource: (agentBaseUrl) => cache.service.cacheSourceFor(agentBaseUrl),
       hooks: {
-        onFinished: async (row) => policy?.rollout.onDeploymentFinished(row),
+        onFinished: async (row) => policy.rollout.onDeploymentFinished(row),
         onManualRollback: async (host, actor, reason) => {
-          await policy?.policies.pin(host, actor, reason);
+          await policy.policies.pin(host, actor, reason);
         },
       },
     });
-    policy = createPolicies({
+    const policy: ReturnType<typeof createPolicies> = createPolicies({
       db,
       config,
       events,
@@ -110,7 +126,7 @@ export class Controller {
       log: deployments.log,
       clock,
       logger,
-      notify: async () => undefined,
+      notify: async (event) => void (await notifications.service.notify(event)),
     });
     const repository = new RepositoryService({
       stateDir: config.stateDir,
@@ -155,6 +171,7 @@ export class Controller {
       reboots: deployments.reboots,
       policy,
       events,
+      notifications: notifications.service,
       health,
       pipeline,
       cache: cache.service,
@@ -163,7 +180,15 @@ export class Controller {
     });
     registerCacheRoutes(app, cache.service);
     gateway.attach(app.server);
-    const parts = [presence, pipeline, deployments.runner, policy.rollout, repository];
+    const parts = [
+      presence,
+      pipeline,
+      deployments.runner,
+      policy.rollout,
+      repository,
+      notifications.worker,
+      notifications.offline,
+    ];
     return new Controller(db, app, gateway, logger, parts, admin.path);
   }
 

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import type { NotificationEvent } from './notifications/notification.service.js';
 import type { Clock } from './clock.js';
 import type { ControllerConfig } from './config.js';
 import { ApprovalService } from './services/approval.service.js';
@@ -15,12 +16,7 @@ import type { HostRepository } from './storage/host.repository.js';
 import { PolicyRepository } from './storage/policy.repository.js';
 import { ReleaseRepository } from './storage/release.repository.js';
 
-export type Notify = (event: {
-  kind: string;
-  host: string;
-  summary: string;
-  data?: unknown;
-}) => Promise<void>;
+export type Notify = (event: NotificationEvent) => Promise<void>;
 
 export interface PoliciesDeps {
   db: Db;

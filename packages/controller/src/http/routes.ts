@@ -4,6 +4,8 @@ import {
   CreateHostRequest,
   CreateHostResponse,
   Deployment,
+  NotificationList,
+  NotificationListQuery,
   RebootAnswer,
   RollbackRequest,
   DeploymentList,
@@ -21,6 +23,7 @@ import { z } from 'zod';
 import type { BinaryCacheService } from '../cache/cache.service.js';
 import type { DeploymentService } from '../services/deployment.service.js';
 import type { RebootService } from '../services/reboot.service.js';
+import type { NotificationService } from '../notifications/notification.service.js';
 import type { HostService } from '../services/host.service.js';
 import type { RouteTable } from './route.js';
 
@@ -28,6 +31,7 @@ export interface RouteServices {
   hosts: HostService;
   deployments: DeploymentService;
   reboots: RebootService;
+  notifications: Pick<NotificationService, 'list'>;
   health: () => Promise<{ body: Health; healthy: boolean }>;
   cache: Pick<BinaryCacheService, 'info'>;
 }
@@ -38,6 +42,15 @@ const IdParams = z.object({ id: z.string().min(1).max(64) });
 /** Every API route: validate, call one service, return its result. */
 export function registerRoutes(routes: RouteTable, services: RouteServices): void {
   const { hosts, deployments, reboots, cache } = services;
+  routes.add({
+    method: 'GET',
+    url: '/api/v1/notifications',
+    tag: 'notifications',
+    summary: 'Recent notifications with the state of each delivery, newest first',
+    query: NotificationListQuery,
+    response: NotificationList,
+    handler: ({ query }) => services.notifications.list(query.limit),
+  });
 
   routes.add({
     method: 'GET',

@@ -14,7 +14,8 @@ import { up as createNotificationTables } from '../storage/migrations/0005_notif
 import { NotificationRepository } from '../storage/notification.repository.js';
 import { NotificationDeliveryWorker, retryDelayMs } from './delivery.worker.js';
 import type { NtfyReceiver, Receiver, WebhookReceiver } from './notifications.config.js';
-import { NotificationService } from './notification.service.js';
+import { NotificationService, type NotificationEvent } from './notification.service.js';
+import { createNotifications } from './notifications.composition.js';
 
 class ManualClock {
   constructor(public ms: number) {}
@@ -306,7 +307,8 @@ describe('notifications (real SQLite, real HTTP receivers)', () => {
     assert.equal(receiver.received.length, 2);
   });
 
-  it('never makes notify() wait for a receiver that hangs', async () => {
+  // The timeout only turns a hang (the bug) into a failure; nothing is measured.
+  it('never makes notify() wait for a receiver that hangs', { timeout: 20_000 }, async () => {
     let answered = false;
     let release: () => void = () => undefined;
     const released = new Promise<void>((resolve) => (release = resolve));
@@ -320,7 +322,18 @@ describe('notifications (real SQLite, real HTTP receivers)', () => {
       });
     });
     cleanups.push(receiver.close);
-    const { worker, service } = setUp([webhook(`${receiver.base}/slow`)]);
+    // Wired as the controller wires it, so the test covers the real wake-up path.
+    clock = new ManualClock(Date.parse('2026-03-01T10:00:00Z'));
+    const { worker, service } = createNotifications({
+      db,
+      receivers: [webhook(`${receiver.base}/slow`)],
+      offlineAfterMinutes: 10,
+      hosts: { page: async () => [] },
+      presence: { get: () => undefined },
+      clock,
+      logger,
+    });
+    cleanups.push(() => worker.stop());
     worker.start();
 
     const first = await service.notify({ kind: 'approval.pending', summary: 'one waits' });
@@ -446,6 +459,13 @@ describe('notifications (real SQLite, real HTTP receivers)', () => {
     const byReceiver = Object.fromEntries(rows.map((r) => [r.receiver, r.last_error]));
     assert.equal(byReceiver['webhook:1'], 'network error: ECONNREFUSED');
     assert.match(byReceiver['ntfy:0'] ?? '', /^HTTP 400: rejected \*\*\* auth=Bearer \*\*\*/);
+  });
+
+  it('drops a notification of an unknown kind instead of storing it', async () => {
+    const { service } = setUp([]);
+    const event = { kind: 'deployment.expired', summary: 'x' } as unknown as NotificationEvent;
+    assert.equal(await service.notify(event), null);
+    assert.deepEqual((await listAll()).notifications, []);
   });
 
   it('lists the newest notifications first, limited', async () => {

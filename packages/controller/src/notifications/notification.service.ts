@@ -50,6 +50,11 @@ export class NotificationService {
    */
   async notify(event: NotificationEvent): Promise<string | null> {
     const { repository, receivers, clock, logger } = this.options;
+    // Checked here too: a kind cast in from a string must not reach receivers or the API.
+    if (!NotificationKind.safeParse(event.kind).success) {
+      logger.error({ kind: event.kind, host: event.host }, 'unknown notification kind dropped');
+      return null;
+    }
     const now = clock.now();
     const id = newId('n', now);
     try {

@@ -22,6 +22,8 @@ export interface HostServiceOptions {
   events: EventRepository;
   presence: PresenceService;
   clock: Clock;
+  /** Called after a host is registered (policies offer it the newest release built for it). */
+  onRegistered?: (name: string) => Promise<void>;
 }
 
 /** The host registry: registration, agent authentication and the merged live view. */
@@ -53,6 +55,7 @@ export class HostService {
     ]);
     const row = await hosts.findByName(request.name);
     if (!row) throw new FlotillaError('internal_error', 'host vanished after insert');
+    await this.options.onRegistered?.(request.name);
     return { host: this.toHost(row), token };
   }
 

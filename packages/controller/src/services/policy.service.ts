@@ -6,6 +6,7 @@ import {
   type HostPolicyList,
   type Policy,
 } from '@flotilla/protocol';
+import type { NotificationEvent } from '../notifications/notification.service.js';
 import type { Clock } from '../clock.js';
 import type { ControllerConfig, GraduationCriteria } from '../config.js';
 import type { EventRepository } from '../storage/event.repository.js';
@@ -21,12 +22,7 @@ export interface PolicyServiceOptions {
   config: Pick<ControllerConfig, 'hosts' | 'rollout'>;
   clock: Clock;
   /** Tells people (webhook, ntfy); never waits on the network. */
-  notify?: (event: {
-    kind: string;
-    host: string;
-    summary: string;
-    data?: unknown;
-  }) => Promise<void>;
+  notify?: (event: NotificationEvent) => Promise<void>;
 }
 
 /**

@@ -1,5 +1,6 @@
 import { FlotillaError, type HostRollout, type Rollout, type WaveStatus } from '@flotilla/protocol';
 import type { Logger } from 'pino';
+import type { NotificationEvent } from '../notifications/notification.service.js';
 import type { Clock } from '../clock.js';
 import type { ControllerConfig } from '../config.js';
 import { describeWindows, isWithinWindows, type DeployWindow } from '../policy/deploy-window.js';
@@ -31,12 +32,7 @@ export interface RolloutServiceOptions {
   config: Pick<ControllerConfig, 'hosts' | 'rollout'>;
   clock: Clock;
   logger: Logger;
-  notify?: (event: {
-    kind: string;
-    host: string;
-    summary: string;
-    data?: unknown;
-  }) => Promise<void>;
+  notify?: (event: NotificationEvent) => Promise<void>;
   /** How often time-based gates (soak, windows) are looked at again, in ms. */
   tickMs?: number;
 }
@@ -135,6 +131,16 @@ export class RolloutService {
         data: { deploymentId: id, releaseId: release.id },
       });
     await this.tick();
+  }
+
+  /**
+   * A host registered after the pipeline built its release (the flake knew it first):
+   * its newest release goes through the policy now, as if it had just been built.
+   */
+  async onHostRegistered(host: string): Promise<void> {
+    const latest = await this.options.releases.latestForHost(host);
+    if (!latest || latest.status !== 'ready') return;
+    await this.onReleaseReady(latest);
   }
 
   /** Looks at every approved deployment and queues those whose gates are open. */
@@ -277,7 +283,7 @@ export class RolloutService {
         ]);
       }
       await notify?.({
-        kind: `deployment.${row.status}`,
+        kind: row.status === 'failed' ? 'deployment.failed' : 'deployment.rolled_back',
         host: row.host_name,
         summary: reason,
         data: { deploymentId: row.id },

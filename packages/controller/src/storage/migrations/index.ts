@@ -3,6 +3,7 @@ import * as foundation from './0001_foundation.js';
 import * as pipeline from './0002_pipeline.js';
 import * as safeActivation from './0003_safe_activation.js';
 import * as policies from './0004_policies.js';
+import * as notifications from './0005_notifications.js';
 
 export type SqlDialectName = 'sqlite' | 'postgres';
 
@@ -17,6 +18,7 @@ const STEPS: Record<string, Step> = {
   '0002_pipeline': pipeline,
   '0003_safe_activation': safeActivation,
   '0004_policies': policies,
+  '0005_notifications': notifications,
 };
 
 export class InlineMigrationProvider implements MigrationProvider {

@@ -1,0 +1,103 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import {
+  IDS,
+  policyRoutes,
+  runCli,
+  startTestController,
+  type TestController,
+} from './test-controller.js';
+
+const now = new Date('2025-01-01T12:00:00.000Z');
+
+describe('flotilla approvals, approve and reject', () => {
+  let controller: TestController;
+  const cli = (...argv: string[]) => runCli(controller, argv, now);
+
+  before(async () => {
+    controller = await startTestController(policyRoutes());
+  });
+  after(() => controller.close());
+
+  it('lists what waits, a rollback marked', async () => {
+    const { code, stdout } = await cli('approvals');
+    assert.equal(code, 0);
+    assert.match(
+      stdout,
+      /^dmwy8t0002\s+web2\s+canary\s+01234567 Bump nixpkgs\s+\S+\s+1h\s+ROLLBACK$/m,
+    );
+  });
+
+  it('approves a revision in bulk for some hosts, with every flag sent', async () => {
+    const { code, stdout } = await cli(
+      'approve',
+      IDS.revision,
+      '--hosts',
+      'web1,web2',
+      '--comment',
+      'weekly',
+      '--override-window',
+      '--allow-quarantined',
+    );
+    assert.equal(code, 0);
+    assert.deepEqual(controller.requests.at(-1)?.body, {
+      decision: 'approve',
+      revisionId: IDS.revision,
+      hosts: ['web1', 'web2'],
+      comment: 'weekly',
+      overrideWindow: true,
+      allowSuperseded: false,
+      allowQuarantined: true,
+    });
+    assert.deepEqual(stdout.split('\n'), [
+      `approved 2 deployments (revision ${IDS.revision}):`,
+      '  d-web1  web1  queued',
+      '  d-web2  web2  queued',
+      '      NOTE: this is a rollback: the host runs a newer release',
+    ]);
+  });
+
+  it('rejects a release by id, and a wave of a revision', async () => {
+    const release = await cli('reject', IDS.release, '--comment', 'broken');
+    assert.equal(release.code, 0);
+    assert.deepEqual(controller.requests.at(-1)?.body, {
+      decision: 'reject',
+      releaseId: IDS.release,
+      comment: 'broken',
+      overrideWindow: false,
+      allowSuperseded: false,
+      allowQuarantined: false,
+    });
+    assert.match(release.stdout, /^ {2}d-web1\s+web1\s+rejected$/m);
+    await cli('reject', IDS.revision, '--wave', 'canary');
+    const body = controller.requests.at(-1)?.body as Record<string, unknown>;
+    assert.equal(body.wave, 'canary');
+  });
+
+  it("prints the controller's refusal with its code, as JSON too", async () => {
+    const human = await cli('approve', 'rv0none');
+    assert.equal(human.code, 1);
+    assert.equal(human.stderr, 'error: nothing of rv0none waits (nothing_to_approve)');
+    const json = await cli('approve', 'rv0none', '--json');
+    assert.deepEqual(JSON.parse(json.stderr), {
+      error: { code: 'nothing_to_approve', message: 'nothing of rv0none waits' },
+    });
+  });
+
+  it('refuses a target it cannot read without asking the controller', async () => {
+    const count = controller.requests.length;
+    const { code, stderr } = await cli('approve', 'web1');
+    assert.equal(code, 2);
+    assert.match(stderr, /TARGET must be a deployment id/);
+    assert.match(stderr, /usage: flotilla approve TARGET/);
+    assert.equal(controller.requests.length, count);
+  });
+
+  it('prints the decision as JSON with --json', async () => {
+    const { stdout } = await cli('--json', 'approve', 'dmwy8t0001');
+    const parsed = JSON.parse(stdout) as { decided: { deploymentId: string; status: string }[] };
+    assert.deepEqual(parsed.decided, [
+      { deploymentId: 'dmwy8t0001', host: 'web1', status: 'queued', notes: [] },
+    ]);
+  });
+});

@@ -1,0 +1,86 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import {
+  IDS,
+  policyRoutes,
+  runCli,
+  sampleHostRollout,
+  startTestController,
+  type TestController,
+} from './test-controller.js';
+
+const now = new Date('2025-01-01T12:00:00.000Z');
+
+describe('flotilla waves, rollout, status and audit', () => {
+  let controller: TestController;
+  const cli = (...argv: string[]) => runCli(controller, argv, now);
+
+  before(async () => {
+    controller = await startTestController({
+      ...policyRoutes(),
+      'GET /api/v1/hosts/web2/rollout': () => ({
+        json: sampleHostRollout({
+          host: 'web2',
+          executed: { deploymentId: 'd2', storePath: IDS.release, status: 'failed' },
+          verified: false,
+        }),
+      }),
+    });
+  });
+  after(() => controller.close());
+
+  it('lists the waves', async () => {
+    const { code, stdout } = await cli('waves');
+    assert.equal(code, 0);
+    assert.deepEqual(stdout.split('\n'), ['WAVE    SOAK  HOSTS', 'canary  30m   web1']);
+  });
+
+  it('shows a halted rollout with the reason first', async () => {
+    const { code, stdout } = await cli('rollout', IDS.revision);
+    assert.equal(code, 0);
+    assert.equal(stdout.split('\n')[0], 'HALTED: deployment dmwy8t0002 on web2 failed');
+    assert.match(stdout, /^ {2}db1\s+-\s+not started$/m);
+  });
+
+  it('shows the honest status of a verified and of a failed host', async () => {
+    const good = await cli('status', 'web1');
+    assert.equal(good.code, 0);
+    assert.equal(good.stdout.split('\n').at(-1), 'verified: the host runs what was deployed');
+    const bad = await cli('status', 'web2');
+    assert.match(bad.stdout, /^not verified: deployment d2 ended failed$/m);
+    const json = await cli('status', 'web1', '--json');
+    assert.deepEqual(JSON.parse(json.stdout), sampleHostRollout());
+  });
+
+  it('reads the audit log with filters and offers the next page', async () => {
+    const { code, stdout } = await cli(
+      'audit',
+      '--host',
+      'web1',
+      '--kind',
+      'policy.set',
+      '--limit',
+      '1',
+    );
+    assert.equal(code, 0);
+    assert.equal(controller.requests.at(-1)?.query.toString(), 'host=web1&kind=policy.set&limit=1');
+    assert.match(
+      stdout,
+      /^2025-01-01 11:00:00\s+admin\s+policy\.set\s+web1\s+manual → auto; reason: stable for weeks$/m,
+    );
+    assert.match(
+      stdout,
+      /older entries: flotilla audit --host web1 --kind policy\.set --limit 1 --before 42$/,
+    );
+    await cli('audit', '--before', '42');
+    assert.equal(controller.requests.at(-1)?.query.toString(), 'before=42');
+  });
+
+  it('refuses a bad audit limit before connecting', async () => {
+    const count = controller.requests.length;
+    const { code, stderr } = await cli('audit', '--limit', '0');
+    assert.equal(code, 2);
+    assert.match(stderr, /--limit must be a whole number from 1 to 1000/);
+    assert.equal(controller.requests.length, count);
+  });
+});
