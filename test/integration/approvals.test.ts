@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict';
+import { createHmac } from 'node:crypto';
+import { writeFile } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
 import { realpath } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -24,6 +27,34 @@ import {
 import { FleetFixture } from './fleet-fixture.js';
 
 const HOSTS = ['gpc0', 'hsb1', 'csb0', 'win1'];
+const WEBHOOK_SECRET = 'test-webhook-secret';
+
+/** Webhook deliveries received by the test's own receiver on 127.0.0.1. */
+const received: { kind: string; signature: string; body: string }[] = [];
+
+function startReceiver(): Promise<{ server: Server; url: string }> {
+  const server = createServer((request, response) => {
+    let body = '';
+    request.on('data', (chunk: Buffer) => (body += chunk.toString()));
+    request.on('end', () => {
+      received.push({
+        kind: String(request.headers['x-flotilla-event']),
+        signature: String(request.headers['x-flotilla-signature-256']),
+        body,
+      });
+      response.end('ok');
+    });
+  });
+  return new Promise((resolve) =>
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      resolve({
+        server,
+        url: `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}/hook`,
+      });
+    }),
+  );
+}
 
 /** A window that is surely closed now: one minute, twelve hours away, in UTC. */
 function closedWindow(): { start: string; end: string; timeZone: string } {
@@ -36,6 +67,7 @@ function closedWindow(): { start: string; end: string; timeZone: string } {
 describe('human in the loop: policies, approvals, waves, quarantine, pins, windows', () => {
   let fleet: FleetFixture;
   let repo: GitFlakeRepo;
+  let receiver: { server: Server; url: string } | undefined;
   const stamp = Date.now();
 
   const deploymentsOf = async (host: string) =>
@@ -74,6 +106,9 @@ describe('human in the loop: policies, approvals, waves, quarantine, pins, windo
   before(async () => {
     fleet = await FleetFixture.start('approvals', {
       config: async (dir) => {
+        receiver = await startReceiver();
+        const secretFile = join(dir, 'webhook-secret');
+        await writeFile(secretFile, WEBHOOK_SECRET);
         repo = await GitFlakeRepo.create(join(dir, 'github'));
         await writeSandboxFlake(
           repo.work,
@@ -84,6 +119,13 @@ describe('human in the loop: policies, approvals, waves, quarantine, pins, windo
         return {
           repository: { url: repo.bare, pollIntervalSeconds: 3600 },
           deployments: { confirmTimeoutSeconds: 15 },
+          notifications: {
+            // The second receiver is down (nothing listens there): it must not hold anything up.
+            webhooks: [
+              { url: receiver.url, secretFile },
+              { url: 'http://127.0.0.1:9/down', secretFile },
+            ],
+          },
           rollout: {
             waves: [
               { name: 'canary', hosts: ['gpc0'], soakSeconds: 3 },
@@ -109,6 +151,7 @@ describe('human in the loop: policies, approvals, waves, quarantine, pins, windo
 
   after(async () => {
     await fleet?.stop();
+    receiver?.server.close();
   });
 
   it('holds every release of a manual host until a human approves it, and records who and why', async () => {
@@ -222,13 +265,68 @@ describe('human in the loop: policies, approvals, waves, quarantine, pins, windo
       .body.entries;
     assert.equal(demotions.length, 1);
 
-    // The rolled-back release is quarantined: even approving it needs an explicit flag.
-    const again = await fleet.api.post<{ deploymentId: string }>('/api/v1/deployments', {
-      host: 'gpc0',
+    // The rolled-back release is quarantined: auto never takes it, and a human needs a flag.
+    const refused = await fleet.api.post<{ error: { code: string } }>('/api/v1/approvals', {
+      decision: 'approve',
       releaseId: gpc0Done.releaseId,
     });
-    assert.equal(again.status, 201, 'a human may still deploy it directly');
-    await fleet.waitForDeployment((again.body as unknown as Deployment).id, 90_000);
+    assert.equal(refused.status, 409, JSON.stringify(refused.body));
+    assert.equal(refused.body.error.code, 'approval_not_allowed');
+    const explicit = await fleet.api.post<DecisionResult>('/api/v1/approvals', {
+      decision: 'approve',
+      releaseId: gpc0Done.releaseId,
+      allowQuarantined: true,
+      comment: 'trying once more by hand',
+    });
+    assert.equal(explicit.status, 200, JSON.stringify(explicit.body));
+    assert.match(explicit.body.decided[0]?.notes.join(' ') ?? '', /quarantined/);
+    await fleet.waitForDeployment(explicit.body.decided[0]!.deploymentId, 90_000);
+
+    // Every receiver heard about it, signed; a receiver that is down never held anything up.
+    const kinds = await JsonClient.until(
+      async () => {
+        const seen = received.map((r) => r.kind);
+        return seen.includes('deployment.rolled_back') && seen.includes('host.demoted')
+          ? seen
+          : undefined;
+      },
+      'the webhook deliveries',
+      60_000,
+    );
+    assert.ok(kinds.includes('approval.pending'));
+    for (const delivery of received) {
+      const expected = `sha256=${createHmac('sha256', WEBHOOK_SECRET).update(delivery.body).digest('hex')}`;
+      assert.equal(delivery.signature, expected, 'each delivery is signed with the secret');
+    }
+  });
+
+  it('approves in bulk and needs a flag for a superseded release', async () => {
+    await setVersion('csb0', '2');
+    const first = await pushAndRelease('csb0: 2', ['csb0']);
+    await setVersion('csb0', '3');
+    await pushAndRelease('csb0: 3', ['csb0']);
+    const releases = (await fleet.api.get<ReleaseList>('/api/v1/releases?host=csb0')).body.releases;
+    const superseded = releases.find((r) => r.revisionId === first);
+    assert.equal(superseded?.status, 'superseded');
+    const refused = await fleet.api.post<{ error: { code: string } }>('/api/v1/approvals', {
+      decision: 'approve',
+      releaseId: superseded?.id,
+    });
+    assert.equal(refused.body.error.code, 'approval_not_allowed');
+    const pending = (
+      await fleet.api.get<PendingApprovalList>('/api/v1/approvals')
+    ).body.approvals.filter((p) => p.host === 'csb0');
+    assert.equal(pending.length, 1, 'only the newest release waits');
+    const bulk = await fleet.api.post<DecisionResult>('/api/v1/approvals', {
+      decision: 'reject',
+      revisionId: pending[0]?.revisionId,
+      hosts: ['csb0'],
+      comment: 'not today',
+    });
+    assert.deepEqual(
+      bulk.body.decided.map((d) => [d.host, d.status]),
+      [['csb0', 'rejected']],
+    );
   });
 
   it('pins a host after a manual rollback, and auto waits until the pin is lifted', async () => {

@@ -173,13 +173,16 @@ export class ApprovalService {
     });
   }
 
-  /** A release that is no longer the newest for its host: deployable only with the flag. */
+  /**
+   * A release with no deployment waiting for it (superseded, or rolled back and not offered
+   * again): a new deployment awaits the decision; a superseded one needs the explicit flag.
+   */
   private async reviveSuperseded(
     release: ReleaseView,
     request: DecisionRequest,
   ): Promise<DeploymentRow> {
     const { deployments, clock } = this.options;
-    if (!request.allowSuperseded) {
+    if (release.status === 'superseded' && !request.allowSuperseded) {
       throw new FlotillaError(
         'approval_not_allowed',
         `release ${release.id} is ${release.status}: a newer release replaced it; approve it with allowSuperseded`,
