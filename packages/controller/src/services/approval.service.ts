@@ -200,23 +200,12 @@ export class ApprovalService {
       });
     }
     const id = newId('d', clock.now());
-    await deployments.insert({
+    await deployments.insertForRelease({
       id,
-      host_name: release.host_name,
-      store_path: release.store_path,
-      release_id: release.id,
-      revision_id: release.revision_id,
-      action: 'switch',
+      release,
       status: 'awaiting_approval',
-      phase: null,
       actor: 'approval',
-      created_at: clock.now().toISOString(),
-      started_at: null,
-      finished_at: null,
-      exit_code: null,
-      error_code: null,
-      error_message: null,
-      result_system: null,
+      at: clock.now().toISOString(),
     });
     const row = await deployments.findById(id);
     if (!row) throw new Error('deployment vanished after insert');

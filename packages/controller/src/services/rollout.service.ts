@@ -82,25 +82,13 @@ export class RolloutService {
     const quarantined = await policyRows.isQuarantined(release.id);
     const auto = policy.policy === 'auto' && policy.pinned === 0 && !quarantined;
     const id = newId('d', clock.now());
-    await deployments.insert({
+    await deployments.insertForRelease({
       id,
-      host_name: release.host_name,
-      store_path: release.store_path,
-      release_id: release.id,
-      revision_id: release.revision_id,
-      action: 'switch',
+      release,
       status: auto ? 'approved' : 'awaiting_approval',
-      phase: null,
       actor: 'pipeline',
-      created_at: now,
-      started_at: null,
-      finished_at: null,
-      exit_code: null,
-      error_code: null,
-      error_message: null,
-      result_system: null,
-      approved_by: auto ? 'policy:auto' : null,
-      approved_at: auto ? now : null,
+      at: now,
+      ...(auto ? { approvedBy: 'policy:auto' } : {}),
     });
     const why =
       policy.policy === 'auto' && !auto

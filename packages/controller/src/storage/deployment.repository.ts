@@ -20,6 +20,38 @@ export class DeploymentRepository {
     await this.db.insertInto('deployments').values(row).execute();
   }
 
+  /** A new `switch` deployment of a pipeline release (waiting for approval, or approved). */
+  async insertForRelease(input: {
+    id: string;
+    release: { id: string; host_name: string; store_path: string; revision_id: string };
+    status: 'awaiting_approval' | 'approved';
+    actor: string;
+    at: string;
+    approvedBy?: string;
+  }): Promise<void> {
+    const { release } = input;
+    await this.insert({
+      id: input.id,
+      host_name: release.host_name,
+      store_path: release.store_path,
+      release_id: release.id,
+      revision_id: release.revision_id,
+      action: 'switch',
+      status: input.status,
+      phase: null,
+      actor: input.actor,
+      created_at: input.at,
+      started_at: null,
+      finished_at: null,
+      exit_code: null,
+      error_code: null,
+      error_message: null,
+      result_system: null,
+      approved_by: input.approvedBy ?? null,
+      approved_at: input.approvedBy ? input.at : null,
+    });
+  }
+
   async findById(id: string): Promise<DeploymentRow | undefined> {
     return this.db.selectFrom('deployments').selectAll().where('id', '=', id).executeTakeFirst();
   }
