@@ -91,7 +91,7 @@ export class ApprovalService {
     const rollback = await this.isRollback(row);
     if (rollback) notes.push(`this is a rollback: ${row.host_name} runs a newer release`);
     if (request.overrideWindow) notes.push('approved to run outside the deploy window');
-    const changed = await deployments.transition(row.id, ['awaiting_approval'], {
+    const changed = await deployments.transition(row.id, ['awaiting_approval', 'approved'], {
       status: 'approved',
       approved_by: actor,
       approved_at: now,
@@ -144,10 +144,11 @@ export class ApprovalService {
           'deployment_not_found',
           `no deployment with id "${request.deploymentId}"`,
         );
-      if (
-        row.status !== 'awaiting_approval' &&
-        !(request.decision === 'reject' && row.status === 'approved')
-      ) {
+      // An approved deployment held by its window can be rejected, or approved again to
+      // run outside the window.
+      const held =
+        row.status === 'approved' && (request.decision === 'reject' || request.overrideWindow);
+      if (row.status !== 'awaiting_approval' && !held) {
         throw new FlotillaError(
           'approval_not_allowed',
           `deployment ${row.id} is ${row.status}, not waiting for approval`,
