@@ -1,11 +1,20 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
 import { ConfigError, loadConfig } from './config.js';
 
+const dirs: string[] = [];
+function tempDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'flotilla-config-'));
+  dirs.push(dir);
+  return dir;
+}
+
 describe('loadConfig', () => {
+  after(() => dirs.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
+
   it('fills defaults', () => {
     const config = loadConfig([], {});
     assert.deepEqual(config.listen, { host: '127.0.0.1', port: 8080 });
@@ -14,7 +23,7 @@ describe('loadConfig', () => {
   });
 
   it('lets env override the file and flags override env', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'flotilla-config-'));
+    const dir = tempDir();
     const file = join(dir, 'c.json');
     writeFileSync(
       file,
@@ -31,7 +40,7 @@ describe('loadConfig', () => {
   });
 
   it('lists every problem at once', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'flotilla-config-'));
+    const dir = tempDir();
     const file = join(dir, 'c.json');
     writeFileSync(
       file,

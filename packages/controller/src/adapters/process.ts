@@ -50,13 +50,21 @@ export function runProcess(
     let stderr = '';
     let timedOut = false;
     let aborted = false;
-    const killGroup = () => {
+    // SIGTERM first: nix-store then stops its builders and removes its temporary build
+    // directories; SIGKILL follows for anything that does not stop in time.
+    const signalGroup = (signal: NodeJS.Signals) => {
       if (child.pid === undefined) return;
       try {
-        process.kill(-child.pid, 'SIGKILL');
+        process.kill(-child.pid, signal);
       } catch {
         // The group is already gone.
       }
+    };
+    let killTimer: NodeJS.Timeout | undefined;
+    const killGroup = () => {
+      signalGroup('SIGTERM');
+      killTimer ??= setTimeout(() => signalGroup('SIGKILL'), 5000);
+      killTimer.unref();
     };
     const timer =
       options.timeoutMs === undefined
@@ -96,6 +104,7 @@ export function runProcess(
     });
     child.on('close', (code) => {
       clearTimeout(timer);
+      clearTimeout(killTimer);
       options.signal?.removeEventListener('abort', onAbort);
       const tail = (text: string) => (keep !== undefined ? text.slice(-keep) : text);
       resolve({ code, stdout: tail(stdout), stderr: tail(stderr), timedOut, aborted });
