@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { run } from './cli.js';
-import { startTestController, type TestController } from './test-controller.js';
+import { startTestController, type TestController, runCli } from './test-controller.js';
 
 const KEY = 'flotilla-ctl-1:Gz1khmvwnIoerheSuoHH0tTQTkfYrr7KFacyah/y6Pc=';
 
@@ -14,23 +13,7 @@ describe('flotilla cache', () => {
   });
   after(() => controller.close());
 
-  async function cli(...argv: string[]): Promise<{ code: number; stdout: string }> {
-    const out: string[] = [];
-    const code = await run({
-      argv,
-      env: {
-        FLOTILLA_URL: controller.url,
-        FLOTILLA_TOKEN: 'admin',
-        FLOTILLA_CONTEXT_FILE: '/nonexistent',
-      },
-      homedir: '/nonexistent',
-      stdout: (text) => out.push(text),
-      stderr: () => undefined,
-      now: () => new Date(0),
-      sleep: () => Promise.resolve(),
-    });
-    return { code, stdout: out.join('\n') };
-  }
+  const cli = (...argv: string[]) => runCli(controller, argv, new Date('2025-01-01T12:00:00Z'));
 
   it('prints the key and the nix.conf lines that trust it', async () => {
     const { code, stdout } = await cli('cache');

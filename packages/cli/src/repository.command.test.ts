@@ -4,8 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Repository, Revision } from '@flotilla/protocol';
-import { run } from './cli.js';
-import { startTestController, type TestController } from './test-controller.js';
+import { startTestController, type TestController, runCli } from './test-controller.js';
 
 const now = new Date('2025-01-01T12:00:00.000Z');
 const SHA = '0123456789abcdef0123456789abcdef01234567';
@@ -46,23 +45,7 @@ describe('repository, revisions and preview commands', () => {
   let controller: TestController;
   let dir: string;
 
-  async function cli(...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-    const out: string[] = [];
-    const err: string[] = [];
-    const code = await run({
-      argv,
-      env: {
-        FLOTILLA_URL: controller.url,
-        FLOTILLA_TOKEN: 'admin',
-        FLOTILLA_CONTEXT_FILE: '/nonexistent',
-      },
-      homedir: '/nonexistent',
-      stdout: (text) => out.push(text),
-      stderr: (text) => err.push(text),
-      now: () => now,
-    });
-    return { code, stdout: out.join('\n'), stderr: err.join('\n') };
-  }
+  const cli = (...argv: string[]) => runCli(controller, argv, now);
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'flotilla-cli-repository-'));
