@@ -73,6 +73,11 @@ export class DeploymentRunner {
     clearInterval(this.timer);
   }
 
+  private isPastExpiry(row: DeploymentRow): boolean {
+    const age = this.options.clock.now().getTime() - Date.parse(row.created_at);
+    return age > this.options.defaults.queueExpirySeconds * 1000;
+  }
+
   /** Ends queued deployments older than the expiry; they are never silently skipped. */
   async expireQueued(): Promise<void> {
     const { deployments, events, clock, defaults, log } = this.options;
@@ -131,12 +136,16 @@ export class DeploymentRunner {
     const { deployments, presence, clock, logger } = this.options;
     const live = presence.get(host);
     if (!live) return;
-    await this.expireQueued();
     const active = await deployments.findActiveForHost(host, ACTIVE_STATUSES);
     // One deployment at a time: a running one blocks the queue until it reports back.
     if (active.some((d) => RUNNING_STATUSES.includes(d.status as DeploymentStatus))) return;
     const next = active.find((d) => d.status === 'queued');
     if (!next) return;
+    if (this.isPastExpiry(next)) {
+      // The host came back after the expiry but before the sweep: expire, never apply late.
+      await this.expireQueued();
+      return this.dispatchPending(host);
+    }
     const started = await deployments.transition(next.id, ['queued'], {
       status: 'activating',
       started_at: clock.now().toISOString(),

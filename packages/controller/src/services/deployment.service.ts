@@ -103,7 +103,8 @@ export class DeploymentService {
 
   private async insert(input: NewDeployment, actor: string): Promise<Deployment> {
     const { deployments, events, hosts, clock, log, runner } = this.options;
-    const host = await hosts.require(input.host);
+    // One read of the host: its mode decides, its live facts tell what runs now.
+    const host = await hosts.get(input.host);
     if (host.mode !== 'managed') {
       throw new FlotillaError(
         'host_not_managed',
@@ -121,7 +122,7 @@ export class DeploymentService {
     const now = clock.now();
     const id = newId('d', now);
     // Deploying what already runs changes nothing: it succeeds at once, without the agent.
-    const running = (await hosts.get(host.name)).facts?.system.current ?? null;
+    const running = host.facts?.system.current ?? null;
     const noop =
       running === input.storePath && (input.action === 'switch' || input.action === 'test');
     await deployments.insert({
