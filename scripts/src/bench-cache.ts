@@ -22,12 +22,7 @@ import {
   openDatabase,
   type Db,
 } from '@flotilla/controller';
-import {
-  buildRandomBlob,
-  JsonClient,
-  SANDBOX_NIX_CONFIG,
-  startController,
-} from '@flotilla/sandbox';
+import { buildRandomBlob, JsonClient, sandboxChildEnv, startController } from '@flotilla/sandbox';
 import { sql } from 'kysely';
 import { pino } from 'pino';
 import { ensureNginx, startNginx, type StaticServer } from './bench-cache.nginx.js';
@@ -155,9 +150,9 @@ async function main(): Promise<void> {
     const { dir: keyDir, storeDir } = cacheDirs(controller.stateDir);
     const publisher = new CachePublisher({
       storeDir,
-      key: await loadOrCreateSigningKey({ dir: keyDir, keyName: 'exists' }),
+      key: await loadOrCreateSigningKey({ dir: keyDir, keyName: 'exists', env: sandboxChildEnv() }),
       index: new CacheRepository(db),
-      env: { NIX_CONFIG: SANDBOX_NIX_CONFIG },
+      env: sandboxChildEnv(),
       logger: pino({ level: 'silent' }),
     });
     const releaseId = await insertRelease(db, 'bench', paths[0] ?? '');

@@ -10,7 +10,7 @@ import {
   type Db,
   type SigningKey,
 } from '@flotilla/controller';
-import { run, SANDBOX_NIX_CONFIG, sandboxNixEnv, type CommandResult } from '@flotilla/sandbox';
+import { run, sandboxChildEnv, sandboxNixEnv, type CommandResult } from '@flotilla/sandbox';
 import { sql } from 'kysely';
 import { pino } from 'pino';
 
@@ -35,21 +35,25 @@ export class CachePublishing {
       key: this.key,
       index: new CacheRepository(this.db),
       pushTo,
-      env: { NIX_CONFIG: SANDBOX_NIX_CONFIG },
+      env: sandboxChildEnv(),
       logger: pino({ level: 'silent' }),
     });
   }
 
   static async open(stateDir: string): Promise<CachePublishing> {
     const { dir, storeDir } = cacheDirs(stateDir);
-    const key = await loadOrCreateSigningKey({ dir, keyName: 'unused-the-key-exists' });
+    const key = await loadOrCreateSigningKey({
+      dir,
+      keyName: 'unused-the-key-exists',
+      env: sandboxChildEnv(),
+    });
     if (key.created) throw new Error('the controller should have created the signing key');
     const { db } = await openDatabase({ url: join(stateDir, 'flotilla.db') });
     const publisher = new CachePublisher({
       storeDir,
       key,
       index: new CacheRepository(db),
-      env: { NIX_CONFIG: SANDBOX_NIX_CONFIG },
+      env: sandboxChildEnv(),
       logger: pino({ level: 'silent' }),
     });
     return new CachePublishing(db, publisher, storeDir, key.publicKey, key);

@@ -13,7 +13,7 @@
  * on it. RESULT_FILE is written atomically once PROGRAM has exited.
  */
 import { spawn } from 'node:child_process';
-import { createFileExclusive, writeFileAtomic } from './atomic-file.js';
+import { createFileExclusive, writeFileAtomic } from '@flotilla/runtime';
 import type { ActivationOutcome } from './deploy/activator.js';
 import { processIdentity } from './process-identity.js';
 

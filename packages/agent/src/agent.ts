@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import type { DeployRequest, Facts, HostMode, RebootRequest, Welcome } from '@flotilla/protocol';
-import { systemClock, type CancelTimer, type Clock } from './clock.js';
+import { systemClock, type CancelTimer, type Clock } from '@flotilla/runtime';
 import { ControllerConnection, type ControllerConnectionOptions } from './connection.js';
 import type { Activator } from './deploy/activator.js';
 import { DeploymentExecutor } from './deploy/deployment-executor.js';
@@ -10,8 +10,8 @@ import { JournalStore } from './deploy/journal.js';
 import type { SystemStore } from './deploy/nix-store.js';
 import { factsChanged } from './facts/facts-change.js';
 import type { FactsCollector } from './facts/facts-collector.js';
-import type { Logger } from './logger.js';
-import type { ProcessRunner } from './process-runner.js';
+import type { Logger } from '@flotilla/runtime';
+import type { ProcessRunner } from '@flotilla/runtime';
 import { RebootManager } from './reboot/reboot-manager.js';
 
 export interface AgentOptions {

@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import { HostMode, HostName } from '@flotilla/protocol';
 import { z } from 'zod';
 import { parseArgs, usage, type ParsedArgs } from './config-args.js';
-import { LOG_LEVELS, type LogLevel } from './logger.js';
+import { LOG_LEVELS, type LogLevel } from '@flotilla/runtime';
 
 /** Everything the agent is told at start; read once, never from the environment later. */
 export interface AgentConfig {

@@ -4,7 +4,7 @@ import { after, describe, it } from 'node:test';
 import type { DeployRequest, Welcome } from '@flotilla/protocol';
 import WebSocket, { WebSocketServer } from 'ws';
 import { ControllerConnection } from './connection.js';
-import { Logger } from './logger.js';
+import { Logger } from '@flotilla/runtime';
 
 const welcome: Welcome = {
   type: 'welcome',

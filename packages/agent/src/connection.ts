@@ -14,9 +14,9 @@ import {
 } from '@flotilla/protocol';
 import WebSocket from 'ws';
 import { Backoff, type BackoffOptions } from './backoff.js';
-import { systemClock, type CancelTimer, type Clock } from './clock.js';
+import { systemClock, type CancelTimer, type Clock } from '@flotilla/runtime';
 import type { MessageSink } from './deploy/deployment-outbox.js';
-import type { Logger } from './logger.js';
+import type { Logger } from '@flotilla/runtime';
 import { explainControllerError, explainRejectedUpgrade, readErrorBody } from './refusals.js';
 
 /** What the connection tells its owner. */

@@ -1,15 +1,15 @@
 import { join } from 'node:path';
 import { FLOTILLA_VERSION, PROTOCOL_VERSION, type HostOs } from '@flotilla/protocol';
 import { Agent } from './agent.js';
-import { systemClock } from './clock.js';
+import { systemClock } from '@flotilla/runtime';
 import type { AgentConfig } from './config.js';
 import { DetachedActivator, type ActivationMode } from './deploy/detached-activator.js';
 import { HostHealthChecker } from './deploy/health-checks.js';
 import { NixStore } from './deploy/nix-store.js';
 import { FactsCollector } from './facts/facts-collector.js';
 import { nodeHostSources } from './facts/host-sources.js';
-import type { Logger } from './logger.js';
-import { ChildProcessRunner } from './process-runner.js';
+import type { Logger } from '@flotilla/runtime';
+import { ChildProcessRunner } from '@flotilla/runtime';
 import { systemdRunning } from './systemd.js';
 
 /** Delay before the first reconnect attempt at most (ms); later ones double up to the cap. */

@@ -1,6 +1,6 @@
 export { Agent, type AgentOptions } from './agent.js';
 export { Backoff, cappedDelayMs, fullJitterDelayMs, type BackoffOptions } from './backoff.js';
-export { systemClock, type CancelTimer, type Clock } from './clock.js';
+export { systemClock, type CancelTimer, type Clock } from '@flotilla/runtime';
 export {
   loadConfig,
   type ActivationSetting,
@@ -41,6 +41,6 @@ export { NixStore, type StepOutcome, type SystemStore } from './deploy/nix-store
 export { factsChanged } from './facts/facts-change.js';
 export { FactsCollector, type FactsCollectorOptions } from './facts/facts-collector.js';
 export { nodeHostSources, type HostSources } from './facts/host-sources.js';
-export { Logger, type LogLevel } from './logger.js';
-export { ChildProcessRunner, type ProcessRunner, type RunResult } from './process-runner.js';
+export { Logger, type LogLevel } from '@flotilla/runtime';
+export { ChildProcessRunner, type ProcessRunner, type RunResult } from '@flotilla/runtime';
 export { RebootManager, type RebootManagerOptions } from './reboot/reboot-manager.js';

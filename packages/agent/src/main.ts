@@ -4,7 +4,7 @@ import os from 'node:os';
 import { FLOTILLA_VERSION } from '@flotilla/protocol';
 import { loadConfig } from './config.js';
 import { createAgent } from './create-agent.js';
-import { Logger } from './logger.js';
+import { Logger } from '@flotilla/runtime';
 
 /** Exit code for an invalid configuration, so service managers can tell it from a crash. */
 const EXIT_BAD_CONFIG = 2;
@@ -38,7 +38,10 @@ async function main(): Promise<number> {
       break;
   }
   const { config } = result;
-  const logger = new Logger({ level: config.logLevel });
+  const logger = new Logger({
+    level: config.logLevel,
+    fields: { service: 'agent', host: config.host },
+  });
   const agent = createAgent(config, logger);
   logger.info('flotilla agent starting', {
     version: FLOTILLA_VERSION,

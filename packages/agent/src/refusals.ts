@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import { ErrorBody, PROTOCOL_VERSION, type ErrorCode } from '@flotilla/protocol';
-import type { Clock } from './clock.js';
+import type { Clock } from '@flotilla/runtime';
 
 /**
  * The controller's refusals that only an operator can fix, each with what to do. While

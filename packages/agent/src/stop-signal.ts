@@ -1,4 +1,4 @@
-import type { Clock } from './clock.js';
+import type { Clock } from '@flotilla/runtime';
 
 /** Thrown out of waits when the agent is stopping; the work resumes after the next start. */
 export class StoppedError extends Error {

@@ -7,7 +7,7 @@ import {
   NotificationsConfig,
   type Receiver,
 } from './notifications/notifications.config.js';
-import { DeployWindow } from './policy/deploy-window.js';
+import { DeployWindow } from './rollout/deploy-window.js';
 import { z } from 'zod';
 import { urlHasPassword } from './git/redact.js';
 
@@ -200,7 +200,43 @@ export const ControllerConfig = z
       }),
   })
   .strict();
-export type ControllerConfig = z.infer<typeof ControllerConfig> & { secrets: Secrets };
+export type ControllerConfig = z.infer<typeof ControllerConfig> & {
+  secrets: Secrets;
+  /**
+   * The environment child processes (nix, git, ssh) start from: only the variables they
+   * need from the controller's own environment, never Flotilla's settings or secrets.
+   */
+  childEnv: Record<string, string>;
+};
+
+/** Variables a child may need: search path, identity, locale, temp dir, Nix and TLS settings. */
+const CHILD_ENV_NAMES = new Set([
+  'PATH',
+  'HOME',
+  'USER',
+  'LOGNAME',
+  'LANG',
+  'TZ',
+  'TMPDIR',
+  'SSL_CERT_FILE',
+  'SSL_CERT_DIR',
+  'SSH_AUTH_SOCK',
+  'XDG_CACHE_HOME',
+  'XDG_CONFIG_HOME',
+  'XDG_DATA_HOME',
+  'XDG_STATE_HOME',
+]);
+
+/** The base environment of child processes (see {@link ControllerConfig.childEnv}). */
+export function childEnvironment(env: NodeJS.ProcessEnv): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(env)) {
+    if (value === undefined) continue;
+    if (CHILD_ENV_NAMES.has(name) || name.startsWith('NIX_') || name.startsWith('LC_'))
+      out[name] = value;
+  }
+  return out;
+}
 
 /** Secrets read once at start from files or env; never logged, never stored in the database. */
 export interface Secrets {
@@ -311,7 +347,12 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Con
     secrets.notificationReceivers = loaded.receivers;
   }
   if (problems.length > 0 || !parsed.success) throw new ConfigError(problems);
-  return { ...parsed.data, stateDir: resolve(parsed.data.stateDir), secrets };
+  return {
+    ...parsed.data,
+    stateDir: resolve(parsed.data.stateDir),
+    secrets,
+    childEnv: childEnvironment(env),
+  };
 }
 
 function readSecrets(

@@ -2,20 +2,20 @@ import { join } from 'node:path';
 import { FLOTILLA_VERSION, type Health } from '@flotilla/protocol';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import { loadOrCreateAdminToken } from './admin-token.js';
-import { systemClock, type Clock } from './clock.js';
+import { loadOrCreateAdminToken } from './http/admin-token.js';
+import { systemClock, type Clock } from '@flotilla/runtime';
 import type { ControllerConfig } from './config.js';
 import { createBinaryCache } from './cache/cache.composition.js';
-import { registerCacheRoutes } from './cache/cache.routes.js';
+import { registerCacheRoutes } from './http/cache.routes.js';
 import { AgentGateway } from './gateway/agent.gateway.js';
 import { buildHttpServer } from './http/server.js';
-import { createDeployments } from './deployments.composition.js';
-import { createPipeline } from './pipeline.composition.js';
+import { createDeployments } from './deployments/deployments.composition.js';
+import { createPipeline } from './pipeline/pipeline.composition.js';
 import { createNotifications } from './notifications/notifications.composition.js';
-import { createPolicies } from './policy.composition.js';
-import { HostService } from './services/host.service.js';
-import { PresenceService } from './services/presence.service.js';
-import { RepositoryService, type RevisionPipeline } from './services/repository.service.js';
+import { createPolicies } from './rollout/policy.composition.js';
+import { HostService } from './hosts/host.service.js';
+import { PresenceService } from './hosts/presence.service.js';
+import { RepositoryService, type RevisionPipeline } from './repository/repository.service.js';
 import { openDatabase, pingDatabase, type Db } from './storage/database.js';
 import { EventRepository } from './storage/event.repository.js';
 import { HostRepository } from './storage/host.repository.js';
@@ -130,6 +130,7 @@ export class Controller {
     });
     const repository = new RepositoryService({
       stateDir: config.stateDir,
+      childEnv: config.childEnv,
       config: config.repository,
       configToken: config.secrets.repositoryToken,
       links: new RepositoryLinkRepository(db),

@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { PINO_FORMAT } from '@flotilla/runtime';
 import { pino } from 'pino';
 import { ConfigError, loadConfig, USAGE, wantsHelp } from './config.js';
 import { Controller } from './controller.js';
@@ -17,7 +18,8 @@ async function main(): Promise<void> {
     console.error(`flotilla-controller: ${error.message}\n\n${USAGE}`);
     process.exit(2);
   }
-  const logger = pino({ level: config.logLevel, base: { service: 'controller' } });
+  // The same line format as the agent's (see @flotilla/runtime's Logger).
+  const logger = pino({ level: config.logLevel, ...PINO_FORMAT, base: { service: 'controller' } });
   const controller = await Controller.create({ config, logger });
   await controller.listen(config.listen.host, config.listen.port);
 

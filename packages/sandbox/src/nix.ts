@@ -16,6 +16,18 @@ export function sandboxNixEnv(base: NodeJS.ProcessEnv = process.env): NodeJS.Pro
   return { ...base, NIX_CONFIG: SANDBOX_NIX_CONFIG };
 }
 
+/**
+ * A complete environment for a Nix child process that a test or tool starts itself: the
+ * search path, a home, and the sandbox's Nix settings; nothing else of this process's.
+ */
+export function sandboxChildEnv(): Record<string, string> {
+  return {
+    PATH: process.env.PATH ?? '/usr/bin:/bin',
+    HOME: process.env.HOME ?? '/root',
+    NIX_CONFIG: SANDBOX_NIX_CONFIG,
+  };
+}
+
 export interface CommandResult {
   code: number | null;
   stdout: string;

@@ -1,5 +1,5 @@
 import type { DeployConfirmRequest } from '@flotilla/protocol';
-import type { Clock } from '../clock.js';
+import type { Clock } from '@flotilla/runtime';
 import { StoppedError } from '../stop-signal.js';
 
 interface Waiting {

@@ -1,6 +1,6 @@
 import type { DeployRequest, ErrorCode, HostMode } from '@flotilla/protocol';
-import type { Clock } from '../clock.js';
-import type { Logger } from '../logger.js';
+import type { Clock } from '@flotilla/runtime';
+import type { Logger } from '@flotilla/runtime';
 import type { Activator } from './activator.js';
 import { ConfirmationGate } from './confirmation-gate.js';
 import { runDeployment } from './deployment-flow.js';

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { AgentMessage, DeployResult } from '@flotilla/protocol';
-import { Logger } from '../logger.js';
+import { Logger } from '@flotilla/runtime';
 import { DeploymentOutbox, type MessageSink } from './deployment-outbox.js';
 
 /** A connection that records what it is given and can be taken up and down. */

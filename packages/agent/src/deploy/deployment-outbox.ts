@@ -7,8 +7,8 @@ import {
   type DeployLog,
   type DeployProgress,
 } from '@flotilla/protocol';
-import { writeFileAtomic } from '../atomic-file.js';
-import type { Logger } from '../logger.js';
+import { writeFileAtomic } from '@flotilla/runtime';
+import type { Logger } from '@flotilla/runtime';
 import type { DeploymentReporter } from './deployment-run.js';
 
 /** The connection as the outbox sees it. */

@@ -5,8 +5,8 @@ import type {
   DeployResult,
   LogStream,
 } from '@flotilla/protocol';
-import type { Clock } from '../clock.js';
-import type { Logger } from '../logger.js';
+import type { Clock } from '@flotilla/runtime';
+import type { Logger } from '@flotilla/runtime';
 import type { Activator } from './activator.js';
 import type { ConfirmationGate } from './confirmation-gate.js';
 import type { HealthChecker } from './health-checks.js';

@@ -3,10 +3,10 @@ import { closeSync, openSync } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createFileExclusive, readJsonFile } from '../atomic-file.js';
-import type { Clock } from '../clock.js';
+import { createFileExclusive, readJsonFile } from '@flotilla/runtime';
+import type { Clock } from '@flotilla/runtime';
 import { isProcessAlive, isProcessGroupAlive, type ProcessIdentity } from '../process-identity.js';
-import type { ProcessRunner } from '../process-runner.js';
+import type { ProcessRunner } from '@flotilla/runtime';
 import { sleep } from '../stop-signal.js';
 import {
   ActivationOutcome,

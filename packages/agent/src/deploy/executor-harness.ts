@@ -1,7 +1,7 @@
 /** An executor wired to the stand-ins of test-stand-ins.ts, for its unit tests. */
 import { join } from 'node:path';
 import type { DeployRequest, HostMode } from '@flotilla/protocol';
-import { Logger } from '../logger.js';
+import { Logger, ManualClock } from '@flotilla/runtime';
 import { DeploymentExecutor } from './deployment-executor.js';
 import { JournalStore } from './journal.js';
 import {
@@ -10,7 +10,6 @@ import {
   FakeHost,
   FakeReporter,
   FakeStore,
-  ManualClock,
   NEW,
 } from './test-stand-ins.js';
 

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { ChildProcessRunner, type ProcessRunner } from '../process-runner.js';
+import { ChildProcessRunner, runResultOf, type ProcessRunner } from '@flotilla/runtime';
 import { HostHealthChecker } from './health-checks.js';
 
 const env = { PATH: process.env.PATH ?? '/usr/bin:/bin' };
@@ -102,13 +102,12 @@ describe('HostHealthChecker', () => {
       run: (command, args) => {
         calls.push([command, ...args].join(' '));
         const active = args[1] === 'nginx.service';
-        return Promise.resolve({
-          exitCode: active ? 0 : 3,
-          signal: null,
-          spawnError: null,
-          stdout: active ? 'active\n' : 'failed\n',
-          stderrTail: [],
-        });
+        return Promise.resolve(
+          runResultOf({
+            exitCode: active ? 0 : 3,
+            stdout: active ? 'active\n' : 'failed\n',
+          }),
+        );
       },
     };
     const withSystemd = new HostHealthChecker({ runner: systemctl, env, systemd: true });

@@ -1,5 +1,5 @@
 import type { HealthCheck, HealthCheckResult } from '@flotilla/protocol';
-import { describeExit, type ProcessRunner, type RunResult } from '../process-runner.js';
+import { describeExit, type ProcessRunner, type RunResult } from '@flotilla/runtime';
 
 /** Runs one health check after an activation. Never rejects: a check that cannot run fails. */
 export interface HealthChecker {

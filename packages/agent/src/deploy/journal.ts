@@ -10,7 +10,7 @@ import {
   StorePath,
 } from '@flotilla/protocol';
 import { z } from 'zod';
-import { readJsonFile, writeFileAtomic } from '../atomic-file.js';
+import { readJsonFile, writeFileAtomic } from '@flotilla/runtime';
 import { ActivationHandle, ActivationOutcome, ActivationStep } from './activator.js';
 
 /**

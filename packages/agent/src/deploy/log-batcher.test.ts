@@ -1,36 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { DeployLog } from '@flotilla/protocol';
-import type { Clock } from '../clock.js';
+import { ManualClock } from '@flotilla/runtime';
 import { DeployLogBatcher } from './log-batcher.js';
 
-/** A clock whose timers fire only when the test advances time. */
-class ManualClock implements Clock {
-  private time = Date.parse('2030-01-01T00:00:00Z');
-  private timers: { at: number; callback: () => void }[] = [];
-
-  now(): Date {
-    return new Date(this.time);
-  }
-
-  setTimer(callback: () => void, delayMs: number) {
-    const timer = { at: this.time + delayMs, callback };
-    this.timers.push(timer);
-    return () => {
-      this.timers = this.timers.filter((other) => other !== timer);
-    };
-  }
-
-  advance(ms: number): void {
-    this.time += ms;
-    const due = this.timers.filter((timer) => timer.at <= this.time);
-    this.timers = this.timers.filter((timer) => timer.at > this.time);
-    due.forEach((timer) => timer.callback());
-  }
-}
-
 function setup(maxLines?: number) {
-  const clock = new ManualClock();
+  const clock = new ManualClock('2030-01-01T00:00:00Z');
   const sent: DeployLog[] = [];
   const batcher = new DeployLogBatcher({
     deploymentId: 'd1',

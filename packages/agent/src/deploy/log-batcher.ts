@@ -1,6 +1,6 @@
 import type { DeployLog, LogStream } from '@flotilla/protocol';
-import type { CancelTimer, Clock } from '../clock.js';
-import { MAX_LINE_LENGTH } from '../line-splitter.js';
+import type { CancelTimer, Clock } from '@flotilla/runtime';
+import { MAX_LINE_LENGTH } from '@flotilla/runtime';
 
 export interface DeployLogBatcherOptions {
   deploymentId: string;

@@ -3,7 +3,7 @@ import { appendFile, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { MAX_LINE_LENGTH } from '../line-splitter.js';
+import { MAX_LINE_LENGTH } from '@flotilla/runtime';
 import { readLogLines, splitCompleteLines } from './log-tail.js';
 
 describe('readLogLines', () => {

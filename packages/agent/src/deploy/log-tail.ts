@@ -1,6 +1,6 @@
 import { open } from 'node:fs/promises';
-import { isErrorCode } from '../atomic-file.js';
-import { MAX_LINE_LENGTH } from '../line-splitter.js';
+import { isErrorCode } from '@flotilla/runtime';
+import { MAX_LINE_LENGTH } from '@flotilla/runtime';
 
 /** Lines read from a growing log file, and the byte offset just after them. */
 export interface TailChunk {

@@ -3,7 +3,12 @@ import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { ProcessRunner, RunOptions, RunResult } from '../process-runner.js';
+import {
+  runResultOf,
+  type ProcessRunner,
+  type RunOptions,
+  type RunResult,
+} from '@flotilla/runtime';
 import { NixStore } from './nix-store.js';
 
 const PATH = '/nix/store/0c2a7wq2mrhhvs6f8p8ryzfqmdj3b5x9-nixos-system-h1';
@@ -30,13 +35,10 @@ class RecordingRunner implements ProcessRunner {
       netrc: netrcFile === undefined ? undefined : await readFile(netrcFile, 'utf8'),
       netrcMode: netrcFile === undefined ? undefined : (await stat(netrcFile)).mode & 0o777,
     });
-    return {
+    return runResultOf({
       exitCode: this.exitCode,
-      signal: null,
-      spawnError: null,
-      stdout: '',
       stderrTail: this.exitCode === 0 ? [] : ['error: cannot add path: HTTP error 401'],
-    };
+    });
   }
 }
 

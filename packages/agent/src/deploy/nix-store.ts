@@ -7,7 +7,7 @@ import {
   type OutputStream,
   type ProcessRunner,
   type RunResult,
-} from '../process-runner.js';
+} from '@flotilla/runtime';
 import {
   controllerHttpOrigin,
   resolveCacheAccess,

@@ -13,7 +13,6 @@ import {
   type HealthCheck,
   type HealthCheckResult,
 } from '@flotilla/protocol';
-import type { Clock } from '../clock.js';
 import { StoppedError } from '../stop-signal.js';
 import type {
   ActivationHandle,
@@ -28,33 +27,6 @@ import type { OnOutputLine, StepOutcome, SystemStore } from './nix-store.js';
 
 export const NEW = '/nix/store/0c2a7wq2mrhhvs6f8p8ryzfqmdj3b5x9-nixos-system-hsb1-2';
 export const OLD = '/nix/store/1c2a7wq2mrhhvs6f8p8ryzfqmdj3b5x9-nixos-system-hsb1-1';
-
-/** A clock that only moves when told to. */
-export class ManualClock implements Clock {
-  private nowMs = Date.UTC(2024, 0, 1);
-  private timers: { at: number; callback: () => void; cancelled: boolean }[] = [];
-
-  now(): Date {
-    return new Date(this.nowMs);
-  }
-
-  setTimer(callback: () => void, delayMs: number): () => void {
-    const timer = { at: this.nowMs + delayMs, callback, cancelled: false };
-    this.timers.push(timer);
-    return () => (timer.cancelled = true);
-  }
-
-  /** Moves time on, firing the timers that fall due. */
-  advance(ms: number): void {
-    this.nowMs += ms;
-    for (;;) {
-      const due = this.timers.filter((t) => !t.cancelled && t.at <= this.nowMs);
-      if (due.length === 0) return;
-      this.timers = this.timers.filter((t) => !due.includes(t));
-      due.forEach((t) => t.callback());
-    }
-  }
-}
 
 /** What the host runs; the stand-ins for Nix and activation change it. */
 export class FakeHost implements HostState {

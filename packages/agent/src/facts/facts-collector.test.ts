@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Facts } from '@flotilla/protocol';
-import { systemClock } from '../clock.js';
+import { systemClock } from '@flotilla/runtime';
 import { factsChanged } from './facts-change.js';
 import { FactsCollector } from './facts-collector.js';
 import type { FilesystemUsage, HostSources } from './host-sources.js';

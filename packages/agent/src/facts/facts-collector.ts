@@ -1,5 +1,5 @@
 import type { DiskUsage, Facts, HostOs, Metrics, SystemState } from '@flotilla/protocol';
-import type { Clock } from '../clock.js';
+import type { Clock } from '@flotilla/runtime';
 import type { HostState } from '../deploy/deployment-run.js';
 import { FAILED_UNITS_ARGS, parseFailedUnits } from '../systemd.js';
 import { readGenerations } from './generations.js';

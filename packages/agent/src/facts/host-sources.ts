@@ -10,7 +10,7 @@ import {
   statfs,
 } from 'node:fs/promises';
 import os from 'node:os';
-import type { ProcessRunner } from '../process-runner.js';
+import type { ProcessRunner } from '@flotilla/runtime';
 
 /** Size and free space of the filesystem holding a path. */
 export interface FilesystemUsage {

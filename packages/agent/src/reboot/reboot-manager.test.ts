@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { RebootResult } from '@flotilla/protocol';
-import { Logger } from '../logger.js';
-import { ChildProcessRunner } from '../process-runner.js';
+import { Logger } from '@flotilla/runtime';
+import { ChildProcessRunner } from '@flotilla/runtime';
 import { RebootManager } from './reboot-manager.js';
 
 const quiet = new Logger({ level: 'error', output: { write: () => true } });

@@ -7,9 +7,9 @@ import {
   type RebootResult,
 } from '@flotilla/protocol';
 import { z } from 'zod';
-import { readJsonFile, writeFileAtomic } from '../atomic-file.js';
-import type { Logger } from '../logger.js';
-import { describeExit, type ProcessRunner } from '../process-runner.js';
+import { readJsonFile, writeFileAtomic } from '@flotilla/runtime';
+import type { Logger } from '@flotilla/runtime';
+import { describeExit, type ProcessRunner } from '@flotilla/runtime';
 
 /** A reboot asked for and not yet reported, kept on disk because the agent dies with it. */
 const PendingReboot = z.object({

@@ -1,6 +1,6 @@
 import { realpath } from 'node:fs/promises';
 import { FlotillaError } from '@flotilla/protocol';
-import { runProcess, type RunResult } from './process.js';
+import { processRunner, type RunResult } from '@flotilla/runtime';
 
 /** Nix with flakes on; works with Nix 2.8 and current Nix (Lix too). */
 const NIX_FLAGS = ['--extra-experimental-features', 'nix-command flakes'];
@@ -83,7 +83,12 @@ export function realiseArgs(drvPath: string, options: RealiseOptions): string[] 
 
 /** The Nix operations the pipeline needs, behind one narrow class. */
 export class NixClient {
-  constructor(private readonly options: { env?: Record<string, string> } = {}) {}
+  constructor(
+    private readonly options: {
+      /** The complete environment of every Nix process. */
+      env: Record<string, string>;
+    },
+  ) {}
 
   /** Evaluates every host of a flake in one `nix eval` call. */
   async evaluateHosts(flakeUrl: string, timeoutMs = 30 * 60_000): Promise<FlakeHostsEvaluation> {
@@ -92,7 +97,7 @@ export class NixClient {
       [...NIX_FLAGS, 'eval', '--json', '--expr', hostsExpression(flakeUrl)],
       timeoutMs,
     );
-    if (result.code !== 0) {
+    if (result.exitCode !== 0) {
       throw new FlotillaError(
         'evaluation_failed',
         result.timedOut ? 'evaluation timed out' : nixErrorText(result.stderr) || 'nix eval failed',
@@ -132,17 +137,18 @@ export class NixClient {
    * returns its output path. Build output is streamed line by line.
    */
   async realise(drvPath: string, options: RealiseOptions = {}): Promise<RealiseResult> {
-    const result = await runProcess('nix-store', realiseArgs(drvPath, options), {
+    const onLine = options.onLine;
+    const result = await processRunner.run('nix-store', realiseArgs(drvPath, options), {
       env: this.options.env,
-      onLine: options.onLine,
-      signal: options.signal,
-      timeoutMs: options.timeoutMs,
-      keepTailChars: 64 * 1024,
+      captureStdout: true,
+      ...(onLine ? { onLine: (_stream, line) => onLine(line) } : {}),
+      ...(options.signal ? { signal: options.signal } : {}),
+      ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
     });
     if (result.aborted) return { ok: false, result, reason: 'cancelled' };
     if (result.timedOut) return { ok: false, result, reason: 'timeout' };
     const printed = result.stdout.trim().split('\n').filter(Boolean).at(-1);
-    if (result.code !== 0 || !printed) return { ok: false, result, reason: 'failed' };
+    if (result.exitCode !== 0 || !printed) return { ok: false, result, reason: 'failed' };
     // With --add-root, nix-store prints the root's path; the output is what it points to.
     return { ok: true, outPath: options.gcRoot ? await realpath(printed) : printed };
   }
@@ -154,7 +160,7 @@ export class NixClient {
       [...NIX_FLAGS, 'path-info', '--json', '-S', storePath],
       60_000,
     );
-    if (result.code !== 0) return null;
+    if (result.exitCode !== 0) return null;
     const data = JSON.parse(result.stdout) as unknown;
     const entries: unknown[] = Array.isArray(data) ? data : Object.values(data as object);
     const first = entries[0] as { closureSize?: number } | undefined;
@@ -162,6 +168,10 @@ export class NixClient {
   }
 
   private run(command: string, args: string[], timeoutMs: number): Promise<RunResult> {
-    return runProcess(command, args, { env: this.options.env, timeoutMs });
+    return processRunner.run(command, args, {
+      env: this.options.env,
+      timeoutMs,
+      captureStdout: true,
+    });
   }
 }

@@ -2,7 +2,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { ControllerConfig } from '../config.js';
-import type { HostService } from '../services/host.service.js';
+import type { HostService } from '../hosts/host.service.js';
 import { CacheRepository } from '../storage/cache.repository.js';
 import type { Db } from '../storage/database.js';
 import { CachePublisher } from './cache.publisher.js';
@@ -10,7 +10,7 @@ import { BinaryCacheService } from './cache.service.js';
 import { loadOrCreateSigningKey, type SigningKey } from './signing-key.js';
 
 export interface BinaryCacheDeps {
-  config: Pick<ControllerConfig, 'stateDir' | 'cache' | 'publicUrl'>;
+  config: Pick<ControllerConfig, 'stateDir' | 'cache' | 'publicUrl' | 'childEnv'>;
   db: Db;
   hosts: Pick<HostService, 'authenticateAgent'>;
   logger: Logger;
@@ -42,6 +42,7 @@ export async function createBinaryCache(deps: BinaryCacheDeps): Promise<BinaryCa
   const key = await loadOrCreateSigningKey({
     dir,
     keyName: config.cache.keyName ?? defaultKeyName(),
+    env: config.childEnv,
   });
   if (key.created) logger.info({ publicKey: key.publicKey }, 'created the cache signing key');
   if (config.cache.keyName !== undefined && config.cache.keyName !== key.name) {
@@ -54,7 +55,7 @@ export async function createBinaryCache(deps: BinaryCacheDeps): Promise<BinaryCa
   const pushTo = config.cache.pushTo ?? null;
   return {
     key,
-    publisher: new CachePublisher({ storeDir, key, index, pushTo, logger }),
+    publisher: new CachePublisher({ storeDir, key, index, pushTo, logger, env: config.childEnv }),
     service: new BinaryCacheService({
       storeDir,
       publicKey: key.publicKey,

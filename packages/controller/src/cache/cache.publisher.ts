@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { FlotillaError } from '@flotilla/protocol';
 import type { Logger } from 'pino';
-import { runProcess, type RunResult } from '../adapters/process.js';
+import { processRunner, type RunResult } from '@flotilla/runtime';
 import type { CachedPath, CacheRepository } from '../storage/cache.repository.js';
 import { storeHashOf } from './cache-names.js';
 import { narFileOf } from './narinfo.js';
@@ -37,8 +37,8 @@ export interface CachePublisherOptions {
   /** Another store URL to copy closures to; may carry credentials, which are never logged. */
   pushTo?: string | null;
   compression?: CacheCompression;
-  /** Extra environment for Nix. */
-  env?: Record<string, string>;
+  /** The complete environment of Nix processes. */
+  env: Record<string, string>;
   logger: Logger;
   /** Limit for each Nix command (milliseconds). */
   timeoutMs?: number;
@@ -159,11 +159,11 @@ export class CachePublisher implements ReleasePublisher {
     secretUrl?: string,
   ): Promise<RunResult> {
     const { env, timeoutMs = 3600_000 } = this.options;
-    const result = await runProcess(command, args, { env, timeoutMs });
-    if (result.code === 0) return result;
+    const result = await processRunner.run(command, args, { env, timeoutMs, captureStdout: true });
+    if (result.exitCode === 0) return result;
     const reason = result.timedOut
       ? `timed out after ${timeoutMs} ms`
-      : `exit ${result.code ?? 'signal'}`;
+      : `exit ${result.exitCode ?? 'signal'}`;
     const detail = errorTail(result.stderr);
     const message = `binary cache: ${what} failed (${reason})${detail === '' ? '' : `: ${detail}`}`;
     throw new FlotillaError(

@@ -1,7 +1,7 @@
 import { open, readFile, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CACHE_PATH, FlotillaError, type CacheInfo, type CacheSource } from '@flotilla/protocol';
-import type { HostService } from '../services/host.service.js';
+import type { HostService } from '../hosts/host.service.js';
 import type { CacheRepository } from '../storage/cache.repository.js';
 import type { HostRow } from '../storage/host.repository.js';
 import { tokenFromAuthorization } from './cache-auth.js';

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { chmod, link, mkdir, open, readFile, rename, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { runProcess } from '../adapters/process.js';
+import { processRunner } from '@flotilla/runtime';
 
 /** The controller's Nix signing key pair. */
 export interface SigningKey {
@@ -18,8 +18,8 @@ export interface SigningKeyOptions {
   dir: string;
   /** Name for a new key; an existing key keeps the name it was created with. */
   keyName: string;
-  /** Extra environment for `nix`. */
-  env?: Record<string, string>;
+  /** The complete environment of `nix`. */
+  env: Record<string, string>;
 }
 
 const NIX = ['--extra-experimental-features', 'nix-command'];
@@ -58,14 +58,15 @@ export async function loadOrCreateSigningKey(
 }
 
 async function nixKey(args: string[], options: SigningKeyOptions, input?: string): Promise<string> {
-  const result = await runProcess('nix', [...NIX, 'key', ...args], {
+  const result = await processRunner.run('nix', [...NIX, 'key', ...args], {
     env: options.env,
+    captureStdout: true,
     timeoutMs: 30_000,
     ...(input === undefined ? {} : { input }),
   });
   const output = result.stdout.trim();
-  if (result.code !== 0 || output === '') {
-    throw new Error(`nix key ${args[0]} failed (exit ${result.code}): ${result.stderr.trim()}`);
+  if (result.exitCode !== 0 || output === '') {
+    throw new Error(`nix key ${args[0]} failed (exit ${result.exitCode}): ${result.stderr.trim()}`);
   }
   return output;
 }

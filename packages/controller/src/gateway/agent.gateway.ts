@@ -3,10 +3,10 @@ import type { Duplex } from 'node:stream';
 import { MAX_MESSAGE_BYTES } from '@flotilla/protocol';
 import type { Logger } from 'pino';
 import { WebSocketServer } from 'ws';
-import type { DeploymentRunner } from '../services/deployment-runner.js';
-import type { RebootService } from '../services/reboot.service.js';
-import type { HostService } from '../services/host.service.js';
-import type { PresenceService } from '../services/presence.service.js';
+import type { DeploymentRunner } from '../deployments/deployment-runner.js';
+import type { RebootService } from '../hosts/reboot.service.js';
+import type { HostService } from '../hosts/host.service.js';
+import type { PresenceService } from '../hosts/presence.service.js';
 import { agentBaseUrl } from './agent-base-url.js';
 import { AgentSession } from './agent.session.js';
 

@@ -11,9 +11,9 @@ import {
 import type { Logger } from 'pino';
 import type { WebSocket } from 'ws';
 import type { HostRow } from '../storage/host.repository.js';
-import type { DeploymentRunner } from '../services/deployment-runner.js';
-import type { RebootService } from '../services/reboot.service.js';
-import type { AgentChannel, PresenceService } from '../services/presence.service.js';
+import type { DeploymentRunner } from '../deployments/deployment-runner.js';
+import type { RebootService } from '../hosts/reboot.service.js';
+import type { AgentChannel, PresenceService } from '../hosts/presence.service.js';
 
 export interface AgentSessionOptions {
   socket: WebSocket;

@@ -6,14 +6,20 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { FlotillaError } from '@flotilla/protocol';
-import { runProcess } from '../adapters/process.js';
+import { processRunner } from '@flotilla/runtime';
 import { GitClient } from './git.client.js';
+
+/** What the controller gives git: the search path and a home, nothing else. */
+const gitEnv = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: tmpdir() };
 
 // Real git against a bare repository on disk (what GitHub is to a real controller).
 async function git(cwd: string, ...args: string[]): Promise<string> {
   const identity = ['-c', 'user.name=Ada Lovelace', '-c', 'user.email=ada@example.org'];
-  const result = await runProcess('git', ['-C', cwd, ...identity, ...args]);
-  if (result.code !== 0) throw new Error(`git ${args.join(' ')}: ${result.stderr}`);
+  const result = await processRunner.run('git', ['-C', cwd, ...identity, ...args], {
+    env: gitEnv,
+    captureStdout: true,
+  });
+  if (result.exitCode !== 0) throw new Error(`git ${args.join(' ')}: ${result.stderr}`);
   return result.stdout.trim();
 }
 
@@ -48,6 +54,7 @@ describe('GitClient', () => {
       gitDir: join(root, 'state', 'mirror.git'),
       url: origin,
       auth: {},
+      baseEnv: gitEnv,
       helperDir: join(root, 'state'),
     });
   });
@@ -116,6 +123,7 @@ describe('GitClient', () => {
         gitDir: join(root, 'token-state', 'mirror.git'),
         url,
         auth: { token },
+        baseEnv: gitEnv,
         helperDir: join(root, 'token-state'),
       });
       await assert.rejects(withToken.fetch(['+refs/heads/main:refs/heads/main']), (error) => {

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { FlotillaError } from '@flotilla/protocol';
-import { runProcess, type RunResult } from '../adapters/process.js';
+import { processRunner, type RunResult } from '@flotilla/runtime';
 import { redact } from './redact.js';
 import { patternPrefix, refMatchesAny } from './ref-patterns.js';
 
@@ -27,6 +27,8 @@ export interface GitClientOptions {
   /** Local operations are killed after this long. Default 1 minute. */
   commandTimeoutMs?: number;
   gitBinary?: string;
+  /** The environment git starts from (the controller's child environment). */
+  baseEnv: Record<string, string>;
 }
 
 export interface CommitInfo {
@@ -129,7 +131,7 @@ export class GitClient {
       ['rev-parse', '--verify', '--quiet', '--end-of-options', `${ref}^{commit}`],
       { okCodes: [0, 1] },
     );
-    return result.code === 0 ? result.stdout.trim() : undefined;
+    return result.exitCode === 0 ? result.stdout.trim() : undefined;
   }
 
   /** Whether the mirror holds this commit (a force push can leave a followed one behind). */
@@ -137,7 +139,7 @@ export class GitClient {
     const result = await this.git(['cat-file', '-e', `${checkSha(sha)}^{commit}`], {
       okCodes: [0, 1, 128],
     });
-    return result.code === 0;
+    return result.exitCode === 0;
   }
 
   /** Whether `ancestor` is reachable from `descendant` (a fast-forward). */
@@ -146,13 +148,13 @@ export class GitClient {
       ['merge-base', '--is-ancestor', checkSha(ancestor), checkSha(descendant)],
       { okCodes: [0, 1] },
     );
-    return result.code === 0;
+    return result.exitCode === 0;
   }
 
   /** The best common ancestor of two commits, or undefined for unrelated histories. */
   async mergeBase(a: string, b: string): Promise<string | undefined> {
     const result = await this.git(['merge-base', checkSha(a), checkSha(b)], { okCodes: [0, 1] });
-    return result.code === 0 ? result.stdout.trim() : undefined;
+    return result.exitCode === 0 ? result.stdout.trim() : undefined;
   }
 
   async commitInfo(sha: string): Promise<CommitInfo> {
@@ -215,9 +217,10 @@ export class GitClient {
     const prefix = ['-c', 'credential.helper=', ...(options.noGitDir ? [] : ['--git-dir', gitDir])];
     let result: RunResult;
     try {
-      result = await runProcess(this.options.gitBinary ?? 'git', [...prefix, ...args], {
+      result = await processRunner.run(this.options.gitBinary ?? 'git', [...prefix, ...args], {
         env: this.environment(),
         timeoutMs,
+        captureStdout: true,
       });
     } catch (error) {
       throw this.failure(args, `cannot run git: ${(error as Error).message}`);
@@ -225,9 +228,9 @@ export class GitClient {
     if (result.timedOut) {
       throw this.failure(args, `timed out after ${Math.round(timeoutMs / 1000)} s`);
     }
-    if (!(options.okCodes ?? [0]).includes(result.code ?? -1)) {
+    if (!(options.okCodes ?? [0]).includes(result.exitCode ?? -1)) {
       const stderr = result.stderr.trim() || result.stdout.trim();
-      throw this.failure(args, `exit ${result.code ?? 'signal'}: ${stderr}`);
+      throw this.failure(args, `exit ${result.exitCode ?? 'signal'}: ${stderr}`);
     }
     return result;
   }
@@ -247,6 +250,7 @@ export class GitClient {
       `UserKnownHostsFile=${shellQuote(join(helperDir, 'known_hosts'))}`,
     ];
     return {
+      ...this.options.baseEnv,
       GIT_TERMINAL_PROMPT: '0',
       GIT_ASKPASS: this.askpassPath,
       // git runs GIT_SSH_COMMAND through a shell: the paths in it are quoted.

@@ -1,7 +1,7 @@
 import { FlotillaError } from '@flotilla/protocol';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import type { BuildService } from '../services/build.service.js';
+import type { BuildService } from '../pipeline/build.service.js';
 
 const Params = z.object({ id: z.string().min(1).max(64) });
 const Query = z.object({ after: z.coerce.number().int().min(0).optional() });

@@ -1,6 +1,6 @@
 import { FlotillaError, type WebhookAnswer } from '@flotilla/protocol';
 import type { FastifyInstance } from 'fastify';
-import type { RepositoryService } from '../services/repository.service.js';
+import type { RepositoryService } from '../repository/repository.service.js';
 import { verifyGithubSignature } from './github-signature.js';
 
 export interface GithubWebhookOptions {

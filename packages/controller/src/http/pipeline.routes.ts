@@ -11,9 +11,9 @@ import {
   ReleaseListQuery,
 } from '@flotilla/protocol';
 import { z } from 'zod';
-import type { BuildService } from '../services/build.service.js';
-import type { PreviewService } from '../services/preview.service.js';
-import type { ReleaseService } from '../services/release.service.js';
+import type { BuildService } from '../pipeline/build.service.js';
+import type { PreviewService } from '../pipeline/preview.service.js';
+import type { ReleaseService } from '../pipeline/release.service.js';
 import type { RouteTable } from './route.js';
 
 export interface PipelineRouteServices {

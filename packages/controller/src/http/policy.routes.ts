@@ -15,9 +15,9 @@ import {
   WaveStatus,
 } from '@flotilla/protocol';
 import { z } from 'zod';
-import type { ApprovalService } from '../services/approval.service.js';
-import type { PolicyService } from '../services/policy.service.js';
-import type { RolloutService } from '../services/rollout.service.js';
+import type { ApprovalService } from '../rollout/approval.service.js';
+import type { PolicyService } from '../rollout/policy.service.js';
+import type { RolloutService } from '../rollout/rollout.service.js';
 import type { EventRepository } from '../storage/event.repository.js';
 import type { RouteTable } from './route.js';
 

@@ -9,7 +9,7 @@ import {
   SyncResult,
 } from '@flotilla/protocol';
 import { z } from 'zod';
-import type { RepositoryService } from '../services/repository.service.js';
+import type { RepositoryService } from '../repository/repository.service.js';
 import type { RouteTable } from './route.js';
 
 const IdParams = z.object({ id: z.string().min(1).max(64) });

@@ -21,10 +21,10 @@ import {
 } from '@flotilla/protocol';
 import { z } from 'zod';
 import type { BinaryCacheService } from '../cache/cache.service.js';
-import type { DeploymentService } from '../services/deployment.service.js';
-import type { RebootService } from '../services/reboot.service.js';
+import type { DeploymentService } from '../deployments/deployment.service.js';
+import type { RebootService } from '../hosts/reboot.service.js';
 import type { NotificationService } from '../notifications/notification.service.js';
-import type { HostService } from '../services/host.service.js';
+import type { HostService } from '../hosts/host.service.js';
 import type { RouteTable } from './route.js';
 
 export interface RouteServices {

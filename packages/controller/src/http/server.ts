@@ -1,7 +1,7 @@
 import { FlotillaError, type Health } from '@flotilla/protocol';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import { tokensEqual } from '../tokens.js';
+import { tokensEqual } from '../support/tokens.js';
 import { installErrorHandlers } from './errors.js';
 import { buildOpenApi } from './openapi.js';
 import { RouteTable } from './route.js';
@@ -12,7 +12,7 @@ import { registerPolicyRoutes, type PolicyRouteServices } from './policy.routes.
 import type { EventRepository } from '../storage/event.repository.js';
 import { registerRepositoryRoutes } from './repository.routes.js';
 import { registerRoutes, type RouteServices } from './routes.js';
-import type { RepositoryService } from '../services/repository.service.js';
+import type { RepositoryService } from '../repository/repository.service.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { Clock } from '../clock.js';
+import type { Clock } from '@flotilla/runtime';
 import type { DueDelivery, NotificationRepository } from '../storage/notification.repository.js';
 import { sendHttpRequest, type RequestSender, type SendOutcome } from './http.sender.js';
 import type { Receiver } from './notifications.config.js';

@@ -16,13 +16,7 @@ import { NotificationDeliveryWorker, retryDelayMs } from './delivery.worker.js';
 import type { NtfyReceiver, Receiver, WebhookReceiver } from './notifications.config.js';
 import { NotificationService, type NotificationEvent } from './notification.service.js';
 import { createNotifications } from './notifications.composition.js';
-
-class ManualClock {
-  constructor(public ms: number) {}
-  now(): Date {
-    return new Date(this.ms);
-  }
-}
+import { ManualClock } from '@flotilla/runtime';
 
 interface ReceivedRequest {
   method: string;

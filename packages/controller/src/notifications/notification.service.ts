@@ -6,13 +6,13 @@ import {
   type NotificationPayload,
 } from '@flotilla/protocol';
 import type { Logger } from 'pino';
-import type { Clock } from '../clock.js';
+import type { Clock } from '@flotilla/runtime';
 import type {
   NotificationDeliveryRow,
   NotificationRepository,
   NotificationRow,
 } from '../storage/notification.repository.js';
-import { newId } from '../tokens.js';
+import { newId } from '../support/tokens.js';
 import { receiverWants, type Receiver } from './notifications.config.js';
 
 /** Something worth telling people about, as the policy engine raises it. */

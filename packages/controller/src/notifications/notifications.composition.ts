@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
-import type { Clock } from '../clock.js';
-import type { PresenceService } from '../services/presence.service.js';
+import type { Clock } from '@flotilla/runtime';
+import type { PresenceService } from '../hosts/presence.service.js';
 import type { Db } from '../storage/database.js';
 import type { HostRepository } from '../storage/host.repository.js';
 import { NotificationRepository } from '../storage/notification.repository.js';

@@ -4,13 +4,7 @@ import { pino } from 'pino';
 import type { HostRow } from '../storage/host.repository.js';
 import type { NotificationEvent } from './notification.service.js';
 import { OfflineWatcher } from './offline.watcher.js';
-
-class ManualClock {
-  constructor(public ms: number) {}
-  now(): Date {
-    return new Date(this.ms);
-  }
-}
+import { ManualClock } from '@flotilla/runtime';
 
 const MINUTE = 60_000;
 const T0 = Date.parse('2026-03-01T10:00:00Z');

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
-import type { Clock } from '../clock.js';
-import type { PresenceService } from '../services/presence.service.js';
+import type { Clock } from '@flotilla/runtime';
+import type { PresenceService } from '../hosts/presence.service.js';
 import type { HostRepository } from '../storage/host.repository.js';
 import type { NotificationEvent } from './notification.service.js';
 
