@@ -15,7 +15,7 @@ describe('a crash of agent or controller mid-deployment loses nothing', () => {
   const startSlowDeployment = async (host: string, version: string) => {
     await writeHost(flake, { name: host, version, activationSeconds: 4 });
     const storePath = await buildHost(`path:${flake}`, host);
-    const created = await fleet.api.post<Deployment>('/api/v1/deployments', { host, storePath });
+    const created = await fleet.deploy({ host, storePath });
     assert.equal(created.status, 201, JSON.stringify(created.body));
     // Wait until the activation itself runs (its script sleeps), then crash something.
     await JsonClient.until(

@@ -24,7 +24,7 @@ describe('safe activation: confirm, roll back, never strand a host', () => {
     host: string,
     storePath: string,
   ): Promise<Deployment & { log: { line: string }[] }> => {
-    const created = await fleet.api.post<Deployment>('/api/v1/deployments', { host, storePath });
+    const created = await fleet.deploy({ host, storePath });
     assert.equal(created.status, 201, JSON.stringify(created.body));
     return fleet.waitForDeployment(created.body.id, 90_000);
   };
@@ -121,7 +121,7 @@ describe('safe activation: confirm, roll back, never strand a host', () => {
     const current = host.facts?.generations.find((g) => g.current);
     const earlier = host.facts?.generations.find((g) => g.number < (current?.number ?? 0));
     assert.ok(current && earlier, JSON.stringify(host.facts?.generations));
-    const created = await fleet.api.post<Deployment>('/api/v1/hosts/h1/rollback', {
+    const created = await fleet.rollback('h1', {
       generation: earlier.number,
     });
     assert.equal(created.status, 201, JSON.stringify(created.body));
@@ -136,7 +136,7 @@ describe('safe activation: confirm, roll back, never strand a host', () => {
     await agent.process.stop();
     await fleet.waitForHost('offline', (h: Host) => h.status === 'offline', 30_000);
     const next = await build({ name: 'offline', version: `${stamp}-1` });
-    const created = await fleet.api.post<Deployment>('/api/v1/deployments', {
+    const created = await fleet.deploy({
       host: 'offline',
       storePath: next,
     });
@@ -152,7 +152,7 @@ describe('safe activation: confirm, roll back, never strand a host', () => {
     await agent.process.stop();
     await fleet.waitForHost('offline', (h: Host) => h.status === 'offline', 30_000);
     const next = await build({ name: 'offline', version: `${stamp}-2` });
-    const created = await fleet.api.post<Deployment>('/api/v1/deployments', {
+    const created = await fleet.deploy({
       host: 'offline',
       storePath: next,
     });

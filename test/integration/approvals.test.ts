@@ -12,7 +12,8 @@ import type {
   DeploymentList,
   GraduationList,
   HostPolicy,
-  HostRollout,
+  DeploymentDecision,
+  HostStatusReport,
   PendingApprovalList,
   ReleaseList,
   Revision,
@@ -96,10 +97,12 @@ describe('human in the loop: policies, approvals, waves, quarantine, pins, windo
   };
   const setVersion = (name: string, version: string, extra: object = {}) =>
     writeHost(repo.work, { name, version: `${stamp}-${version}`, ...extra });
-  const policy = (host: string, value: string) =>
+  /** Sets a policy; `auto` is forced (with a reason) unless `earned` says the host graduated. */
+  const policy = (host: string, value: string, earned = false) =>
     fleet.api.request<HostPolicy>('PUT', `/api/v1/hosts/${host}/policy`, {
       policy: value,
       reason: 'test',
+      ...(value === 'auto' && !earned ? { force: true } : {}),
     });
   const current = (host: string) => realpath(fleet.agents.get(host)!.paths.currentSystemLink);
 
@@ -176,9 +179,10 @@ describe('human in the loop: policies, approvals, waves, quarantine, pins, windo
       .body.entries;
     assert.equal(audit[0]?.actor, 'admin');
     assert.deepEqual((audit[0]?.data as { comment: string }).comment, 'looks fine');
-    const status = (await fleet.api.get<HostRollout>('/api/v1/hosts/csb0/rollout')).body;
-    assert.equal(status.verified, true, JSON.stringify(status));
-    assert.equal(status.executed?.storePath, await current('csb0'));
+    const status = (await fleet.api.get<HostStatusReport>('/api/v1/hosts/csb0/status')).body;
+    assert.equal(status.state, 'up_to_date', JSON.stringify(status));
+    assert.equal(status.verified?.deploymentId, mine.deploymentId);
+    assert.equal(status.running?.storePath, await current('csb0'));
   });
 
   it('refuses to change a policy the config file owns', async () => {
@@ -192,7 +196,8 @@ describe('human in the loop: policies, approvals, waves, quarantine, pins, windo
 
   it('rolls a revision through the waves in order, holding the next wave through the soak', async () => {
     assert.equal((await policy('gpc0', 'auto')).status, 200);
-    assert.equal((await policy('hsb1', 'auto')).status, 200);
+    // hsb1 graduates once the guinea pig is on auto (its criteria: after gpc0, 0 days).
+    assert.equal((await policy('hsb1', 'auto', true)).status, 200);
     await setVersion('gpc0', '1');
     await setVersion('hsb1', '1');
     const revisionId = await pushAndRelease('gpc0 + hsb1: 1', ['gpc0', 'hsb1']);
@@ -245,15 +250,16 @@ describe('human in the loop: policies, approvals, waves, quarantine, pins, windo
     const gpc0Done = await fleet.waitForDeployment(gpc0!.id, 90_000);
     assert.equal(gpc0Done.status, 'rolled_back', JSON.stringify(gpc0Done));
 
+    // The next wave is held (not dropped): resuming the rollout would let it go on.
     const hsb1Deployment = await JsonClient.until(
       async () => {
         const d = (await deploymentsOf('hsb1')).find((x) => x.revisionId === revisionId);
-        return d && d.status === 'cancelled' ? d : undefined;
+        return d?.status === 'approved' && /halted/.test(d.holdReason ?? '') ? d : undefined;
       },
-      'the halted wave to be cancelled',
+      'the halted wave to be held',
       30_000,
     );
-    assert.match(hsb1Deployment.errorMessage ?? '', /halted/);
+    assert.match(hsb1Deployment.holdReason ?? '', /rollout resume/);
     const policies = (await fleet.api.get<{ policies: HostPolicy[] }>('/api/v1/policies')).body
       .policies;
     assert.equal(
@@ -271,12 +277,21 @@ describe('human in the loop: policies, approvals, waves, quarantine, pins, windo
       releaseId: gpc0Done.releaseId,
     });
     assert.equal(refused.status, 409, JSON.stringify(refused.body));
-    assert.equal(refused.body.error.code, 'approval_not_allowed');
+    assert.equal(refused.body.error.code, 'rollout_halted');
+    const resumed = await fleet.api.post(`/api/v1/rollouts/${revisionId}/resume`, {
+      reason: 'gpc0 is being looked at; hsb1 may go on',
+    });
+    assert.equal(resumed.status, 200, JSON.stringify(resumed.body));
+    const quarantined = await fleet.api.post<{ error: { code: string } }>('/api/v1/approvals', {
+      decision: 'approve',
+      releaseId: gpc0Done.releaseId,
+    });
+    assert.equal(quarantined.body.error.code, 'approval_not_allowed');
     const explicit = await fleet.api.post<DecisionResult>('/api/v1/approvals', {
       decision: 'approve',
       releaseId: gpc0Done.releaseId,
-      allowQuarantined: true,
-      comment: 'trying once more by hand',
+      force: true,
+      reason: 'trying once more by hand',
     });
     assert.equal(explicit.status, 200, JSON.stringify(explicit.body));
     assert.match(explicit.body.decided[0]?.notes.join(' ') ?? '', /quarantined/);
@@ -331,9 +346,9 @@ describe('human in the loop: policies, approvals, waves, quarantine, pins, windo
 
   it('pins a host after a manual rollback, and auto waits until the pin is lifted', async () => {
     assert.equal((await policy('hsb1', 'auto')).status, 200);
-    const rollback = await fleet.api.post<Deployment>('/api/v1/hosts/hsb1/rollback', {});
+    const rollback = await fleet.api.post<DeploymentDecision>('/api/v1/hosts/hsb1/rollback', {});
     assert.equal(rollback.status, 201, JSON.stringify(rollback.body));
-    await fleet.waitForDeployment(rollback.body.id, 90_000);
+    await fleet.waitForDeployment(rollback.body.deployment.id, 90_000);
     const pinned = (
       await fleet.api.get<{ policies: HostPolicy[] }>('/api/v1/policies')
     ).body.policies.find((p) => p.host === 'hsb1');

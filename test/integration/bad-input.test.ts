@@ -1,11 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import {
-  PROTOCOL_VERSION,
-  type Deployment,
-  type ErrorBody,
-  type ControllerMessage,
-} from '@flotilla/protocol';
+import { PROTOCOL_VERSION, type ErrorBody, type ControllerMessage } from '@flotilla/protocol';
 import { agentGatewayUrl, buildHost, JsonClient, writeSandboxFlake } from '@flotilla/sandbox';
 import { join } from 'node:path';
 import WebSocket from 'ws';
@@ -154,7 +149,7 @@ describe('bad input is answered with stable error codes and the controller stays
 
   it('refuses to deploy to a monitor-only host (controller side)', async () => {
     await fleet.register('imac0', 'monitor');
-    const response = await fleet.api.post<{ error: ErrorBody }>('/api/v1/deployments', {
+    const response = await fleet.deploy({
       host: 'imac0',
       storePath: '/nix/store/0c2a7wq2mrhhvs6f8p8ryzfqmdj3b5x9-nixos-system-imac0',
     });
@@ -168,7 +163,7 @@ describe('bad input is answered with stable error codes and the controller stays
     const flake = join(fleet.dir, 'flake');
     await writeSandboxFlake(flake, [{ name: 'watcher' }]);
     const storePath = await buildHost(`path:${flake}`, 'watcher');
-    const created = await fleet.api.post<Deployment>('/api/v1/deployments', {
+    const created = await fleet.deploy({
       host: 'watcher',
       storePath,
     });

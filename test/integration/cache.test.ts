@@ -4,7 +4,7 @@ import { mkdir, mkdtemp, readdir, readFile, realpath, rm, stat } from 'node:fs/p
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { CacheInfo, Deployment } from '@flotilla/protocol';
+import type { CacheInfo, Deployment, DeploymentDecision } from '@flotilla/protocol';
 import {
   buildHost,
   buildRandomBlob,
@@ -17,6 +17,7 @@ import {
   type ControllerHandle,
 } from '@flotilla/sandbox';
 import { CachePublishing, copyFromCache } from './cache-fixture.js';
+import { decisionAnswer } from './fleet-fixture.js';
 
 const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');
 
@@ -263,7 +264,9 @@ describe('the controller binary cache, with real Nix and real HTTP', () => {
           : undefined,
       'h1 to come online',
     );
-    const created = await api.post<Deployment>('/api/v1/deployments', { host: 'h1', storePath });
+    const created = decisionAnswer(
+      await api.post<DeploymentDecision>('/api/v1/deployments', { host: 'h1', storePath }),
+    );
     assert.equal(created.status, 201, JSON.stringify(created.body));
     const done = await JsonClient.until(
       async () => {

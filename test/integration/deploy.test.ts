@@ -2,7 +2,6 @@ import assert from 'node:assert/strict';
 import { lstat, realpath } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { Deployment } from '@flotilla/protocol';
 import { buildHost, writeHost, writeSandboxFlake } from '@flotilla/sandbox';
 import { FleetFixture } from './fleet-fixture.js';
 
@@ -32,7 +31,7 @@ describe('a real deployment through the API to a sandboxed host', () => {
 
   it('switches alpha to a freshly built system and leaves beta alone', async () => {
     const storePath = await buildHost(`path:${flake}`, 'alpha');
-    const created = await fleet.api.post<Deployment>('/api/v1/deployments', {
+    const created = await fleet.deploy({
       host: 'alpha',
       storePath,
     });
@@ -71,7 +70,7 @@ describe('a real deployment through the API to a sandboxed host', () => {
     const storePath = await buildHost(`path:${flake}`, 'alpha');
     assert.notEqual(storePath, before);
 
-    const created = await fleet.api.post<Deployment>('/api/v1/deployments', {
+    const created = await fleet.deploy({
       host: 'alpha',
       storePath,
     });
@@ -92,7 +91,7 @@ describe('a real deployment through the API to a sandboxed host', () => {
     const beta = fleet.agents.get('beta')!.paths;
     await writeHost(flake, { name: 'beta', version: '2-broken', exitCode: 2 });
     const storePath = await buildHost(`path:${flake}`, 'beta');
-    const created = await fleet.api.post<Deployment>('/api/v1/deployments', {
+    const created = await fleet.deploy({
       host: 'beta',
       storePath,
     });

@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import {
   FINAL_DEPLOYMENT_STATUSES,
   type Deployment,
+  type DeploymentDecision,
+  type ErrorBody,
   type Host,
   type HostList,
 } from '@flotilla/protocol';
@@ -114,6 +116,24 @@ export class FleetFixture {
     return agent;
   }
 
+  /**
+   * Asks for a deployment (`POST /api/v1/deployments`) and answers like a plain post, with
+   * the created deployment as the body on success (the decision's notes in `notes`).
+   */
+  async deploy(body: object): Promise<DecisionAnswer> {
+    const response = await this.api.post<DeploymentDecision>('/api/v1/deployments', body);
+    return decisionAnswer(response);
+  }
+
+  /** `POST /api/v1/hosts/:name/rollback`, answered like {@link deploy}. */
+  async rollback(host: string, body: object = {}): Promise<DecisionAnswer> {
+    const response = await this.api.post<DeploymentDecision>(
+      `/api/v1/hosts/${host}/rollback`,
+      body,
+    );
+    return decisionAnswer(response);
+  }
+
   async host(name: string): Promise<Host> {
     const response = await this.api.get<Host>(`/api/v1/hosts/${name}`);
     if (response.status !== 200)
@@ -173,4 +193,34 @@ export class FleetFixture {
     await this.controller.process.stop();
     await rm(this.dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * A deploy or rollback answer: the created deployment as the body (201), or the error
+ * answer's body (`error.code`) otherwise.
+ */
+export interface DecisionAnswer {
+  status: number;
+  body: Deployment & { error: ErrorBody };
+  notes: string[];
+}
+
+/** A decision answer as a plain one: the deployment as the body when it was created. */
+export function decisionAnswer(response: {
+  status: number;
+  body: DeploymentDecision;
+}): DecisionAnswer {
+  if (response.status === 201) {
+    return {
+      status: 201,
+      body: response.body.deployment as Deployment & { error: ErrorBody },
+      notes: response.body.notes,
+    };
+  }
+  // An error answer: keep its body as it is, so tests can read `error.code`.
+  return {
+    status: response.status,
+    body: response.body as unknown as Deployment & { error: ErrorBody },
+    notes: [],
+  };
 }

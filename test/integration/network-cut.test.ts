@@ -51,7 +51,7 @@ describe('magic rollback: a host that cannot reach the controller reverts by its
 
     await writeHost(flake, { name: 'far', version: `${stamp}-1`, activationSeconds: 3 });
     const next = await buildHost(`path:${flake}`, 'far');
-    const created = await f.api.post<Deployment>('/api/v1/deployments', {
+    const created = await f.deploy({
       host: 'far',
       storePath: next,
     });

@@ -5,7 +5,6 @@ import { after, before, describe, it } from 'node:test';
 import type {
   Build,
   BuildList,
-  Deployment,
   FlakeHostList,
   Preview,
   Release,
@@ -223,7 +222,7 @@ describe('git pipeline: a push becomes exactly the releases it should', () => {
   it('deploys a release through the existing deployment API', async () => {
     const [alpha] = await releases('alpha');
     assert.ok(alpha);
-    const created = await fleet.api.post<Deployment>('/api/v1/deployments', {
+    const created = await fleet.deploy({
       host: 'alpha',
       releaseId: alpha.id,
     });
@@ -236,7 +235,7 @@ describe('git pipeline: a push becomes exactly the releases it should', () => {
       (await fleet.api.get<Release>(`/api/v1/releases/${alpha.id}`)).body.status,
       'deployed',
     );
-    const wrongHost = await fleet.api.post<{ error: { code: string } }>('/api/v1/deployments', {
+    const wrongHost = await fleet.deploy({
       host: 'alpha',
       releaseId: (await releases('beta'))[0]?.id,
     });

@@ -22,7 +22,7 @@ describe('a controller crash loses nothing and agents come back by themselves', 
     const flake = join(fleet.dir, 'flake');
     await writeSandboxFlake(flake, [{ name: 'gamma', version: '7' }]);
     const storePath = await buildHost(`path:${flake}`, 'gamma');
-    const created = await fleet.api.post<Deployment>('/api/v1/deployments', {
+    const created = await fleet.deploy({
       host: 'gamma',
       storePath,
     });

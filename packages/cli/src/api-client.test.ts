@@ -52,7 +52,7 @@ describe('ApiClient', () => {
       'GET /api/v1/hosts/proxy': () => ({ status: 502, text: '<html>Bad Gateway</html>' }),
       'POST /api/v1/deployments': ({ body }) => ({
         status: 201,
-        json: sampleDeployment(body as object),
+        json: { deployment: sampleDeployment(body as object), notes: [] },
       }),
       'GET /api/v1/deployments/dep-1/log': ({ query }) => ({
         json: { lines: [], last: Number(query.get('after')), status: 'queued' },
@@ -64,7 +64,7 @@ describe('ApiClient', () => {
   after(() => controller.close());
 
   it('sends the bearer token and parses the answer', async () => {
-    const host = await client.getHost('web1');
+    const host = await client.call('getHost', { params: { name: 'web1' } });
     assert.equal(host.name, 'web1');
     const request = controller.requests.at(-1);
     assert.equal(request?.authorization, 'Bearer admin-token');
@@ -86,43 +86,73 @@ describe('ApiClient', () => {
   });
 
   it('posts validated bodies with defaults applied', async () => {
-    const deployment = await client.createDeployment({ host: 'web1', storePath: STORE_PATH });
-    assert.equal(deployment.action, 'switch');
+    const decision = await client.call('createDeployment', {
+      body: { host: 'web1', storePath: STORE_PATH },
+    });
+    assert.equal(decision.deployment.action, 'switch');
     assert.deepEqual(controller.requests.at(-1)?.body, {
       host: 'web1',
       storePath: STORE_PATH,
       action: 'switch',
+      force: false,
     });
+  });
+
+  it('encodes path parameters and refuses a bad one before sending', async () => {
+    const before = controller.requests.length;
+    await assert.rejects(
+      client.call('getHost', { params: { name: '../etc' } }),
+      expectApiError('validation_failed', null),
+    );
+    await assert.rejects(
+      client.call('createDeployment', {
+        body: { host: 'web1', storePath: STORE_PATH, force: true },
+      }),
+      expectApiError('validation_failed', null),
+    );
+    assert.equal(controller.requests.length, before);
   });
 
   it('rejects an invalid request before sending it', async () => {
     const before = controller.requests.length;
     await assert.rejects(
-      client.createDeployment({ host: 'web1', storePath: '/tmp/result' }),
+      client.call('createDeployment', { body: { host: 'web1', storePath: '/tmp/result' } }),
       expectApiError('validation_failed', null),
     );
     assert.equal(controller.requests.length, before);
   });
 
   it('passes query parameters', async () => {
-    const page = await client.getDeploymentLog('dep-1', { after: 7, limit: 10 });
+    const page = await client.call('getDeploymentLog', {
+      params: { id: 'dep-1' },
+      query: { after: 7, limit: 10 },
+    });
     assert.equal(page.last, 7);
     assert.equal(controller.requests.at(-1)?.query.toString(), 'after=7&limit=10');
   });
 
   it("carries the controller's error code and status", async () => {
-    await assert.rejects(client.getHost('ghost'), (error: unknown) => {
-      assert.ok(error instanceof ApiError);
-      assert.equal(error.code, 'host_not_found');
-      assert.equal(error.status, 404);
-      assert.equal(error.message, 'no host "ghost"');
-      return true;
-    });
+    await assert.rejects(
+      client.call('getHost', { params: { name: 'ghost' } }),
+      (error: unknown) => {
+        assert.ok(error instanceof ApiError);
+        assert.equal(error.code, 'host_not_found');
+        assert.equal(error.status, 404);
+        assert.equal(error.message, 'no host "ghost"');
+        return true;
+      },
+    );
   });
 
   it('reports answers it cannot read', async () => {
-    await assert.rejects(client.getHost('broken'), expectApiError('invalid_response', 200));
-    await assert.rejects(client.getHost('proxy'), expectApiError('unexpected_response', 502));
+    await assert.rejects(
+      client.call('getHost', { params: { name: 'broken' } }),
+      expectApiError('invalid_response', 200),
+    );
+    await assert.rejects(
+      client.call('getHost', { params: { name: 'proxy' } }),
+      expectApiError('unexpected_response', 502),
+    );
   });
 
   it('returns a degraded health answer instead of throwing', async () => {

@@ -1,55 +1,24 @@
 import {
-  Build,
-  BuildList,
-  BuildLogPage,
-  FlakeHostList,
-  Preview,
-  RebootAnswer,
-  Release,
-  ReleaseList,
-  type BuildStatus,
-  type ReleaseStatus,
-} from '@flotilla/protocol';
-import {
-  CacheInfo,
-  CreateDeploymentRequest,
-  CreateHostRequest,
-  CreateHostResponse,
-  Deployment,
-  DeploymentList,
-  DeploymentWithLog,
+  api,
+  contractPath,
   Health,
-  Host,
-  HostList,
-  LogPage,
+  type Api,
+  type Contract,
+  type ContractInput,
+  type ContractOutput,
+  type Host,
+  type HostList,
   type HostStatus,
+  type JsonContractName,
 } from '@flotilla/protocol';
-import {
-  CreatePreviewRequest,
-  CreatePreviewResponse,
-  LinkRepositoryRequest,
-  Repository,
-  Revision,
-  RevisionList,
-  SyncResult,
-  type RevisionKind,
-} from '@flotilla/protocol';
-import {
-  AuditList,
-  DecisionRequest,
-  DecisionResult,
-  GraduationList,
-  HostPolicy,
-  HostPolicyList,
-  HostRollout,
-  PendingApprovalList,
-  PinRequest,
-  Rollout,
-  SetPolicyRequest,
-  WaveStatus,
-} from '@flotilla/protocol';
-import { z } from 'zod';
 import { ApiTransport, validateRequest } from './api-transport.js';
+import { ApiError } from './errors.js';
+
+/** A route's input may be left out when none of its parts is required. */
+type OptionalIfEmpty<I> = Record<string, never> extends I ? [I?] : [I];
+
+/** The contracts by name, as plain data (the typed view is `Api`). */
+const CONTRACTS: Readonly<Record<string, Contract>> = api;
 
 /** How to reach the controller. */
 export interface ApiClientOptions {
@@ -61,14 +30,12 @@ export interface ApiClientOptions {
   timeoutMs?: number;
 }
 
-/** `GET /api/v1/waves`. The protocol has the item schema but no list schema yet. */
-const WaveList = z.object({ waves: z.array(WaveStatus) });
-/** The answer to `GET /api/v1/waves`. */
-export type WaveList = z.infer<typeof WaveList>;
-
 /**
- * Typed client for the controller's HTTP API. Every answer is parsed with its protocol schema,
- * so a caller gets either validated data or an {@link ApiError} carrying a stable code.
+ * Typed client for the controller's HTTP API, derived from the route contracts of
+ * `@flotilla/protocol`: `call('listHosts', { query })` builds the path from the contract,
+ * checks the body with the contract's schema before sending, and parses the answer with
+ * its response schema, so a caller gets validated data or an {@link ApiError} with a
+ * stable code. No route is declared here a second time.
  */
 export class ApiClient {
   readonly url: string;
@@ -79,21 +46,33 @@ export class ApiClient {
     this.url = this.#http.url;
   }
 
-  /** `GET /api/v1/cache`: the binary cache's public key, path and push target. */
-  getCache(): Promise<CacheInfo> {
-    return this.#http.request('GET', '/api/v1/cache', { schema: CacheInfo });
+  /** Calls the JSON route `name` with its params, query and body. */
+  async call<K extends JsonContractName>(
+    name: K,
+    ...input: OptionalIfEmpty<ContractInput<Api[K]>>
+  ): Promise<ContractOutput<Api[K]>> {
+    const contract = CONTRACTS[name];
+    if (!contract) throw new Error(`no route named ${name}`);
+    if (contract.response.kind !== 'json') throw new Error(`${name} does not answer JSON`);
+    const given: unknown = (input as readonly unknown[])[0];
+    const args = (given ?? {}) as { params?: object; query?: object; body?: unknown };
+    const params = contract.params
+      ? validateRequest(contract.params, args.params ?? {})
+      : undefined;
+    const body = contract.body ? validateRequest(contract.body, args.body ?? {}) : undefined;
+    const path = contractPath(contract.path, params as Record<string, unknown> | undefined);
+    const result = await this.#http.request(contract.method, path, {
+      schema: contract.response.schema,
+      query: queryOf(args.query),
+      // POST routes without a body schema still get an empty JSON object.
+      body: contract.body ? body : contract.method === 'POST' ? {} : undefined,
+    });
+    return result as ContractOutput<Api[K]>;
   }
 
   /** `GET /healthz`. A 503 still carries a Health body, so it is returned, not thrown. */
   health(): Promise<Health> {
-    return this.#http.request('GET', '/healthz', { schema: Health, acceptStatuses: [503] });
-  }
-
-  /** One page of hosts, ordered by name. */
-  listHosts(
-    query: { limit?: number; cursor?: string; status?: HostStatus } = {},
-  ): Promise<HostList> {
-    return this.#http.request('GET', '/api/v1/hosts', { schema: HostList, query });
+    return this.#http.request('GET', api.health.path, { schema: Health, acceptStatuses: [503] });
   }
 
   /** All hosts, following `nextCursor`; `counts` come from the last page. */
@@ -101,209 +80,25 @@ export class ApiClient {
     const hosts: Host[] = [];
     let cursor: string | undefined;
     for (;;) {
-      const page = await this.listHosts({ limit: query.pageSize, cursor, status: query.status });
+      const page = await this.call('listHosts', {
+        query: { limit: query.pageSize, cursor, status: query.status },
+      });
       hosts.push(...page.hosts);
       if (page.nextCursor === null) return { hosts, nextCursor: null, counts: page.counts };
       cursor = page.nextCursor;
     }
   }
-
-  /** `GET /api/v1/hosts/:name`. */
-  getHost(name: string): Promise<Host> {
-    return this.#http.request('GET', `/api/v1/hosts/${encodeURIComponent(name)}`, { schema: Host });
-  }
-
-  /** Registers a host. The answer holds the agent's token, which the controller never shows again. */
-  async createHost(request: z.input<typeof CreateHostRequest>): Promise<CreateHostResponse> {
-    const body = validateRequest(CreateHostRequest, request);
-    return this.#http.request('POST', '/api/v1/hosts', { schema: CreateHostResponse, body });
-  }
-
-  /** Asks the controller to deploy a store path to a host. */
-  async createDeployment(request: z.input<typeof CreateDeploymentRequest>): Promise<Deployment> {
-    const body = validateRequest(CreateDeploymentRequest, request);
-    return this.#http.request('POST', '/api/v1/deployments', { schema: Deployment, body });
-  }
-
-  /** Recent deployments, newest first. */
-  listDeployments(query: { host?: string; limit?: number } = {}): Promise<DeploymentList> {
-    return this.#http.request('GET', '/api/v1/deployments', { schema: DeploymentList, query });
-  }
-
-  /** One deployment with its whole log. */
-  getDeployment(id: string): Promise<DeploymentWithLog> {
-    const path = `/api/v1/deployments/${encodeURIComponent(id)}`;
-    return this.#http.request('GET', path, { schema: DeploymentWithLog });
-  }
-
-  /** Log lines with `seq > after`, and the deployment's status at the time of the read. */
-  getDeploymentLog(id: string, query: { after?: number; limit?: number } = {}): Promise<LogPage> {
-    const path = `/api/v1/deployments/${encodeURIComponent(id)}/log`;
-    return this.#http.request('GET', path, { schema: LogPage, query });
-  }
-
-  /** Rolls a host back to an earlier generation (default: the one before the current). */
-  rollbackHost(name: string, generation?: number): Promise<Deployment> {
-    const path = `/api/v1/hosts/${encodeURIComponent(name)}/rollback`;
-    return this.#http.request('POST', path, {
-      schema: Deployment,
-      body: generation === undefined ? {} : { generation },
-    });
-  }
-
-  /** Asks a managed host to reboot. */
-  rebootHost(name: string): Promise<RebootAnswer> {
-    const path = `/api/v1/hosts/${encodeURIComponent(name)}/reboot`;
-    return this.#http.request('POST', path, { schema: RebootAnswer, body: {} });
-  }
-
-  /** Builds, newest first. */
-  listBuilds(
-    query: { status?: BuildStatus; host?: string; limit?: number } = {},
-  ): Promise<BuildList> {
-    return this.#http.request('GET', '/api/v1/builds', { schema: BuildList, query });
-  }
-
-  getBuild(id: string): Promise<Build> {
-    return this.#http.request('GET', `/api/v1/builds/${encodeURIComponent(id)}`, { schema: Build });
-  }
-
-  getBuildLog(id: string, query: { after?: number; limit?: number } = {}): Promise<BuildLogPage> {
-    const path = `/api/v1/builds/${encodeURIComponent(id)}/log`;
-    return this.#http.request('GET', path, { schema: BuildLogPage, query });
-  }
-
-  cancelBuild(id: string): Promise<Build> {
-    const path = `/api/v1/builds/${encodeURIComponent(id)}/cancel`;
-    return this.#http.request('POST', path, { schema: Build, body: {} });
-  }
-
-  retryBuild(id: string): Promise<Build> {
-    const path = `/api/v1/builds/${encodeURIComponent(id)}/retry`;
-    return this.#http.request('POST', path, { schema: Build, body: {} });
-  }
-
-  /** Releases, newest first. */
-  listReleases(
-    query: { host?: string; status?: ReleaseStatus; limit?: number } = {},
-  ): Promise<ReleaseList> {
-    return this.#http.request('GET', '/api/v1/releases', { schema: ReleaseList, query });
-  }
-
-  getRelease(id: string): Promise<Release> {
-    return this.#http.request('GET', `/api/v1/releases/${encodeURIComponent(id)}`, {
-      schema: Release,
-    });
-  }
-
-  /** What a previewed ref would rebuild. */
-  getPreview(revisionId: string): Promise<Preview> {
-    const path = `/api/v1/previews/${encodeURIComponent(revisionId)}`;
-    return this.#http.request('GET', path, { schema: Preview });
-  }
-
-  /** The flake's hosts joined with the registry. */
-  flakeHosts(): Promise<FlakeHostList> {
-    return this.#http.request('GET', '/api/v1/flake/hosts', { schema: FlakeHostList });
-  }
-
-  /** The linked repository; `repository_not_linked` when there is none. */
-  getRepository(): Promise<Repository> {
-    return this.#http.request('GET', '/api/v1/repository', { schema: Repository });
-  }
-
-  /** Links the repository (replacing any API link); the token is sent, never shown back. */
-  async linkRepository(request: z.input<typeof LinkRepositoryRequest>): Promise<Repository> {
-    const body = validateRequest(LinkRepositoryRequest, request);
-    return this.#http.request('PUT', '/api/v1/repository', { schema: Repository, body });
-  }
-
-  /** Fetches now and returns what was found. */
-  syncRepository(): Promise<SyncResult> {
-    return this.#http.request('POST', '/api/v1/repository/sync', { schema: SyncResult, body: {} });
-  }
-
-  /** Recorded revisions, newest first. */
-  listRevisions(query: { kind?: RevisionKind; limit?: number } = {}): Promise<RevisionList> {
-    return this.#http.request('GET', '/api/v1/revisions', { schema: RevisionList, query });
-  }
-
-  getRevision(id: string): Promise<Revision> {
-    const path = `/api/v1/revisions/${encodeURIComponent(id)}`;
-    return this.#http.request('GET', path, { schema: Revision });
-  }
-
-  /** Records a preview revision of a ref such as `refs/pull/12/head`. */
-  async createPreview(ref: string): Promise<CreatePreviewResponse> {
-    const body = validateRequest(CreatePreviewRequest, { ref });
-    return this.#http.request('POST', '/api/v1/previews', { schema: CreatePreviewResponse, body });
-  }
-
-  /** Every host's deployment policy, pin and wave. */
-  listPolicies(): Promise<HostPolicyList> {
-    return this.#http.request('GET', '/api/v1/policies', { schema: HostPolicyList });
-  }
-
-  /** Sets a host's policy; `policy_locked` when the config file owns it. */
-  async setPolicy(host: string, request: z.input<typeof SetPolicyRequest>): Promise<HostPolicy> {
-    const body = validateRequest(SetPolicyRequest, request);
-    const path = `${hostPath(host)}/policy`;
-    return this.#http.request('PUT', path, { schema: HostPolicy, body });
-  }
-
-  /** Pins a host: `auto` stops moving it forward; its releases wait for approval. */
-  async pinHost(host: string, request: z.input<typeof PinRequest> = {}): Promise<HostPolicy> {
-    const body = validateRequest(PinRequest, request);
-    return this.#http.request('POST', `${hostPath(host)}/pin`, { schema: HostPolicy, body });
-  }
-
-  unpinHost(host: string): Promise<HostPolicy> {
-    return this.#http.request('DELETE', `${hostPath(host)}/pin`, { schema: HostPolicy });
-  }
-
-  /** Deployments waiting for a human, oldest first as the controller sends them. */
-  listApprovals(): Promise<PendingApprovalList> {
-    return this.#http.request('GET', '/api/v1/approvals', { schema: PendingApprovalList });
-  }
-
-  /**
-   * Approves or rejects one deployment, a release, or every waiting deployment of a revision.
-   * Refusals come back as `approval_not_allowed` or `nothing_to_approve`.
-   */
-  async decide(request: z.input<typeof DecisionRequest>): Promise<DecisionResult> {
-    const body = validateRequest(DecisionRequest, request);
-    return this.#http.request('POST', '/api/v1/approvals', { schema: DecisionResult, body });
-  }
-
-  /** Which manual hosts could move to `auto`, and what is still missing for the others. */
-  graduation(): Promise<GraduationList> {
-    return this.#http.request('GET', '/api/v1/graduation', { schema: GraduationList });
-  }
-
-  /** The configured waves, in rollout order. */
-  listWaves(): Promise<WaveList> {
-    return this.#http.request('GET', '/api/v1/waves', { schema: WaveList });
-  }
-
-  /** How one revision is moving through the waves. */
-  getRollout(revisionId: string): Promise<Rollout> {
-    const path = `/api/v1/rollouts/${encodeURIComponent(revisionId)}`;
-    return this.#http.request('GET', path, { schema: Rollout });
-  }
-
-  /** One page of the audit log, newest first; pass `nextCursor` as `before` for the next. */
-  listAudit(
-    query: { host?: string; kind?: string; before?: number; limit?: number } = {},
-  ): Promise<AuditList> {
-    return this.#http.request('GET', '/api/v1/audit', { schema: AuditList, query });
-  }
-
-  /** What each layer says about a host: declared, built, approved, executed, verified. */
-  getHostRollout(host: string): Promise<HostRollout> {
-    return this.#http.request('GET', `${hostPath(host)}/rollout`, { schema: HostRollout });
-  }
 }
 
-function hostPath(host: string): string {
-  return `/api/v1/hosts/${encodeURIComponent(host)}`;
+/** Query values as strings; undefined ones are left out, arrays are comma-joined. */
+function queryOf(query: object | undefined): Record<string, string | number | undefined> {
+  const out: Record<string, string | number | undefined> = {};
+  for (const [key, value] of Object.entries(query ?? {})) {
+    if (value === undefined || value === null) continue;
+    if (Array.isArray(value)) out[key] = value.join(',');
+    else if (typeof value === 'string' || typeof value === 'number') out[key] = value;
+    else if (typeof value === 'boolean') out[key] = String(value);
+    else throw new ApiError('validation_failed', `query ${key} must be a value`, null);
+  }
+  return out;
 }

@@ -36,8 +36,9 @@ describe('flotilla approvals, approve and reject', () => {
       'web1,web2',
       '--comment',
       'weekly',
-      '--override-window',
-      '--allow-quarantined',
+      '--force',
+      '--reason',
+      'security fix',
     );
     assert.equal(code, 0);
     assert.deepEqual(controller.requests.at(-1)?.body, {
@@ -45,9 +46,9 @@ describe('flotilla approvals, approve and reject', () => {
       revisionId: IDS.revision,
       hosts: ['web1', 'web2'],
       comment: 'weekly',
-      overrideWindow: true,
       allowSuperseded: false,
-      allowQuarantined: true,
+      force: true,
+      reason: 'security fix',
     });
     assert.deepEqual(stdout.split('\n'), [
       `approved 2 deployments (revision ${IDS.revision}):`,
@@ -64,14 +65,21 @@ describe('flotilla approvals, approve and reject', () => {
       decision: 'reject',
       releaseId: IDS.release,
       comment: 'broken',
-      overrideWindow: false,
       allowSuperseded: false,
-      allowQuarantined: false,
+      force: false,
     });
     assert.match(release.stdout, /^ {2}d-web1\s+web1\s+rejected$/m);
     await cli('reject', IDS.revision, '--wave', 'canary');
     const body = controller.requests.at(-1)?.body as Record<string, unknown>;
     assert.equal(body.wave, 'canary');
+  });
+
+  it('refuses --force without a reason before asking the controller', async () => {
+    const count = controller.requests.length;
+    const { code, stderr } = await cli('approve', IDS.revision, '--force');
+    assert.equal(code, 2);
+    assert.match(stderr, /--force needs a --reason/);
+    assert.equal(controller.requests.length, count);
   });
 
   it("prints the controller's refusal with its code, as JSON too", async () => {
@@ -97,7 +105,7 @@ describe('flotilla approvals, approve and reject', () => {
     const { stdout } = await cli('--json', 'approve', 'dmwy8t0001');
     const parsed = JSON.parse(stdout) as { decided: { deploymentId: string; status: string }[] };
     assert.deepEqual(parsed.decided, [
-      { deploymentId: 'dmwy8t0001', host: 'web1', status: 'queued', notes: [] },
+      { deploymentId: 'dmwy8t0001', host: 'web1', status: 'queued', holdReason: null, notes: [] },
     ]);
   });
 });

@@ -1,6 +1,13 @@
 import { HostName } from '@flotilla/protocol';
 import { flagOption, listOption, stringOption } from './args.js';
-import { printJson, type Command, type CommandInput, type OptionSpec } from './command.js';
+import {
+  forceOptions,
+  printJson,
+  type Command,
+  type CommandInput,
+  type OptionSpec,
+} from './command.js';
+import { forceInput } from './force.js';
 import { parseDecisionTarget, targetFields, type DecisionTarget } from './decision-target.js';
 import { UsageError } from './errors.js';
 import { renderApprovalTable, renderDecision } from './approvals.view.js';
@@ -43,7 +50,7 @@ export const approvalsCommand: Command = {
   needsToken: true,
   prepare() {
     return async (context) => {
-      const list = await context.client.listApprovals();
+      const list = await context.client.call('listApprovals');
       if (context.json) printJson(context, list);
       else context.out(renderApprovalTable(list, context.now()));
       return 0;
@@ -59,27 +66,25 @@ export const approveCommand: Command = {
   description:
     `${TARGET_HELP}\n` +
     "An approved deployment still waits for its wave, the soak before it and the host's deploy\n" +
-    'window (--override-window skips the window). A superseded or quarantined release is\n' +
-    'refused (approval_not_allowed) unless the matching flag says so.',
+    'window; --force with a --reason skips them (and a quarantine), recorded in the audit log.\n' +
+    'Approving on a halted rollout is refused (rollout_halted): resume it first. A superseded\n' +
+    'release needs --allow-superseded. Deciding a revision is all or nothing: if one host is\n' +
+    'refused, nothing is decided and the answer names the host and why.',
   options: {
     ...decisionOptions,
-    'override-window': { type: 'boolean', description: "run outside the host's deploy window" },
+    force: forceOptions.force,
+    reason: forceOptions.reason,
     'allow-superseded': {
       type: 'boolean',
       description: 'approve a release a newer one replaced',
-    },
-    'allow-quarantined': {
-      type: 'boolean',
-      description: 'approve a release that was rolled back before',
     },
   },
   needsToken: true,
   prepare(input) {
     const { target, fields } = decisionInput(input);
     const flags = {
-      overrideWindow: flagOption(input, 'override-window'),
       allowSuperseded: flagOption(input, 'allow-superseded'),
-      allowQuarantined: flagOption(input, 'allow-quarantined'),
+      ...forceInput(input),
     };
     return async (context) => {
       const request = {
@@ -88,7 +93,7 @@ export const approveCommand: Command = {
         ...fields,
         ...flags,
       };
-      const result = await context.client.decide(request);
+      const result = await context.client.call('decide', { body: request });
       if (context.json) printJson(context, result);
       else context.out(renderDecision(result, 'approve', target));
       return 0;
@@ -108,7 +113,7 @@ export const rejectCommand: Command = {
     const { target, fields } = decisionInput(input);
     return async (context) => {
       const request = { decision: 'reject' as const, ...targetFields(target), ...fields };
-      const result = await context.client.decide(request);
+      const result = await context.client.call('decide', { body: request });
       if (context.json) printJson(context, result);
       else context.out(renderDecision(result, 'reject', target));
       return 0;

@@ -45,7 +45,7 @@ describe('renderApprovalTable', () => {
       /^dmwy8t0002\s+web2\s+-\s+-\s+\S+\s+1m 30s\s+ROLLBACK, QUARANTINED$/,
     );
     assert.match(text, /^ROLLBACK: the host runs a newer release/m);
-    assert.match(text, /^QUARANTINED: .*--allow-quarantined/m);
+    assert.match(text, /^QUARANTINED: .*--force --reason/m);
   });
 
   it('labels notes and commits', () => {
@@ -62,11 +62,12 @@ describe('renderDecision', () => {
     const text = renderDecision(
       {
         decided: [
-          { deploymentId: 'd1', host: 'web1', status: 'queued', notes: [] },
+          { deploymentId: 'd1', host: 'web1', status: 'queued', holdReason: null, notes: [] },
           {
             deploymentId: 'd22',
             host: 'web2',
             status: 'queued',
+            holdReason: null,
             notes: ['this is a rollback: the host runs a newer release', 'window overridden'],
           },
         ],
@@ -85,7 +86,11 @@ describe('renderDecision', () => {
 
   it('speaks of one rejected deployment, or of none', () => {
     const one = renderDecision(
-      { decided: [{ deploymentId: 'd1', host: 'web1', status: 'rejected', notes: [] }] },
+      {
+        decided: [
+          { deploymentId: 'd1', host: 'web1', status: 'rejected', holdReason: null, notes: [] },
+        ],
+      },
       'reject',
       { kind: 'deployment', id: 'd1' },
     );

@@ -5,6 +5,7 @@ import { columns, firstLine, formatDuration, shortStorePath, table } from './for
 /** Why a waiting deployment deserves a second look; upper case so it stands out in the table. */
 export function approvalNote(approval: PendingApproval): string {
   const notes: string[] = [];
+  if (approval.halted) notes.push('HALTED');
   if (approval.isRollback) notes.push('ROLLBACK');
   if (approval.quarantined) notes.push('QUARANTINED');
   return notes.join(', ');
@@ -46,7 +47,12 @@ export function renderApprovalTable(list: PendingApprovalList, now: Date): strin
   }
   if (list.approvals.some((a) => a.quarantined)) {
     footer.push(
-      'QUARANTINED: the release was rolled back before; approve needs --allow-quarantined.',
+      'QUARANTINED: the release rolled back before; approving needs --force --reason "…".',
+    );
+  }
+  for (const revision of new Set(list.approvals.filter((a) => a.halted).map((a) => a.revisionId))) {
+    footer.push(
+      `HALTED: the rollout of ${revision ?? '?'} is halted; approving is refused until: flotilla rollout resume ${revision ?? '?'} --reason "…"`,
     );
   }
   return [table(headers, rows), ...footer].join('\n');
@@ -65,7 +71,13 @@ export function renderDecision(
   const { decided } = result;
   if (decided.length === 0) return `nothing ${verb} (${target.kind} ${target.id})`;
   const noun = decided.length === 1 ? 'deployment' : 'deployments';
-  const lines = columns(decided.map((d) => [`  ${d.deploymentId}`, d.host, d.status])).split('\n');
+  const lines = columns(
+    decided.map((d) => [
+      `  ${d.deploymentId}`,
+      d.host,
+      d.holdReason === null ? d.status : `${d.status}, waiting: ${d.holdReason}`,
+    ]),
+  ).split('\n');
   const body = decided.flatMap((d, index) => [
     lines[index] ?? '',
     ...d.notes.map((note) => `      NOTE: ${note}`),

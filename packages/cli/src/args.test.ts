@@ -94,18 +94,19 @@ describe('approve, reject and policy arguments', () => {
       'canary',
       '--comment',
       'ship it',
-      '--override-window',
+      '--force',
+      '--reason',
+      'out of window on purpose',
       '--allow-superseded',
-      '--allow-quarantined',
     );
     assert.deepEqual(line.input.args, ['rvmwy8in5bf48d3d']);
     assert.deepEqual(line.input.options, {
       comment: 'ship it',
       hosts: 'web1, web2',
       wave: 'canary',
-      'override-window': true,
+      force: true,
+      reason: 'out of window on purpose',
       'allow-superseded': true,
-      'allow-quarantined': true,
     });
     assert.doesNotThrow(() => line.command.prepare(line.input));
   });
@@ -118,8 +119,10 @@ describe('approve, reject and policy arguments', () => {
     assert.doesNotThrow(prepare('reject', 'rv1', '--wave', 'canary', '--comment', 'no'));
   });
 
-  it('keeps the override flags to approve', () => {
-    assert.throws(() => parse('reject', 'd1', '--override-window'), CommandUsageError);
+  it('keeps --force to approve, and wants a reason with it', () => {
+    assert.throws(() => parse('reject', 'd1', '--force'), CommandUsageError);
+    assert.throws(prepare('approve', 'd1', '--force'), /--force needs a --reason/);
+    assert.throws(prepare('approve', 'd1', '--reason', 'x'), /--reason goes with --force/);
   });
 
   it('takes zero, one or two policy arguments and checks the policy', () => {
@@ -131,7 +134,10 @@ describe('approve, reject and policy arguments', () => {
     ]);
     assert.throws(() => parse('policy', 'web1', 'auto', 'now'), /unexpected argument "now"/);
     assert.throws(prepare('policy', 'web1', 'yolo'), /POLICY must be one of manual, auto/);
-    assert.throws(prepare('policy', 'web1', '--reason', 'r'), /--reason goes with a new policy/);
+    assert.throws(
+      prepare('policy', 'web1', '--reason', 'r'),
+      /--reason and --force go with a new policy/,
+    );
     assert.doesNotThrow(prepare('policy', 'web1', 'monitor'));
   });
 });

@@ -30,7 +30,7 @@ export const auditCommand: Command = {
     const limit = integerOption(input, 'limit', { min: 1, max: 1000 });
     const before = integerOption(input, 'before', { min: 1, max: Number.MAX_SAFE_INTEGER });
     return async (context) => {
-      const list = await context.client.listAudit({ host, kind, before, limit });
+      const list = await context.client.call('listAudit', { query: { host, kind, before, limit } });
       if (context.json) printJson(context, list);
       else context.out(renderAuditTable(list, { host, kind, limit }));
       return 0;

@@ -26,7 +26,7 @@ export const buildsCommand: Command = {
     const host = stringOption(input, 'host');
     const limit = integerOption(input, 'limit', { min: 1, max: 500 });
     return async (context) => {
-      const list = await context.client.listBuilds({ status, host, limit });
+      const list = await context.client.call('listBuilds', { query: { status, host, limit } });
       if (context.json) printJson(context, list);
       else context.out(renderBuildTable(list, context.now()));
       return 0;
@@ -42,7 +42,10 @@ async function printBuildLog(
 ): Promise<number> {
   let after = 0;
   for (;;) {
-    const page = await context.client.getBuildLog(id, { after, limit: FOLLOW_PAGE_SIZE });
+    const page = await context.client.call('getBuildLog', {
+      params: { id },
+      query: { after, limit: FOLLOW_PAGE_SIZE },
+    });
     if (context.json) {
       if (page.lines.length > 0) context.out(JSON.stringify(page));
     } else {
@@ -75,7 +78,7 @@ export const buildCommand: Command = {
     const [id = ''] = input.args;
     const follow = flagOption(input, 'follow');
     return async (context) => {
-      const build = await context.client.getBuild(id);
+      const build = await context.client.call('getBuild', { params: { id } });
       if (context.json) printJson(context, build);
       else context.out(`${renderBuildDetail(build, context.now())}\n`);
       return printBuildLog(context, id, follow);
@@ -93,7 +96,7 @@ export const buildCancelCommand: Command = {
   prepare(input) {
     const [id = ''] = input.args;
     return async (context) => {
-      const build = await context.client.cancelBuild(id);
+      const build = await context.client.call('cancelBuild', { params: { id } });
       if (context.json) printJson(context, build);
       else context.out(`build ${build.id}: ${build.status}`);
       return 0;
@@ -111,7 +114,7 @@ export const buildRetryCommand: Command = {
   prepare(input) {
     const [id = ''] = input.args;
     return async (context) => {
-      const build = await context.client.retryBuild(id);
+      const build = await context.client.call('retryBuild', { params: { id } });
       if (context.json) printJson(context, build);
       else context.out(`queued build ${build.id} (attempt ${build.attempt}) for ${build.host}`);
       return 0;

@@ -14,7 +14,7 @@ export const cacheCommand: Command = {
   needsToken: true,
   prepare() {
     return async (context) => {
-      const cache = await context.client.getCache();
+      const cache = await context.client.call('getCacheInfo');
       if (context.json) printJson(context, cache);
       else context.out(renderCache(cache, context.client.url));
       return 0;

@@ -114,7 +114,10 @@ describe('flotilla commands against a controller', () => {
         status: 201,
         json: { host: sampleHost({ name: 'web3', status: 'never_seen' }), token: 'agent-secret' },
       }),
-      'POST /api/v1/deployments': () => ({ status: 201, json: sampleDeployment({ id: 'dep-ok' }) }),
+      'POST /api/v1/deployments': () => ({
+        status: 201,
+        json: { deployment: sampleDeployment({ id: 'dep-ok' }), notes: [] },
+      }),
       'GET /api/v1/deployments': () => ({
         json: { deployments: [sampleDeployment({ id: 'dep-ok', status: 'succeeded' })] },
       }),
@@ -154,10 +157,10 @@ describe('flotilla commands against a controller', () => {
     const { code, stdout } = await cli('hosts');
     assert.equal(code, 0);
     const lines = stdout.split('\n');
-    assert.match(lines[0] ?? '', /^NAME\s+MODE\s+STATUS\s+AGENT\s+SYSTEM\s+LAST SEEN$/);
+    assert.match(lines[0] ?? '', /^NAME\s+MODE\s+STATUS\s+AGENT\s+RUNNING\s+BRANCH\s+LAST SEEN$/);
     assert.match(stdout, /db1 .* 0\.0\.9 \(outdated\)/);
-    assert.match(stdout, /web1 .*01234567…-nixos-system-web1-25\.05\s+12s ago/);
-    assert.match(stdout, /web2\s+managed\s+never_seen\s+-\s+-\s+never/);
+    assert.match(stdout, /web1 .*01234567…-nixos-system-web1-25\.05\s+-\s+12s ago/);
+    assert.match(stdout, /web2\s+managed\s+never_seen\s+-\s+-\s+-\s+never/);
     assert.equal(lines.at(-1), '3 hosts: 2 online, 1 never seen');
   });
 
@@ -195,7 +198,7 @@ describe('flotilla commands against a controller', () => {
     const { code, stdout, sleeps } = await cli('deploy', 'web1', STORE_PATH, '--follow');
     assert.equal(code, 0);
     assert.deepEqual(stdout.split('\n'), [
-      `deployment dep-ok created: switch ${STORE_PATH} on web1 (queued)`,
+      `deployment dep-ok: switch ${STORE_PATH} on web1 (queued)`,
       '12:00:00 one',
       '12:00:00 two',
       '-- activating',

@@ -49,6 +49,15 @@ export interface Command {
   prepare(input: CommandInput): CommandRunner;
 }
 
+/** `--force` and `--reason`: skipping a wave, a window or a quarantine needs a reason. */
+export const forceOptions = {
+  force: {
+    type: 'boolean',
+    description: 'skip earlier waves, a closed deploy window and a quarantine (needs --reason)',
+  },
+  reason: { type: 'string', value: 'TEXT', description: 'why; kept in the audit log' },
+} as const satisfies Record<string, OptionSpec>;
+
 /** Prints a value as the `--json` output of a single response. */
 export function printJson(context: CommandContext, value: unknown): void {
   context.out(JSON.stringify(value, null, 2));

@@ -1,7 +1,12 @@
 import type { Command } from './command.js';
 import { approvalsCommand, approveCommand, rejectCommand } from './approvals.command.js';
 import { auditCommand } from './audit.command.js';
-import { deployCommand, deploymentCommand, deploymentsCommand } from './deployments.command.js';
+import {
+  deployCommand,
+  deploymentCancelCommand,
+  deploymentCommand,
+  deploymentsCommand,
+} from './deployments.command.js';
 import {
   buildCancelCommand,
   buildCommand,
@@ -17,14 +22,19 @@ import {
   releaseCommand,
   releasesCommand,
 } from './releases.command.js';
-import { hostAddCommand, hostCommand, hostsCommand } from './hosts.command.js';
+import { hostAddCommand, hostCommand, hostRemoveCommand, hostsCommand } from './hosts.command.js';
 import {
   repositoryCommand,
   repositoryLinkCommand,
   repositorySyncCommand,
 } from './repository.command.js';
 import { graduationCommand, pinCommand, policyCommand, unpinCommand } from './policy.command.js';
-import { rolloutCommand, statusCommand, wavesCommand } from './rollout.command.js';
+import {
+  rolloutCommand,
+  rolloutResumeCommand,
+  statusCommand,
+  wavesCommand,
+} from './rollout.command.js';
 import { previewCommand, revisionCommand, revisionsCommand } from './revisions.command.js';
 
 /** Every command, in the order help lists them. */
@@ -32,10 +42,12 @@ export const COMMANDS: readonly Command[] = [
   hostsCommand,
   hostCommand,
   hostAddCommand,
+  hostRemoveCommand,
   statusCommand,
   deployCommand,
   deploymentsCommand,
   deploymentCommand,
+  deploymentCancelCommand,
   rollbackCommand,
   rebootCommand,
   approvalsCommand,
@@ -47,6 +59,7 @@ export const COMMANDS: readonly Command[] = [
   graduationCommand,
   wavesCommand,
   rolloutCommand,
+  rolloutResumeCommand,
   auditCommand,
   repositoryCommand,
   repositoryLinkCommand,

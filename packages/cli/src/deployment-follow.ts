@@ -1,6 +1,7 @@
 import {
   Deployment,
   FINAL_DEPLOYMENT_STATUSES,
+  type DeploymentDecision,
   type DeploymentStatus,
   type LogPage,
 } from '@flotilla/protocol';
@@ -33,7 +34,10 @@ export async function pollLog(
 ): Promise<DeploymentStatus> {
   let after = options.after;
   for (;;) {
-    const page = await client.getDeploymentLog(id, { after, limit: FOLLOW_PAGE_SIZE });
+    const page = await client.call('getDeploymentLog', {
+      params: { id },
+      query: { after, limit: FOLLOW_PAGE_SIZE },
+    });
     options.onPage(page);
     after = page.last;
     const final = FINAL_DEPLOYMENT_STATUSES.has(page.status);
@@ -68,25 +72,29 @@ export async function followDeployment(
     },
   });
   // The log page carries only the status; the deployment has the exit code and the error.
-  const final = Deployment.parse(await context.client.getDeployment(id));
+  const final = Deployment.parse(await context.client.call('getDeployment', { params: { id } }));
   context.out(context.json ? JSON.stringify(final) : renderFinalStatus(final));
   return final.status === 'succeeded' ? 0 : 1;
 }
 
 /**
- * Prints a just-created deployment, and with `following` follows it to its end. Resolves
- * to the exit code: 0 when not following, else 0 only if it succeeded.
+ * Prints what a deploy or rollback decided (the deployment, and notes such as "approved the
+ * deployment that waited for it"), and with `following` follows it to its end. Resolves to
+ * the exit code: 0 when not following, else 0 only if it succeeded.
  */
-export async function printCreated(
+export async function printDecision(
   context: CommandContext,
-  deployment: Deployment,
+  decision: DeploymentDecision,
   following: boolean,
 ): Promise<number> {
+  const { deployment } = decision;
   if (!following) {
-    if (context.json) context.out(JSON.stringify(deployment, null, 2));
-    else context.out(renderCreatedDeployment(deployment));
+    if (context.json) context.out(JSON.stringify(decision, null, 2));
+    else context.out(renderCreatedDeployment(deployment, decision.notes));
     return 0;
   }
-  context.out(context.json ? JSON.stringify(deployment) : renderCreatedDeployment(deployment));
+  context.out(
+    context.json ? JSON.stringify(decision) : renderCreatedDeployment(deployment, decision.notes),
+  );
   return followDeployment(context, deployment.id, { after: 0, status: deployment.status });
 }

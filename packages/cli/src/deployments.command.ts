@@ -1,7 +1,8 @@
 import { DeployAction } from '@flotilla/protocol';
 import { enumOption, flagOption, integerOption, stringOption } from './args.js';
-import { printJson, type Command } from './command.js';
-import { followDeployment, printCreated } from './deployment-follow.js';
+import { forceInput } from './force.js';
+import { forceOptions, printJson, type Command } from './command.js';
+import { followDeployment, printDecision } from './deployment-follow.js';
 import { renderDeploymentTable, renderDeploymentWithLog } from './deployments.view.js';
 
 const FOLLOW_JSON =
@@ -21,13 +22,19 @@ export const deployCommand: Command = {
   summary: 'Deploy a release or a store path to a host',
   description:
     'A target starting with /nix/store/ is a store path; anything else is a release id\n' +
-    `(see flotilla releases). The controller may hold the deployment for approval first.\n${FOLLOW_JSON}`,
+    '(see flotilla releases). Deploying counts as your approval: a deployment of the same\n' +
+    'release that waits for approval is approved instead of adding a second one. It then\n' +
+    "passes the same gates as every deployment: earlier waves, their soak and the host's\n" +
+    'deploy window hold it (the answer says why) unless --force with a --reason.\n' +
+    `${FOLLOW_JSON}`,
   options: {
     action: {
       type: 'string',
       value: DeployAction.options.join('|'),
       description: 'what switch-to-configuration does (default switch)',
     },
+    comment: { type: 'string', value: 'TEXT', description: 'a note kept with the approval' },
+    ...forceOptions,
     follow,
   },
   needsToken: true,
@@ -36,9 +43,13 @@ export const deployCommand: Command = {
     const what = target.startsWith('/nix/store/') ? { storePath: target } : { releaseId: target };
     const action = enumOption(input, 'action', DeployAction.options);
     const following = flagOption(input, 'follow');
+    const force = forceInput(input);
+    const comment = stringOption(input, 'comment');
     return async (context) => {
-      const deployment = await context.client.createDeployment({ host, ...what, action });
-      return printCreated(context, deployment, following);
+      const decision = await context.client.call('createDeployment', {
+        body: { host, ...what, action, comment, ...force },
+      });
+      return printDecision(context, decision, following);
     };
   },
 };
@@ -57,7 +68,7 @@ export const deploymentsCommand: Command = {
     const host = stringOption(input, 'host');
     const limit = integerOption(input, 'limit', { min: 1, max: 500 });
     return async (context) => {
-      const list = await context.client.listDeployments({ host, limit });
+      const list = await context.client.call('listDeployments', { query: { host, limit } });
       if (context.json) printJson(context, list);
       else context.out(renderDeploymentTable(list, context.now()));
       return 0;
@@ -77,7 +88,7 @@ export const deploymentCommand: Command = {
     const [id = ''] = input.args;
     const following = flagOption(input, 'follow');
     return async (context) => {
-      const deployment = await context.client.getDeployment(id);
+      const deployment = await context.client.call('getDeployment', { params: { id } });
       if (!following) {
         if (context.json) printJson(context, deployment);
         else context.out(renderDeploymentWithLog(deployment, context.now()));
@@ -90,6 +101,31 @@ export const deploymentCommand: Command = {
       );
       const after = deployment.log.reduce((max, line) => Math.max(max, line.seq), 0);
       return followDeployment(context, deployment.id, { after, status: deployment.status });
+    };
+  },
+};
+
+/** `flotilla deployment cancel ID`: stops a deployment nothing was sent for yet. */
+export const deploymentCancelCommand: Command = {
+  name: 'deployment cancel',
+  args: ['ID'],
+  summary: 'Cancel a deployment that waits (for approval, its wave or window, or an offline host)',
+  description:
+    'A deployment already running on its host cannot be cancelled (deployment_not_cancellable):\n' +
+    'the agent finishes it, or rolls it back by itself if it fails.',
+  options: { reason: { type: 'string', value: 'TEXT', description: 'why; kept in the audit log' } },
+  needsToken: true,
+  prepare(input) {
+    const [id = ''] = input.args;
+    const reason = stringOption(input, 'reason');
+    return async (context) => {
+      const deployment = await context.client.call('cancelDeployment', {
+        params: { id },
+        body: reason === undefined ? {} : { reason },
+      });
+      if (context.json) printJson(context, deployment);
+      else context.out(`deployment ${deployment.id} on ${deployment.host} is cancelled`);
+      return 0;
     };
   },
 };

@@ -68,6 +68,7 @@ export function renderDeploymentDetail(deployment: Deployment, now: Date): strin
   }
   // Only a deployment that has not started yet can be held (wave, soak or deploy window).
   if (deployment.holdReason !== null) pairs.push(['Waiting for', deployment.holdReason]);
+  if (deployment.forced) pairs.push(['Forced', deployment.forceReason ?? 'yes']);
   if (deployment.exitCode !== null) pairs.push(['Exit code', String(deployment.exitCode)]);
   if (deployment.errorCode !== null || deployment.errorMessage !== null) {
     pairs.push(['Error', errorLabel(deployment)]);
@@ -89,10 +90,29 @@ export function renderDeploymentWithLog(deployment: DeploymentWithLog, now: Date
   return `${renderDeploymentDetail(deployment, now)}\n\nLog:\n${log}`;
 }
 
-/** The line printed once a deployment is created. */
-export function renderCreatedDeployment(deployment: Deployment): string {
-  const waiting = deployment.status === 'awaiting_approval' ? '; it waits for approval' : '';
-  return `deployment ${deployment.id} created: ${deployment.action} ${deployment.storePath} on ${deployment.host} (${deployment.status}${waiting})`;
+/**
+ * What a deploy or rollback decided: the deployment and its status, why it waits when it
+ * is held, and the controller's notes (one per line).
+ */
+export function renderCreatedDeployment(
+  deployment: Deployment,
+  notes: readonly string[] = [],
+): string {
+  const waiting =
+    deployment.status === 'awaiting_approval'
+      ? '; it waits for approval'
+      : deployment.holdReason !== null
+        ? `; waiting: ${deployment.holdReason}`
+        : '';
+  const what = deployment.kind === 'rollback' ? 'rollback' : 'deployment';
+  const lines = [
+    `${what} ${deployment.id}: ${deployment.action} ${deployment.storePath} on ${deployment.host} (${deployment.status}${waiting})`,
+    ...notes.map((note) => `  ${note}`),
+  ];
+  if (deployment.holdReason !== null && !deployment.forced) {
+    lines.push('  to skip earlier waves or a closed window: --force --reason "…" (audited)');
+  }
+  return lines.join('\n');
 }
 
 /** The closing line of `--follow`: the final status, and why when it did not succeed. */

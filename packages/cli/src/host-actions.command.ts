@@ -1,21 +1,29 @@
-import { flagOption, integerOption } from './args.js';
-import { printJson, type Command } from './command.js';
-import { printCreated } from './deployment-follow.js';
+import { flagOption, integerOption, stringOption } from './args.js';
+import { forceOptions, printJson, type Command } from './command.js';
+import { printDecision } from './deployment-follow.js';
+import { forceInput } from './force.js';
 
 /** `flotilla rollback HOST [--to GENERATION]`: re-activate an earlier generation. */
 export const rollbackCommand: Command = {
   name: 'rollback',
   args: ['HOST'],
-  summary: 'Roll a host back to an earlier generation (default: the one before the current)',
+  summary: 'Roll a host back to its last good system (or to a generation); pins the host',
   description:
-    'The rollback is a deployment like any other: the host activates the generation, checks\n' +
-    'its health and is confirmed, or rolls back by itself. `flotilla host HOST` lists generations.',
+    'By default the host goes back to the system last verified on it before the current one,\n' +
+    'never to one a rollback left (so a second rollback does not return to the bad system).\n' +
+    'The profile is switched back to that generation, not copied on top. The rollback is a\n' +
+    'deployment like any other: the host activates it, checks its health and is confirmed, or\n' +
+    "rolls back by itself; the host's deploy window holds it unless --force with a --reason.\n" +
+    'It pins the host (flotilla unpin HOST lets auto move it again). `flotilla host HOST`\n' +
+    'lists generations.',
   options: {
     to: {
       type: 'string',
       value: 'GENERATION',
       description: 'the generation number to roll back to',
     },
+    comment: { type: 'string', value: 'TEXT', description: 'why; kept in the audit log' },
+    ...forceOptions,
     follow: { type: 'boolean', short: 'f', description: 'follow the deployment until it ends' },
   },
   needsToken: true,
@@ -23,9 +31,14 @@ export const rollbackCommand: Command = {
     const [host = ''] = input.args;
     const generation = integerOption(input, 'to', { min: 0, max: 1_000_000 });
     const following = flagOption(input, 'follow');
+    const force = forceInput(input);
+    const comment = stringOption(input, 'comment');
     return async (context) => {
-      const deployment = await context.client.rollbackHost(host, generation);
-      return printCreated(context, deployment, following);
+      const decision = await context.client.call('rollbackHost', {
+        params: { name: host },
+        body: { generation, comment, ...force },
+      });
+      return printDecision(context, decision, following);
     };
   },
 };
@@ -40,7 +53,7 @@ export const rebootCommand: Command = {
   prepare(input) {
     const [host = ''] = input.args;
     return async (context) => {
-      const answer = await context.client.rebootHost(host);
+      const answer = await context.client.call('rebootHost', { params: { name: host } });
       if (context.json) printJson(context, answer);
       else
         context.out(

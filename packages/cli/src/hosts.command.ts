@@ -1,5 +1,6 @@
 import { HostMode, HostOs, HostStatus } from '@flotilla/protocol';
-import { enumOption } from './args.js';
+import { enumOption, flagOption } from './args.js';
+import { UsageError } from './errors.js';
 import { printJson, type Command } from './command.js';
 import { renderCreatedHost, renderHostDetail, renderHostTable } from './hosts.view.js';
 
@@ -37,7 +38,7 @@ export const hostCommand: Command = {
   prepare(input) {
     const [name = ''] = input.args;
     return async (context) => {
-      const host = await context.client.getHost(name);
+      const host = await context.client.call('getHost', { params: { name } });
       if (context.json) printJson(context, host);
       else context.out(renderHostDetail(host, context.now()));
       return 0;
@@ -68,9 +69,39 @@ export const hostAddCommand: Command = {
     const mode = enumOption(input, 'mode', HostMode.options);
     const os = enumOption(input, 'os', HostOs.options);
     return async (context) => {
-      const created = await context.client.createHost({ name, mode, os });
+      const created = await context.client.call('createHost', { body: { name, mode, os } });
       if (context.json) printJson(context, created);
       else context.out(renderCreatedHost(created, context.client.url));
+      return 0;
+    };
+  },
+};
+
+/** `flotilla host remove NAME --yes`: forgets a host. */
+export const hostRemoveCommand: Command = {
+  name: 'host remove',
+  args: ['NAME'],
+  summary: 'Remove a host: its token stops working and its deployments are deleted',
+  description:
+    "The host's agent is disconnected and cannot come back with its token; its deployments,\n" +
+    'their logs and its policy are deleted (the audit log keeps what happened). Refused while a\n' +
+    'deployment runs on the host. Needs --yes.',
+  options: { yes: { type: 'boolean', description: 'yes, remove it' } },
+  needsToken: true,
+  prepare(input) {
+    const [name = ''] = input.args;
+    if (!flagOption(input, 'yes')) {
+      throw new UsageError(
+        `removing ${name} deletes its deployments and revokes its token; add --yes to go on`,
+      );
+    }
+    return async (context) => {
+      const removed = await context.client.call('removeHost', { params: { name } });
+      if (context.json) printJson(context, removed);
+      else
+        context.out(
+          `host ${removed.removed} removed (${removed.deploymentsRemoved} deployments deleted)`,
+        );
       return 0;
     };
   },

@@ -44,14 +44,41 @@ export function renderHostTable(list: HostList, now: Date, filtered: boolean): s
     host.mode,
     host.status,
     agentLabel(host),
-    shortStorePath(host.facts?.system.current ?? null),
+    revisionLabel(host),
+    syncLabel(host),
     relativeTime(host.lastSeenAt, now),
   ]);
-  const headers = ['NAME', 'MODE', 'STATUS', 'AGENT', 'SYSTEM', 'LAST SEEN'];
+  const headers = ['NAME', 'MODE', 'STATUS', 'AGENT', 'RUNNING', 'BRANCH', 'LAST SEEN'];
   const footer = filtered
     ? `${list.hosts.length} shown; ${hostCountsLine(list.counts)}`
     : hostCountsLine(list.counts);
   return `${table(headers, rows)}\n\n${footer}`;
+}
+
+/** What a host runs: the commit of its running release, else the store path. */
+export function revisionLabel(host: Host): string {
+  const sha = host.sync?.runningSha ?? null;
+  if (sha !== null) return sha.slice(0, 8);
+  return shortStorePath(host.facts?.system.current ?? null);
+}
+
+/** The running system against the branch: up to date, behind by N, drifted, or "-". */
+export function syncLabel(host: Host): string {
+  if (host.mode === 'monitor') return 'monitor-only';
+  const sync = host.sync;
+  if (!sync) return '-';
+  switch (sync.state) {
+    case 'up_to_date':
+      return 'up to date';
+    case 'behind':
+      return sync.behindBy === null
+        ? 'behind'
+        : `behind by ${sync.behindBy} commit${sync.behindBy === 1 ? '' : 's'}`;
+    case 'drifted':
+      return 'drifted';
+    case 'unknown':
+      return 'unknown';
+  }
 }
 
 /** Everything known about one host, facts and latest metrics included. */
@@ -70,6 +97,7 @@ export function renderHostDetail(host: Host, now: Date): string {
       ['Mode', host.mode],
       ['OS', host.os ?? '-'],
       ['Status', status],
+      ['Running', `${revisionLabel(host)} (${syncLabel(host)})`],
       ['Agent', agent],
       ['Last seen', relativeTime(host.lastSeenAt, now)],
       ['Registered', `${host.createdAt} (${relativeTime(host.createdAt, now)})`],

@@ -41,8 +41,21 @@ describe('flotilla policy, pin, unpin and graduation', () => {
     const request = controller.requests.at(-1);
     assert.equal(request?.method, 'PUT');
     assert.equal(request?.path, '/api/v1/hosts/web1/policy');
-    assert.deepEqual(request?.body, { policy: 'auto', reason: 'stable for weeks' });
+    assert.deepEqual(request?.body, { policy: 'auto', reason: 'stable for weeks', force: false });
     assert.equal(stdout, 'web1: policy auto (releases deploy once built)');
+  });
+
+  it('promotes before graduation only with --force and a reason', async () => {
+    const usage = await cli('policy', 'web1', 'auto', '--force');
+    assert.equal(usage.code, 2);
+    assert.match(usage.stderr, /--force needs a --reason/);
+    const { code } = await cli('policy', 'web1', 'auto', '--force', '--reason', 'guinea pig');
+    assert.equal(code, 0);
+    assert.deepEqual(controller.requests.at(-1)?.body, {
+      policy: 'auto',
+      reason: 'guinea pig',
+      force: true,
+    });
   });
 
   it('reports a locked policy with its code', async () => {

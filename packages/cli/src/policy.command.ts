@@ -1,5 +1,5 @@
 import { Policy } from '@flotilla/protocol';
-import { stringOption } from './args.js';
+import { flagOption, stringOption } from './args.js';
 import { printJson, type Command } from './command.js';
 import { CliError, UsageError } from './errors.js';
 import {
@@ -24,8 +24,13 @@ export const policyCommand: Command = {
   summary: "List hosts' deployment policies, show one, or set one",
   description:
     'manual: each release waits for approval; auto: releases deploy once built; monitor: never\n' +
-    "deployed. A policy from the controller's config file is locked (policy_locked).",
-  options: { reason },
+    'deployed (the host becomes monitor-only; its waiting deployments are cancelled). auto must\n' +
+    'be earned (flotilla graduation) or forced with --force and a --reason (graduation_required).\n' +
+    "A policy from the controller's config file is locked (policy_locked).",
+  options: {
+    reason,
+    force: { type: 'boolean', description: 'promote to auto before graduation (needs --reason)' },
+  },
   needsToken: true,
   prepare(input) {
     const [host, given] = input.args;
@@ -34,17 +39,24 @@ export const policyCommand: Command = {
       throw new UsageError(`POLICY must be one of ${Policy.options.join(', ')} (got "${given}")`);
     }
     const why = stringOption(input, 'reason');
-    if (policy === undefined && why !== undefined) {
-      throw new UsageError('--reason goes with a new policy: flotilla policy HOST POLICY');
+    const force = flagOption(input, 'force');
+    if (policy === undefined && (why !== undefined || force)) {
+      throw new UsageError(
+        '--reason and --force go with a new policy: flotilla policy HOST POLICY',
+      );
     }
+    if (force && why === undefined) throw new UsageError('--force needs a --reason');
     return async (context) => {
       if (host !== undefined && policy !== undefined) {
-        const changed = await context.client.setPolicy(host, { policy, reason: why });
+        const changed = await context.client.call('setPolicy', {
+          params: { name: host },
+          body: { policy, reason: why, force },
+        });
         if (context.json) printJson(context, changed);
         else context.out(renderPolicySet(changed));
         return 0;
       }
-      const list = await context.client.listPolicies();
+      const list = await context.client.call('listPolicies');
       if (host === undefined) {
         if (context.json) printJson(context, list);
         else context.out(renderPolicyTable(list, context.now()));
@@ -73,7 +85,10 @@ export const pinCommand: Command = {
     const [host = ''] = input.args;
     const why = stringOption(input, 'reason');
     return async (context) => {
-      const policy = await context.client.pinHost(host, { reason: why });
+      const policy = await context.client.call('pinHost', {
+        params: { name: host },
+        body: { reason: why },
+      });
       if (context.json) printJson(context, policy);
       else context.out(renderPinChange(policy));
       return 0;
@@ -91,7 +106,7 @@ export const unpinCommand: Command = {
   prepare(input) {
     const [host = ''] = input.args;
     return async (context) => {
-      const policy = await context.client.unpinHost(host);
+      const policy = await context.client.call('unpinHost', { params: { name: host } });
       if (context.json) printJson(context, policy);
       else context.out(renderPinChange(policy));
       return 0;
@@ -108,7 +123,7 @@ export const graduationCommand: Command = {
   needsToken: true,
   prepare() {
     return async (context) => {
-      const list = await context.client.graduation();
+      const list = await context.client.call('graduation');
       if (context.json) printJson(context, list);
       else context.out(renderGraduation(list));
       return 0;

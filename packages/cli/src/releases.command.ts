@@ -28,7 +28,7 @@ export const releasesCommand: Command = {
     const status = enumOption(input, 'status', ReleaseStatus.options);
     const limit = integerOption(input, 'limit', { min: 1, max: 500 });
     return async (context) => {
-      const list = await context.client.listReleases({ host, status, limit });
+      const list = await context.client.call('listReleases', { query: { host, status, limit } });
       if (context.json) printJson(context, list);
       else context.out(renderReleaseTable(list, context.now()));
       return 0;
@@ -46,7 +46,7 @@ export const releaseCommand: Command = {
   prepare(input) {
     const [id = ''] = input.args;
     return async (context) => {
-      const release = await context.client.getRelease(id);
+      const release = await context.client.call('getRelease', { params: { id } });
       if (context.json) printJson(context, release);
       else context.out(renderReleaseDetail(release, context.now()));
       return 0;
@@ -64,7 +64,7 @@ export const previewShowCommand: Command = {
   prepare(input) {
     const [id = ''] = input.args;
     return async (context) => {
-      const preview = await context.client.getPreview(id);
+      const preview = await context.client.call('getPreview', { params: { id } });
       if (context.json) printJson(context, preview);
       else context.out(renderPreview(preview));
       return 0;
@@ -81,7 +81,7 @@ export const flakeHostsCommand: Command = {
   needsToken: true,
   prepare() {
     return async (context) => {
-      const list = await context.client.flakeHosts();
+      const list = await context.client.call('flakeHosts');
       if (context.json) printJson(context, list);
       else context.out(renderFlakeHosts(list));
       return 0;

@@ -13,7 +13,7 @@ export const repositoryCommand: Command = {
   needsToken: true,
   prepare() {
     return async (context) => {
-      const repository = await context.client.getRepository();
+      const repository = await context.client.call('getRepository');
       if (context.json) printJson(context, repository);
       else context.out(renderRepository(repository, context.now()));
       return 0;
@@ -69,7 +69,7 @@ export const repositoryLinkCommand: Command = {
       allowForcePush: flagOption(input, 'allow-force-push'),
     };
     return async (context) => {
-      const repository = await context.client.linkRepository(request);
+      const repository = await context.client.call('linkRepository', { body: request });
       if (context.json) printJson(context, repository);
       else context.out(`Linked.\n\n${renderRepository(repository, context.now())}`);
       return 0;
@@ -86,7 +86,7 @@ export const repositorySyncCommand: Command = {
   needsToken: true,
   prepare() {
     return async (context) => {
-      const result = await context.client.syncRepository();
+      const result = await context.client.call('syncRepository');
       if (context.json) printJson(context, result);
       else context.out(renderSyncResult(result, context.now()));
       return 0;

@@ -25,7 +25,7 @@ export const revisionsCommand: Command = {
     const kind = enumOption(input, 'kind', RevisionKind.options);
     const limit = integerOption(input, 'limit', { min: 1, max: 500 });
     return async (context) => {
-      const list = await context.client.listRevisions({ kind, limit });
+      const list = await context.client.call('listRevisions', { query: { kind, limit } });
       if (context.json) printJson(context, list);
       else context.out(renderRevisionTable(list, context.now()));
       return 0;
@@ -43,7 +43,7 @@ export const revisionCommand: Command = {
   prepare(input) {
     const [id = ''] = input.args;
     return async (context) => {
-      const revision = await context.client.getRevision(id);
+      const revision = await context.client.call('getRevision', { params: { id } });
       if (context.json) printJson(context, revision);
       else context.out(renderRevisionDetail(revision, context.now()));
       return 0;
@@ -61,7 +61,7 @@ export const previewCommand: Command = {
   prepare(input) {
     const [ref = ''] = input.args;
     return async (context) => {
-      const response = await context.client.createPreview(ref);
+      const response = await context.client.call('createPreview', { body: { ref } });
       if (context.json) printJson(context, response);
       else context.out(renderPreviewCreated(response, context.now()));
       return 0;

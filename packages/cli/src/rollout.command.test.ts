@@ -4,7 +4,7 @@ import {
   IDS,
   policyRoutes,
   runCli,
-  sampleHostRollout,
+  sampleHostStatus,
   startTestController,
   type TestController,
 } from './test-controller.js';
@@ -18,11 +18,12 @@ describe('flotilla waves, rollout, status and audit', () => {
   before(async () => {
     controller = await startTestController({
       ...policyRoutes(),
-      'GET /api/v1/hosts/web2/rollout': () => ({
-        json: sampleHostRollout({
+      'GET /api/v1/hosts/web2/status': () => ({
+        json: sampleHostStatus({
           host: 'web2',
-          executed: { deploymentId: 'd2', storePath: IDS.release, status: 'failed' },
-          verified: false,
+          state: 'failed',
+          summary: 'the last deployment d2 failed: activation_failed; runs release r1',
+          verified: null,
         }),
       }),
     });
@@ -39,17 +40,31 @@ describe('flotilla waves, rollout, status and audit', () => {
     const { code, stdout } = await cli('rollout', IDS.revision);
     assert.equal(code, 0);
     assert.equal(stdout.split('\n')[0], 'HALTED: deployment dmwy8t0002 on web2 failed');
-    assert.match(stdout, /^ {2}db1\s+-\s+not started$/m);
+    assert.match(stdout, /^ {2}db1\s+-\s+unchanged \(this revision does not change it\)$/m);
   });
 
-  it('shows the honest status of a verified and of a failed host', async () => {
+  it('tells one story for a verified and for a failed host', async () => {
     const good = await cli('status', 'web1');
     assert.equal(good.code, 0);
-    assert.equal(good.stdout.split('\n').at(-1), 'verified: the host runs what was deployed');
+    assert.equal(good.stdout.split('\n')[0], `web1: ${sampleHostStatus().summary}`);
     const bad = await cli('status', 'web2');
-    assert.match(bad.stdout, /^not verified: deployment d2 ended failed$/m);
+    assert.match(
+      bad.stdout,
+      /^web2: the last deployment d2 failed: activation_failed; runs release r1$/m,
+    );
+    assert.match(bad.stdout, /^ {2}verified\s+no$/m);
     const json = await cli('status', 'web1', '--json');
-    assert.deepEqual(JSON.parse(json.stdout), sampleHostRollout());
+    assert.deepEqual(JSON.parse(json.stdout), sampleHostStatus());
+  });
+
+  it('resumes a halted rollout only with a reason', async () => {
+    const usage = await cli('rollout', 'resume', IDS.revision);
+    assert.equal(usage.code, 2);
+    assert.match(usage.stderr, /--reason is required/);
+    const { code, stdout } = await cli('rollout', 'resume', IDS.revision, '--reason', 'fixed');
+    assert.equal(code, 0);
+    assert.match(stdout, /^resumed\.$/m);
+    assert.deepEqual(controller.requests.at(-1)?.body, { reason: 'fixed' });
   });
 
   it('reads the audit log with filters and offers the next page', async () => {

@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { renderHostRollout, renderRollout, renderWaves, rolloutVerdict } from './rollout.view.js';
-import { IDS, sampleHostRollout, sampleRollout, STORE_PATH } from './test-controller.js';
+import { renderHostStatus, renderRollout, renderWaves } from './rollout.view.js';
+import { IDS, sampleHostStatus, sampleRollout, STORE_PATH } from './test-controller.js';
 
 const now = new Date('2025-01-01T12:00:00.000Z');
-const OTHER = '/nix/store/zyxwvsrqpnmlkjihgfdcba9876543210-nixos-system-web1-25.05';
 
 describe('renderWaves', () => {
   it('lists waves with soak and hosts', () => {
@@ -25,14 +24,15 @@ describe('renderRollout', () => {
   it('puts a halt on top, then each wave with its hosts', () => {
     assert.deepEqual(renderRollout(sampleRollout(), now).split('\n'), [
       'HALTED: deployment dmwy8t0002 on web2 failed',
-      `rollout of revision ${IDS.revision}`,
+      `  resume with: flotilla rollout resume ${IDS.revision} --reason "…"`,
+      `rollout of revision ${IDS.revision} (01234567)`,
       '',
       'wave canary: done, soak until 2025-01-01 11:30:00 (30m ago)',
       '  web1  dmwy8t0001  succeeded',
       '',
       'wave rest: halted',
       '  web2  dmwy8t0002  failed',
-      '  db1   -           not started',
+      '  db1   -           unchanged (this revision does not change it)',
     ]);
   });
 
@@ -54,73 +54,49 @@ describe('renderRollout', () => {
 });
 
 describe('status HOST', () => {
-  it('shows each layer with its id and short store path, and the verdict', () => {
-    const lines = renderHostRollout(sampleHostRollout()).split('\n');
-    assert.equal(lines[0], 'web1');
-    assert.match(
-      lines[1] ?? '',
-      new RegExp(`^ {2}declared\\s+${IDS.revision}\\s+01234567…-.*\\.drv$`),
-    );
-    assert.match(
-      lines[2] ?? '',
-      new RegExp(`^ {2}built\\s+${IDS.release}\\s+01234567…\\S+\\s+deployed$`),
-    );
-    assert.match(lines[3] ?? '', /^ {2}approved\s+dmwy8t0001\s+01234567…\S+\s+by admin$/);
-    assert.match(lines[4] ?? '', /^ {2}executed\s+dmwy8t0001\s+01234567…\S+\s+succeeded$/);
-    assert.match(lines[5] ?? '', /^ {2}verified\s+yes\s+running 01234567…/);
-    assert.equal(lines.at(-1), 'verified: the host runs what was deployed');
+  it('tells the story first, then one line per layer', () => {
+    const lines = renderHostStatus(sampleHostStatus()).split('\n');
+    assert.equal(lines[0], `web1: ${sampleHostStatus().summary}`);
+    const text = lines.join('\n');
+    assert.match(text, new RegExp(`^ {2}declared\\s+01234567 \\(${IDS.revision}\\)$`, 'm'));
+    assert.match(text, new RegExp(`^ {2}built\\s+${IDS.release} 01234567 deployed$`, 'm'));
+    assert.match(text, /^ {2}verified\s+yes, by dmwy8t0001$/m);
+    assert.match(text, /^ {2}pinned\s+no$/m);
+    assert.match(text, /^ {2}branch\s+up to date$/m);
   });
 
-  it('says what is missing on a new host', () => {
-    const text = renderHostRollout(
-      sampleHostRollout({
-        declared: null,
-        built: null,
-        approved: null,
-        executed: null,
-        verified: false,
-        running: null,
+  it('shows a pin, what waits and an evaluation error with its place', () => {
+    const text = renderHostStatus(
+      sampleHostStatus({
+        state: 'pinned',
+        summary: 'pinned: runs release r1',
+        details: ['pinned: manual rollback (flotilla unpin web1)'],
+        pinned: { reason: 'manual rollback' },
+        pending: {
+          deploymentId: 'd7',
+          status: 'awaiting_approval',
+          releaseId: 'r2',
+          storePath: STORE_PATH,
+          approvedBy: null,
+          holdReason: null,
+        },
+        declaredError: {
+          revisionId: IDS.revision,
+          sha: IDS.sha,
+          message: "error: syntax error, unexpected '}'",
+          location: { file: 'hosts/web1.nix', line: 3, column: 7 },
+        },
+        sync: { ...sampleHostStatus().sync, state: 'behind', behindBy: 2 },
       }),
     );
-    assert.match(text, /^ {2}built\s+-\s+nothing built yet$/m);
-    assert.match(text, /^ {2}verified\s+no\s+running -$/m);
-    assert.equal(
-      text.split('\n').at(-1),
-      'not verified: nothing was deployed and the agent has not reported its system',
+    assert.match(text, /^web1: pinned: runs release r1$/m);
+    assert.match(text, /^ {2}pinned: manual rollback \(flotilla unpin web1\)$/m);
+    assert.match(text, /^ {2}pending\s+d7 awaiting_approval$/m);
+    assert.match(
+      text,
+      /^ {4}error\s+error: syntax error, unexpected '}' at hosts\/web1\.nix:3:7$/m,
     );
-  });
-
-  it('tells a drifted host from a failed or running deployment', () => {
-    const drifted = rolloutVerdict(sampleHostRollout({ verified: false, running: OTHER }));
-    assert.deepEqual(drifted, [
-      'not verified: the host runs zyxwvsrq…-nixos-system-web1-25.05, not the deployed 01234567…-nixos-system-web1-25.05',
-    ]);
-    const executed = { deploymentId: 'd9', storePath: STORE_PATH, status: 'rolled_back' };
-    assert.equal(
-      rolloutVerdict(sampleHostRollout({ verified: false, executed }))[0],
-      'not verified: deployment d9 ended rolled_back',
-    );
-    const running = { ...executed, status: 'activating' };
-    assert.equal(
-      rolloutVerdict(sampleHostRollout({ verified: false, executed: running }))[0],
-      'not verified yet: deployment d9 is activating',
-    );
-    assert.equal(
-      rolloutVerdict(sampleHostRollout({ verified: false }))[0],
-      'not verified: the agent has not confirmed its running system since the deployment',
-    );
-  });
-
-  it('names layers that are ahead of what ran', () => {
-    const built = { releaseId: 'rnew', storePath: OTHER, status: 'ready' };
-    assert.deepEqual(rolloutVerdict(sampleHostRollout({ built })), [
-      'verified: the host runs what was deployed',
-      'newest release rnew (ready) is not deployed yet',
-    ]);
-    const approved = { deploymentId: 'dnext', storePath: OTHER, by: 'admin' };
-    assert.deepEqual(rolloutVerdict(sampleHostRollout({ built, approved })), [
-      'verified: the host runs what was deployed',
-      'approved deployment dnext has not run yet',
-    ]);
+    assert.match(text, /^ {2}pinned\s+yes: manual rollback$/m);
+    assert.match(text, /^ {2}branch\s+behind by 2 commits$/m);
   });
 });

@@ -1,13 +1,8 @@
-import {
-  DeploymentStatus,
-  FINAL_DEPLOYMENT_STATUSES,
-  type HostRollout,
-  type Rollout,
-  type WaveStatus,
-} from '@flotilla/protocol';
+import type { HostStatusReport, Rollout, WaveStatus } from '@flotilla/protocol';
 import {
   columns,
   dateTime,
+  firstLine,
   formatDuration,
   relativeTime,
   shortStorePath,
@@ -33,10 +28,33 @@ function waveHeading(wave: Rollout['waves'][number], now: Date): string {
   return `wave ${wave.name}: ${wave.state}${soak}`;
 }
 
+/** What a revision does to one host of a wave, in words. */
+function hostState(host: Rollout['waves'][number]['hosts'][number]): string {
+  if (host.status !== null)
+    return host.holdReason ? `${host.status}: ${host.holdReason}` : host.status;
+  switch (host.change) {
+    case 'unchanged':
+      return 'unchanged (this revision does not change it)';
+    case 'failed':
+      return 'does not evaluate (flotilla revision)';
+    case 'not_in_flake':
+      return 'not in the flake';
+    case 'pending':
+      return 'not evaluated yet';
+    case 'changed':
+      return 'not started';
+  }
+}
+
 /** One revision's way through the waves; a halt is the first thing said. */
 export function renderRollout(rollout: Rollout, now: Date): string {
-  const lines = [`rollout of revision ${rollout.revisionId}`];
-  if (rollout.halted) lines.unshift(`HALTED: ${rollout.haltReason ?? 'no reason given'}`);
+  const lines = [`rollout of revision ${rollout.revisionId} (${rollout.sha.slice(0, 8)})`];
+  if (rollout.halted) {
+    lines.unshift(
+      `HALTED: ${rollout.haltReason ?? 'no reason given'}`,
+      `  resume with: flotilla rollout resume ${rollout.revisionId} --reason "…"`,
+    );
+  }
   if (rollout.waves.length === 0) return [...lines, '', 'no waves'].join('\n');
   for (const wave of rollout.waves) {
     lines.push('', waveHeading(wave, now));
@@ -44,83 +62,81 @@ export function renderRollout(rollout: Rollout, now: Date): string {
       lines.push('  (no hosts)');
       continue;
     }
-    const rows = wave.hosts.map((h) => [
-      `  ${h.host}`,
-      h.deploymentId ?? '-',
-      h.status ?? 'not started',
-    ]);
+    const rows = wave.hosts.map((h) => [`  ${h.host}`, h.deploymentId ?? '-', hostState(h)]);
     lines.push(columns(rows));
   }
   return lines.join('\n');
 }
 
-function isFinal(status: string): boolean {
-  const known = DeploymentStatus.safeParse(status);
-  return known.success && FINAL_DEPLOYMENT_STATUSES.has(known.data);
-}
-
-/**
- * Whether the host runs what was deployed, in words: first the verdict, then any layer that
- * is ahead of the one below it (built but not approved, approved but not run).
- */
-export function rolloutVerdict(rollout: HostRollout): string[] {
-  const { built, approved, executed, running } = rollout;
-  const lines = [primaryVerdict(rollout)];
-  if (approved !== null && approved.deploymentId !== executed?.deploymentId) {
-    lines.push(`approved deployment ${approved.deploymentId} has not run yet`);
-  }
-  const builtIsInFlight =
-    built !== null &&
-    (built.storePath === approved?.storePath || built.storePath === executed?.storePath);
-  if (built !== null && !builtIsInFlight && built.storePath !== running) {
-    lines.push(`newest release ${built.releaseId} (${built.status}) is not deployed yet`);
-  }
-  return lines;
-}
-
-function primaryVerdict(rollout: HostRollout): string {
-  const { executed, running } = rollout;
-  if (rollout.verified) return 'verified: the host runs what was deployed';
-  if (executed === null) {
-    return running === null
-      ? 'not verified: nothing was deployed and the agent has not reported its system'
-      : `not verified: nothing was deployed; the host runs ${shortStorePath(running)}`;
-  }
-  if (executed.status !== 'succeeded') {
-    return isFinal(executed.status)
-      ? `not verified: deployment ${executed.deploymentId} ended ${executed.status}`
-      : `not verified yet: deployment ${executed.deploymentId} is ${executed.status}`;
-  }
-  if (running === null) return 'not verified: the agent has not reported its running system';
-  if (running !== executed.storePath) {
-    return `not verified: the host runs ${shortStorePath(running)}, not the deployed ${shortStorePath(executed.storePath)}`;
-  }
-  return 'not verified: the agent has not confirmed its running system since the deployment';
-}
-
-/** `flotilla status HOST`: one line per layer, then the verdict. */
-export function renderHostRollout(rollout: HostRollout): string {
-  const { declared, built, approved, executed, running } = rollout;
-  const rows = [
-    declared === null
-      ? ['declared', '-', 'not in the latest evaluation']
-      : ['declared', declared.revisionId, shortStorePath(declared.drvPath)],
-    built === null
-      ? ['built', '-', 'nothing built yet']
-      : ['built', built.releaseId, shortStorePath(built.storePath), built.status],
-    approved === null
-      ? ['approved', '-', 'nothing approved yet']
-      : [
-          'approved',
-          approved.deploymentId,
-          shortStorePath(approved.storePath),
-          `by ${approved.by}`,
-        ],
-    executed === null
-      ? ['executed', '-', 'nothing ran yet']
-      : ['executed', executed.deploymentId, shortStorePath(executed.storePath), executed.status],
-    ['verified', rollout.verified ? 'yes' : 'no', `running ${shortStorePath(running)}`],
+/** `flotilla status HOST`: the story first, then each layer, one line each. */
+export function renderHostStatus(report: HostStatusReport): string {
+  const lines = [`${report.host}: ${report.summary}`];
+  for (const detail of report.details) lines.push(`  ${detail}`);
+  const rows: string[][] = [
+    ['mode', report.mode === 'monitor' ? 'monitor-only' : `managed, policy ${report.policy}`],
+    ['online', report.online ? 'yes' : 'no'],
+    [
+      'declared',
+      report.declared === null
+        ? report.declaredError
+          ? `does not evaluate at ${report.declaredError.sha.slice(0, 8)}`
+          : '-'
+        : `${report.declared.sha.slice(0, 8)} (${report.declared.revisionId})`,
+    ],
   ];
-  const layers = columns(rows.map(([label = '', ...rest]) => [`  ${label}`, ...rest]));
-  return [rollout.host, layers, '', ...rolloutVerdict(rollout)].join('\n');
+  if (report.declaredError !== null) {
+    const where = report.declaredError.location;
+    const at =
+      where === null
+        ? ''
+        : ` at ${where.file}${where.line === null ? '' : `:${where.line}`}${where.column === null ? '' : `:${where.column}`}`;
+    rows.push(['  error', `${firstLine(report.declaredError.message, 100)}${at}`]);
+  }
+  rows.push(
+    [
+      'built',
+      report.built === null
+        ? 'nothing built yet'
+        : `${report.built.releaseId} ${report.built.sha.slice(0, 8)} ${report.built.status}`,
+    ],
+    [
+      'pending',
+      report.pending === null
+        ? '-'
+        : `${report.pending.deploymentId} ${report.pending.status}${report.pending.holdReason ? `: ${report.pending.holdReason}` : ''}`,
+    ],
+    [
+      'running',
+      report.running === null
+        ? 'not reported'
+        : report.running.releaseId === null
+          ? shortStorePath(report.running.storePath)
+          : `${report.running.releaseId} ${report.running.sha?.slice(0, 8) ?? ''}`,
+    ],
+    ['verified', report.verified === null ? 'no' : `yes, by ${report.verified.deploymentId}`],
+    ['pinned', report.pinned === null ? 'no' : `yes: ${report.pinned.reason ?? 'no reason given'}`],
+    ['branch', syncWords(report.sync)],
+  );
+  if (report.lastDeployment !== null) {
+    const last = report.lastDeployment;
+    rows.push([
+      'last',
+      `${last.deploymentId} ${last.kind === 'rollback' ? 'rollback ' : ''}${last.status}${last.error ? `: ${firstLine(last.error, 80)}` : ''}`,
+    ]);
+  }
+  lines.push('', columns(rows.map(([label = '', ...rest]) => [`  ${label}`, ...rest])));
+  return lines.join('\n');
+}
+
+function syncWords(sync: HostStatusReport['sync']): string {
+  switch (sync.state) {
+    case 'up_to_date':
+      return 'up to date';
+    case 'behind':
+      return sync.behindBy === null ? 'behind' : `behind by ${sync.behindBy} commits`;
+    case 'drifted':
+      return 'drifted: it runs something no release explains';
+    case 'unknown':
+      return 'unknown';
+  }
 }

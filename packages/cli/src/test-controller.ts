@@ -5,7 +5,7 @@ import type {
   Deployment,
   Host,
   HostPolicy,
-  HostRollout,
+  HostStatusReport,
   LogLine,
   PendingApproval,
   PinRequest,
@@ -163,6 +163,8 @@ export function sampleDeployment(overrides: Partial<Deployment> = {}): Deploymen
     approvedBy: null,
     approvalComment: null,
     holdReason: null,
+    forced: false,
+    forceReason: null,
     ...overrides,
   };
 }
@@ -183,6 +185,7 @@ export const IDS = {
 export function samplePolicy(overrides: Partial<HostPolicy> = {}): HostPolicy {
   return {
     host: 'web1',
+    mode: 'managed',
     policy: 'manual',
     source: 'default',
     locked: false,
@@ -201,6 +204,7 @@ export function sampleApproval(overrides: Partial<PendingApproval> = {}): Pendin
   return {
     deploymentId: 'dmwy8t0001',
     host: 'web1',
+    status: 'awaiting_approval',
     releaseId: IDS.release,
     storePath: STORE_PATH,
     revisionId: IDS.revision,
@@ -208,22 +212,60 @@ export function sampleApproval(overrides: Partial<PendingApproval> = {}): Pendin
     commitMessage: 'Bump nixpkgs\n\nWeekly update.',
     wave: 'canary',
     createdAt: '2025-01-01T11:00:00.000Z',
+    approvedBy: null,
+    holdReason: null,
     isRollback: false,
     quarantined: false,
+    halted: false,
+    haltReason: null,
     ...overrides,
   };
 }
 
-/** A host whose every layer agrees and is verified; fields can be overridden. */
-export function sampleHostRollout(overrides: Partial<HostRollout> = {}): HostRollout {
+/** A host that is up to date and verified; fields can be overridden. */
+export function sampleHostStatus(overrides: Partial<HostStatusReport> = {}): HostStatusReport {
   return {
     host: 'web1',
-    declared: { revisionId: IDS.revision, drvPath: `${STORE_PATH}.drv` },
-    built: { releaseId: IDS.release, storePath: STORE_PATH, status: 'deployed' },
-    approved: { deploymentId: 'dmwy8t0001', storePath: STORE_PATH, by: 'admin' },
-    executed: { deploymentId: 'dmwy8t0001', storePath: STORE_PATH, status: 'succeeded' },
-    verified: true,
-    running: STORE_PATH,
+    mode: 'managed',
+    policy: 'manual',
+    online: true,
+    state: 'up_to_date',
+    summary: `up to date: runs release ${IDS.release} (01234567 Bump nixpkgs), verified by deployment dmwy8t0001`,
+    details: [],
+    declared: { revisionId: IDS.revision, sha: IDS.sha, drvPath: `${STORE_PATH}.drv` },
+    declaredError: null,
+    built: {
+      releaseId: IDS.release,
+      revisionId: IDS.revision,
+      sha: IDS.sha,
+      storePath: STORE_PATH,
+      status: 'deployed',
+    },
+    pending: null,
+    running: {
+      storePath: STORE_PATH,
+      releaseId: IDS.release,
+      revisionId: IDS.revision,
+      sha: IDS.sha,
+    },
+    verified: { deploymentId: 'dmwy8t0001', storePath: STORE_PATH, at: '2025-01-01T11:30:00.000Z' },
+    lastDeployment: {
+      deploymentId: 'dmwy8t0001',
+      kind: 'deploy',
+      status: 'succeeded',
+      storePath: STORE_PATH,
+      finishedAt: '2025-01-01T11:30:00.000Z',
+      error: null,
+    },
+    pinned: null,
+    sync: {
+      state: 'up_to_date',
+      runningReleaseId: IDS.release,
+      runningRevisionId: IDS.revision,
+      runningSha: IDS.sha,
+      headSha: IDS.sha,
+      behindBy: null,
+    },
     ...overrides,
   };
 }
@@ -232,22 +274,38 @@ export function sampleHostRollout(overrides: Partial<HostRollout> = {}): HostRol
 export function sampleRollout(overrides: Partial<Rollout> = {}): Rollout {
   return {
     revisionId: IDS.revision,
+    sha: IDS.sha,
     halted: true,
     haltReason: 'deployment dmwy8t0002 on web2 failed',
+    haltedAt: '2025-01-01T11:40:00.000Z',
     waves: [
       {
         name: 'canary',
         state: 'done',
         soakUntil: '2025-01-01T11:30:00.000Z',
-        hosts: [{ host: 'web1', deploymentId: 'dmwy8t0001', status: 'succeeded' }],
+        hosts: [
+          {
+            host: 'web1',
+            change: 'changed',
+            deploymentId: 'dmwy8t0001',
+            status: 'succeeded',
+            holdReason: null,
+          },
+        ],
       },
       {
         name: 'rest',
         state: 'halted',
         soakUntil: null,
         hosts: [
-          { host: 'web2', deploymentId: 'dmwy8t0002', status: 'failed' },
-          { host: 'db1', deploymentId: null, status: null },
+          {
+            host: 'web2',
+            change: 'changed',
+            deploymentId: 'dmwy8t0002',
+            status: 'failed',
+            holdReason: null,
+          },
+          { host: 'db1', change: 'unchanged', deploymentId: null, status: null, holdReason: null },
         ],
       },
     ],
@@ -268,14 +326,21 @@ export function policyRoutes(): StubRoutes {
   const decided = (body: DecisionRequest, host: string, notes: string[] = []) => ({
     deploymentId: body.deploymentId ?? `d-${host}`,
     host,
-    status: body.decision === 'approve' ? 'queued' : 'rejected',
+    status: body.decision === 'approve' ? ('queued' as const) : ('rejected' as const),
+    holdReason: null,
     notes,
   });
   return {
     'GET /api/v1/policies': () => ({
       json: {
         policies: [
-          samplePolicy({ host: 'db1', policy: 'monitor', source: 'config', locked: true }),
+          samplePolicy({
+            host: 'db1',
+            mode: 'monitor',
+            policy: 'monitor',
+            source: 'config',
+            locked: true,
+          }),
           samplePolicy({ pinned: true, pinReason: 'kernel bisect' }),
         ],
       },
@@ -329,6 +394,9 @@ export function policyRoutes(): StubRoutes {
       json: { waves: [{ name: 'canary', hosts: ['web1'], soakSeconds: 1800 }] },
     }),
     [`GET /api/v1/rollouts/${IDS.revision}`]: () => ({ json: sampleRollout() }),
+    [`POST /api/v1/rollouts/${IDS.revision}/resume`]: () => ({
+      json: sampleRollout({ halted: false, haltReason: null, haltedAt: null }),
+    }),
     'GET /api/v1/audit': ({ query }) => ({
       json: {
         entries: [
@@ -345,6 +413,6 @@ export function policyRoutes(): StubRoutes {
         nextCursor: 42,
       },
     }),
-    'GET /api/v1/hosts/web1/rollout': () => ({ json: sampleHostRollout() }),
+    'GET /api/v1/hosts/web1/status': () => ({ json: sampleHostStatus() }),
   };
 }

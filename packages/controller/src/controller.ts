@@ -1,33 +1,48 @@
 import { join } from 'node:path';
 import { FLOTILLA_VERSION, type Health } from '@flotilla/protocol';
+import { systemClock, type Clock } from '@flotilla/runtime';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import { loadOrCreateAdminToken } from './http/admin-token.js';
-import { systemClock, type Clock } from '@flotilla/runtime';
-import type { ControllerConfig } from './config.js';
+import type { NixAdapter } from './adapters/nix.js';
+import { AuditService } from './audit/audit.service.js';
+import type { ReleasePublisher } from './cache/cache.publisher.js';
 import { createBinaryCache } from './cache/cache.composition.js';
-import { registerCacheRoutes } from './http/cache.routes.js';
-import { AgentGateway } from './gateway/agent.gateway.js';
-import { buildHttpServer } from './http/server.js';
+import type { SigningKey } from './cache/signing-key.js';
+import type { ControllerConfig } from './config.js';
 import { createDeployments } from './deployments/deployments.composition.js';
-import { createPipeline } from './pipeline/pipeline.composition.js';
-import { createNotifications } from './notifications/notifications.composition.js';
-import { createPolicies } from './rollout/policy.composition.js';
+import { AgentGateway } from './gateway/agent.gateway.js';
 import { HostService } from './hosts/host.service.js';
 import { PresenceService } from './hosts/presence.service.js';
-import { RepositoryService, type RevisionPipeline } from './repository/repository.service.js';
+import { RebootService } from './hosts/reboot.service.js';
+import { loadOrCreateAdminToken } from './http/admin-token.js';
+import { buildHttpServer } from './http/server.js';
+import { createNotifications } from './notifications/notifications.composition.js';
+import { createPipeline, type Pipeline } from './pipeline/pipeline.composition.js';
+import {
+  DEFAULT_REPOSITORY_ID,
+  RepositoryService,
+  type RevisionPipeline,
+} from './repository/repository.service.js';
+import { createPolicies } from './rollout/policy.composition.js';
+import { HostStatusService } from './status/host-status.service.js';
 import { openDatabase, pingDatabase, type Db } from './storage/database.js';
-import { EventRepository } from './storage/event.repository.js';
-import { HostRepository } from './storage/host.repository.js';
 import { RepositoryLinkRepository } from './storage/repository-link.repository.js';
-import { RevisionRepository } from './storage/revision.repository.js';
+import { Store } from './storage/store.js';
 
 export interface ControllerOptions {
   config: ControllerConfig;
   logger: Logger;
   clock?: Clock;
-  /** Receives each new revision; default: logs it (nothing evaluates it). */
+  /** Receives each new revision; default: the pipeline evaluates it. */
   revisionPipeline?: RevisionPipeline;
+  /**
+   * Parts made elsewhere, so the controller runs where Nix does not (service tests, tools):
+   * the Nix adapter of the pipeline, and the cache's signing key and publisher.
+   */
+  parts?: {
+    nix?: NixAdapter;
+    cache?: { key: SigningKey; publisher: ReleasePublisher };
+  };
 }
 
 /** A part with background work: started before the API listens, stopped after it closes. */
@@ -40,12 +55,14 @@ interface Lifecycle {
 export class Controller {
   private constructor(
     private readonly db: Db,
-    private readonly app: FastifyInstance,
+    readonly app: FastifyInstance,
     private readonly gateway: AgentGateway,
     private readonly logger: Logger,
     /** Started in this order, stopped in reverse. */
     private readonly parts: Lifecycle[],
     readonly adminTokenPath: string,
+    /** The services, for tests and tools that drive the controller in-process. */
+    readonly services: ControllerServices,
   ) {}
 
   static async create(options: ControllerOptions): Promise<Controller> {
@@ -57,12 +74,11 @@ export class Controller {
       url: config.databaseUrl ?? join(config.stateDir, 'flotilla.db'),
     });
     logger.info({ dialect }, 'database ready');
+    const store = new Store(db);
 
-    const hostRepository = new HostRepository(db);
-    const events = new EventRepository(db);
     const presence = new PresenceService({
-      hosts: hostRepository,
-      events,
+      hosts: store.hosts,
+      events: store.events,
       clock,
       logger,
       ...config.agents,
@@ -71,71 +87,74 @@ export class Controller {
       db,
       receivers: config.secrets.notificationReceivers ?? [],
       offlineAfterMinutes: config.notifications.offlineAfterMinutes,
-      hosts: hostRepository,
+      hosts: store.hosts,
       presence,
       clock,
       logger,
     });
-    // Policies react to the pipeline, registrations and deployments, which are built before
-    // them; the callbacks below only run once the controller has started.
+    const notifier = notifications.service;
+    // The rules react to registrations, releases and deployments, whose parts are built
+    // before them; the callbacks below only run once the controller has started.
     const hosts = new HostService({
-      hosts: hostRepository,
-      events,
+      store,
       presence,
       clock,
-      onRegistered: async (name) => policy.rollout.onHostRegistered(name),
+      hostSettings: config.hosts,
+      onRegistered: async (tx, name) => {
+        const latest = await tx.releases.latestForHost(name);
+        if (latest?.status === 'ready') await policy.gate.offerRelease(tx, latest);
+      },
+      afterRegistered: async () => policy.rollout.tick(),
     });
-    // The signing key is created on first start; releases are published through the cache.
-    const cache = await createBinaryCache({ config, db, hosts, logger });
-    const publisher = cache.publisher;
-    const pipeline = createPipeline({
-      db,
+    const cache = await createBinaryCache({
       config,
-      events,
-      hosts: hostRepository,
-      publisher,
+      db,
+      hosts,
+      logger,
+      ...(options.parts?.cache ? { injected: options.parts.cache } : {}),
+    });
+    const pipeline: Pipeline = createPipeline({
+      store,
+      config,
+      publisher: cache.publisher,
+      ...(options.parts?.nix ? { nix: options.parts.nix } : {}),
       clock,
       logger,
-      onReleaseReady: async (release) => policy.rollout.onReleaseReady(release),
+      onReleaseReady: async (tx, release) => void (await policy.gate.offerRelease(tx, release)),
+      afterReleaseReady: async () => policy.rollout.tick(),
     });
     const deployments = createDeployments({
-      db,
+      store,
       config,
-      events,
-      hosts,
       presence,
+      notifier,
       clock,
       logger,
-      releases: pipeline.releases,
       cacheSource: (agentBaseUrl) => cache.service.cacheSourceFor(agentBaseUrl),
       hooks: {
-        onFinished: async (row) => policy.rollout.onDeploymentFinished(row),
-        onManualRollback: async (host, actor, reason) => {
-          await policy.policies.pin(host, actor, reason);
-        },
+        onFinished: (tx, row) => policy.rollout.onDeploymentFinished(tx, row),
+        afterFinished: async () => policy.rollout.tick(),
       },
     });
     const policy: ReturnType<typeof createPolicies> = createPolicies({
-      db,
+      store,
       config,
-      events,
-      hosts,
-      hostRows: hostRepository,
-      deployments: deployments.repository,
+      transitions: deployments.transitions,
       runner: deployments.runner,
-      log: deployments.log,
+      notifier,
+      liveFacts: (name) => presence.get(name)?.facts ?? null,
       clock,
       logger,
-      notify: async (event) => void (await notifications.service.notify(event)),
     });
+    await policy.policies.applyConfig();
     const repository = new RepositoryService({
       stateDir: config.stateDir,
       childEnv: config.childEnv,
       config: config.repository,
       configToken: config.secrets.repositoryToken,
       links: new RepositoryLinkRepository(db),
-      revisions: new RevisionRepository(db),
-      events,
+      revisions: store.revisions,
+      events: store.events,
       pipeline: options.revisionPipeline ?? {
         // Evaluation runs in the background: a sync (or webhook) never waits for Nix.
         onRevision: async (revisionId) => void pipeline.pipeline.onRevision(revisionId),
@@ -144,11 +163,18 @@ export class Controller {
       logger,
     });
     await repository.init();
+    const reboots = new RebootService({ hosts, presence, events: store.events, clock });
+    const status = new HostStatusService({
+      store,
+      hosts,
+      commits: repository,
+      repositoryId: DEFAULT_REPOSITORY_ID,
+    });
     const gateway = new AgentGateway({
       hosts,
       presence,
       runner: deployments.runner,
-      reboots: deployments.reboots,
+      reboots,
       logger,
       heartbeatIntervalSeconds: config.agents.heartbeatIntervalSeconds,
     });
@@ -167,41 +193,68 @@ export class Controller {
     const app = buildHttpServer({
       logger,
       adminToken: admin.token,
-      hosts,
-      deployments: deployments.service,
-      reboots: deployments.reboots,
-      policy,
-      events,
-      notifications: notifications.service,
-      health,
+      hosts: {
+        hosts,
+        status,
+        reboots,
+        commands: policy.commands,
+        policies: policy.policies,
+      },
+      deployments: {
+        deployments: deployments.service,
+        commands: policy.commands,
+        approvals: policy.approvals,
+        policies: policy.policies,
+        rollout: policy.rollout,
+        audit: new AuditService(store.events),
+        notifications: notifications.service,
+        cache: cache.service,
+      },
       pipeline,
-      cache: cache.service,
       repository,
+      cache: cache.service,
+      health,
       webhookSecret: config.secrets.webhookSecret,
     });
-    registerCacheRoutes(app, cache.service);
     gateway.attach(app.server);
-    const parts = [
+    const parts: Lifecycle[] = [
       presence,
       pipeline,
       deployments.runner,
       policy.rollout,
+      policy.graduation,
       repository,
       notifications.worker,
       notifications.offline,
     ];
-    return new Controller(db, app, gateway, logger, parts, admin.path);
+    const services: ControllerServices = {
+      store,
+      hosts,
+      presence,
+      status,
+      pipeline,
+      repository,
+      deployments: deployments.service,
+      runner: deployments.runner,
+      ...policy,
+    };
+    return new Controller(db, app, gateway, logger, parts, admin.path, services);
   }
 
   /** Starts background work, then listens; returns the base URL (useful with port 0). */
   async listen(host: string, port: number): Promise<string> {
-    for (const part of this.parts) await part.start();
+    await this.start();
     await this.app.listen({ host, port });
     const address = this.app.server.address();
     const boundPort = typeof address === 'object' && address ? address.port : port;
     const url = `http://${host.includes(':') ? `[${host}]` : host}:${boundPort}`;
     this.logger.info({ url, version: FLOTILLA_VERSION }, 'listening');
     return url;
+  }
+
+  /** Starts background work without listening (in-process use: `app.inject`). */
+  async start(): Promise<void> {
+    for (const part of this.parts) await part.start();
   }
 
   /** Closes agent connections, stops background work, flushes live state, closes the database. */
@@ -211,4 +264,22 @@ export class Controller {
     for (const part of [...this.parts].reverse()) await part.stop();
     await this.db.destroy();
   }
+}
+
+/** What a running controller is made of (for in-process tests and tools). */
+export interface ControllerServices {
+  store: Store;
+  hosts: HostService;
+  presence: PresenceService;
+  status: HostStatusService;
+  pipeline: Pipeline;
+  repository: RepositoryService;
+  deployments: ReturnType<typeof createDeployments>['service'];
+  runner: ReturnType<typeof createDeployments>['runner'];
+  gate: ReturnType<typeof createPolicies>['gate'];
+  policies: ReturnType<typeof createPolicies>['policies'];
+  rollout: ReturnType<typeof createPolicies>['rollout'];
+  approvals: ReturnType<typeof createPolicies>['approvals'];
+  commands: ReturnType<typeof createPolicies>['commands'];
+  graduation: ReturnType<typeof createPolicies>['graduation'];
 }

@@ -1,4 +1,11 @@
-export { Controller, type ControllerOptions } from './controller.js';
+export { Controller, type ControllerOptions, type ControllerServices } from './controller.js';
+export type {
+  NixAdapter,
+  FlakeHostsEvaluation,
+  RealiseOptions,
+  RealiseResult,
+} from './adapters/nix.js';
+export { Store } from './storage/store.js';
 export { ControllerConfig, loadConfig, ConfigError } from './config.js';
 export { AGENT_GATEWAY_PATH } from './gateway/agent.gateway.js';
 // The binary cache's publishing side, for tools and tests that publish into a controller's

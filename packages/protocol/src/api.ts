@@ -1,5 +1,8 @@
 import { z } from 'zod';
 import { Facts, HostMode, HostOs, Metrics } from './facts.js';
+import { DeploymentStatus } from './deployment-state.js';
+import { HostSync } from './status.js';
+import { FORCE_REASON_MESSAGE, ForceFields, forceNeedsReason } from './force.js';
 import { DeployAction, DeployPhase, HostName, LogStream, StorePath } from './messages.js';
 
 /** Bodies of the HTTP API under /api/v1. The controller validates with them; the CLI parses with them. */
@@ -22,6 +25,8 @@ export const Host = z.object({
   factsAt: z.string().nullable(),
   metrics: Metrics.nullable(),
   createdAt: z.string(),
+  /** Running revision against the branch head; absent where the answer does not carry it. */
+  sync: HostSync.optional(),
 });
 export type Host = z.infer<typeof Host>;
 
@@ -58,33 +63,6 @@ export const CreateHostResponse = z.object({
   token: z.string(),
 });
 export type CreateHostResponse = z.infer<typeof CreateHostResponse>;
-
-export const DeploymentStatus = z.enum([
-  'awaiting_approval',
-  'approved',
-  'queued',
-  'activating',
-  'confirming',
-  'succeeded',
-  'failed',
-  'rolled_back',
-  'rejected',
-  'superseded',
-  'cancelled',
-  'expired',
-]);
-export type DeploymentStatus = z.infer<typeof DeploymentStatus>;
-
-/** Statuses after which a deployment never changes again. */
-export const FINAL_DEPLOYMENT_STATUSES: ReadonlySet<DeploymentStatus> = new Set([
-  'succeeded',
-  'failed',
-  'rolled_back',
-  'rejected',
-  'superseded',
-  'cancelled',
-  'expired',
-]);
 
 export const LogLine = z.object({
   seq: z.number(),
@@ -125,16 +103,31 @@ export const Deployment = z.object({
   approvalComment: z.string().nullable().default(null),
   /** Why an approved deployment still waits (wave, soak, deploy window). */
   holdReason: z.string().nullable().default(null),
+  /** A person skipped the waves, windows and quarantine, and why (`--force --reason`). */
+  forced: z.boolean().default(false),
+  forceReason: z.string().nullable().default(null),
 });
 export type Deployment = z.infer<typeof Deployment>;
 
-/** `POST /api/v1/hosts/:name/rollback`: re-activate an earlier generation of the host. */
+/** `POST /api/v1/deployments/:id/cancel`: stop a deployment nothing was sent for yet. */
+export const CancelDeploymentRequest = z
+  .object({ reason: z.string().max(2000).optional() })
+  .strict();
+export type CancelDeploymentRequest = z.infer<typeof CancelDeploymentRequest>;
+
+/**
+ * `POST /api/v1/hosts/:name/rollback`: go back to the system last verified before the
+ * current one (never to one a rollback left), or to a named generation.
+ */
 export const RollbackRequest = z
   .object({
-    /** Generation number (see the host's facts); default: the one before the current. */
+    /** Generation number (see the host's facts); default: the last good system. */
     generation: z.number().int().nonnegative().optional(),
+    comment: z.string().max(2000).optional(),
+    ...ForceFields,
   })
-  .strict();
+  .strict()
+  .refine(forceNeedsReason, { message: FORCE_REASON_MESSAGE, path: ['reason'] });
 export type RollbackRequest = z.infer<typeof RollbackRequest>;
 
 /** `POST /api/v1/hosts/:name/reboot` answer. */
@@ -149,21 +142,46 @@ export type DeploymentList = z.infer<typeof DeploymentList>;
 
 export const DeploymentListQuery = z.object({
   host: HostName.optional(),
+  /** One status or several, comma-separated (`awaiting_approval,approved`). */
+  status: z
+    .preprocess(
+      (value) => (typeof value === 'string' ? value.split(',').filter(Boolean) : value),
+      z.array(DeploymentStatus).max(12),
+    )
+    .optional(),
+  revision: z.string().max(64).optional(),
   limit: z.coerce.number().int().min(1).max(500).default(50),
 });
 export type DeploymentListQuery = z.infer<typeof DeploymentListQuery>;
 
-/** Deploy either a release from the pipeline (`releaseId`) or any store path (`storePath`). */
+/**
+ * Deploy either a release from the pipeline (`releaseId`) or any store path (`storePath`).
+ * It counts as the caller's approval and passes the same gate as every deployment: a
+ * waiting deployment of the same release is approved instead of adding a second one, and
+ * waves and deploy windows hold it unless `force` (with a `reason`).
+ */
 export const CreateDeploymentRequest = z
   .object({
     host: HostName,
     storePath: StorePath.optional(),
     releaseId: z.string().min(1).max(64).optional(),
     action: DeployAction.default('switch'),
+    comment: z.string().max(2000).optional(),
+    ...ForceFields,
   })
+  .strict()
   .refine((r) => (r.storePath === undefined) !== (r.releaseId === undefined), {
     message: 'give exactly one of storePath or releaseId',
-  });
+  })
+  .refine(forceNeedsReason, { message: FORCE_REASON_MESSAGE, path: ['reason'] });
+
+/** What a deploy, approval or rollback produced: the deployment and notes for people. */
+export const DeploymentDecision = z.object({
+  deployment: Deployment,
+  /** E.g. "approved the deployment that waited for it", "this is a rollback". */
+  notes: z.array(z.string()),
+});
+export type DeploymentDecision = z.infer<typeof DeploymentDecision>;
 export type CreateDeploymentRequest = z.infer<typeof CreateDeploymentRequest>;
 
 export const LogQuery = z.object({

@@ -53,6 +53,10 @@ export const ErrorCode = z.enum([
   'policy_locked',
   'approval_not_allowed',
   'nothing_to_approve',
+  'rollout_halted',
+  'rollout_not_halted',
+  'graduation_required',
+  'deployment_not_cancellable',
   // infrastructure
   'database_unavailable',
   'internal_error',

@@ -14,6 +14,8 @@ export const NotificationKind = z.enum([
   /** The host has been offline for longer than `notifications.offlineAfterMinutes`. */
   'host.offline',
   'graduation.eligible',
+  /** A failure or rollback inside a wave stopped the rest of a revision's rollout. */
+  'rollout.halted',
 ]);
 export type NotificationKind = z.infer<typeof NotificationKind>;
 

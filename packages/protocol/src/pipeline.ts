@@ -69,7 +69,14 @@ export const BuildLogPage = z.object({
 export type BuildLogPage = z.infer<typeof BuildLogPage>;
 
 /** `publishing` while its closure is signed and copied into the cache; deployable once `ready`. */
-export const ReleaseStatus = z.enum(['publishing', 'ready', 'superseded', 'deployed']);
+/** `quarantined`: it rolled back by itself on its host; `auto` never deploys it again. */
+export const ReleaseStatus = z.enum([
+  'publishing',
+  'ready',
+  'superseded',
+  'deployed',
+  'quarantined',
+]);
 export type ReleaseStatus = z.infer<typeof ReleaseStatus>;
 
 export const Release = z.object({

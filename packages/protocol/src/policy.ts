@@ -1,14 +1,21 @@
 import { z } from 'zod';
+import { FORCE_REASON_MESSAGE, ForceFields, forceNeedsReason } from './force.js';
+import { DeploymentStatus } from './deployment-state.js';
+import { HostMode } from './facts.js';
 import { HostName } from './messages.js';
 
 /** Bodies of the human-in-the-loop API: policies, approvals, waves, graduation, windows, audit. */
 
-/** `manual`: each release waits for approval; `auto`: deploys when built; `monitor`: never. */
+/**
+ * `manual`: each release waits for approval; `auto`: deploys when built; `monitor`: never
+ * (the host's mode is `monitor`: setting this policy makes it so, and a monitor host shows it).
+ */
 export const Policy = z.enum(['manual', 'auto', 'monitor']);
 export type Policy = z.infer<typeof Policy>;
 
 export const HostPolicy = z.object({
   host: z.string(),
+  mode: HostMode,
   policy: Policy,
   /** `config` policies are locked: the API refuses to change them. */
   source: z.enum(['default', 'api', 'config']),
@@ -26,9 +33,11 @@ export type HostPolicy = z.infer<typeof HostPolicy>;
 export const HostPolicyList = z.object({ policies: z.array(HostPolicy) });
 export type HostPolicyList = z.infer<typeof HostPolicyList>;
 
+/** Setting `auto` needs the graduation criteria met, or `force` with a reason. */
 export const SetPolicyRequest = z
-  .object({ policy: Policy, reason: z.string().max(2000).optional() })
-  .strict();
+  .object({ policy: Policy, ...ForceFields })
+  .strict()
+  .refine(forceNeedsReason, { message: FORCE_REASON_MESSAGE, path: ['reason'] });
 export type SetPolicyRequest = z.infer<typeof SetPolicyRequest>;
 
 export const PinRequest = z.object({ reason: z.string().max(2000).optional() }).strict();
@@ -38,6 +47,7 @@ export type PinRequest = z.infer<typeof PinRequest>;
 export const PendingApproval = z.object({
   deploymentId: z.string(),
   host: z.string(),
+  status: DeploymentStatus,
   releaseId: z.string().nullable(),
   storePath: z.string(),
   revisionId: z.string().nullable(),
@@ -45,9 +55,14 @@ export const PendingApproval = z.object({
   commitMessage: z.string().nullable(),
   wave: z.string().nullable(),
   createdAt: z.string(),
+  approvedBy: z.string().nullable(),
+  holdReason: z.string().nullable(),
   /** The host runs a newer release: approving this is a rollback. */
   isRollback: z.boolean(),
   quarantined: z.boolean(),
+  /** The revision's rollout is halted: approving is refused until it is resumed. */
+  halted: z.boolean(),
+  haltReason: z.string().nullable(),
 });
 export type PendingApproval = z.infer<typeof PendingApproval>;
 
@@ -68,12 +83,9 @@ export const DecisionRequest = z
     hosts: z.array(HostName).max(1000).optional(),
     wave: z.string().max(100).optional(),
     comment: z.string().max(2000).optional(),
-    /** Deploy outside the host's deploy window. */
-    overrideWindow: z.boolean().default(false),
     /** Approve a release that a newer one superseded. */
     allowSuperseded: z.boolean().default(false),
-    /** Approve a release that was rolled back (quarantined). */
-    allowQuarantined: z.boolean().default(false),
+    ...ForceFields,
   })
   .strict()
   .refine(
@@ -81,7 +93,8 @@ export const DecisionRequest = z
     {
       message: 'give exactly one of deploymentId, releaseId or revisionId',
     },
-  );
+  )
+  .refine(forceNeedsReason, { message: FORCE_REASON_MESSAGE, path: ['reason'] });
 export type DecisionRequest = z.infer<typeof DecisionRequest>;
 
 export const DecisionResult = z.object({
@@ -89,7 +102,9 @@ export const DecisionResult = z.object({
     z.object({
       deploymentId: z.string(),
       host: z.string(),
-      status: z.string(),
+      status: DeploymentStatus,
+      /** Approved but held: why (wave, soak, window, another deployment). */
+      holdReason: z.string().nullable(),
       /** E.g. "this is a rollback: the host runs a newer release". */
       notes: z.array(z.string()),
     }),
@@ -121,23 +136,40 @@ export const WaveStatus = z.object({
 });
 export type WaveStatus = z.infer<typeof WaveStatus>;
 
+export const WaveList = z.object({ waves: z.array(WaveStatus) });
+export type WaveList = z.infer<typeof WaveList>;
+
+/** One host in a revision's rollout. */
+export const RolloutHost = z.object({
+  host: z.string(),
+  /**
+   * `changed`: the revision gives the host a new system; `unchanged`: its system is the same
+   * as before; `failed`: it did not evaluate; `not_in_flake`; `pending`: not evaluated yet.
+   */
+  change: z.enum(['changed', 'unchanged', 'failed', 'not_in_flake', 'pending']),
+  deploymentId: z.string().nullable(),
+  status: DeploymentStatus.nullable(),
+  holdReason: z.string().nullable(),
+});
+export type RolloutHost = z.infer<typeof RolloutHost>;
+
+/** `POST /api/v1/rollouts/:id/resume`: lift a halt; held deployments move on. */
+export const ResumeRolloutRequest = z.object({ reason: z.string().min(1).max(2000) }).strict();
+export type ResumeRolloutRequest = z.infer<typeof ResumeRolloutRequest>;
+
 /** The state of one revision's rollout through the waves. */
 export const Rollout = z.object({
   revisionId: z.string(),
+  sha: z.string(),
   halted: z.boolean(),
   haltReason: z.string().nullable(),
+  haltedAt: z.string().nullable(),
   waves: z.array(
     z.object({
       name: z.string(),
       state: z.enum(['waiting', 'deploying', 'soaking', 'done', 'halted']),
       soakUntil: z.string().nullable(),
-      hosts: z.array(
-        z.object({
-          host: z.string(),
-          deploymentId: z.string().nullable(),
-          status: z.string().nullable(),
-        }),
-      ),
+      hosts: z.array(RolloutHost),
     }),
   ),
 });
@@ -167,24 +199,3 @@ export const AuditQuery = z.object({
   limit: z.coerce.number().int().min(1).max(1000).default(100),
 });
 export type AuditQuery = z.infer<typeof AuditQuery>;
-
-/** What each layer says about a host, from the branch to the running system. */
-export const HostRollout = z.object({
-  host: z.string(),
-  /** Derivation the tracked branch declares (latest evaluation). */
-  declared: z.object({ revisionId: z.string(), drvPath: z.string() }).nullable(),
-  /** Newest release built for it. */
-  built: z.object({ releaseId: z.string(), storePath: z.string(), status: z.string() }).nullable(),
-  /** Newest approved deployment (by a human or by `auto`). */
-  approved: z
-    .object({ deploymentId: z.string(), storePath: z.string(), by: z.string() })
-    .nullable(),
-  /** Newest deployment that ran, and how it ended. */
-  executed: z
-    .object({ deploymentId: z.string(), storePath: z.string(), status: z.string() })
-    .nullable(),
-  /** The agent's freshly read running system equals what was executed and succeeded. */
-  verified: z.boolean(),
-  running: z.string().nullable(),
-});
-export type HostRollout = z.infer<typeof HostRollout>;

@@ -81,6 +81,9 @@ export function realiseArgs(drvPath: string, options: RealiseOptions): string[] 
   return args;
 }
 
+/** What the pipeline needs of Nix: the real client, or a stand-in where Nix is out of reach. */
+export type NixAdapter = Pick<NixClient, 'evaluateHosts' | 'realise' | 'closureSize'>;
+
 /** The Nix operations the pipeline needs, behind one narrow class. */
 export class NixClient {
   constructor(

@@ -5,7 +5,7 @@ import type { ControllerConfig } from '../config.js';
 import type { HostService } from '../hosts/host.service.js';
 import { CacheRepository } from '../storage/cache.repository.js';
 import type { Db } from '../storage/database.js';
-import { CachePublisher } from './cache.publisher.js';
+import { CachePublisher, type ReleasePublisher } from './cache.publisher.js';
 import { BinaryCacheService } from './cache.service.js';
 import { loadOrCreateSigningKey, type SigningKey } from './signing-key.js';
 
@@ -14,12 +14,14 @@ export interface BinaryCacheDeps {
   db: Db;
   hosts: Pick<HostService, 'authenticateAgent'>;
   logger: Logger;
+  /** A key and a publisher made elsewhere (a test or tool without Nix); default: Nix. */
+  injected?: { key: SigningKey; publisher: ReleasePublisher };
 }
 
 /** The binary cache's parts, wired: the key, the publisher for releases and the read side. */
 export interface BinaryCache {
   key: SigningKey;
-  publisher: CachePublisher;
+  publisher: ReleasePublisher;
   service: BinaryCacheService;
 }
 
@@ -39,6 +41,21 @@ export function defaultKeyName(machine = hostname()): string {
 export async function createBinaryCache(deps: BinaryCacheDeps): Promise<BinaryCache> {
   const { config, db, hosts, logger } = deps;
   const { dir, storeDir } = cacheDirs(config.stateDir);
+  const index = new CacheRepository(db);
+  const pushTo = config.cache.pushTo ?? null;
+  const service = (publicKey: string) =>
+    new BinaryCacheService({
+      storeDir,
+      publicKey,
+      ...(config.publicUrl === undefined ? {} : { publicUrl: config.publicUrl }),
+      pushTo,
+      hosts,
+      index,
+    });
+  if (deps.injected) {
+    const { key, publisher } = deps.injected;
+    return { key, publisher, service: service(key.publicKey) };
+  }
   const key = await loadOrCreateSigningKey({
     dir,
     keyName: config.cache.keyName ?? defaultKeyName(),
@@ -51,18 +68,9 @@ export async function createBinaryCache(deps: BinaryCacheDeps): Promise<BinaryCa
       'the signing key keeps the name it was created with; delete it to use the new name',
     );
   }
-  const index = new CacheRepository(db);
-  const pushTo = config.cache.pushTo ?? null;
   return {
     key,
     publisher: new CachePublisher({ storeDir, key, index, pushTo, logger, env: config.childEnv }),
-    service: new BinaryCacheService({
-      storeDir,
-      publicKey: key.publicKey,
-      ...(config.publicUrl === undefined ? {} : { publicUrl: config.publicUrl }),
-      pushTo,
-      hosts,
-      index,
-    }),
+    service: service(key.publicKey),
   };
 }

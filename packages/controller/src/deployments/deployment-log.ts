@@ -1,42 +1,39 @@
-import type { DeploymentRepository, LogLineInput } from '../storage/deployment.repository.js';
+import type { LogLineInput } from '../storage/deployment.repository.js';
+import type { Store } from '../storage/store.js';
 
 /** A deployment's stored log is capped; past this many lines one marker line is kept. */
 export const MAX_LOG_LINES = 20_000;
 
-/** Appends deployment log lines in order, numbering them and enforcing the cap. */
-export class DeploymentLog {
-  /** Next sequence number per deployment that is receiving lines. */
-  private readonly nextSeq = new Map<string, number>();
+/** One line from the controller itself (stream `agent`, prefixed so it reads as ours). */
+export function controllerNote(at: string, text: string): LogLineInput {
+  return { at, stream: 'agent', line: `[controller] ${text}` };
+}
 
-  constructor(private readonly deployments: DeploymentRepository) {}
+/**
+ * Appends log lines to a deployment, in order, with sequence numbers reserved by the
+ * database (see DeploymentRepository.appendLog), so concurrent writers never collide. Lines
+ * past {@link MAX_LOG_LINES} are dropped and one truncation marker is kept in their place.
+ */
+export async function appendDeploymentLog(
+  store: Store,
+  id: string,
+  lines: readonly LogLineInput[],
+): Promise<void> {
+  await store.deployments.appendLog(id, lines, capLines);
+}
 
-  async append(id: string, lines: readonly LogLineInput[]): Promise<void> {
-    let next = this.nextSeq.get(id);
-    if (next === undefined) next = (await this.deployments.lastLogSeq(id)) + 1;
-    if (next > MAX_LOG_LINES + 1) return;
-    const room = MAX_LOG_LINES + 1 - next;
-    let kept = lines.slice(0, room);
-    if (lines.length > room) {
-      kept = [
-        ...kept,
-        {
-          at: lines[room]?.at ?? new Date().toISOString(),
-          stream: 'agent',
-          line: `[log truncated: only the first ${MAX_LOG_LINES} lines are stored]`,
-        },
-      ];
-    }
-    await this.deployments.appendLog(id, next, kept);
-    this.nextSeq.set(id, next + kept.length);
+/** Which of `lines`, numbered from `firstSeq`, fit under the cap (plus the marker). */
+export function capLines(firstSeq: number, lines: readonly LogLineInput[]): LogLineInput[] {
+  const room = MAX_LOG_LINES - firstSeq + 1;
+  if (room >= lines.length) return [...lines];
+  const kept = lines.slice(0, Math.max(0, room));
+  // The marker takes sequence number MAX_LOG_LINES + 1, inside the reserved range.
+  if (room >= 0) {
+    kept.push({
+      at: lines[kept.length]?.at ?? new Date().toISOString(),
+      stream: 'agent',
+      line: `[log truncated: only the first ${MAX_LOG_LINES} lines are stored]`,
+    });
   }
-
-  /** One line from the controller itself (stream `agent`, prefixed so it reads as ours). */
-  note(id: string, at: string, line: string): Promise<void> {
-    return this.append(id, [{ at, stream: 'agent', line: `[controller] ${line}` }]);
-  }
-
-  /** Forgets the counter of a finished deployment. */
-  finished(id: string): void {
-    this.nextSeq.delete(id);
-  }
+  return kept;
 }

@@ -1,53 +1,49 @@
 import {
   FINAL_DEPLOYMENT_STATUSES,
   FlotillaError,
+  IN_FLIGHT_DEPLOYMENT_STATUSES,
+  SENT_DEPLOYMENT_STATUSES,
   type CacheSource,
   type DeployConfirmRequest,
   type DeployLog,
   type DeployProgress,
   type DeployResult,
-  type DeploymentStatus,
   type HealthCheck,
 } from '@flotilla/protocol';
-import type { Logger } from 'pino';
 import type { Clock } from '@flotilla/runtime';
+import type { Logger } from 'pino';
 import type { DeploymentsConfig, HostSettings } from '../config.js';
-import type { DeploymentRepository, DeploymentRow } from '../storage/deployment.repository.js';
-import type { EventRepository } from '../storage/event.repository.js';
-import type { DeploymentLog } from './deployment-log.js';
-import { judgeResult } from './deployment.verdict.js';
 import type { PresenceService } from '../hosts/presence.service.js';
-
-/** Statuses in which a deployment still occupies its host. */
-export const ACTIVE_STATUSES: readonly DeploymentStatus[] = [
-  'approved',
-  'queued',
-  'activating',
-  'confirming',
-];
-const RUNNING_STATUSES: readonly DeploymentStatus[] = ['activating', 'confirming'];
+import type { DeploymentRow } from '../storage/deployment.repository.js';
+import type { Store } from '../storage/store.js';
+import { appendDeploymentLog } from './deployment-log.js';
+import type { DeploymentTransitions } from './deployment.transitions.js';
+import { judgeResult } from './deployment.verdict.js';
 
 export interface DeploymentRunnerOptions {
-  deployments: DeploymentRepository;
-  events: EventRepository;
-  presence: PresenceService;
-  log: DeploymentLog;
+  store: Store;
+  transitions: DeploymentTransitions;
+  presence: Pick<PresenceService, 'get' | 'send'>;
   clock: Clock;
   logger: Logger;
   defaults: DeploymentsConfig;
   hostSettings: Readonly<Record<string, HostSettings>>;
   /** The cache an agent fetches from, given the base URL it connected to. */
   cacheSource?: (agentBaseUrl: string | null) => CacheSource | null;
-  /** Called when a deployment of a pipeline release succeeded. */
-  onReleaseDeployed?: (releaseId: string) => Promise<void>;
-  /** Called with the stored row once a deployment has ended (policies react to it). */
-  onFinished?: (row: DeploymentRow) => Promise<void>;
+  /**
+   * Called inside the transaction that records a deployment's end, so the rules' reactions
+   * (demotion, quarantine, halt) commit with it or not at all.
+   */
+  onFinished?: (tx: Store, row: DeploymentRow) => Promise<void>;
+  /** Called after a deployment ended and its transaction committed (the rollout moves on). */
+  afterFinished?: (row: DeploymentRow) => Promise<void>;
 }
 
 /**
  * The agent-facing half of deployments: sending them to agents one at a time, confirming
  * healthy activations, recording results, reconciling after restarts and expiring
- * deployments whose host stayed away too long. Every change is written before it is acted on.
+ * deployments whose host stayed away too long. Every change is written (in one
+ * transaction with its log line and audit entry) before it is acted on.
  */
 export class DeploymentRunner {
   private timer: NodeJS.Timeout | undefined;
@@ -80,27 +76,19 @@ export class DeploymentRunner {
 
   /** Ends queued deployments older than the expiry; they are never silently skipped. */
   async expireQueued(): Promise<void> {
-    const { deployments, events, clock, defaults, log } = this.options;
+    const { store, transitions, clock, defaults } = this.options;
     const now = clock.now();
     const cutoff = new Date(now.getTime() - defaults.queueExpirySeconds * 1000).toISOString();
-    for (const row of await deployments.queuedBefore(cutoff)) {
+    for (const row of await store.deployments.queuedBefore(cutoff)) {
       const message = `the host did not come online within ${defaults.queueExpirySeconds} s`;
-      const changed = await deployments.transition(row.id, ['queued'], {
-        status: 'expired',
-        finished_at: now.toISOString(),
-        error_message: message,
-      });
-      if (!changed) continue;
-      await log.note(row.id, now.toISOString(), `expired: ${message}`);
-      await events.append([
-        {
-          at: now.toISOString(),
-          kind: 'deployment.expired',
-          actor: 'controller',
-          hostName: row.host_name,
-          deploymentId: row.id,
-        },
-      ]);
+      await store.transaction((tx) =>
+        transitions.apply(tx, row, {
+          to: 'expired',
+          changes: { finished_at: now.toISOString(), error_message: message },
+          note: `expired: ${message}`,
+          audit: { kind: 'deployment.expired', actor: 'controller' },
+        }),
+      );
     }
   }
 
@@ -113,43 +101,42 @@ export class DeploymentRunner {
     host: string,
     agent: { activeDeploymentId: string | null; unacknowledgedResults: readonly string[] },
   ): Promise<void> {
-    const { deployments, log, clock } = this.options;
+    const { store, transitions } = this.options;
     const known = new Set([agent.activeDeploymentId, ...agent.unacknowledgedResults]);
-    for (const row of await deployments.findActiveForHost(host, RUNNING_STATUSES)) {
+    for (const row of await store.deployments.forHost(host, SENT_DEPLOYMENT_STATUSES)) {
       if (known.has(row.id)) continue;
-      const requeued = await deployments.transition(row.id, RUNNING_STATUSES, {
-        status: 'queued',
-        started_at: null,
-        phase: null,
-      });
-      if (requeued)
-        await log.note(
-          row.id,
-          clock.now().toISOString(),
-          'the agent never received this deployment; sending it again',
-        );
+      await store.transaction((tx) =>
+        transitions.apply(tx, row, {
+          to: 'queued',
+          changes: { started_at: null, phase: null },
+          note: 'the agent never received this deployment; sending it again',
+        }),
+      );
     }
   }
 
-  /** Sends the host's oldest queued deployment to its agent, if it is online and idle. */
+  /** Sends the host's queued deployment to its agent, if it is online and idle. */
   async dispatchPending(host: string): Promise<void> {
-    const { deployments, presence, clock, logger } = this.options;
+    const { store, transitions, presence, clock, logger } = this.options;
     const live = presence.get(host);
     if (!live) return;
-    const active = await deployments.findActiveForHost(host, ACTIVE_STATUSES);
+    const inFlight = await store.deployments.forHost(host, IN_FLIGHT_DEPLOYMENT_STATUSES);
     // One deployment at a time: a running one blocks the queue until it reports back.
-    if (active.some((d) => RUNNING_STATUSES.includes(d.status as DeploymentStatus))) return;
-    const next = active.find((d) => d.status === 'queued');
+    if (inFlight.some((d) => SENT_DEPLOYMENT_STATUSES.includes(d.status))) return;
+    const next = inFlight.find((d) => d.status === 'queued');
     if (!next) return;
     if (this.isPastExpiry(next)) {
       // The host came back after the expiry but before the sweep: expire, never apply late.
       await this.expireQueued();
-      return this.dispatchPending(host);
+      return;
     }
-    const started = await deployments.transition(next.id, ['queued'], {
-      status: 'activating',
-      started_at: clock.now().toISOString(),
-    });
+    // Recorded before it is sent: a crash in between is found by `reconcile`.
+    const started = await store.transaction((tx) =>
+      transitions.apply(tx, next, {
+        to: 'activating',
+        changes: { started_at: clock.now().toISOString() },
+      }),
+    );
     if (!started) return;
     const settings = this.settingsFor(host);
     const sent = presence.send(host, {
@@ -163,7 +150,9 @@ export class DeploymentRunner {
     });
     if (!sent) {
       // The agent vanished between the check and the send: put it back in the queue.
-      await deployments.transition(next.id, ['activating'], { status: 'queued', started_at: null });
+      await store.transaction((tx) =>
+        transitions.apply(tx, started, { to: 'queued', changes: { started_at: null } }),
+      );
       return;
     }
     logger.info({ host, deploymentId: next.id }, 'deployment sent to agent');
@@ -180,13 +169,13 @@ export class DeploymentRunner {
 
   async onProgress(host: string, message: DeployProgress): Promise<void> {
     const row = await this.requireForHost(host, message.deploymentId);
-    if (FINAL_DEPLOYMENT_STATUSES.has(row.status as DeploymentStatus)) return;
-    await this.options.deployments.setPhase(row.id, message.phase);
+    if (FINAL_DEPLOYMENT_STATUSES.has(row.status)) return;
+    await this.options.store.deployments.setPhase(row.id, message.phase, SENT_DEPLOYMENT_STATUSES);
   }
 
   async onLog(host: string, message: DeployLog): Promise<void> {
     const row = await this.requireForHost(host, message.deploymentId);
-    await this.options.log.append(row.id, message.lines);
+    await appendDeploymentLog(this.options.store, row.id, message.lines);
   }
 
   /**
@@ -195,78 +184,87 @@ export class DeploymentRunner {
    * rolls back by itself when its confirm deadline passes.
    */
   async onConfirmRequest(host: string, message: DeployConfirmRequest): Promise<void> {
-    const { deployments, presence, log, clock } = this.options;
+    const { store, transitions, presence, clock } = this.options;
     const row = await this.requireForHost(host, message.deploymentId);
-    const now = clock.now().toISOString();
-    const confirmed = await deployments.transition(row.id, RUNNING_STATUSES, {
-      status: 'confirming',
-      phase: 'confirming',
-    });
+    const checks = message.health.map(
+      (h) => `${h.ok ? 'passed' : 'FAILED'}: ${h.name}${h.detail ? ` (${h.detail})` : ''}`,
+    );
+    const confirmed = SENT_DEPLOYMENT_STATUSES.includes(row.status)
+      ? await store.transaction(async (tx) => {
+          const moved = await transitions.apply(tx, row, {
+            to: 'confirming',
+            changes: { phase: 'confirming' },
+          });
+          if (moved) {
+            const at = clock.now().toISOString();
+            await appendDeploymentLog(
+              tx,
+              row.id,
+              [...checks, 'confirmed: the host reached the controller from the new system'].map(
+                (line) => ({ at, stream: 'agent' as const, line: `[controller] ${line}` }),
+              ),
+            );
+          }
+          return moved;
+        })
+      : undefined;
     if (!confirmed)
       throw new FlotillaError(
         'validation_failed',
         `deployment ${row.id} is ${row.status}; not confirmed`,
       );
-    const checks = message.health.map(
-      (h) => `${h.ok ? 'passed' : 'FAILED'}: ${h.name}${h.detail ? ` (${h.detail})` : ''}`,
-    );
-    await log.append(
-      row.id,
-      [...checks, 'confirmed: the host reached the controller from the new system'].map((line) => ({
-        at: now,
-        stream: 'agent' as const,
-        line: `[controller] ${line}`,
-      })),
-    );
     presence.send(host, { type: 'deploy.confirm', deploymentId: row.id });
   }
 
   async onResult(host: string, message: DeployResult): Promise<void> {
-    const { deployments, events, clock, logger, log } = this.options;
+    const { store, transitions, clock, logger } = this.options;
     const row = await this.requireForHost(host, message.deploymentId);
     const verdict = judgeResult(row, message);
     const now = clock.now().toISOString();
-    const changed = await deployments.transition(row.id, ['queued', ...RUNNING_STATUSES], {
-      status: verdict.status,
-      finished_at: now,
-      exit_code: message.exitCode,
-      error_code: verdict.errorCode,
-      error_message: verdict.errorMessage,
-      result_system: message.currentSystem,
-      previous_system: message.previousSystem ?? null,
-      reboot_required: message.rebootRequired ? 1 : 0,
+    const finished = await store.transaction(async (tx) => {
+      const current = await tx.deployments.findById(row.id);
+      if (!current || FINAL_DEPLOYMENT_STATUSES.has(current.status)) return undefined;
+      const moved = await transitions.apply(tx, current, {
+        to: verdict.status,
+        changes: {
+          finished_at: now,
+          exit_code: message.exitCode,
+          error_code: verdict.errorCode,
+          error_message: verdict.errorMessage,
+          result_system: message.currentSystem,
+          previous_system: message.previousSystem ?? null,
+          reboot_required: message.rebootRequired ? 1 : 0,
+          hold_reason: null,
+        },
+        ...(verdict.note ? { note: verdict.note } : {}),
+        audit: {
+          kind: `deployment.${verdict.status}`,
+          actor: `agent:${host}`,
+          data: {
+            exitCode: message.exitCode,
+            errorCode: verdict.errorCode,
+            reason: verdict.errorMessage,
+          },
+        },
+      });
+      if (!moved) return undefined;
+      if (moved.status === 'succeeded' && moved.release_id)
+        await tx.releases.markDeployed(moved.release_id);
+      await this.options.onFinished?.(tx, moved);
+      return moved;
     });
-    if (!changed) {
+    if (!finished) {
       logger.warn({ host, deploymentId: row.id }, 'result for a finished deployment ignored');
       return;
     }
-    if (verdict.note) await log.note(row.id, now, verdict.note);
-    log.finished(row.id);
-    if (verdict.status === 'succeeded' && row.release_id)
-      await this.options.onReleaseDeployed?.(row.release_id);
-    await events.append([
-      {
-        at: now,
-        kind: `deployment.${verdict.status}`,
-        actor: `agent:${host}`,
-        hostName: host,
-        deploymentId: row.id,
-        data: {
-          exitCode: message.exitCode,
-          errorCode: verdict.errorCode,
-          reason: verdict.errorMessage,
-        },
-      },
-    ]);
     logger.info({ host, deploymentId: row.id, status: verdict.status }, 'deployment finished');
-    const finished = await deployments.findById(row.id);
-    if (finished) await this.options.onFinished?.(finished);
+    await this.options.afterFinished?.(finished);
     await this.dispatchPending(host);
   }
 
   /** A deployment addressed by an agent must be one of its own host's. */
   private async requireForHost(host: string, id: string): Promise<DeploymentRow> {
-    const row = await this.options.deployments.findById(id);
+    const row = await this.options.store.deployments.findById(id);
     if (!row || row.host_name !== host) {
       throw new FlotillaError('deployment_not_found', `no deployment "${id}" for host "${host}"`);
     }

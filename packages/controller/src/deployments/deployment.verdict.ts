@@ -66,7 +66,7 @@ export function toDeployment(row: DeploymentRow): Deployment {
     storePath: row.store_path,
     releaseId: row.release_id,
     action: row.action,
-    status: row.status as DeploymentStatus,
+    status: row.status,
     phase: (row.phase as Deployment['phase']) ?? null,
     actor: row.actor,
     createdAt: row.created_at,
@@ -83,5 +83,7 @@ export function toDeployment(row: DeploymentRow): Deployment {
     approvedBy: row.approved_by,
     approvalComment: row.approval_comment,
     holdReason: row.hold_reason,
+    forced: row.override_wave === 1 || row.override_window === 1,
+    forceReason: row.force_reason,
   };
 }

@@ -151,6 +151,16 @@ export class GitClient {
     return result.exitCode === 0;
   }
 
+  /** Commits reachable from `to` but not from `from`; null when either is unknown here. */
+  async countCommits(from: string, to: string): Promise<number | null> {
+    const result = await this.git(['rev-list', '--count', `${checkSha(from)}..${checkSha(to)}`], {
+      okCodes: [0, 128],
+    });
+    if (result.exitCode !== 0) return null;
+    const count = Number(result.stdout.trim());
+    return Number.isInteger(count) ? count : null;
+  }
+
   /** The best common ancestor of two commits, or undefined for unrelated histories. */
   async mergeBase(a: string, b: string): Promise<string | undefined> {
     const result = await this.git(['merge-base', checkSha(a), checkSha(b)], { okCodes: [0, 1] });

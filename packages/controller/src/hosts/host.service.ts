@@ -4,6 +4,7 @@ import {
   FLOTILLA_VERSION,
   FlotillaError,
   Metrics,
+  SENT_DEPLOYMENT_STATUSES,
   type CreateHostRequest,
   type CreateHostResponse,
   type Host,
@@ -12,76 +13,139 @@ import {
   type HostStatus,
 } from '@flotilla/protocol';
 import type { Clock } from '@flotilla/runtime';
-import type { EventRepository } from '../storage/event.repository.js';
+import type { HostSettings } from '../config.js';
 import type { HostRepository, HostRow } from '../storage/host.repository.js';
+import type { Store } from '../storage/store.js';
 import { generateToken, hashToken } from '../support/tokens.js';
 import type { LiveHost, PresenceService } from './presence.service.js';
 
 export interface HostServiceOptions {
-  hosts: HostRepository;
-  events: EventRepository;
+  store: Store;
   presence: PresenceService;
   clock: Clock;
-  /** Called after a host is registered (policies offer it the newest release built for it). */
-  onRegistered?: (name: string) => Promise<void>;
+  /** Per-host settings of the config file (a declared policy applies from registration). */
+  hostSettings: Readonly<Record<string, HostSettings>>;
+  /**
+   * Called inside the registration's transaction (policies offer the host the newest release
+   * built for it before it registered).
+   */
+  onRegistered?: (tx: Store, name: string) => Promise<void>;
+  /** Called after the registration committed (the rollout's gates run). */
+  afterRegistered?: (name: string) => Promise<void>;
 }
 
 /** The host registry: registration, agent authentication and the merged live view. */
 export class HostService {
   constructor(private readonly options: HostServiceOptions) {}
 
+  /**
+   * Registers a host with its policy (the config's, else `manual`; a monitor host stays
+   * monitor) in one transaction, and returns its agent token once.
+   */
   async register(request: CreateHostRequest, actor: string): Promise<CreateHostResponse> {
-    const { hosts, events, clock } = this.options;
-    if (await hosts.findByName(request.name)) {
-      throw new FlotillaError('host_exists', `host "${request.name}" is already registered`);
-    }
+    const { store, clock, hostSettings } = this.options;
     const token = generateToken('flta');
     const now = clock.now().toISOString();
-    await hosts.insert({
-      name: request.name,
-      mode: request.mode,
-      os: request.os ?? null,
-      tokenHash: hashToken(token),
-      createdAt: now,
+    const declared = hostSettings[request.name]?.policy;
+    const mode = declared === 'monitor' ? 'monitor' : request.mode;
+    const row = await store.transaction(async (tx) => {
+      if (await tx.hosts.findByName(request.name)) {
+        throw new FlotillaError('host_exists', `host "${request.name}" is already registered`);
+      }
+      await tx.hosts.insert({
+        name: request.name,
+        mode,
+        os: request.os ?? null,
+        tokenHash: hashToken(token),
+        createdAt: now,
+      });
+      await tx.policies.ensure({
+        host_name: request.name,
+        policy: declared === 'auto' ? 'auto' : 'manual',
+        source: declared ? 'config' : 'default',
+        stable_since: now,
+        updated_at: now,
+        updated_by: declared ? 'config' : 'default',
+      });
+      await tx.events.append([
+        { at: now, kind: 'host.registered', actor, hostName: request.name, data: { mode } },
+      ]);
+      await this.options.onRegistered?.(tx, request.name);
+      const inserted = await tx.hosts.findByName(request.name);
+      if (!inserted) throw new FlotillaError('internal_error', 'host vanished after insert');
+      return inserted;
     });
-    await events.append([
-      {
-        at: now,
-        kind: 'host.registered',
-        actor,
-        hostName: request.name,
-        data: { mode: request.mode },
-      },
-    ]);
-    const row = await hosts.findByName(request.name);
-    if (!row) throw new FlotillaError('internal_error', 'host vanished after insert');
-    await this.options.onRegistered?.(request.name);
+    await this.options.afterRegistered?.(request.name);
     return { host: this.toHost(row), token };
+  }
+
+  /**
+   * Removes a host: its token stops working, its agent is disconnected, its deployments,
+   * logs and policy are deleted; the audit log keeps what happened. Refused while a
+   * deployment runs on the host (the agent owns it until it ends).
+   */
+  async remove(
+    name: string,
+    actor: string,
+  ): Promise<{ removed: string; deploymentsRemoved: number }> {
+    const { store, presence, clock } = this.options;
+    const removed = await store.transaction(async (tx) => {
+      const host = await tx.hosts.findByName(name);
+      if (!host) throw new FlotillaError('host_not_found', `no host named "${name}"`);
+      const running = (await tx.deployments.forHost(name, SENT_DEPLOYMENT_STATUSES))[0];
+      if (running) {
+        throw new FlotillaError(
+          'deployment_in_progress',
+          `host "${name}" is running deployment ${running.id} (${running.status}); remove it once that ends`,
+          { deploymentId: running.id },
+        );
+      }
+      const deployments = await tx.deployments.deleteForHost(name);
+      await tx.policies.deleteForHost(name);
+      await tx.hosts.delete(name);
+      await tx.events.append([
+        {
+          at: clock.now().toISOString(),
+          kind: 'host.removed',
+          actor,
+          hostName: name,
+          data: { deploymentsRemoved: deployments },
+        },
+      ]);
+      return deployments;
+    });
+    presence.evict(name, 'host removed');
+    return { removed: name, deploymentsRemoved: removed };
   }
 
   /** The host an agent token belongs to, or undefined. */
   async authenticateAgent(token: string): Promise<HostRow | undefined> {
-    return this.options.hosts.findByTokenHash(hashToken(token));
+    return this.hosts.findByTokenHash(hashToken(token));
+  }
+
+  private get hosts(): HostRepository {
+    return this.options.store.hosts;
   }
 
   async get(name: string): Promise<Host> {
-    const row = await this.options.hosts.findByName(name);
+    const row = await this.hosts.findByName(name);
     if (!row) throw new FlotillaError('host_not_found', `no host named "${name}"`);
     return this.toHost(row);
   }
 
   async exists(name: string): Promise<boolean> {
-    return (await this.options.hosts.findByName(name)) !== undefined;
+    return (await this.hosts.findByName(name)) !== undefined;
   }
 
   async require(name: string): Promise<HostRow> {
-    const row = await this.options.hosts.findByName(name);
+    const row = await this.hosts.findByName(name);
     if (!row) throw new FlotillaError('host_not_found', `no host named "${name}"`);
     return row;
   }
 
   async list(query: HostListQuery): Promise<HostList> {
-    const { hosts, presence } = this.options;
+    const { presence } = this.options;
+    const hosts = this.hosts;
     const rows = await this.pageRows(query);
     const counts = await hosts.countAll();
     const online = presence.onlineCount;
@@ -101,7 +165,8 @@ export class HostService {
 
   /** Up to limit+1 rows (the extra one tells whether another page exists). */
   private async pageRows(query: HostListQuery): Promise<HostRow[]> {
-    const { hosts, presence } = this.options;
+    const { presence } = this.options;
+    const hosts = this.hosts;
     const want = query.limit + 1;
     if (query.status === undefined) return hosts.page(want, query.cursor);
     if (query.status === 'online') {

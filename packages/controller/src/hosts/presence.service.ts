@@ -162,6 +162,17 @@ export class PresenceService {
     });
   }
 
+  /**
+   * Forgets a host that was removed: its connection is closed and nothing more is written
+   * for it (its token no longer authenticates, so it cannot come back).
+   */
+  evict(name: string, reason: string): void {
+    const entry = this.live.get(name);
+    this.live.delete(name);
+    this.pendingUpdates.delete(name);
+    entry?.channel.close(4010, reason);
+  }
+
   heartbeat(name: string, metrics: Metrics | undefined): void {
     const entry = this.live.get(name);
     if (!entry) return;

@@ -45,6 +45,10 @@ export const STATUS_BY_CODE: Record<ErrorCode, number> = {
   policy_locked: 409,
   approval_not_allowed: 409,
   nothing_to_approve: 404,
+  rollout_halted: 409,
+  rollout_not_halted: 409,
+  graduation_required: 409,
+  deployment_not_cancellable: 409,
   database_unavailable: 503,
   internal_error: 500,
 };

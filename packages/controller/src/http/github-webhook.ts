@@ -1,7 +1,8 @@
-import { FlotillaError, type WebhookAnswer } from '@flotilla/protocol';
+import { api, FlotillaError, type WebhookAnswer } from '@flotilla/protocol';
 import type { FastifyInstance } from 'fastify';
 import type { RepositoryService } from '../repository/repository.service.js';
 import { verifyGithubSignature } from './github-signature.js';
+import { routeConfig, type ApiRoutes } from './route.js';
 
 export interface GithubWebhookOptions {
   /** The shared secret; without it the endpoint answers `webhook_not_configured`. */
@@ -22,7 +23,12 @@ const SYNC_EVENTS = new Set(['push', 'pull_request']);
  * parsed before the signature checks out. The payload itself is not trusted or needed: a
  * valid push only triggers a sync, which asks the remote what changed.
  */
-export function registerGithubWebhook(app: FastifyInstance, options: GithubWebhookOptions): void {
+export function registerGithubWebhook(
+  app: FastifyInstance,
+  routes: ApiRoutes,
+  options: GithubWebhookOptions,
+): void {
+  routes.claim('githubWebhook');
   void app.register(async (scope) => {
     scope.removeAllContentTypeParsers();
     scope.addContentTypeParser(
@@ -31,8 +37,8 @@ export function registerGithubWebhook(app: FastifyInstance, options: GithubWebho
       (_request, body, done) => done(null, body),
     );
     scope.post(
-      '/api/v1/webhooks/github',
-      { config: { public: true }, bodyLimit: WEBHOOK_BODY_LIMIT },
+      api.githubWebhook.path,
+      { config: routeConfig('githubWebhook'), bodyLimit: WEBHOOK_BODY_LIMIT },
       async (request, reply) => {
         const { secret, repository } = options;
         if (secret === undefined) {

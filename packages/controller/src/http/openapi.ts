@@ -1,6 +1,5 @@
-import { ErrorBody, FLOTILLA_VERSION } from '@flotilla/protocol';
+import { api, ErrorBody, FLOTILLA_VERSION, type Contract } from '@flotilla/protocol';
 import { z } from 'zod';
-import type { RouteTable } from './route.js';
 
 function schemaOf(schema: z.ZodType, io: 'input' | 'output'): Record<string, unknown> {
   const json = z.toJSONSchema(schema, { io, unrepresentable: 'any' }) as Record<string, unknown>;
@@ -8,8 +7,76 @@ function schemaOf(schema: z.ZodType, io: 'input' | 'output'): Record<string, unk
   return json;
 }
 
-/** Builds the OpenAPI 3.1 document from the registered routes' schemas. */
-export function buildOpenApi(routes: RouteTable): Record<string, unknown> {
+const SECURITY: Record<Contract['access'], unknown[] | undefined> = {
+  public: [],
+  admin: [{ bearer: [] }],
+  host: [{ hostToken: [] }],
+  webhook: [],
+};
+
+function parametersOf(contract: Contract): unknown[] {
+  const parameters: unknown[] = [];
+  for (const [location, schema] of [
+    ['path', contract.params],
+    ['query', contract.query],
+  ] as const) {
+    if (!schema) continue;
+    const json = schemaOf(schema, 'input') as {
+      properties?: Record<string, unknown>;
+      required?: string[];
+    };
+    for (const [name, property] of Object.entries(json.properties ?? {})) {
+      parameters.push({
+        name,
+        in: location,
+        required: location === 'path' || (json.required ?? []).includes(name),
+        schema: property,
+      });
+    }
+  }
+  return parameters;
+}
+
+function responseOf(contract: Contract): Record<string, unknown> {
+  const response = contract.response;
+  switch (response.kind) {
+    case 'json':
+      return {
+        [String(response.status)]: {
+          description: 'Success',
+          content: { 'application/json': { schema: schemaOf(response.schema, 'output') } },
+        },
+      };
+    case 'sse':
+      return {
+        [String(response.status)]: {
+          description: `${response.description}. Events: ${Object.keys(response.events).join(', ')}`,
+          content: {
+            'text/event-stream': {
+              schema: {
+                oneOf: Object.entries(response.events).map(([event, schema]) => ({
+                  title: event,
+                  ...schemaOf(schema, 'output'),
+                })),
+              },
+            },
+          },
+        },
+      };
+    case 'raw':
+      return {
+        [String(response.status)]: {
+          description: response.description,
+          content: { [response.contentType]: { schema: { type: 'string' } } },
+        },
+      };
+    case 'websocket':
+      return { '101': { description: response.description } };
+  }
+}
+
+/** The OpenAPI 3.1 document, from the contracts of `@flotilla/protocol` (every route). */
+export function buildOpenApi(): Record<string, unknown> {
   const paths: Record<string, Record<string, unknown>> = {};
   const errorResponse = {
     description: 'Error with a stable code',
@@ -19,48 +86,26 @@ export function buildOpenApi(routes: RouteTable): Record<string, unknown> {
       },
     },
   };
-  for (const spec of routes.specs) {
-    const path = spec.url.replace(/:([A-Za-z]+)/g, '{$1}');
-    const parameters: unknown[] = [];
-    for (const [location, schema] of [
-      ['path', spec.params],
-      ['query', spec.query],
-    ] as const) {
-      if (!schema) continue;
-      const json = schemaOf(schema, 'input') as {
-        properties?: Record<string, unknown>;
-        required?: string[];
-      };
-      for (const [name, property] of Object.entries(json.properties ?? {})) {
-        parameters.push({
-          name,
-          in: location,
-          required: location === 'path' || (json.required ?? []).includes(name),
-          schema: property,
-        });
-      }
-    }
+  for (const [name, contract] of Object.entries(api) as [string, Contract][]) {
+    const path = contract.path.replace(/:([A-Za-z]+)/g, '{$1}');
+    const parameters = parametersOf(contract);
     paths[path] ??= {};
-    paths[path][spec.method.toLowerCase()] = {
-      summary: spec.summary,
-      tags: [spec.tag],
-      ...(spec.public ? { security: [] } : {}),
+    paths[path][contract.method.toLowerCase()] = {
+      operationId: name,
+      summary: contract.summary,
+      tags: [contract.tag],
+      'x-access': contract.access,
+      security: SECURITY[contract.access],
       ...(parameters.length ? { parameters } : {}),
-      ...(spec.body
+      ...(contract.body
         ? {
             requestBody: {
               required: true,
-              content: { 'application/json': { schema: schemaOf(spec.body, 'input') } },
+              content: { 'application/json': { schema: schemaOf(contract.body, 'input') } },
             },
           }
         : {}),
-      responses: {
-        [String(spec.status ?? 200)]: {
-          description: 'Success',
-          content: { 'application/json': { schema: schemaOf(spec.response, 'output') } },
-        },
-        default: errorResponse,
-      },
+      responses: { ...responseOf(contract), default: errorResponse },
     };
   }
   return {
@@ -69,9 +114,18 @@ export function buildOpenApi(routes: RouteTable): Record<string, unknown> {
       title: 'Flotilla controller API',
       version: FLOTILLA_VERSION,
       description:
-        'Fleet manager for NixOS hosts. Authenticate with `Authorization: Bearer <admin token>`.',
+        'Fleet manager for NixOS hosts. People and tools authenticate with `Authorization: Bearer <admin token>`; hosts use their own agent token on the binary cache and the agent gateway; the GitHub webhook is authenticated by its HMAC signature.',
     },
-    components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+    components: {
+      securitySchemes: {
+        bearer: { type: 'http', scheme: 'bearer' },
+        hostToken: {
+          type: 'http',
+          scheme: 'basic',
+          description: "A host's agent token, as the Basic password (netrc) or a Bearer token",
+        },
+      },
+    },
     security: [{ bearer: [] }],
     paths,
   };

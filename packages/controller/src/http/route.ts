@@ -1,68 +1,114 @@
-import { FlotillaError } from '@flotilla/protocol';
+import {
+  api,
+  FlotillaError,
+  type Access,
+  type Api,
+  type Contract,
+  type ContractArgs,
+  type ContractName,
+  type ContractOutput,
+  type JsonContractName,
+} from '@flotilla/protocol';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 
-/** What a route handler receives: validated input and who is asking. */
-export interface RouteInput<P, Q, B> {
-  params: P;
-  query: Q;
-  body: B;
-  actor: string;
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** Who may call the route (from its contract); checked on the route that matched. */
+    access?: Access;
+    /** The contract's name, for logs. */
+    contract?: ContractName;
+  }
 }
 
-export interface RouteSpec<P, Q, B, R> {
-  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
-  /** Fastify path syntax, e.g. `/api/v1/hosts/:name`. */
-  url: string;
-  summary: string;
-  tag: string;
-  params?: z.ZodType<P>;
-  query?: z.ZodType<Q>;
-  body?: z.ZodType<B>;
-  response: z.ZodType<R>;
-  status?: number;
-  /** Public routes skip the admin token check. */
-  public?: boolean;
-  handler: (input: RouteInput<P, Q, B>) => Promise<R>;
+/** What a JSON handler receives: validated input and who is asking. */
+export type HandlerArgs<C extends Contract> = ContractArgs<C> & { actor: string };
+export type JsonHandler<C extends Contract> = (args: HandlerArgs<C>) => Promise<ContractOutput<C>>;
+
+/** Routes whose handlers are not plain JSON in, JSON out; their modules register them. */
+export type CustomRouteName =
+  | 'health'
+  | 'openApi'
+  | 'githubWebhook'
+  | 'streamBuildLog'
+  | 'cacheInfoFile'
+  | 'cacheNarinfo'
+  | 'cacheNar'
+  | 'agentGateway';
+
+/** Every JSON route's handler: a missing one is a type error, so it fails the build. */
+export type ApiHandlers = {
+  [K in Exclude<JsonContractName, CustomRouteName>]: JsonHandler<Api[K]>;
+};
+
+/** Fastify route options that carry a contract's access rule. */
+export function routeConfig(name: ContractName): { access: Access; contract: ContractName } {
+  return { access: api[name].access, contract: name };
 }
 
-// Specs are stored type-erased for the OpenAPI document.
-type AnySpec = RouteSpec<unknown, unknown, unknown, unknown>;
+/** Fastify's `:param` path syntax is the contract's own. */
+export function fastifyPath(contract: Contract): string {
+  return contract.path;
+}
 
 /**
- * Registers routes whose input is validated with the protocol's zod schemas, and keeps
- * their specs so that the OpenAPI document is generated from the same schemas.
+ * Registers routes from the contracts of `@flotilla/protocol`: input validated with the
+ * contract's schemas, the answer's status from the contract, and the access rule attached
+ * to the route for the auth hook. `assertComplete` refuses to start a server on which a
+ * contract has no route.
  */
-export class RouteTable {
-  readonly specs: AnySpec[] = [];
+export class ApiRoutes {
+  private readonly registered = new Set<ContractName>();
 
   constructor(
     private readonly app: FastifyInstance,
     private readonly actorOf: (request: FastifyRequest) => string,
   ) {}
 
-  add<P, Q, B, R>(spec: RouteSpec<P, Q, B, R>): void {
-    this.specs.push(spec as unknown as AnySpec);
+  /** Registers every JSON handler. */
+  addAll(handlers: ApiHandlers): void {
+    for (const name of Object.keys(handlers) as (keyof ApiHandlers)[]) {
+      this.add(name, handlers[name]);
+    }
+  }
+
+  private add(name: keyof ApiHandlers, handler: JsonHandler<Contract>): void {
+    const contract: Contract = api[name];
+    if (contract.response.kind !== 'json') throw new Error(`${name} is not a JSON route`);
+    const status = contract.response.status;
+    this.claim(name);
     this.app.route({
-      method: spec.method,
-      url: spec.url,
-      config: { public: spec.public === true },
+      method: contract.method,
+      url: fastifyPath(contract),
+      config: routeConfig(name),
       handler: async (request, reply) => {
-        const input = {
-          params: validate('path parameters', spec.params, request.params),
-          query: validate('query', spec.query, request.query),
-          body: validate('body', spec.body, request.body),
+        const args = {
+          params: validate('path parameters', contract.params, request.params),
+          query: validate('query', contract.query, request.query),
+          body: validate('body', contract.body, request.body),
           actor: this.actorOf(request),
-        };
-        const result = await spec.handler(input);
-        return reply.status(spec.status ?? 200).send(result);
+        } as HandlerArgs<Contract>;
+        const result = await handler(args);
+        return reply.status(status).send(result);
       },
     });
   }
+
+  /** Marks a route its own module registers (streams, raw bytes, signed webhooks). */
+  claim(name: ContractName): void {
+    if (this.registered.has(name)) throw new Error(`route ${name} is registered twice`);
+    this.registered.add(name);
+  }
+
+  /** Throws when a contract has no route: a server never starts with an undeclared gap. */
+  assertComplete(): void {
+    const missing = (Object.keys(api) as ContractName[]).filter((n) => !this.registered.has(n));
+    if (missing.length > 0) throw new Error(`routes without a handler: ${missing.join(', ')}`);
+  }
 }
 
-function validate<T>(what: string, schema: z.ZodType<T> | undefined, value: unknown): T {
-  if (!schema) return undefined as T;
+function validate(what: string, schema: z.ZodType | undefined, value: unknown): unknown {
+  if (!schema) return undefined;
   const parsed = schema.safeParse(value ?? {});
   if (!parsed.success) {
     throw new FlotillaError(

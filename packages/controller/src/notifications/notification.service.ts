@@ -8,10 +8,12 @@ import {
 import type { Logger } from 'pino';
 import type { Clock } from '@flotilla/runtime';
 import type {
+  NewNotification,
   NotificationDeliveryRow,
   NotificationRepository,
   NotificationRow,
 } from '../storage/notification.repository.js';
+import type { Store } from '../storage/store.js';
 import { newId } from '../support/tokens.js';
 import { receiverWants, type Receiver } from './notifications.config.js';
 
@@ -36,12 +38,47 @@ export interface NotificationServiceOptions {
 }
 
 /**
+ * Writes notifications into the outbox as part of the caller's transaction: a deployment's
+ * status move and the notification about it are committed together, or neither is.
+ */
+export interface Notifier {
+  /**
+   * Writes the outbox rows of `event` with `tx` (the caller's transaction); the sender is
+   * woken once it has committed.
+   */
+  queue(tx: Store, event: NotificationEvent): Promise<void>;
+}
+
+/**
  * Raises notifications into the outbox and lists them. Raising only writes rows: no
  * network call ever happens in the caller's path, so a slow or dead receiver cannot slow
  * a deployment down. The delivery worker sends them.
  */
-export class NotificationService {
+export class NotificationService implements Notifier {
   constructor(private readonly options: NotificationServiceOptions) {}
+
+  async queue(tx: Store, event: NotificationEvent): Promise<void> {
+    // Checked here too: a kind cast in from a string must not reach receivers or the API.
+    if (!NotificationKind.safeParse(event.kind).success) {
+      throw new Error(`unknown notification kind ${String(event.kind)}`);
+    }
+    await tx.notifications.insert(this.rowsOf(event));
+    tx.afterCommit(() => this.options.onQueued?.());
+  }
+
+  private rowsOf(event: NotificationEvent): NewNotification {
+    const now = this.options.clock.now();
+    return {
+      id: newId('n', now),
+      kind: event.kind,
+      hostName: event.host ?? null,
+      payloadJson: JSON.stringify({ summary: event.summary, data: event.data ?? {} }),
+      createdAt: now.toISOString(),
+      deliveries: this.options.receivers
+        .filter((receiver) => receiverWants(receiver, event.kind))
+        .map((receiver) => ({ id: newId('nd', now), receiver: receiver.name })),
+    };
+  }
 
   /**
    * Queues a notification for every receiver subscribed to its kind and returns its id.
@@ -49,25 +86,15 @@ export class NotificationService {
    * because it must not fail the operation it reports on.
    */
   async notify(event: NotificationEvent): Promise<string | null> {
-    const { repository, receivers, clock, logger } = this.options;
-    // Checked here too: a kind cast in from a string must not reach receivers or the API.
+    const { repository, logger } = this.options;
     if (!NotificationKind.safeParse(event.kind).success) {
       logger.error({ kind: event.kind, host: event.host }, 'unknown notification kind dropped');
       return null;
     }
-    const now = clock.now();
-    const id = newId('n', now);
+    const rows = this.rowsOf(event);
+    const id = rows.id;
     try {
-      await repository.insert({
-        id,
-        kind: event.kind,
-        hostName: event.host ?? null,
-        payloadJson: JSON.stringify({ summary: event.summary, data: event.data ?? {} }),
-        createdAt: now.toISOString(),
-        deliveries: receivers
-          .filter((receiver) => receiverWants(receiver, event.kind))
-          .map((receiver) => ({ id: newId('nd', now), receiver: receiver.name })),
-      });
+      await repository.insert(rows);
     } catch (error) {
       logger.error({ err: error, kind: event.kind, host: event.host }, 'notification not recorded');
       return null;

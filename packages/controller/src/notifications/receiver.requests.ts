@@ -31,6 +31,7 @@ const STYLES: Record<NotificationKind, KindStyle> = {
     tag: 'mortar_board',
     priority: 'low',
   },
+  'rollout.halted': { title: 'Rollout halted', tag: 'octagonal_sign', priority: 'high' },
 };
 
 const USER_AGENT = `flotilla/${FLOTILLA_VERSION}`;

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { FlotillaError, type BuildKind } from '@flotilla/protocol';
 import type { Logger } from 'pino';
-import type { NixClient } from '../adapters/nix.js';
+import type { NixAdapter } from '../adapters/nix.js';
 import type { Clock } from '@flotilla/runtime';
 import type { BuildsConfig } from '../config.js';
 import type { BuildRepository, BuildRow } from '../storage/build.repository.js';
@@ -12,7 +12,7 @@ import { BuildLogWriter, errorSummary, type BuildLogListener } from './build-log
 export interface BuildQueueOptions {
   builds: BuildRepository;
   events: EventRepository;
-  nix: NixClient;
+  nix: NixAdapter;
   config: BuildsConfig;
   clock: Clock;
   logger: Logger;

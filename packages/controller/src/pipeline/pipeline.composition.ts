@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import type { Logger } from 'pino';
-import { NixClient } from '../adapters/nix.js';
+import { NixClient, type NixAdapter } from '../adapters/nix.js';
 import { mirrorPath } from '../git/git.client.js';
 import type { Clock } from '@flotilla/runtime';
 import type { ControllerConfig } from '../config.js';
@@ -10,22 +10,21 @@ import { PipelineService } from './pipeline.service.js';
 import { PreviewService } from './preview.service.js';
 import { ReleaseService } from './release.service.js';
 import type { ReleasePublisher } from '../cache/cache.publisher.js';
-import { BuildRepository } from '../storage/build.repository.js';
-import type { Db } from '../storage/database.js';
-import { EvaluationRepository } from '../storage/evaluation.repository.js';
-import type { EventRepository } from '../storage/event.repository.js';
-import type { HostRepository } from '../storage/host.repository.js';
-import { ReleaseRepository, type ReleaseView } from '../storage/release.repository.js';
+import type { ReleaseView } from '../storage/release.repository.js';
+import type { Store } from '../storage/store.js';
 
 export interface PipelineDeps {
-  db: Db;
+  store: Store;
   config: ControllerConfig;
-  events: EventRepository;
-  hosts: HostRepository;
   publisher: ReleasePublisher;
+  /** Nix; the real command-line client unless a test or tool injects another. */
+  nix?: NixAdapter;
   clock: Clock;
   logger: Logger;
-  onReleaseReady?: (release: ReleaseView) => Promise<void>;
+  /** Inside the transaction that makes a release ready (policies decide). */
+  onReleaseReady?: (tx: Store, release: ReleaseView) => Promise<void>;
+  /** After it committed. */
+  afterReleaseReady?: (release: ReleaseView) => Promise<void>;
 }
 
 /** The build pipeline's parts, wired: evaluation → build queue → releases, plus read models. */
@@ -40,18 +39,18 @@ export interface Pipeline {
 }
 
 export function createPipeline(deps: PipelineDeps): Pipeline {
-  const { db, config, events, clock, logger } = deps;
-  const nix = new NixClient({ env: config.childEnv });
-  const buildRepository = new BuildRepository(db);
-  const releaseRepository = new ReleaseRepository(db);
-  const evaluations = new EvaluationRepository(db);
+  const { store, config, clock, logger } = deps;
+  const { events, evaluations } = store;
+  const nix = deps.nix ?? new NixClient({ env: config.childEnv });
+  const buildRepository = store.builds;
+  const releaseRepository = store.releases;
   const releases = new ReleaseService({
-    releases: releaseRepository,
-    events,
+    store,
     publisher: deps.publisher,
     clock,
     logger,
     onReady: deps.onReleaseReady,
+    afterReady: deps.afterReleaseReady,
   });
   // The queue reports successes to the pipeline, which is built after it (the callback
   // only runs once the queue has started).
@@ -81,7 +80,7 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
     evaluations,
     builds: buildRepository,
     releases: releaseRepository,
-    hosts: deps.hosts,
+    hosts: store.hosts,
     pipeline,
   });
   const builds = new BuildService({ builds: buildRepository, queue });

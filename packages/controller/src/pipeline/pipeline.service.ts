@@ -1,7 +1,7 @@
 import type { Evaluation } from '@flotilla/protocol';
 import { FlotillaError } from '@flotilla/protocol';
 import type { Logger } from 'pino';
-import type { NixClient } from '../adapters/nix.js';
+import type { NixAdapter } from '../adapters/nix.js';
 import type { Clock } from '@flotilla/runtime';
 import type { BuildRepository, BuildRow } from '../storage/build.repository.js';
 import {
@@ -22,7 +22,7 @@ export interface PipelineServiceOptions {
   events: EventRepository;
   queue: BuildQueue;
   releaseService: ReleaseService;
-  nix: NixClient;
+  nix: NixAdapter;
   clock: Clock;
   logger: Logger;
   /** The bare mirror clone of a repository (kept by the repository service). */

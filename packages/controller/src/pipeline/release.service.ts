@@ -8,18 +8,22 @@ import type { Logger } from 'pino';
 import type { ReleasePublisher } from '../cache/cache.publisher.js';
 import type { Clock } from '@flotilla/runtime';
 import type { BuildRow } from '../storage/build.repository.js';
-import type { EventRepository } from '../storage/event.repository.js';
-import type { ReleaseRepository, ReleaseView } from '../storage/release.repository.js';
+import type { ReleaseView } from '../storage/release.repository.js';
+import type { Store } from '../storage/store.js';
 import { newId } from '../support/tokens.js';
 
 export interface ReleaseServiceOptions {
-  releases: ReleaseRepository;
-  events: EventRepository;
+  store: Store;
   publisher: ReleasePublisher;
   clock: Clock;
   logger: Logger;
-  /** Called once a release is ready to deploy (policies decide what happens next). */
-  onReady?: (release: ReleaseView) => Promise<void>;
+  /**
+   * Called inside the transaction that makes a release ready: the policies decide what
+   * happens next, and it commits with the release or not at all.
+   */
+  onReady?: (tx: Store, release: ReleaseView) => Promise<void>;
+  /** Called after that transaction committed (the rollout's gates run). */
+  afterReady?: (release: ReleaseView) => Promise<void>;
 }
 
 /**
@@ -35,7 +39,8 @@ export class ReleaseService {
     build: BuildRow,
     revisionId = build.revision_id,
   ): Promise<ReleaseView | undefined> {
-    const { releases, events, publisher, clock, logger } = this.options;
+    const { store, publisher, clock, logger } = this.options;
+    const { releases, events } = store;
     if (!build.out_path) throw new Error(`build ${build.id} has no output`);
     const existing = await releases.findForHostRevision(build.host_name, revisionId);
     if (existing && existing.status !== 'publishing') return existing;
@@ -81,40 +86,40 @@ export class ReleaseService {
       ]);
       return undefined;
     }
-    await releases.setStatus(id, 'ready');
-    const superseded = await releases.supersedeOlder(build.host_name, id);
-    await events.append([
-      {
-        at: clock.now().toISOString(),
-        kind: 'release.created',
-        actor: 'pipeline',
-        hostName: build.host_name,
-        data: { releaseId: id, storePath: build.out_path, superseded },
-      },
-    ]);
-    logger.info(
-      { host: build.host_name, releaseId: id, storePath: build.out_path },
-      'release ready',
-    );
-    const ready = await releases.findById(id);
-    if (ready) await this.options.onReady?.(ready);
+    const outPath = build.out_path;
+    // Ready, the older undeployed releases superseded, the audit entry and the policy's
+    // decision (a deployment waiting for approval, or approved by auto): all or nothing.
+    const ready = await store.transaction(async (tx) => {
+      await tx.releases.setStatus(id, 'ready');
+      const superseded = await tx.releases.supersedeOlder(build.host_name, id);
+      await tx.events.append([
+        {
+          at: clock.now().toISOString(),
+          kind: 'release.created',
+          actor: 'pipeline',
+          hostName: build.host_name,
+          data: { releaseId: id, storePath: outPath, superseded },
+        },
+      ]);
+      const row = await tx.releases.findById(id);
+      if (row) await this.options.onReady?.(tx, row);
+      return row;
+    });
+    logger.info({ host: build.host_name, releaseId: id, storePath: outPath }, 'release ready');
+    if (ready) await this.options.afterReady?.(ready);
     return ready;
   }
 
   async list(query: ReleaseListQuery): Promise<ReleaseList> {
-    return { releases: (await this.options.releases.list(query)).map(toRelease) };
+    return { releases: (await this.options.store.releases.list(query)).map(toRelease) };
   }
 
   async get(id: string): Promise<Release> {
     return toRelease(await this.require(id));
   }
 
-  async markDeployed(id: string): Promise<void> {
-    await this.options.releases.markDeployed(id);
-  }
-
   async require(id: string): Promise<ReleaseView> {
-    const release = await this.options.releases.findById(id);
+    const release = await this.options.store.releases.findById(id);
     if (!release) throw new FlotillaError('release_not_found', `no release with id "${id}"`);
     return release;
   }

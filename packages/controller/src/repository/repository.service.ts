@@ -81,6 +81,7 @@ export class RepositoryService {
   private readonly previews: PreviewSettings;
   private readonly mirrors: RepositoryMirrors;
   private handoff: Promise<void> = Promise.resolve();
+  private readonly counted = new Map<string, number | null>();
 
   constructor(private readonly options: RepositoryServiceOptions) {
     const { links, revisions, events, clock, logger } = options;
@@ -154,6 +155,29 @@ export class RepositoryService {
   /** Starts a sync without waiting for it (webhooks); failures are logged. */
   requestSync(reason: SyncReason): void {
     void this.syncLogged(reason);
+  }
+
+  /**
+   * How many commits `to` has that `from` has not (`git rev-list --count from..to` in the
+   * mirror); null when it cannot tell (no link, a commit the mirror does not hold). Answers
+   * are kept: commits never change.
+   */
+  async commitsBetween(from: string, to: string): Promise<number | null> {
+    const key = `${from}..${to}`;
+    const known = this.counted.get(key);
+    if (known !== undefined) return known;
+    const link = await this.options.links.find(this.id);
+    if (!link) return null;
+    let count: number | null;
+    try {
+      const { client } = await this.mirrors.clientFor(link);
+      count = await client.countCommits(from, to);
+    } catch {
+      return null;
+    }
+    if (this.counted.size > 10_000) this.counted.clear();
+    this.counted.set(key, count);
+    return count;
   }
 
   /** Throws `repository_not_linked` unless a repository is linked. */

@@ -1,174 +1,139 @@
 import {
   FlotillaError,
+  WAITING_DEPLOYMENT_STATUSES,
   type DecisionRequest,
   type DecisionResult,
   type PendingApproval,
   type PendingApprovalList,
 } from '@flotilla/protocol';
-import type { Clock } from '@flotilla/runtime';
-import type { DeploymentRepository, DeploymentRow } from '../storage/deployment.repository.js';
-import type { EventRepository } from '../storage/event.repository.js';
-import type { PolicyRepository } from '../storage/policy.repository.js';
-import type { ReleaseRepository, ReleaseView } from '../storage/release.repository.js';
-import { newId } from '../support/tokens.js';
-import type { DeploymentLog } from '../deployments/deployment-log.js';
-import type { PolicyService } from './policy.service.js';
+import type { DeploymentRow } from '../storage/deployment.repository.js';
+import type { ReleaseView } from '../storage/release.repository.js';
+import type { Store } from '../storage/store.js';
+import type { DeploymentGate, GateResult, Intent } from './deployment.gate.js';
 import type { RolloutService } from './rollout.service.js';
+import { waveOf, type RolloutConfig } from './waves.js';
 
 export interface ApprovalServiceOptions {
-  deployments: DeploymentRepository;
-  releases: ReleaseRepository;
-  policyRows: PolicyRepository;
-  policies: PolicyService;
-  rollout: RolloutService;
-  events: EventRepository;
-  log: DeploymentLog;
-  clock: Clock;
+  store: Store;
+  gate: DeploymentGate;
+  rollout: Pick<RolloutService, 'tick'>;
+  config: RolloutConfig;
 }
 
 /**
- * Humans approve or reject releases: one, or a revision's in bulk (for some hosts or a
- * wave). Approving an older release than the host runs is a rollback and pins the host;
- * superseded and quarantined releases need an explicit flag. Who, when and why is recorded.
+ * Humans approve or reject releases: one deployment, a release, or a revision's waiting
+ * deployments in bulk (for some hosts or a wave). A bulk decision is all or nothing: every
+ * deployment is checked first and one refusal refuses the whole decision (the answer says
+ * which host and why), then all moves are written in one transaction.
  */
 export class ApprovalService {
   constructor(private readonly options: ApprovalServiceOptions) {}
 
   async pending(): Promise<PendingApprovalList> {
-    const rows = await this.options.deployments.withStatus(['awaiting_approval']);
+    const rows = await this.options.store.deployments.withStatus(['awaiting_approval']);
     return { approvals: await Promise.all(rows.map((row) => this.describe(row))) };
   }
 
   async decide(request: DecisionRequest, actor: string): Promise<DecisionResult> {
-    const targets = await this.targets(request);
-    if (targets.length === 0)
-      throw new FlotillaError('nothing_to_approve', 'no deployment waits for approval there');
-    const decided: DecisionResult['decided'] = [];
-    for (const row of targets) decided.push(await this.decideOne(row, request, actor));
+    const { store, gate } = this.options;
+    const intent: Intent = {
+      actor,
+      comment: request.comment ?? null,
+      force: request.force ? { reason: request.reason ?? '' } : null,
+    };
+    const results = await store.transaction(async (tx) => {
+      const targets = await this.targets(tx, request, actor);
+      if (targets.length === 0)
+        throw new FlotillaError('nothing_to_approve', 'no deployment waits for approval there');
+      const decided: GateResult[] = [];
+      const refused: { host: string; deploymentId: string; code: string; message: string }[] = [];
+      for (const row of targets) {
+        try {
+          decided.push(
+            request.decision === 'reject'
+              ? await gate.reject(tx, row, intent)
+              : await gate.approve(tx, row, intent),
+          );
+        } catch (error) {
+          if (!(error instanceof FlotillaError)) throw error;
+          if (targets.length === 1) throw error;
+          refused.push({
+            host: row.host_name,
+            deploymentId: row.id,
+            code: error.code,
+            message: error.message,
+          });
+        }
+      }
+      if (refused.length > 0) {
+        // Throwing rolls the transaction back: nothing of this decision is kept.
+        const first = refused[0];
+        throw new FlotillaError(
+          (first?.code as FlotillaError['code'] | undefined) ?? 'approval_not_allowed',
+          `nothing was decided: ${refused.length} of ${targets.length} deployments were refused (${refused
+            .map((r) => `${r.host}: ${r.message}`)
+            .join('; ')})`,
+          { refused },
+        );
+      }
+      return decided;
+    });
     await this.options.rollout.tick();
+    const decided = await Promise.all(
+      results.map(async ({ row, notes }) => {
+        const now = (await store.deployments.findById(row.id)) ?? row;
+        return {
+          deploymentId: now.id,
+          host: now.host_name,
+          status: now.status,
+          holdReason: now.hold_reason,
+          notes,
+        };
+      }),
+    );
     return { decided };
   }
 
-  private async decideOne(
-    row: DeploymentRow,
+  /** Deployments a decision applies to; a superseded release gets a new deployment. */
+  private async targets(
+    tx: Store,
     request: DecisionRequest,
     actor: string,
-  ): Promise<DecisionResult['decided'][number]> {
-    const { deployments, events, log, clock, policies, policyRows } = this.options;
-    const now = clock.now().toISOString();
-    const notes: string[] = [];
-    const comment = request.comment ?? null;
-    if (request.decision === 'reject') {
-      await deployments.transition(row.id, ['awaiting_approval', 'approved'], {
-        status: 'rejected',
-        finished_at: now,
-        approved_by: actor,
-        approved_at: now,
-        approval_comment: comment,
-      });
-      await log.note(row.id, now, `rejected by ${actor}${comment ? `: ${comment}` : ''}`);
-      await events.append([
-        {
-          at: now,
-          kind: 'approval.rejected',
-          actor,
-          hostName: row.host_name,
-          deploymentId: row.id,
-          data: { releaseId: row.release_id, comment },
-        },
-      ]);
-      return { deploymentId: row.id, host: row.host_name, status: 'rejected', notes };
-    }
-    if (row.release_id && (await policyRows.isQuarantined(row.release_id))) {
-      if (!request.allowQuarantined) {
-        throw new FlotillaError(
-          'approval_not_allowed',
-          `release ${row.release_id} was rolled back on ${row.host_name} (quarantined); approve it again with allowQuarantined`,
-        );
-      }
-      notes.push('this release was rolled back before (quarantined); approved explicitly');
-    }
-    const rollback = await this.isRollback(row);
-    if (rollback) notes.push(`this is a rollback: ${row.host_name} runs a newer release`);
-    if (request.overrideWindow) notes.push('approved to run outside the deploy window');
-    const changed = await deployments.transition(row.id, ['awaiting_approval', 'approved'], {
-      status: 'approved',
-      approved_by: actor,
-      approved_at: now,
-      approval_comment: comment,
-      override_window: request.overrideWindow ? 1 : 0,
-      ...(rollback ? { kind: 'rollback' as const } : {}),
-    });
-    if (!changed)
-      throw new FlotillaError(
-        'approval_not_allowed',
-        `deployment ${row.id} is ${row.status}, not waiting for approval`,
-      );
-    await log.note(
-      row.id,
-      now,
-      [`approved by ${actor}${comment ? `: ${comment}` : ''}`, ...notes].join('; '),
-    );
-    await events.append([
-      {
-        at: now,
-        kind: 'approval.approved',
-        actor,
-        hostName: row.host_name,
-        deploymentId: row.id,
-        data: {
-          releaseId: row.release_id,
-          comment,
-          rollback,
-          overrideWindow: request.overrideWindow,
-        },
-      },
-    ]);
-    if (rollback)
-      await policies.pin(
-        row.host_name,
-        actor,
-        `approved an older release (${row.release_id ?? row.store_path})`,
-      );
-    return { deploymentId: row.id, host: row.host_name, status: 'approved', notes };
-  }
-
-  /** Deployments a decision applies to; a superseded release gets a new deployment. */
-  private async targets(request: DecisionRequest): Promise<DeploymentRow[]> {
-    const { deployments, releases } = this.options;
-    const waiting = await deployments.withStatus(['awaiting_approval']);
+  ): Promise<DeploymentRow[]> {
     if (request.deploymentId !== undefined) {
-      const row = await deployments.findById(request.deploymentId);
+      const row = await tx.deployments.findById(request.deploymentId);
       if (!row)
         throw new FlotillaError(
           'deployment_not_found',
           `no deployment with id "${request.deploymentId}"`,
         );
-      // An approved deployment held by its window can be rejected, or approved again to
-      // run outside the window.
-      const held =
-        row.status === 'approved' && (request.decision === 'reject' || request.overrideWindow);
-      if (row.status !== 'awaiting_approval' && !held) {
-        throw new FlotillaError(
-          'approval_not_allowed',
-          `deployment ${row.id} is ${row.status}, not waiting for approval`,
-        );
-      }
       return [row];
     }
+    const waiting = await tx.deployments.withStatus(WAITING_DEPLOYMENT_STATUSES);
     if (request.releaseId !== undefined) {
-      const release = await releases.findById(request.releaseId);
+      const release = await tx.releases.findById(request.releaseId);
       if (!release)
         throw new FlotillaError('release_not_found', `no release with id "${request.releaseId}"`);
       const row = waiting.find((d) => d.release_id === release.id);
       if (row) return [row];
-      return [await this.reviveSuperseded(release, request)];
+      return [await this.revive(tx, release, request, actor)];
     }
-    const wave = request.wave === undefined ? undefined : this.options.policies;
+    if (
+      request.wave !== undefined &&
+      !this.options.config.rollout.waves.some((w) => w.name === request.wave)
+    ) {
+      throw new FlotillaError('validation_failed', `no wave named "${request.wave}"`);
+    }
+    // Approving again only matters to force held deployments on; rejecting stops them too.
+    const again = request.decision === 'reject' || request.force;
     return waiting.filter((d) => {
       if (d.revision_id !== request.revisionId) return false;
+      if (d.status === 'approved' && !again) return false;
       if (request.hosts && !request.hosts.includes(d.host_name)) return false;
-      if (request.wave !== undefined && wave?.waveOf(d.host_name)?.name !== request.wave)
+      if (
+        request.wave !== undefined &&
+        waveOf(this.options.config, d.host_name)?.wave.name !== request.wave
+      )
         return false;
       return true;
     });
@@ -176,74 +141,63 @@ export class ApprovalService {
 
   /**
    * A release with no deployment waiting for it (superseded, or rolled back and not offered
-   * again): a new deployment awaits the decision; a superseded one needs the explicit flag.
+   * again): approving it goes through the same gate as a `deploy` of it; a superseded one
+   * needs the explicit flag.
    */
-  private async reviveSuperseded(
+  private async revive(
+    tx: Store,
     release: ReleaseView,
     request: DecisionRequest,
+    actor: string,
   ): Promise<DeploymentRow> {
-    const { deployments, clock } = this.options;
     if (release.status === 'superseded' && !request.allowSuperseded) {
       throw new FlotillaError(
         'approval_not_allowed',
-        `release ${release.id} is ${release.status}: a newer release replaced it; approve it with allowSuperseded`,
+        `release ${release.id} is superseded: a newer release replaced it; approve it with allowSuperseded`,
+        { releaseId: release.id },
       );
     }
     if (request.decision === 'reject')
       throw new FlotillaError('nothing_to_approve', `release ${release.id} waits for nothing`);
-    for (const newer of await deployments.findActiveForHost(release.host_name, [
-      'awaiting_approval',
-      'approved',
-    ])) {
-      await deployments.transition(newer.id, ['awaiting_approval', 'approved'], {
-        status: 'superseded',
-        finished_at: clock.now().toISOString(),
-      });
-    }
-    const id = newId('d', clock.now());
-    await deployments.insertForRelease({
-      id,
-      release,
-      status: 'awaiting_approval',
-      actor: 'approval',
-      at: clock.now().toISOString(),
-    });
-    const row = await deployments.findById(id);
-    if (!row) throw new Error('deployment vanished after insert');
+    const { row } = await this.options.gate.deploy(
+      tx,
+      { host: release.host_name, target: { kind: 'release', release }, action: 'switch' },
+      {
+        actor,
+        comment: request.comment ?? null,
+        force: request.force ? { reason: request.reason ?? '' } : null,
+      },
+    );
     return row;
   }
 
-  /** True when the host's last successful release is newer than this deployment's. */
-  private async isRollback(row: DeploymentRow): Promise<boolean> {
-    if (!row.release_id) return false;
-    const { deployments, releases } = this.options;
-    const last = await deployments.latestForHost(row.host_name, ['succeeded']);
-    if (!last?.release_id || last.release_id === row.release_id) return false;
-    const [mine, running] = await Promise.all([
-      releases.findById(row.release_id),
-      releases.findById(last.release_id),
-    ]);
-    return mine !== undefined && running !== undefined && mine.created_at < running.created_at;
-  }
-
   private async describe(row: DeploymentRow): Promise<PendingApproval> {
-    const release = row.release_id
-      ? await this.options.releases.findById(row.release_id)
-      : undefined;
+    const { store, config } = this.options;
+    const release = row.release_id ? await store.releases.findById(row.release_id) : undefined;
+    const halt = row.revision_id ? await store.policies.haltOf(row.revision_id) : undefined;
+    const last = await store.deployments.latestForHost(row.host_name, ['succeeded']);
+    const running = last?.release_id ? await store.releases.findById(last.release_id) : undefined;
     return {
       deploymentId: row.id,
       host: row.host_name,
+      status: row.status,
       releaseId: row.release_id,
       storePath: row.store_path,
       revisionId: row.revision_id,
       sha: release?.sha ?? null,
       commitMessage: release?.message ?? null,
-      wave: this.options.policies.waveOf(row.host_name)?.name ?? null,
+      wave: waveOf(config, row.host_name)?.wave.name ?? null,
       createdAt: row.created_at,
-      isRollback: await this.isRollback(row),
-      quarantined: row.release_id
-        ? await this.options.policyRows.isQuarantined(row.release_id)
-        : false,
+      approvedBy: row.approved_by,
+      holdReason: row.hold_reason,
+      isRollback:
+        release !== undefined &&
+        running !== undefined &&
+        running.id !== release.id &&
+        release.created_at < running.created_at,
+      quarantined: release?.status === 'quarantined',
+      halted: halt !== undefined,
+      haltReason: halt?.reason ?? null,
     };
   }
 }

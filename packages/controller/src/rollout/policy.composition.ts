@@ -1,74 +1,45 @@
-import type { Logger } from 'pino';
-import type { NotificationEvent } from '../notifications/notification.service.js';
+import type { Facts } from '@flotilla/protocol';
 import type { Clock } from '@flotilla/runtime';
+import type { Logger } from 'pino';
 import type { ControllerConfig } from '../config.js';
-import { ApprovalService } from './approval.service.js';
-import type { DeploymentLog } from '../deployments/deployment-log.js';
 import type { DeploymentRunner } from '../deployments/deployment-runner.js';
-import type { HostService } from '../hosts/host.service.js';
+import type { DeploymentTransitions } from '../deployments/deployment.transitions.js';
+import type { Notifier } from '../notifications/notification.service.js';
+import type { Store } from '../storage/store.js';
+import { ApprovalService } from './approval.service.js';
+import { DeployCommands } from './deploy.commands.js';
+import { DeploymentGate } from './deployment.gate.js';
+import { GraduationWatcher } from './graduation.watcher.js';
 import { PolicyService } from './policy.service.js';
 import { RolloutService } from './rollout.service.js';
-import type { Db } from '../storage/database.js';
-import type { DeploymentRepository } from '../storage/deployment.repository.js';
-import { EvaluationRepository } from '../storage/evaluation.repository.js';
-import type { EventRepository } from '../storage/event.repository.js';
-import type { HostRepository } from '../storage/host.repository.js';
-import { PolicyRepository } from '../storage/policy.repository.js';
-import { ReleaseRepository } from '../storage/release.repository.js';
-
-export type Notify = (event: NotificationEvent) => Promise<void>;
 
 export interface PoliciesDeps {
-  db: Db;
+  store: Store;
   config: ControllerConfig;
-  events: EventRepository;
-  hosts: HostService;
-  hostRows: HostRepository;
-  deployments: DeploymentRepository;
+  transitions: DeploymentTransitions;
   runner: DeploymentRunner;
-  log: DeploymentLog;
+  notifier: Notifier;
+  liveFacts: (host: string) => Facts | null;
   clock: Clock;
   logger: Logger;
-  notify: Notify;
 }
 
-/** Policies, approvals and rollouts wired together. */
+/** The humans' rules wired: the gate, policies, approvals, rollouts, deploy commands. */
 export function createPolicies(deps: PoliciesDeps) {
-  const { db, config, events, hosts, clock, logger, notify } = deps;
-  const policyRows = new PolicyRepository(db);
-  const releases = new ReleaseRepository(db);
-  const policies = new PolicyService({
-    policies: policyRows,
-    hosts: deps.hostRows,
-    events,
-    config,
-    clock,
-    notify,
-  });
+  const { store, config, transitions, runner, notifier, clock, logger } = deps;
+  const gate = new DeploymentGate({ transitions, config, clock, liveFacts: deps.liveFacts });
+  const policies = new PolicyService({ store, transitions, notifier, config, clock });
   const rollout = new RolloutService({
-    deployments: deps.deployments,
-    releases,
-    evaluations: new EvaluationRepository(db),
-    policyRows,
-    policies,
-    hosts,
-    events,
-    runner: deps.runner,
-    log: deps.log,
+    store,
+    transitions,
+    runner,
+    notifier,
     config,
     clock,
     logger,
-    notify,
   });
-  const approvals = new ApprovalService({
-    deployments: deps.deployments,
-    releases,
-    policyRows,
-    policies,
-    rollout,
-    events,
-    log: deps.log,
-    clock,
-  });
-  return { policies, rollout, approvals };
+  const approvals = new ApprovalService({ store, gate, rollout, config });
+  const commands = new DeployCommands({ store, gate, rollout, runner });
+  const graduation = new GraduationWatcher({ policies, logger });
+  return { gate, policies, rollout, approvals, commands, graduation };
 }

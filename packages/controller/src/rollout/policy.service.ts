@@ -1,253 +1,254 @@
 import {
   FlotillaError,
+  WAITING_DEPLOYMENT_STATUSES,
   type GraduationList,
   type GraduationStatus,
   type HostPolicy,
   type HostPolicyList,
-  type Policy,
+  type SetPolicyRequest,
 } from '@flotilla/protocol';
-import type { NotificationEvent } from '../notifications/notification.service.js';
 import type { Clock } from '@flotilla/runtime';
-import type { ControllerConfig, GraduationCriteria } from '../config.js';
-import type { EventRepository } from '../storage/event.repository.js';
-import type { HostRepository } from '../storage/host.repository.js';
-import type { HostPolicyRow, PolicyRepository } from '../storage/policy.repository.js';
-
-const DAY_MS = 86_400_000;
+import type { DeploymentTransitions } from '../deployments/deployment.transitions.js';
+import type { Notifier } from '../notifications/notification.service.js';
+import type { HostRow } from '../storage/host.repository.js';
+import type { HostPolicyRow } from '../storage/policy.repository.js';
+import type { Store } from '../storage/store.js';
+import { graduationOf } from './graduation.js';
+import { pinHost, policyRow, unpinHost } from './policy.writes.js';
+import { criteriaFor, waveOf, type RolloutConfig } from './waves.js';
 
 export interface PolicyServiceOptions {
-  policies: PolicyRepository;
-  hosts: HostRepository;
-  events: EventRepository;
-  config: Pick<ControllerConfig, 'hosts' | 'rollout'>;
+  store: Store;
+  transitions: DeploymentTransitions;
+  notifier: Notifier;
+  config: RolloutConfig;
   clock: Clock;
-  /** Tells people (webhook, ntfy); never waits on the network. */
-  notify?: (event: NotificationEvent) => Promise<void>;
 }
 
 /**
- * Per-host policies (`manual` by default), pins, and graduation. A policy declared in the
- * config file is locked against API changes; a safety demotion still applies to it.
+ * Per-host policies and pins, and graduation. A host is `managed` or `monitor` (its mode);
+ * a managed host is `manual` (the default) or `auto`. `auto` must be earned (graduation) or
+ * forced with a reason. A policy declared in the config file is locked against API changes;
+ * a safety demotion still applies to it.
  */
 export class PolicyService {
   constructor(private readonly options: PolicyServiceOptions) {}
 
-  waveOf(host: string): { index: number; name: string } | null {
-    const index = this.options.config.rollout.waves.findIndex((w) => w.hosts.includes(host));
-    const wave = this.options.config.rollout.waves[index];
-    return wave ? { index, name: wave.name } : null;
-  }
-
-  /** The host's policy row, created on first use from the config or the default. */
-  async row(host: string): Promise<HostPolicyRow> {
-    const { policies, clock } = this.options;
-    const declared = this.options.config.hosts[host]?.policy;
-    const existing = await policies.find(host);
-    if (existing) {
-      // The config decides while it owns the host, except after a safety demotion.
-      if (
-        declared &&
-        existing.source !== 'demoted' &&
-        (existing.policy !== declared || existing.source !== 'config')
-      ) {
-        await policies.update(host, {
-          policy: declared,
-          source: 'config',
-          updated_at: clock.now().toISOString(),
-          updated_by: 'config',
-        });
-        return (await policies.find(host)) ?? existing;
+  /**
+   * Makes the stored policies agree with the config file (at start): declared policies are
+   * locked, `monitor` in the config makes the host monitor-only, and a host whose
+   * declaration was removed is unlocked.
+   */
+  async applyConfig(): Promise<void> {
+    const { store, config, clock } = this.options;
+    await store.transaction(async (tx) => {
+      for (const host of await tx.hosts.allNames()) {
+        const declared = config.hosts[host]?.policy;
+        const row = await policyRow(tx, clock, host);
+        const now = clock.now().toISOString();
+        if (declared === undefined) {
+          if (row.source === 'config' || row.source === 'demoted')
+            await tx.policies.update(host, {
+              source: 'api',
+              updated_at: now,
+              updated_by: 'config',
+            });
+          continue;
+        }
+        if (declared === 'monitor') {
+          await tx.hosts.setMode(host, 'monitor');
+          if (row.source !== 'config')
+            await tx.policies.update(host, {
+              source: 'config',
+              updated_at: now,
+              updated_by: 'config',
+            });
+          continue;
+        }
+        // A safety demotion holds until a person changes the config or promotes by hand.
+        if (row.source === 'demoted') continue;
+        if (row.policy !== declared || row.source !== 'config')
+          await tx.policies.update(host, {
+            policy: declared,
+            source: 'config',
+            updated_at: now,
+            updated_by: 'config',
+          });
       }
-      return existing;
-    }
-    const registered = await this.options.hosts.findByName(host);
-    const now = clock.now().toISOString();
-    await policies.ensure({
-      host_name: host,
-      policy: declared ?? (registered?.mode === 'monitor' ? 'monitor' : 'manual'),
-      source: declared ? 'config' : 'default',
-      stable_since: registered?.created_at ?? now,
-      updated_at: now,
-      updated_by: declared ? 'config' : 'default',
     });
-    const created = await policies.find(host);
-    if (!created) throw new Error(`policy row for ${host} vanished`);
-    return created;
   }
 
   async get(host: string): Promise<HostPolicy> {
-    if (!(await this.options.hosts.findByName(host)))
-      throw new FlotillaError('host_not_found', `no host named "${host}"`);
-    return this.view(await this.row(host));
+    const { store } = this.options;
+    const row = await this.requireHost(host);
+    return this.view(row, await store.policies.find(host));
   }
 
   async list(): Promise<HostPolicyList> {
-    const names = await this.options.hosts.allNames();
-    return {
-      policies: await Promise.all(names.map(async (name) => this.view(await this.row(name)))),
-    };
+    const { store } = this.options;
+    const hosts = await store.hosts.findByNames(await store.hosts.allNames());
+    const rows = new Map((await store.policies.all()).map((r) => [r.host_name, r]));
+    return { policies: hosts.map((h) => this.view(h, rows.get(h.name))) };
   }
 
-  async set(host: string, policy: Policy, actor: string, reason?: string): Promise<HostPolicy> {
-    const current = await this.row((await this.get(host)).host);
-    if (current.source === 'config') {
+  async set(host: string, request: SetPolicyRequest, actor: string): Promise<HostPolicy> {
+    const { store, clock, config } = this.options;
+    const hostRow = await this.requireHost(host);
+    const current = this.view(hostRow, await store.policies.find(host));
+    if (current.locked) {
       throw new FlotillaError(
         'policy_locked',
         `the policy of "${host}" is set in the controller's config file; change it there`,
       );
     }
-    const registered = await this.options.hosts.findByName(host);
-    if (registered?.mode === 'monitor' && policy !== 'monitor') {
-      throw new FlotillaError(
-        'host_not_managed',
-        `host "${host}" is monitor-only; its policy stays monitor`,
-      );
+    if (request.policy === 'auto' && current.policy !== 'auto') {
+      const graduation = (await this.graduation()).hosts.find((g) => g.host === host);
+      if (!graduation?.eligible && !request.force) {
+        throw new FlotillaError(
+          'graduation_required',
+          `"${host}" has not earned auto: ${graduation?.reasons.join('; ') ?? 'unknown'}; promote it anyway with --force --reason "…"`,
+          { reasons: graduation?.reasons ?? [] },
+        );
+      }
     }
-    const now = this.options.clock.now().toISOString();
-    await this.options.policies.update(host, {
-      policy,
-      source: 'api',
-      updated_at: now,
-      updated_by: actor,
+    await store.transaction(async (tx) => {
+      const now = clock.now().toISOString();
+      await policyRow(tx, clock, host);
+      if (request.policy === 'monitor') {
+        await tx.hosts.setMode(host, 'monitor');
+        await this.cancelWaiting(tx, host, actor, 'the host became monitor-only');
+      } else {
+        if (hostRow.mode === 'monitor') await tx.hosts.setMode(host, 'managed');
+        await tx.policies.update(host, {
+          policy: request.policy,
+          source: 'api',
+          updated_at: now,
+          updated_by: actor,
+        });
+      }
+      const promoted = current.policy !== 'auto' && request.policy === 'auto';
+      await tx.events.append([
+        {
+          at: now,
+          kind: promoted ? 'host.promoted' : 'policy.changed',
+          actor,
+          hostName: host,
+          data: {
+            from: current.policy,
+            to: request.policy,
+            reason: request.reason ?? null,
+            forced: promoted && request.force === true,
+            wave: waveOf(config, host)?.wave.name ?? null,
+          },
+        },
+      ]);
     });
-    const kind =
-      current.policy !== 'auto' && policy === 'auto' ? 'host.promoted' : 'policy.changed';
-    await this.options.events.append([
-      {
-        at: now,
-        kind,
-        actor,
-        hostName: host,
-        data: { from: current.policy, to: policy, reason: reason ?? null },
-      },
-    ]);
     return this.get(host);
   }
 
   async pin(host: string, actor: string, reason: string): Promise<HostPolicy> {
-    await this.get(host);
-    const now = this.options.clock.now().toISOString();
-    await this.options.policies.update(host, { pinned: 1, pin_reason: reason });
-    await this.options.events.append([
-      { at: now, kind: 'host.pinned', actor, hostName: host, data: { reason } },
-    ]);
+    await this.requireHost(host);
+    await this.options.store.transaction((tx) =>
+      pinHost(tx, this.options.clock, host, actor, { reason }),
+    );
     return this.get(host);
   }
 
   async unpin(host: string, actor: string, reason?: string): Promise<HostPolicy> {
-    await this.get(host);
-    const now = this.options.clock.now().toISOString();
-    await this.options.policies.update(host, { pinned: 0, pin_reason: null });
-    await this.options.events.append([
-      { at: now, kind: 'host.unpinned', actor, hostName: host, data: { reason: reason ?? null } },
-    ]);
+    await this.requireHost(host);
+    await this.options.store.transaction((tx) =>
+      unpinHost(tx, this.options.clock, host, actor, reason ?? null),
+    );
     return this.get(host);
   }
 
-  /**
-   * A failed deployment or a rollback restarts the host's stable period, and an `auto`
-   * host goes back to `manual`, with the reason recorded.
-   */
-  async onTrouble(host: string, reason: string, deploymentId: string): Promise<void> {
-    const row = await this.row(host);
-    const now = this.options.clock.now().toISOString();
-    await this.options.policies.update(host, { stable_since: now, eligible_notified_at: null });
-    if (row.policy !== 'auto') return;
-    await this.options.policies.update(host, {
-      policy: 'manual',
-      source: 'demoted',
-      updated_at: now,
-      updated_by: 'policy',
-    });
-    await this.options.events.append([
-      {
-        at: now,
-        kind: 'host.demoted',
-        actor: 'policy',
-        hostName: host,
-        deploymentId,
-        data: { from: 'auto', to: 'manual', reason },
-      },
-    ]);
-    await this.options.notify?.({
-      kind: 'host.demoted',
-      host,
-      summary: `${host} was demoted to manual: ${reason}`,
-      data: { deploymentId },
-    });
-  }
-
-  criteriaFor(host: string): GraduationCriteria | null {
-    const own = this.options.config.hosts[host]?.graduation;
-    if (own) return own;
-    const wave = this.waveOf(host);
-    return wave ? (this.options.config.rollout.waves[wave.index]?.graduation ?? null) : null;
-  }
-
+  /** Each host's progress towards `auto`. Reads only: telling people is the watcher's job. */
   async graduation(): Promise<GraduationList> {
-    const names = await this.options.hosts.allNames();
-    const rows = new Map<string, HostPolicyRow>();
-    for (const name of names) rows.set(name, await this.row(name));
-    const hosts = names.map((name) => this.graduationOf(name, rows));
-    for (const status of hosts) {
-      const row = rows.get(status.host);
-      if (status.eligible && row && row.eligible_notified_at === null) {
-        // Propose once per stable period; a human decides.
-        void this.options.policies.update(status.host, {
-          eligible_notified_at: this.options.clock.now().toISOString(),
+    const { store, config, clock } = this.options;
+    const hosts = await store.hosts.findByNames(await store.hosts.allNames());
+    const rows = new Map((await store.policies.all()).map((r) => [r.host_name, r]));
+    const policyOf = (name: string) => {
+      const host = hosts.find((h) => h.name === name);
+      return host ? this.view(host, rows.get(name)).policy : undefined;
+    };
+    return {
+      hosts: hosts.map((host): GraduationStatus => {
+        const view = this.view(host, rows.get(host.name));
+        return graduationOf(
+          {
+            host: host.name,
+            policy: view.policy,
+            pinned: view.pinned,
+            stableSince: view.stableSince,
+          },
+          criteriaFor(config, host.name),
+          policyOf,
+          clock.now(),
+        );
+      }),
+    };
+  }
+
+  /**
+   * Tells people once per stable period that a host may be promoted (run periodically by
+   * the graduation watcher; never from a read).
+   */
+  async announceEligible(): Promise<string[]> {
+    const { store, clock, notifier } = this.options;
+    const announced: string[] = [];
+    for (const status of (await this.graduation()).hosts) {
+      if (!status.eligible) continue;
+      const done = await store.transaction(async (tx) => {
+        const row = await tx.policies.find(status.host);
+        if (!row || row.eligible_notified_at !== null) return false;
+        await tx.policies.update(status.host, {
+          eligible_notified_at: clock.now().toISOString(),
         });
-        void this.options.notify?.({
+        await notifier.queue(tx, {
           kind: 'graduation.eligible',
           host: status.host,
           summary: `${status.host} may be promoted to auto (flotilla policy ${status.host} auto)`,
         });
-      }
+        return true;
+      });
+      if (done) announced.push(status.host);
     }
-    return { hosts };
+    return announced;
   }
 
-  private graduationOf(host: string, rows: Map<string, HostPolicyRow>): GraduationStatus {
-    const row = rows.get(host);
-    const criteria = this.criteriaFor(host);
-    const now = this.options.clock.now().getTime();
-    const stableDays = row?.stable_since ? (now - Date.parse(row.stable_since)) / DAY_MS : null;
-    const requiredDays = criteria?.stableDays ?? null;
-    const after = criteria?.after ?? [];
-    const reasons: string[] = [];
-    if (!row || row.policy !== 'manual')
-      reasons.push(`policy is ${row?.policy ?? 'unknown'}, not manual`);
-    if (row?.pinned) reasons.push('pinned');
-    if (!criteria) reasons.push('no graduation criteria configured');
-    if (requiredDays !== null && (stableDays ?? 0) < requiredDays) {
-      reasons.push(`stable ${(stableDays ?? 0).toFixed(1)} of ${requiredDays} days`);
+  private async cancelWaiting(tx: Store, host: string, actor: string, why: string): Promise<void> {
+    const now = this.options.clock.now().toISOString();
+    for (const row of await tx.deployments.forHost(host, WAITING_DEPLOYMENT_STATUSES)) {
+      await this.options.transitions.apply(tx, row, {
+        to: 'cancelled',
+        changes: { finished_at: now, hold_reason: null, error_message: why },
+        note: `cancelled: ${why}`,
+        audit: { kind: 'deployment.cancelled', actor, data: { reason: why } },
+      });
     }
-    for (const other of after) {
-      if (rows.get(other)?.policy !== 'auto') reasons.push(`${other} is not on auto yet`);
-    }
+  }
+
+  private async requireHost(host: string): Promise<HostRow> {
+    const row = await this.options.store.hosts.findByName(host);
+    if (!row) throw new FlotillaError('host_not_found', `no host named "${host}"`);
+    return row;
+  }
+
+  private view(host: HostRow, row: HostPolicyRow | undefined): HostPolicy {
+    const declared = this.options.config.hosts[host.name]?.policy;
+    const locked = row?.source === 'config' || declared === 'monitor';
     return {
-      host,
-      policy: row?.policy ?? 'manual',
+      host: host.name,
+      mode: host.mode,
+      policy: host.mode === 'monitor' ? 'monitor' : (row?.policy ?? 'manual'),
+      source: locked ? 'config' : row?.source === 'default' || !row ? 'default' : 'api',
+      locked,
       stableSince: row?.stable_since ?? null,
-      stableDays: stableDays === null ? null : Math.floor(stableDays * 10) / 10,
-      requiredDays,
-      after,
-      eligible: reasons.length === 0,
-      reasons,
-    };
-  }
-
-  private view(row: HostPolicyRow): HostPolicy {
-    return {
-      host: row.host_name,
-      policy: row.policy,
-      source: row.source === 'demoted' ? 'api' : row.source,
-      locked: row.source === 'config',
-      stableSince: row.stable_since,
-      pinned: row.pinned === 1,
-      pinReason: row.pin_reason,
-      wave: this.waveOf(row.host_name)?.name ?? null,
-      updatedAt: row.updated_at,
-      updatedBy: row.updated_by,
+      pinned: row?.pinned === 1,
+      pinReason: row?.pin_reason ?? null,
+      wave: waveOf(this.options.config, host.name)?.wave.name ?? null,
+      updatedAt: row?.updated_at ?? host.created_at,
+      updatedBy: row?.updated_by ?? 'default',
     };
   }
 }

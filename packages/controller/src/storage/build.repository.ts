@@ -1,5 +1,6 @@
 import type { BuildListQuery } from '@flotilla/protocol';
 import type { Insertable, Selectable, Updateable } from 'kysely';
+import { atomically } from './atomically.js';
 import type { Db } from './database.js';
 import type { BuildsTable } from './schema.js';
 
@@ -113,7 +114,7 @@ export class BuildRepository {
     truncated: boolean,
   ): Promise<void> {
     if (lines.length === 0) return;
-    await this.db.transaction().execute(async (trx) => {
+    await atomically(this.db, async (trx) => {
       await trx
         .insertInto('build_logs')
         .values(lines.map((l, i) => ({ build_id: id, seq: firstSeq + i, at: l.at, line: l.line })))

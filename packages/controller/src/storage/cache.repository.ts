@@ -1,3 +1,4 @@
+import { atomically } from './atomically.js';
 import type { Db } from './database.js';
 
 /** One store path of a published closure and the NAR file holding it. */
@@ -24,7 +25,7 @@ export class CacheRepository {
     hostName: string,
     paths: readonly CachedPath[],
   ): Promise<void> {
-    await this.db.transaction().execute(async (trx) => {
+    await atomically(this.db, async (trx) => {
       for (let start = 0; start < paths.length; start += BATCH) {
         const batch = paths.slice(start, start + BATCH);
         await trx

@@ -1,10 +1,12 @@
-import type { LogStream } from '@flotilla/protocol';
-import type { Insertable, Selectable, Updateable } from 'kysely';
+import type { DeploymentStatus, LogStream } from '@flotilla/protocol';
+import { sql, type Insertable, type Selectable, type Updateable } from 'kysely';
+import { atomically } from './atomically.js';
 import type { Db } from './database.js';
 import type { DeploymentsTable } from './schema.js';
 
 export type DeploymentRow = Selectable<DeploymentsTable>;
-export type DeploymentChanges = Updateable<DeploymentsTable>;
+export type NewDeployment = Insertable<DeploymentsTable>;
+export type DeploymentChanges = Omit<Updateable<DeploymentsTable>, 'id' | 'status' | 'log_seq'>;
 
 export interface LogLineInput {
   at: string;
@@ -12,92 +14,82 @@ export interface LogLineInput {
   line: string;
 }
 
-/** All access to `deployments` and `deployment_logs`. */
+/** What one append stored: the sequence numbers given out, and how many lines were kept. */
+export interface AppendedLog {
+  firstSeq: number;
+  lastSeq: number;
+}
+
+/** All access to `deployments` and `deployment_logs`. Status moves go through the state machine in deployment.transitions.ts. */
 export class DeploymentRepository {
   constructor(private readonly db: Db) {}
 
-  async insert(row: Insertable<DeploymentsTable>): Promise<void> {
+  /** Inserts a deployment; a second waiting or in-flight deployment of a host violates a unique index. */
+  async insert(row: NewDeployment): Promise<void> {
     await this.db.insertInto('deployments').values(row).execute();
-  }
-
-  /** A new `switch` deployment of a pipeline release (waiting for approval, or approved). */
-  async insertForRelease(input: {
-    id: string;
-    release: { id: string; host_name: string; store_path: string; revision_id: string };
-    status: 'awaiting_approval' | 'approved';
-    actor: string;
-    at: string;
-    approvedBy?: string;
-  }): Promise<void> {
-    const { release } = input;
-    await this.insert({
-      id: input.id,
-      host_name: release.host_name,
-      store_path: release.store_path,
-      release_id: release.id,
-      revision_id: release.revision_id,
-      action: 'switch',
-      status: input.status,
-      phase: null,
-      actor: input.actor,
-      created_at: input.at,
-      started_at: null,
-      finished_at: null,
-      exit_code: null,
-      error_code: null,
-      error_message: null,
-      result_system: null,
-      approved_by: input.approvedBy ?? null,
-      approved_at: input.approvedBy ? input.at : null,
-    });
   }
 
   async findById(id: string): Promise<DeploymentRow | undefined> {
     return this.db.selectFrom('deployments').selectAll().where('id', '=', id).executeTakeFirst();
   }
 
-  async list(limit: number, hostName?: string): Promise<DeploymentRow[]> {
-    let query = this.db
+  async list(query: {
+    limit: number;
+    host?: string | undefined;
+    statuses?: readonly DeploymentStatus[] | undefined;
+    revisionId?: string | undefined;
+    before?: string | undefined;
+  }): Promise<DeploymentRow[]> {
+    let select = this.db
       .selectFrom('deployments')
       .selectAll()
       .orderBy('created_at', 'desc')
       .orderBy('id', 'desc')
-      .limit(limit);
-    if (hostName !== undefined) query = query.where('host_name', '=', hostName);
-    return query.execute();
+      .limit(query.limit);
+    if (query.host !== undefined) select = select.where('host_name', '=', query.host);
+    if (query.statuses !== undefined && query.statuses.length > 0)
+      select = select.where('status', 'in', query.statuses);
+    if (query.revisionId !== undefined) select = select.where('revision_id', '=', query.revisionId);
+    if (query.before !== undefined) select = select.where('id', '<', query.before);
+    return select.execute();
   }
 
-  /** Deployments of a host that have not reached a final status, oldest first. */
-  async findActiveForHost(hostName: string, statuses: readonly string[]): Promise<DeploymentRow[]> {
+  /** Deployments of a host in any of `statuses`, oldest first. */
+  async forHost(hostName: string, statuses: readonly DeploymentStatus[]): Promise<DeploymentRow[]> {
     return this.db
       .selectFrom('deployments')
       .selectAll()
       .where('host_name', '=', hostName)
       .where('status', 'in', statuses)
       .orderBy('created_at')
+      .orderBy('id')
       .execute();
   }
 
   /**
-   * Updates a deployment only while it is in one of `fromStatuses`, so that a late or
-   * repeated message can never move a finished deployment. Returns whether it changed.
+   * Moves a deployment from status `from` to `to` (which may equal `from` for an update
+   * without a move), only while it is still in `from`: a late or repeated message can never
+   * move a deployment that another writer moved first. Returns the updated row, or undefined
+   * when it was no longer in `from`.
    */
-  async transition(
+  async move(
     id: string,
-    fromStatuses: readonly string[],
+    from: DeploymentStatus,
+    to: DeploymentStatus,
     changes: DeploymentChanges,
-  ): Promise<boolean> {
+  ): Promise<DeploymentRow | undefined> {
     const result = await this.db
       .updateTable('deployments')
-      .set(changes)
+      .set({ ...changes, status: to })
       .where('id', '=', id)
-      .where('status', 'in', fromStatuses)
+      .where('status', '=', from)
       .executeTakeFirst();
-    return Number(result.numUpdatedRows) > 0;
+    if (Number(result.numUpdatedRows) === 0) return undefined;
+    return this.findById(id);
   }
 
   /** Deployments in any of `statuses`, oldest first. */
-  async withStatus(statuses: readonly string[]): Promise<DeploymentRow[]> {
+  async withStatus(statuses: readonly DeploymentStatus[]): Promise<DeploymentRow[]> {
     return this.db
       .selectFrom('deployments')
       .selectAll()
@@ -114,13 +106,14 @@ export class DeploymentRepository {
       .selectAll()
       .where('revision_id', '=', revisionId)
       .orderBy('created_at', 'desc')
+      .orderBy('id', 'desc')
       .execute();
   }
 
   /** The host's newest deployment in any of `statuses`. */
   async latestForHost(
     host: string,
-    statuses: readonly string[],
+    statuses: readonly DeploymentStatus[],
   ): Promise<DeploymentRow | undefined> {
     return this.db
       .selectFrom('deployments')
@@ -132,7 +125,79 @@ export class DeploymentRepository {
       .executeTakeFirst();
   }
 
-  /** Deployments queued before `before` (ISO time), oldest first. */
+  /** Succeeded deployments of a host, newest first: what the host was verified to run. */
+  async succeededForHost(host: string, limit: number): Promise<DeploymentRow[]> {
+    return this.db
+      .selectFrom('deployments')
+      .selectAll()
+      .where('host_name', '=', host)
+      .where('status', '=', 'succeeded')
+      .orderBy('finished_at', 'desc')
+      .orderBy('id', 'desc')
+      .limit(limit)
+      .execute();
+  }
+
+  /** For each of `hosts`, the systems a deployment was verified to put there. */
+  async succeededSystemsOf(hosts: readonly string[]): Promise<Map<string, Set<string>>> {
+    const out = new Map<string, Set<string>>();
+    if (hosts.length === 0) return out;
+    const rows = await this.db
+      .selectFrom('deployments')
+      .select(['host_name', 'store_path'])
+      .distinct()
+      .where('host_name', 'in', hosts)
+      .where('status', '=', 'succeeded')
+      .execute();
+    for (const row of rows) {
+      let set = out.get(row.host_name);
+      if (!set) out.set(row.host_name, (set = new Set()));
+      set.add(row.store_path);
+    }
+    return out;
+  }
+
+  /** For each of `hosts`, its newest deployment that ran to an end (succeeded, failed, rolled back). */
+  async latestEndedOf(hosts: readonly string[]): Promise<Map<string, DeploymentRow>> {
+    const out = new Map<string, DeploymentRow>();
+    if (hosts.length === 0) return out;
+    const ended = ['succeeded', 'failed', 'rolled_back'] as const;
+    const rows = await this.db
+      .selectFrom('deployments as d')
+      .selectAll('d')
+      .where('d.host_name', 'in', hosts)
+      .where('d.status', 'in', ended)
+      .where((eb) =>
+        eb(
+          'd.finished_at',
+          '=',
+          eb
+            .selectFrom('deployments as e')
+            .select((e) => e.fn.max('e.finished_at').as('last'))
+            .whereRef('e.host_name', '=', 'd.host_name')
+            .where('e.status', 'in', ended),
+        ),
+      )
+      .execute();
+    for (const row of rows) {
+      const seen = out.get(row.host_name);
+      if (!seen || row.id > seen.id) out.set(row.host_name, row);
+    }
+    return out;
+  }
+
+  /** Succeeded manual rollbacks of a host: each names the system it moved away from. */
+  async rollbacksOfHost(host: string): Promise<DeploymentRow[]> {
+    return this.db
+      .selectFrom('deployments')
+      .selectAll()
+      .where('host_name', '=', host)
+      .where('kind', '=', 'rollback')
+      .where('status', '=', 'succeeded')
+      .execute();
+  }
+
+  /** Queued deployments created before `before` (ISO time), oldest first. */
   async queuedBefore(before: string): Promise<DeploymentRow[]> {
     return this.db
       .selectFrom('deployments')
@@ -143,33 +208,55 @@ export class DeploymentRepository {
       .execute();
   }
 
-  async setPhase(id: string, phase: string): Promise<void> {
-    await this.db.updateTable('deployments').set({ phase }).where('id', '=', id).execute();
-  }
-
-  async lastLogSeq(id: string): Promise<number> {
-    const row = await this.db
-      .selectFrom('deployment_logs')
-      .select((eb) => eb.fn.max<number | null>('seq').as('last'))
-      .where('deployment_id', '=', id)
-      .executeTakeFirst();
-    return Number(row?.last ?? 0);
-  }
-
-  async appendLog(id: string, firstSeq: number, lines: readonly LogLineInput[]): Promise<void> {
-    if (lines.length === 0) return;
+  /** Records the agent's phase; never touches a deployment that has ended. */
+  async setPhase(id: string, phase: string, open: readonly DeploymentStatus[]): Promise<void> {
     await this.db
-      .insertInto('deployment_logs')
-      .values(
-        lines.map((l, i) => ({
-          deployment_id: id,
-          seq: firstSeq + i,
-          at: l.at,
-          stream: l.stream,
-          line: l.line,
-        })),
-      )
+      .updateTable('deployments')
+      .set({ phase })
+      .where('id', '=', id)
+      .where('status', 'in', open)
       .execute();
+  }
+
+  /**
+   * Appends log lines with sequence numbers that cannot collide: the numbers are reserved
+   * by incrementing the deployment's own counter (a row lock on PostgreSQL, the single
+   * writer on SQLite), and the lines are inserted in the same transaction. `keep` decides,
+   * from the reserved range, which of the lines are stored (the cap of deployment-log.ts).
+   */
+  async appendLog(
+    id: string,
+    lines: readonly LogLineInput[],
+    keep: (firstSeq: number, lines: readonly LogLineInput[]) => LogLineInput[] = (_, l) => [...l],
+  ): Promise<AppendedLog | undefined> {
+    if (lines.length === 0) return undefined;
+    return atomically(this.db, async (trx) => {
+      const reserved = await trx
+        .updateTable('deployments')
+        .set({ log_seq: sql<number>`log_seq + ${lines.length}` })
+        .where('id', '=', id)
+        .returning('log_seq')
+        .executeTakeFirst();
+      if (!reserved) return undefined;
+      const lastSeq = Number(reserved.log_seq);
+      const firstSeq = lastSeq - lines.length + 1;
+      const kept = keep(firstSeq, lines);
+      if (kept.length > 0) {
+        await trx
+          .insertInto('deployment_logs')
+          .values(
+            kept.map((l, i) => ({
+              deployment_id: id,
+              seq: firstSeq + i,
+              at: l.at,
+              stream: l.stream,
+              line: l.line,
+            })),
+          )
+          .execute();
+      }
+      return { firstSeq, lastSeq };
+    });
   }
 
   async readLog(id: string, after: number, limit: number) {
@@ -181,5 +268,14 @@ export class DeploymentRepository {
       .orderBy('seq')
       .limit(limit)
       .execute();
+  }
+
+  /** Deletes a host's deployments (with their logs): used when a host is removed. */
+  async deleteForHost(host: string): Promise<number> {
+    const result = await this.db
+      .deleteFrom('deployments')
+      .where('host_name', '=', host)
+      .executeTakeFirst();
+    return Number(result.numDeletedRows);
   }
 }

@@ -65,6 +65,18 @@ export class EvaluationRepository {
       .execute();
   }
 
+  /** The newest revision of the tracked branch, whatever its evaluation's status. */
+  async latestBranch(repositoryId: string): Promise<RevisionRow | undefined> {
+    return this.db
+      .selectFrom('revisions')
+      .selectAll()
+      .where('repository_id', '=', repositoryId)
+      .where('kind', '=', 'branch')
+      .orderBy('discovered_at', 'desc')
+      .orderBy('id', 'desc')
+      .executeTakeFirst();
+  }
+
   /** The newest evaluated revision of the tracked branch. */
   async latestEvaluatedBranch(repositoryId: string): Promise<RevisionRow | undefined> {
     return this.db

@@ -1,5 +1,6 @@
 import type { Facts, HostMode, HostOs, Metrics } from '@flotilla/protocol';
 import type { Selectable } from 'kysely';
+import { atomically } from './atomically.js';
 import type { Db } from './database.js';
 import type { HostsTable } from './schema.js';
 
@@ -47,6 +48,16 @@ export class HostRepository {
         metrics_json: null,
       })
       .execute();
+  }
+
+  async setMode(name: string, mode: HostMode): Promise<void> {
+    await this.db.updateTable('hosts').set({ mode }).where('name', '=', name).execute();
+  }
+
+  /** Removes a host; its deployments and their logs go with it (foreign keys cascade). */
+  async delete(name: string): Promise<boolean> {
+    const result = await this.db.deleteFrom('hosts').where('name', '=', name).executeTakeFirst();
+    return Number(result.numDeletedRows) > 0;
   }
 
   async findByName(name: string): Promise<HostRow | undefined> {
@@ -98,7 +109,7 @@ export class HostRepository {
   /** Applies many session updates in one transaction (one fsync instead of many). */
   async applyStateUpdates(updates: ReadonlyMap<string, HostStateUpdate>): Promise<void> {
     if (updates.size === 0) return;
-    await this.db.transaction().execute(async (trx) => {
+    await atomically(this.db, async (trx) => {
       for (const [name, update] of updates) {
         const values: Partial<HostsTable> = {};
         if (update.agentVersion !== undefined) values.agent_version = update.agentVersion;

@@ -1,4 +1,5 @@
 import type { Selectable } from 'kysely';
+import { atomically } from './atomically.js';
 import type { Db } from './database.js';
 import type { NotificationDeliveriesTable, NotificationsTable } from './schema.js';
 
@@ -37,7 +38,7 @@ export class NotificationRepository {
 
   /** Writes a notification with its deliveries, all due at once, in one transaction. */
   async insert(notification: NewNotification): Promise<void> {
-    await this.db.transaction().execute(async (trx) => {
+    await atomically(this.db, async (trx) => {
       await trx
         .insertInto('notifications')
         .values({

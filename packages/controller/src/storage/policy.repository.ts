@@ -61,6 +61,28 @@ export class PolicyRepository {
     return Number(result.numInsertedOrUpdatedRows ?? 0) > 0;
   }
 
+  /** Lifts a revision's halt; false when it was not halted. */
+  async resume(revisionId: string): Promise<boolean> {
+    const result = await this.db
+      .deleteFrom('rollout_halts')
+      .where('revision_id', '=', revisionId)
+      .executeTakeFirst();
+    return Number(result.numDeletedRows) > 0;
+  }
+
+  async quarantineOf(releaseId: string): Promise<{ reason: string; at: string } | undefined> {
+    return this.db
+      .selectFrom('quarantined_releases')
+      .select(['reason', 'at'])
+      .where('release_id', '=', releaseId)
+      .executeTakeFirst();
+  }
+
+  /** Removes what is kept about a host (when it is removed from the registry). */
+  async deleteForHost(host: string): Promise<void> {
+    await this.db.deleteFrom('host_policies').where('host_name', '=', host).execute();
+  }
+
   async haltOf(revisionId: string): Promise<{ reason: string; at: string } | undefined> {
     return this.db
       .selectFrom('rollout_halts')

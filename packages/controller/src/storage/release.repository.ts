@@ -88,11 +88,36 @@ export class ReleaseRepository {
     await this.db.deleteFrom('releases').where('id', '=', id).execute();
   }
 
+  /** The host's releases whose system is one of `storePaths`, newest first. */
+  async forStorePaths(host: string, storePaths: readonly string[]): Promise<ReleaseView[]> {
+    if (storePaths.length === 0) return [];
+    return this.selectView()
+      .where('releases.host_name', '=', host)
+      .where('releases.store_path', 'in', storePaths)
+      .orderBy('releases.created_at', 'desc')
+      .orderBy('releases.id', 'desc')
+      .execute();
+  }
+
+  /** Releases of several hosts whose systems are what those hosts run (host → path). */
+  async forRunningSystems(running: ReadonlyMap<string, string>): Promise<ReleaseView[]> {
+    const paths = [...new Set(running.values())];
+    if (paths.length === 0) return [];
+    const rows = await this.selectView()
+      .where('releases.store_path', 'in', paths)
+      .orderBy('releases.created_at', 'desc')
+      .orderBy('releases.id', 'desc')
+      .execute();
+    return rows.filter((r) => running.get(r.host_name) === r.store_path);
+  }
+
+  /** A deployed release stays deployed; a quarantined one stays quarantined. */
   async markDeployed(id: string): Promise<void> {
     await this.db
       .updateTable('releases')
       .set({ status: 'deployed' })
       .where('id', '=', id)
+      .where('status', 'in', ['ready', 'superseded'])
       .execute();
   }
 }

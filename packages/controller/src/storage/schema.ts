@@ -1,3 +1,4 @@
+import type { DeploymentStatus } from '@flotilla/protocol';
 import type { Generated } from 'kysely';
 
 /**
@@ -25,7 +26,7 @@ export interface DeploymentsTable {
   host_name: string;
   store_path: string;
   action: 'switch' | 'boot' | 'test' | 'dry-activate';
-  status: string;
+  status: DeploymentStatus;
   phase: string | null;
   actor: string;
   created_at: string;
@@ -52,11 +53,18 @@ export interface DeploymentsTable {
   override_window: Generated<number>;
   /** Why an approved deployment still waits (wave, soak, window), for people. */
   hold_reason: string | null;
+  /** The last log sequence number handed out (see DeploymentRepository.appendLog). */
+  log_seq: Generated<number>;
+  /** 0 or 1: a person skipped the earlier waves of the rollout (`--force`). */
+  override_wave: Generated<number>;
+  /** Why a person skipped a wave, a window or a quarantine. */
+  force_reason: string | null;
 }
 
 export interface HostPoliciesTable {
   host_name: string;
-  policy: 'manual' | 'auto' | 'monitor';
+  /** A monitor host is one whose `hosts.mode` is `monitor`; its row keeps manual/auto. */
+  policy: 'manual' | 'auto';
   source: 'default' | 'api' | 'config' | 'demoted';
   stable_since: string | null;
   pinned: Generated<number>;
@@ -172,7 +180,7 @@ export interface ReleasesTable {
   store_path: string;
   closure_size: number | string | null;
   previous_release_id: string | null;
-  status: 'publishing' | 'ready' | 'superseded' | 'deployed';
+  status: 'publishing' | 'ready' | 'superseded' | 'deployed' | 'quarantined';
   created_at: string;
 }
 

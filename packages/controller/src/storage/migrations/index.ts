@@ -4,6 +4,7 @@ import * as pipeline from './0002_pipeline.js';
 import * as safeActivation from './0003_safe_activation.js';
 import * as policies from './0004_policies.js';
 import * as notifications from './0005_notifications.js';
+import * as rules from './0006_rules.js';
 
 export type SqlDialectName = 'sqlite' | 'postgres';
 
@@ -19,6 +20,7 @@ const STEPS: Record<string, Step> = {
   '0003_safe_activation': safeActivation,
   '0004_policies': policies,
   '0005_notifications': notifications,
+  '0006_rules': rules,
 };
 
 export class InlineMigrationProvider implements MigrationProvider {

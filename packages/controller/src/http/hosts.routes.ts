@@ -1,0 +1,48 @@
+import type { HostService } from '../hosts/host.service.js';
+import type { RebootService } from '../hosts/reboot.service.js';
+import type { DeployCommands } from '../rollout/deploy.commands.js';
+import type { PolicyService } from '../rollout/policy.service.js';
+import type { HostStatusService } from '../status/host-status.service.js';
+import type { ApiHandlers } from './route.js';
+
+export interface HostRouteServices {
+  hosts: HostService;
+  status: HostStatusService;
+  reboots: RebootService;
+  commands: DeployCommands;
+  policies: PolicyService;
+}
+
+type HostRoutes = Pick<
+  ApiHandlers,
+  | 'listHosts'
+  | 'createHost'
+  | 'getHost'
+  | 'removeHost'
+  | 'getHostStatus'
+  | 'rollbackHost'
+  | 'rebootHost'
+  | 'setPolicy'
+  | 'pinHost'
+  | 'unpinHost'
+>;
+
+/** Hosts: registry, status, rollback, reboot, policy and pin. */
+export function hostRoutes(s: HostRouteServices): HostRoutes {
+  return {
+    listHosts: async ({ query }) => {
+      const list = await s.hosts.list(query);
+      return { ...list, hosts: await s.status.withSync(list.hosts) };
+    },
+    createHost: ({ body, actor }) => s.hosts.register(body, actor),
+    getHost: async ({ params }) => s.status.withSyncOne(await s.hosts.get(params.name)),
+    removeHost: ({ params, actor }) => s.hosts.remove(params.name, actor),
+    getHostStatus: ({ params }) => s.status.report(params.name),
+    rollbackHost: ({ params, body, actor }) => s.commands.rollback(params.name, body, actor),
+    rebootHost: ({ params, actor }) => s.reboots.request(params.name, actor),
+    setPolicy: ({ params, body, actor }) => s.policies.set(params.name, body, actor),
+    pinHost: ({ params, body, actor }) =>
+      s.policies.pin(params.name, actor, body.reason ?? 'pinned by hand'),
+    unpinHost: ({ params, actor }) => s.policies.unpin(params.name, actor),
+  };
+}

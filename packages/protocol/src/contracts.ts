@@ -1,0 +1,643 @@
+import { z } from 'zod';
+import {
+  CancelDeploymentRequest,
+  CreateDeploymentRequest,
+  CreateHostRequest,
+  CreateHostResponse,
+  Deployment,
+  DeploymentDecision,
+  DeploymentList,
+  DeploymentListQuery,
+  DeploymentWithLog,
+  Health,
+  Host,
+  HostList,
+  HostListQuery,
+  LogPage,
+  LogQuery,
+  RebootAnswer,
+  RollbackRequest,
+} from './api.js';
+import { CacheInfo } from './cache.js';
+import { HostName } from './messages.js';
+import { NotificationList, NotificationListQuery } from './notifications.js';
+import {
+  Build,
+  BuildList,
+  BuildListQuery,
+  BuildLogLine,
+  BuildLogPage,
+  BuildStatus,
+  FlakeHostList,
+  Preview,
+  Release,
+  ReleaseList,
+  ReleaseListQuery,
+} from './pipeline.js';
+import {
+  AuditList,
+  AuditQuery,
+  DecisionRequest,
+  DecisionResult,
+  GraduationList,
+  HostPolicy,
+  HostPolicyList,
+  PendingApprovalList,
+  PinRequest,
+  ResumeRolloutRequest,
+  Rollout,
+  SetPolicyRequest,
+  WaveList,
+} from './policy.js';
+import {
+  CreatePreviewRequest,
+  CreatePreviewResponse,
+  LinkRepositoryRequest,
+  Repository,
+  Revision,
+  RevisionList,
+  RevisionListQuery,
+  SyncResult,
+  WebhookAnswer,
+} from './repository.js';
+import { HostStatusReport } from './status.js';
+
+/**
+ * Who may call a route. `public`: anyone (health, the OpenAPI document); `admin`: a person
+ * or tool with the admin token; `host`: an agent with its own host token (the binary cache,
+ * the agent gateway); `webhook`: a caller that proves itself by signing the body (GitHub).
+ */
+export type Access = 'public' | 'admin' | 'host' | 'webhook';
+
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'DELETE';
+
+/** What a route answers: JSON of a schema, a stream of server-sent events, or raw bytes. */
+export type ContractResponse =
+  | { kind: 'json'; status: number; schema: z.ZodType }
+  | {
+      kind: 'sse';
+      status: number;
+      /** Event name → the schema of its JSON `data`. */
+      events: Record<string, z.ZodType>;
+      description: string;
+    }
+  | { kind: 'raw'; status: number; contentType: string; description: string }
+  | { kind: 'websocket'; description: string };
+
+/** One API route, declared once: the controller serves it, OpenAPI documents it, clients call it. */
+export interface Contract {
+  method: HttpMethod;
+  /** Path with `:param` placeholders, e.g. `/api/v1/hosts/:name`. */
+  path: string;
+  summary: string;
+  tag: string;
+  access: Access;
+  params?: z.ZodType;
+  query?: z.ZodType;
+  body?: z.ZodType;
+  response: ContractResponse;
+}
+
+function contract<const C extends Contract>(c: C): C {
+  return c;
+}
+
+function json<S extends z.ZodType>(schema: S, status = 200) {
+  return { kind: 'json' as const, status, schema };
+}
+
+const NameParams = z.object({ name: HostName });
+const IdParams = z.object({ id: z.string().min(1).max(64) });
+const FileParams = z.object({ file: z.string().min(1).max(200) });
+const CacheNameParams = z.object({ name: z.string().min(1).max(200) });
+const StreamQuery = z.object({ after: z.coerce.number().int().min(0).optional() });
+const ErrorEnvelopeDoc = 'errors answer with `{"error": {"code", "message", "details"}}`';
+
+/** Every route of the controller, by name. */
+export const api = {
+  // ---- hosts ----
+  listHosts: contract({
+    method: 'GET',
+    path: '/api/v1/hosts',
+    summary: 'List hosts with live status, facts and running revision (paginated by name)',
+    tag: 'hosts',
+    access: 'admin',
+    query: HostListQuery,
+    response: json(HostList),
+  }),
+  createHost: contract({
+    method: 'POST',
+    path: '/api/v1/hosts',
+    summary: 'Register a host; returns its agent token once',
+    tag: 'hosts',
+    access: 'admin',
+    body: CreateHostRequest,
+    response: json(CreateHostResponse, 201),
+  }),
+  getHost: contract({
+    method: 'GET',
+    path: '/api/v1/hosts/:name',
+    summary: 'Get one host',
+    tag: 'hosts',
+    access: 'admin',
+    params: NameParams,
+    response: json(Host),
+  }),
+  removeHost: contract({
+    method: 'DELETE',
+    path: '/api/v1/hosts/:name',
+    summary:
+      'Remove a host: its token stops working, its agent is disconnected, its deployments and policy go (the audit log keeps what happened)',
+    tag: 'hosts',
+    access: 'admin',
+    params: NameParams,
+    response: json(z.object({ removed: z.string(), deploymentsRemoved: z.number() })),
+  }),
+  getHostStatus: contract({
+    method: 'GET',
+    path: '/api/v1/hosts/:name/status',
+    summary:
+      'Where a host stands, as one story: declared, built, pending, running, verified, pinned, drifted',
+    tag: 'hosts',
+    access: 'admin',
+    params: NameParams,
+    response: json(HostStatusReport),
+  }),
+  rollbackHost: contract({
+    method: 'POST',
+    path: '/api/v1/hosts/:name/rollback',
+    summary:
+      'Roll a host back to the system last verified before the current one (never to one a rollback left), or to a generation; pins the host',
+    tag: 'hosts',
+    access: 'admin',
+    params: NameParams,
+    body: RollbackRequest,
+    response: json(DeploymentDecision, 201),
+  }),
+  rebootHost: contract({
+    method: 'POST',
+    path: '/api/v1/hosts/:name/reboot',
+    summary: 'Reboot a managed host; the agent reports back after the boot',
+    tag: 'hosts',
+    access: 'admin',
+    params: NameParams,
+    response: json(RebootAnswer, 202),
+  }),
+  setPolicy: contract({
+    method: 'PUT',
+    path: '/api/v1/hosts/:name/policy',
+    summary:
+      "Set a host's policy (manual, auto, monitor); auto needs graduation or force with a reason; refused when the config file owns it",
+    tag: 'policies',
+    access: 'admin',
+    params: NameParams,
+    body: SetPolicyRequest,
+    response: json(HostPolicy),
+  }),
+  pinHost: contract({
+    method: 'POST',
+    path: '/api/v1/hosts/:name/pin',
+    summary: 'Pin a host: auto deployments stop moving it forward',
+    tag: 'policies',
+    access: 'admin',
+    params: NameParams,
+    body: PinRequest,
+    response: json(HostPolicy),
+  }),
+  unpinHost: contract({
+    method: 'DELETE',
+    path: '/api/v1/hosts/:name/pin',
+    summary: "Lift a host's pin",
+    tag: 'policies',
+    access: 'admin',
+    params: NameParams,
+    response: json(HostPolicy),
+  }),
+
+  // ---- deployments ----
+  createDeployment: contract({
+    method: 'POST',
+    path: '/api/v1/deployments',
+    summary:
+      "Deploy a release or a store path to a host: counts as the caller's approval and passes the same gate as every deployment (waves and windows hold it unless forced with a reason)",
+    tag: 'deployments',
+    access: 'admin',
+    body: CreateDeploymentRequest,
+    response: json(DeploymentDecision, 201),
+  }),
+  listDeployments: contract({
+    method: 'GET',
+    path: '/api/v1/deployments',
+    summary: 'List deployments, newest first (by host, status or revision)',
+    tag: 'deployments',
+    access: 'admin',
+    query: DeploymentListQuery,
+    response: json(DeploymentList),
+  }),
+  getDeployment: contract({
+    method: 'GET',
+    path: '/api/v1/deployments/:id',
+    summary: 'Get a deployment with its status and log',
+    tag: 'deployments',
+    access: 'admin',
+    params: IdParams,
+    response: json(DeploymentWithLog),
+  }),
+  getDeploymentLog: contract({
+    method: 'GET',
+    path: '/api/v1/deployments/:id/log',
+    summary: 'Read a deployment log after a sequence number (for following it live)',
+    tag: 'deployments',
+    access: 'admin',
+    params: IdParams,
+    query: LogQuery,
+    response: json(LogPage),
+  }),
+  cancelDeployment: contract({
+    method: 'POST',
+    path: '/api/v1/deployments/:id/cancel',
+    summary:
+      'Cancel a deployment nothing was sent for yet (waiting for approval, held, or queued for an offline host)',
+    tag: 'deployments',
+    access: 'admin',
+    params: IdParams,
+    body: CancelDeploymentRequest,
+    response: json(Deployment),
+  }),
+
+  // ---- approvals, policies, rollouts ----
+  listApprovals: contract({
+    method: 'GET',
+    path: '/api/v1/approvals',
+    summary: 'Deployments waiting for a human',
+    tag: 'approvals',
+    access: 'admin',
+    response: json(PendingApprovalList),
+  }),
+  decide: contract({
+    method: 'POST',
+    path: '/api/v1/approvals',
+    summary:
+      'Approve or reject: one deployment, a release, or a revision in bulk (hosts, wave); a bulk decision is all or nothing',
+    tag: 'approvals',
+    access: 'admin',
+    body: DecisionRequest,
+    response: json(DecisionResult),
+  }),
+  listPolicies: contract({
+    method: 'GET',
+    path: '/api/v1/policies',
+    summary: 'Every host with its mode, policy, pin and wave',
+    tag: 'policies',
+    access: 'admin',
+    response: json(HostPolicyList),
+  }),
+  graduation: contract({
+    method: 'GET',
+    path: '/api/v1/graduation',
+    summary: "Each host's progress towards auto, and who is eligible (reads only)",
+    tag: 'policies',
+    access: 'admin',
+    response: json(GraduationList),
+  }),
+  listWaves: contract({
+    method: 'GET',
+    path: '/api/v1/waves',
+    summary: 'The configured rollout waves',
+    tag: 'rollouts',
+    access: 'admin',
+    response: json(WaveList),
+  }),
+  getRollout: contract({
+    method: 'GET',
+    path: '/api/v1/rollouts/:id',
+    summary: "Where a revision's rollout stands, wave by wave; hosts it does not change say so",
+    tag: 'rollouts',
+    access: 'admin',
+    params: IdParams,
+    response: json(Rollout),
+  }),
+  resumeRollout: contract({
+    method: 'POST',
+    path: '/api/v1/rollouts/:id/resume',
+    summary: "Lift a revision's halt (with a reason); its held deployments move on",
+    tag: 'rollouts',
+    access: 'admin',
+    params: IdParams,
+    body: ResumeRolloutRequest,
+    response: json(Rollout),
+  }),
+  listAudit: contract({
+    method: 'GET',
+    path: '/api/v1/audit',
+    summary: 'Every action and transition with actor, time and reason, newest first',
+    tag: 'audit',
+    access: 'admin',
+    query: AuditQuery,
+    response: json(AuditList),
+  }),
+  listNotifications: contract({
+    method: 'GET',
+    path: '/api/v1/notifications',
+    summary: 'Recent notifications with the state of each delivery, newest first',
+    tag: 'notifications',
+    access: 'admin',
+    query: NotificationListQuery,
+    response: json(NotificationList),
+  }),
+
+  // ---- pipeline ----
+  listBuilds: contract({
+    method: 'GET',
+    path: '/api/v1/builds',
+    summary: 'List builds, newest first',
+    tag: 'builds',
+    access: 'admin',
+    query: BuildListQuery,
+    response: json(BuildList),
+  }),
+  getBuild: contract({
+    method: 'GET',
+    path: '/api/v1/builds/:id',
+    summary: 'Get a build (a failed build carries its Nix error in errorSummary)',
+    tag: 'builds',
+    access: 'admin',
+    params: IdParams,
+    response: json(Build),
+  }),
+  getBuildLog: contract({
+    method: 'GET',
+    path: '/api/v1/builds/:id/log',
+    summary: 'Read a build log after a sequence number',
+    tag: 'builds',
+    access: 'admin',
+    params: IdParams,
+    query: LogQuery,
+    response: json(BuildLogPage),
+  }),
+  streamBuildLog: contract({
+    method: 'GET',
+    path: '/api/v1/builds/:id/log/stream',
+    summary:
+      'The build log as server-sent events: stored lines after `after` (or Last-Event-ID), then live lines, then `end`',
+    tag: 'builds',
+    access: 'admin',
+    params: IdParams,
+    query: StreamQuery,
+    response: {
+      kind: 'sse',
+      status: 200,
+      events: {
+        line: BuildLogLine,
+        end: z.object({ status: BuildStatus, errorSummary: z.string().nullable() }),
+      },
+      description:
+        'text/event-stream; each `line` event has the line number as its id, so a client resumes with Last-Event-ID',
+    },
+  }),
+  cancelBuild: contract({
+    method: 'POST',
+    path: '/api/v1/builds/:id/cancel',
+    summary: 'Cancel a queued or running build',
+    tag: 'builds',
+    access: 'admin',
+    params: IdParams,
+    response: json(Build),
+  }),
+  retryBuild: contract({
+    method: 'POST',
+    path: '/api/v1/builds/:id/retry',
+    summary: 'Queue a failed or cancelled build again (a new attempt)',
+    tag: 'builds',
+    access: 'admin',
+    params: IdParams,
+    response: json(Build, 201),
+  }),
+  listReleases: contract({
+    method: 'GET',
+    path: '/api/v1/releases',
+    summary: 'List releases, newest first',
+    tag: 'releases',
+    access: 'admin',
+    query: ReleaseListQuery,
+    response: json(ReleaseList),
+  }),
+  getRelease: contract({
+    method: 'GET',
+    path: '/api/v1/releases/:id',
+    summary: 'Get a release',
+    tag: 'releases',
+    access: 'admin',
+    params: IdParams,
+    response: json(Release),
+  }),
+  getPreview: contract({
+    method: 'GET',
+    path: '/api/v1/previews/:id',
+    summary: 'Which hosts a previewed ref rebuilds, and by how much',
+    tag: 'previews',
+    access: 'admin',
+    params: IdParams,
+    response: json(Preview),
+  }),
+  createPreview: contract({
+    method: 'POST',
+    path: '/api/v1/previews',
+    summary: 'Record a preview revision for a ref such as refs/pull/12/head',
+    tag: 'previews',
+    access: 'admin',
+    body: CreatePreviewRequest,
+    response: json(CreatePreviewResponse),
+  }),
+  flakeHosts: contract({
+    method: 'GET',
+    path: '/api/v1/flake/hosts',
+    summary: "The flake's hosts joined with the registry (discovered and missing hosts)",
+    tag: 'repository',
+    access: 'admin',
+    response: json(FlakeHostList),
+  }),
+
+  // ---- repository ----
+  getRepository: contract({
+    method: 'GET',
+    path: '/api/v1/repository',
+    summary: 'Show the linked repository and its sync state (credentials removed)',
+    tag: 'repository',
+    access: 'admin',
+    response: json(Repository),
+  }),
+  linkRepository: contract({
+    method: 'PUT',
+    path: '/api/v1/repository',
+    summary: 'Link the flake repository (refused when the config file links it)',
+    tag: 'repository',
+    access: 'admin',
+    body: LinkRepositoryRequest,
+    response: json(Repository),
+  }),
+  syncRepository: contract({
+    method: 'POST',
+    path: '/api/v1/repository/sync',
+    summary: 'Fetch now and record what is new',
+    tag: 'repository',
+    access: 'admin',
+    response: json(SyncResult),
+  }),
+  listRevisions: contract({
+    method: 'GET',
+    path: '/api/v1/revisions',
+    summary: 'List recorded revisions, newest first',
+    tag: 'repository',
+    access: 'admin',
+    query: RevisionListQuery,
+    response: json(RevisionList),
+  }),
+  getRevision: contract({
+    method: 'GET',
+    path: '/api/v1/revisions/:id',
+    summary: 'Get one revision (with per-host evaluation errors)',
+    tag: 'repository',
+    access: 'admin',
+    params: IdParams,
+    response: json(Revision),
+  }),
+  githubWebhook: contract({
+    method: 'POST',
+    path: '/api/v1/webhooks/github',
+    summary:
+      "GitHub's push and pull_request webhook; authenticated by the X-Hub-Signature-256 HMAC of the raw body",
+    tag: 'repository',
+    access: 'webhook',
+    response: json(WebhookAnswer, 202),
+  }),
+
+  // ---- binary cache ----
+  getCacheInfo: contract({
+    method: 'GET',
+    path: '/api/v1/cache',
+    summary: "The binary cache's public signing key, path and push target",
+    tag: 'cache',
+    access: 'admin',
+    response: json(CacheInfo),
+  }),
+  cacheInfoFile: contract({
+    method: 'GET',
+    path: '/cache/nix-cache-info',
+    summary: 'Nix binary cache: store layout and priority (host token, Basic or Bearer)',
+    tag: 'cache',
+    access: 'host',
+    response: {
+      kind: 'raw',
+      status: 200,
+      contentType: 'text/x-nix-cache-info',
+      description: 'StoreDir, WantMassQuery, Priority',
+    },
+  }),
+  cacheNarinfo: contract({
+    method: 'GET',
+    path: '/cache/:name',
+    summary:
+      "Nix binary cache: `<hash>.narinfo` of a path in one of the host's releases (host token)",
+    tag: 'cache',
+    access: 'host',
+    params: CacheNameParams,
+    response: {
+      kind: 'raw',
+      status: 200,
+      contentType: 'text/x-nix-narinfo',
+      description: 'signed narinfo; 404 for paths the host may not read',
+    },
+  }),
+  cacheNar: contract({
+    method: 'GET',
+    path: '/cache/nar/:file',
+    summary:
+      "Nix binary cache: a NAR file holding a path of one of the host's releases (host token)",
+    tag: 'cache',
+    access: 'host',
+    params: FileParams,
+    response: {
+      kind: 'raw',
+      status: 200,
+      contentType: 'application/x-nix-nar',
+      description: 'the (compressed) NAR, streamed',
+    },
+  }),
+  agentGateway: contract({
+    method: 'GET',
+    path: '/api/v1/agent/ws',
+    summary:
+      "Agents' WebSocket: upgrade with the host token; messages are the protocol's agent⇄controller messages",
+    tag: 'agents',
+    access: 'host',
+    response: {
+      kind: 'websocket',
+      description: 'WebSocket upgrade (101); see the protocol package for the messages',
+    },
+  }),
+
+  // ---- meta ----
+  health: contract({
+    method: 'GET',
+    path: '/healthz',
+    summary: 'Health: database reachable, agents connected (503 when degraded)',
+    tag: 'meta',
+    access: 'public',
+    response: json(Health),
+  }),
+  openApi: contract({
+    method: 'GET',
+    path: '/api/v1/openapi.json',
+    summary: 'This API, as an OpenAPI 3.1 document',
+    tag: 'meta',
+    access: 'public',
+    response: json(z.record(z.string(), z.unknown())),
+  }),
+} as const;
+
+export type Api = typeof api;
+export type ContractName = keyof Api;
+
+/** Routes that answer JSON: the ones a typed client calls. */
+export type JsonContractName = {
+  [K in ContractName]: Api[K]['response'] extends { kind: 'json' } ? K : never;
+}[ContractName];
+
+type InputOf<S> = S extends z.ZodType ? z.input<S> : never;
+type OutputOf<S> = S extends z.ZodType ? z.output<S> : undefined;
+
+/** What a caller passes: the route's params, query and body (only those it has). */
+export type ContractInput<C extends Contract> = (C extends { params: z.ZodType }
+  ? { params: InputOf<C['params']> }
+  : { params?: undefined }) &
+  (C extends { query: z.ZodType } ? { query?: InputOf<C['query']> } : { query?: undefined }) &
+  (C extends { body: z.ZodType } ? { body: InputOf<C['body']> } : { body?: undefined });
+
+/** What a handler receives, parsed: params, query and body as the schemas output them. */
+export interface ContractArgs<C extends Contract> {
+  params: C extends { params: z.ZodType } ? OutputOf<C['params']> : undefined;
+  query: C extends { query: z.ZodType } ? OutputOf<C['query']> : undefined;
+  body: C extends { body: z.ZodType } ? OutputOf<C['body']> : undefined;
+}
+
+/** What a JSON route answers. */
+export type ContractOutput<C extends Contract> = C['response'] extends {
+  kind: 'json';
+  schema: infer S;
+}
+  ? OutputOf<S>
+  : never;
+
+/** The path of a route with its `:params` filled in (each value URI-encoded). */
+export function contractPath(path: string, params: Record<string, unknown> | undefined): string {
+  return path.replace(/:([A-Za-z]+)/g, (_, name: string) => {
+    const value = params?.[name];
+    if (typeof value !== 'string' && typeof value !== 'number')
+      throw new Error(`missing path parameter ${name}`);
+    return encodeURIComponent(String(value));
+  });
+}
+
+/** Note for documents: how errors answer. */
+export const ERROR_ENVELOPE_DESCRIPTION = ErrorEnvelopeDoc;
