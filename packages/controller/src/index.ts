@@ -13,3 +13,10 @@ export { cacheDirs } from './cache/cache.composition.js';
 export { loadOrCreateSigningKey, type SigningKey } from './cache/signing-key.js';
 export { CacheRepository } from './storage/cache.repository.js';
 export { openDatabase, type Db } from './storage/database.js';
+// Flake evaluation as the pipeline runs it, for benchmarks.
+export {
+  evaluateFlakeHosts,
+  type FlakeHostsEvaluation,
+  type HostEvaluationOptions,
+  type NixCommand,
+} from './adapters/nix-evaluation.js';
