@@ -102,6 +102,19 @@ describe('parseNixError on the layout of Nix 2.13 and later', () => {
   });
 });
 
+describe('nixErrorText', () => {
+  it('keeps the beginning and the end of a long error, where newer Nix puts the error', () => {
+    const frames = Array.from({ length: 400 }, (_, i) => `       … while evaluating frame ${i}`);
+    const stderr = ['error:', ...frames, '', '       error: the real problem', ''].join('\n');
+    const text = nixErrorText(stderr, 2_000);
+    assert.ok(text.length < 2_100);
+    assert.match(text, /^error:\n {7}… while evaluating frame 0\n/);
+    assert.match(text, /\[… \d+ characters of the error text left out …\]/);
+    assert.match(text, /error: the real problem$/);
+    assert.equal(parseNixError(text).message, 'the real problem');
+  });
+});
+
 describe('formatLocation and odd input', () => {
   it('prints file:line:column, or as much as is known', () => {
     assert.equal(

@@ -1,13 +1,21 @@
 import type { HostEvaluationError, NixErrorLocation } from '@flotilla/protocol';
 
-/** Keeps the part of Nix's stderr that explains an error, without progress noise. */
+/**
+ * Keeps the part of Nix's stderr that explains an error, without progress noise. Text
+ * longer than `maxChars` keeps its beginning and, larger, its end: Nix 2.13+ prints the
+ * trace first and the innermost error, the one that says what is wrong, last.
+ */
 export function nixErrorText(stderr: string, maxChars = 16_000): string {
   const lines = stderr
     .split('\n')
     .filter((line) => !/^(copying|building|these \d+|warning: Git tree)/.test(line));
   const start = lines.findIndex((line) => line.startsWith('error'));
   const text = (start >= 0 ? lines.slice(start) : lines).join('\n').trim();
-  return text.length > maxChars ? `${text.slice(0, maxChars)}\n[… error text truncated]` : text;
+  if (text.length <= maxChars) return text;
+  const head = Math.floor(maxChars / 4);
+  const tail = maxChars - head;
+  const omitted = text.length - head - tail;
+  return `${text.slice(0, head)}\n[… ${omitted} characters of the error text left out …]\n${text.slice(-tail)}`;
 }
 
 /** A line that starts an error: `error: message` (Nix 2.8) or a bare `error:` (2.13+). */

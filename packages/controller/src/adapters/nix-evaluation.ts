@@ -89,7 +89,8 @@ interface NamesResult {
   home: string[];
 }
 
-type HostOutcome = { host: string; drv: string } | { host: string; text: string };
+/** A host's derivation, or its error: the text as stored, and all of it for the parser. */
+type HostOutcome = { host: string; drv: string } | { host: string; text: string; full: string };
 
 /**
  * Evaluates every NixOS host of a flake to its derivation path. First in one `nix eval`
@@ -153,12 +154,13 @@ async function evaluateHost(
   const drv = result.stdout.trim();
   if (result.exitCode === 0 && /^\/nix\/store\/\S+\.drv$/.test(drv)) return { host, drv };
   if (result.timedOut) {
-    return {
-      host,
-      text: `error: evaluating ${host} timed out after ${Math.round(timeoutMs / 1000)} s and was stopped`,
-    };
+    const text = `error: evaluating ${host} timed out after ${Math.round(timeoutMs / 1000)} s and was stopped`;
+    return { host, text, full: text };
   }
-  return { host, text: nixErrorText(result.stderr) || `error: evaluating ${host} failed` };
+  // Newer Nix prints the trace first and the innermost error last: the stored text may be
+  // cut short, so the message and location are read from all of it.
+  const full = nixErrorText(result.stderr, Infinity) || `error: evaluating ${host} failed`;
+  return { host, text: nixErrorText(result.stderr) || full, full };
 }
 
 function assemble(
@@ -179,7 +181,7 @@ function assemble(
       evaluation.nixos[outcome.host] = outcome.drv;
     } else {
       evaluation.hostErrors[outcome.host] = outcome.text;
-      evaluation.hostErrorDetails[outcome.host] = parseNixError(outcome.text, listing.source);
+      evaluation.hostErrorDetails[outcome.host] = parseNixError(outcome.full, listing.source);
     }
   }
   return evaluation;
