@@ -1,18 +1,24 @@
 import assert from 'node:assert/strict';
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
-import type {
-  Build,
-  BuildList,
-  FlakeHostList,
-  Preview,
-  Release,
-  ReleaseList,
-  Revision,
+import {
+  Evaluation,
+  type AuditList,
+  type Build,
+  type BuildList,
+  type FlakeHostList,
+  type Preview,
+  type Release,
+  type ReleaseList,
+  type Revision,
 } from '@flotilla/protocol';
-import { GitFlakeRepo, JsonClient, writeHost, writeSandboxFlake } from '@flotilla/sandbox';
+import { GitFlakeRepo, JsonClient, run, writeHost, writeSandboxFlake } from '@flotilla/sandbox';
 import { FleetFixture } from './fleet-fixture.js';
+
+/** The `flotilla` command line, run as its own process. */
+const CLI = fileURLToPath(new URL('../../../packages/cli/bin/flotilla.js', import.meta.url));
 
 const HOSTS = [
   { name: 'alpha', version: '1' },
@@ -37,6 +43,15 @@ describe('git pipeline: a push becomes exactly the releases it should', () => {
     );
     assert.equal(response.status, 200, JSON.stringify(response.body));
     return response.body.newRevisions;
+  };
+  const cli = async (...args: string[]) => {
+    const result = await run(process.execPath, [CLI, ...args], {
+      PATH: process.env.PATH ?? '/usr/bin:/bin',
+      FLOTILLA_URL: fleet.controller.url,
+      FLOTILLA_TOKEN: fleet.controller.adminToken,
+      FLOTILLA_CONTEXT_FILE: join(fleet.dir, 'no-contexts.json'),
+    });
+    return { code: result.code, stdout: result.stdout, stderr: result.stderr };
   };
   /** Waits until the revision is evaluated and every build it queued has ended. */
   const settled = async (revisionId: string): Promise<Revision> => {
@@ -145,18 +160,81 @@ describe('git pipeline: a push becomes exactly the releases it should', () => {
     assert.equal((await releases()).length, releasesBefore, 'no release');
   });
 
-  it('stores the Nix error of a broken expression on the revision', async () => {
-    await writeFile(join(repo.work, 'hosts', 'gamma.nix'), '{ version = "3"; exitCode = 0 ');
-    await repo.commit('broken gamma');
+  it('a syntax error in one host file holds back only that host; the others get releases', async () => {
+    await writeHost(repo.work, { name: 'alpha', version: '2' });
+    await writeHost(repo.work, { name: 'beta', version: '3' });
+    // Line 4 is where Nix finds the missing `;`.
+    await writeFile(
+      join(repo.work, 'hosts', 'gamma.nix'),
+      '{\n  version = "3";\n  exitCode = 0\n}\n',
+    );
+    await repo.commit('alpha, beta: bump; gamma: broken');
+    await repo.push();
+    const [revision] = await sync();
+    assert.ok(revision);
+    const settledRevision = await settled(revision.id);
+    assert.equal(settledRevision.status, 'evaluated', settledRevision.errorText ?? '');
+    const evaluation = Evaluation.parse(settledRevision.evaluation);
+    assert.equal(evaluation.evaluatedPerHost, true);
+    assert.deepEqual(Object.keys(evaluation.nixos).sort(), ['alpha', 'beta']);
+    assert.deepEqual(evaluation.darwin, ['mac']);
+    assert.match(evaluation.hostErrors.gamma ?? '', /syntax error/);
+    const gamma = evaluation.hostErrorDetails?.gamma;
+    assert.equal(gamma?.location?.file, 'hosts/gamma.nix');
+    assert.equal(gamma.location.line, 4);
+    assert.match(gamma.message, /^syntax error, unexpected '}'/);
+    for (const host of ['alpha', 'beta']) {
+      const [newest] = await releases(host);
+      assert.equal(newest?.revisionId, revision.id, `${host} released from this revision`);
+      assert.equal(newest.status, 'ready');
+    }
+    const own = (await builds()).filter((b) => b.revisionId === revision.id);
+    assert.deepEqual(own.map((b) => b.host).sort(), ['alpha', 'beta'], 'no build for gamma');
+
+    const view = await cli('revision', revision.id);
+    assert.equal(view.code, 0, view.stderr);
+    assert.match(view.stdout, /Hosts:\s+2 evaluated, 1 failed \(evaluated host by host\)/);
+    assert.match(
+      view.stdout,
+      /\n {2}gamma {2}hosts\/gamma\.nix:4:1 {2}syntax error, unexpected '}'/,
+    );
+  });
+
+  it('fixing the broken host file releases that host too', async () => {
+    await writeHost(repo.work, { name: 'gamma', version: '3' });
+    await repo.commit('gamma: fixed');
+    await repo.push();
+    const [revision] = await sync();
+    assert.ok(revision);
+    const settledRevision = await settled(revision.id);
+    assert.equal(settledRevision.status, 'evaluated');
+    const evaluation = Evaluation.parse(settledRevision.evaluation);
+    assert.deepEqual(evaluation.hostErrors, {});
+    assert.equal(evaluation.evaluatedPerHost, false, 'one call again');
+    const [gamma] = await releases('gamma');
+    assert.equal(gamma?.revisionId, revision.id);
+    assert.equal(gamma.status, 'ready');
+    const own = (await builds()).filter((b) => b.revisionId === revision.id);
+    assert.deepEqual(
+      own.map((b) => b.host),
+      ['gamma'],
+    );
+  });
+
+  it('fails the revision with the error when flake.nix itself is broken', async () => {
+    const flake = join(repo.work, 'flake.nix');
+    const good = await readFile(flake, 'utf8');
+    await writeFile(flake, good.replace('outputs = { self }:', 'outputs = { self }: ;'));
+    await repo.commit('flake.nix: broken');
     await repo.push();
     const [revision] = await sync();
     assert.ok(revision);
     const settledRevision = await settled(revision.id);
     assert.equal(settledRevision.status, 'failed');
-    assert.match(settledRevision.errorText ?? '', /error/i);
-    // Fix it again for the tests that follow.
-    await writeHost(repo.work, { name: 'gamma', version: '1' });
-    await repo.commit('fix gamma');
+    assert.match(settledRevision.errorText ?? '', /^error: syntax error/);
+    assert.match(settledRevision.errorText ?? '', /-source\/flake\.nix:\d+:\d+/);
+    await writeFile(flake, good);
+    await repo.commit('flake.nix: fixed');
     await repo.push();
     const [fixed] = await sync();
     assert.ok(fixed);
@@ -199,7 +277,7 @@ describe('git pipeline: a push becomes exactly the releases it should', () => {
     assert.equal((await releases()).length, releasesBefore, 'a preview never becomes a release');
   });
 
-  it('keeps the Nix error of a failed build first and retries it as a new attempt', async () => {
+  it('keeps the Nix error of a failed build first; a push that does not change it does not rebuild it, a retry does', async () => {
     await writeHost(repo.work, { name: 'gamma', version: '4', buildFails: true });
     await repo.commit('gamma: does not build');
     await repo.push();
@@ -207,16 +285,52 @@ describe('git pipeline: a push becomes exactly the releases it should', () => {
     assert.ok(revision);
     await settled(revision.id);
     const failed = (await builds()).find((b) => b.revisionId === revision.id);
-    assert.equal(failed?.status, 'failed');
-    assert.match(failed?.errorSummary ?? '', /does not build \(a deliberate failure\)/);
-    const retried = await fleet.api.post<Build>(`/api/v1/builds/${failed?.id}/retry`, {});
+    assert.ok(failed);
+    assert.equal(failed.status, 'failed');
+    assert.match(failed.errorSummary ?? '', /does not build \(a deliberate failure\)/);
+
+    const buildsBefore = (await builds()).length;
+    await writeFile(join(repo.work, 'README.md'), '# fleet\n\nmore notes\n');
+    await repo.commit('docs only, gamma still broken');
+    await repo.push();
+    const [docs] = await sync();
+    assert.ok(docs);
+    const docsRevision = await settled(docs.id);
+    assert.equal((await builds()).length, buildsBefore, 'the failed derivation is not built again');
+    const evaluation = Evaluation.parse(docsRevision.evaluation);
+    assert.deepEqual(evaluation.notRebuilt, {
+      gamma: { drvPath: failed.drvPath, failedBuildId: failed.id },
+    });
+    const events = (
+      await fleet.api.get<AuditList>('/api/v1/audit?kind=build.not_rebuilt&host=gamma')
+    ).body.entries;
+    assert.equal(events.length, 1);
+    assert.deepEqual(events[0]?.data, {
+      revisionId: docs.id,
+      drvPath: failed.drvPath,
+      failedBuildId: failed.id,
+    });
+    const retried = await fleet.api.post<Build>(`/api/v1/builds/${failed.id}/retry`, {});
     assert.equal(retried.status, 201);
     assert.equal(retried.body.attempt, 2);
+    assert.equal(retried.body.drvPath, failed.drvPath);
+    assert.equal((await builds()).length, buildsBefore + 1, 'the retry is a new build');
     const conflict = await fleet.api.post<{ error: { code: string } }>(
-      `/api/v1/builds/${failed?.id}/cancel`,
+      `/api/v1/builds/${failed.id}/cancel`,
       {},
     );
     assert.equal(conflict.body.error.code, 'build_not_cancellable');
+    await settled(revision.id);
+
+    // A changed derivation is built again, whatever happened to the old one.
+    await writeHost(repo.work, { name: 'gamma', version: '5' });
+    await repo.commit('gamma: builds again');
+    await repo.push();
+    const [repaired] = await sync();
+    assert.ok(repaired);
+    await settled(repaired.id);
+    const [gamma] = await releases('gamma');
+    assert.equal(gamma?.revisionId, repaired.id);
   });
 
   it('deploys a release through the existing deployment API', async () => {

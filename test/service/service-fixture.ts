@@ -47,7 +47,14 @@ export class ScriptedNix implements NixAdapter {
       if (typeof value === 'string') nixos[host] = `${storePath(value)}.drv`;
       else hostErrors[host] = value.error;
     }
-    return { nixos, hostErrors, darwin: [], home: [] };
+    return {
+      nixos,
+      hostErrors,
+      hostErrorDetails: {},
+      evaluatedPerHost: false,
+      darwin: [],
+      home: [],
+    };
   }
 
   async realise(drvPath: string): Promise<RealiseResult> {

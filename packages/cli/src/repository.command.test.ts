@@ -41,6 +41,29 @@ const revision: Revision = {
   evaluation: null,
 };
 
+/** A branch head where one host's file did not evaluate. */
+const evaluated: Revision = {
+  ...revision,
+  id: 'rv2',
+  ref: 'refs/heads/main',
+  kind: 'branch',
+  status: 'evaluated',
+  evaluatedAt: '2025-01-01T11:59:40.000Z',
+  evaluation: {
+    nixos: { gpc1: '/nix/store/a-nixos-system-gpc1.drv' },
+    hostErrors: { gpc0: "error: syntax error, unexpected '}', expecting ';'" },
+    hostErrorDetails: {
+      gpc0: {
+        message: "syntax error, unexpected '}', expecting ';'",
+        location: { file: 'hosts/gpc0.nix', line: 4, column: 1 },
+      },
+    },
+    evaluatedPerHost: true,
+    darwin: [],
+    home: [],
+  },
+};
+
 describe('repository, revisions and preview commands', () => {
   let controller: TestController;
   let dir: string;
@@ -54,6 +77,7 @@ describe('repository, revisions and preview commands', () => {
       'PUT /api/v1/repository': () => ({ json: repository }),
       'GET /api/v1/revisions': () => ({ json: { revisions: [revision] } }),
       'GET /api/v1/revisions/rv1': () => ({ json: revision }),
+      'GET /api/v1/revisions/rv2': () => ({ json: evaluated }),
       'POST /api/v1/previews': () => ({ json: { revision, created: true } }),
     });
   });
@@ -115,6 +139,15 @@ describe('repository, revisions and preview commands', () => {
     assert.equal(query?.get('kind'), 'preview');
     const one = await cli('revision', 'rv1');
     assert.match(one.stdout, /Bumps nixpkgs\./);
+  });
+
+  it('shows where a host failed to evaluate, in text and in JSON', async () => {
+    const text = await cli('revision', 'rv2');
+    assert.equal(text.code, 0);
+    assert.match(text.stdout, /gpc0  hosts\/gpc0\.nix:4:1  syntax error, unexpected '}'/);
+    const json = await cli('--json', 'revision', 'rv2');
+    assert.equal(json.code, 0);
+    assert.deepEqual(JSON.parse(json.stdout), evaluated);
   });
 
   it('records a preview and prints JSON on request', async () => {

@@ -1,11 +1,13 @@
-import type {
-  CreatePreviewResponse,
-  Repository,
-  Revision,
-  RevisionList,
-  SyncResult,
+import {
+  Evaluation,
+  formatNixErrorLocation,
+  type CreatePreviewResponse,
+  type Repository,
+  type Revision,
+  type RevisionList,
+  type SyncResult,
 } from '@flotilla/protocol';
-import { keyValues, relativeTime, table } from './format.js';
+import { columns, keyValues, relativeTime, table } from './format.js';
 
 /** The first 12 characters of a commit id, as people quote them. */
 export function shortSha(sha: string | null): string {
@@ -94,11 +96,60 @@ export function renderRevisionDetail(revision: Revision, now: Date): string {
   ];
   if (revision.evaluatedAt !== null) pairs.push(['Evaluated', since(revision.evaluatedAt, now)]);
   if (revision.errorText !== null) pairs.push(['Error', revision.errorText]);
+  const evaluation = Evaluation.safeParse(revision.evaluation);
+  if (evaluation.success) pairs.push(['Hosts', hostCounts(evaluation.data)]);
   const message = revision.message
     .split('\n')
     .map((line) => `    ${line}`.trimEnd())
     .join('\n');
-  return `${keyValues(pairs)}\n\n${message}`;
+  const sections = evaluation.success ? evaluationSections(evaluation.data) : [];
+  return [keyValues(pairs), ...sections, message].join('\n\n');
+}
+
+function hostCounts(evaluation: Evaluation): string {
+  const evaluated = Object.keys(evaluation.nixos).length;
+  const failed = Object.keys(evaluation.hostErrors).length;
+  const counts = failed > 0 ? `${evaluated} evaluated, ${failed} failed` : `${evaluated} evaluated`;
+  return evaluation.evaluatedPerHost === true ? `${counts} (evaluated host by host)` : counts;
+}
+
+/** Hosts that failed to evaluate (where and why), and hosts not rebuilt (how to retry). */
+export function evaluationSections(evaluation: Evaluation): string[] {
+  const sections: string[] = [];
+  const failed = Object.entries(evaluation.hostErrors).map(([host, text]) => {
+    const detail = evaluation.hostErrorDetails?.[host];
+    return [
+      host,
+      detail?.location ? formatNixErrorLocation(detail.location) : '-',
+      detail?.message ?? errorLine(text),
+    ];
+  });
+  if (failed.length > 0) {
+    sections.push(`Hosts that failed to evaluate:\n${indent(columns(failed))}`);
+  }
+  const skipped = Object.entries(evaluation.notRebuilt ?? {}).map(
+    ([host, skip]) =>
+      `${host}: not rebuilt — build ${skip.failedBuildId} of this derivation failed; flotilla build retry ${skip.failedBuildId}`,
+  );
+  if (skipped.length > 0) sections.push(`Not rebuilt:\n${indent(skipped.join('\n'))}`);
+  return sections;
+}
+
+/** The line of Nix's error text that says what is wrong (the last `error: …` with a message). */
+function errorLine(text: string): string {
+  const lines = text.split('\n');
+  const messages = lines.flatMap((line) => {
+    const message = /^\s*error:\s*(.+)$/.exec(line)?.[1];
+    return message ? [message.trim()] : [];
+  });
+  return messages.at(-1) ?? lines.find((line) => line.trim() !== '')?.trim() ?? '';
+}
+
+function indent(text: string): string {
+  return text
+    .split('\n')
+    .map((line) => `  ${line}`)
+    .join('\n');
 }
 
 /** The answer to `flotilla preview REF`. */

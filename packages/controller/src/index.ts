@@ -1,10 +1,5 @@
 export { Controller, type ControllerOptions, type ControllerServices } from './controller.js';
-export type {
-  NixAdapter,
-  FlakeHostsEvaluation,
-  RealiseOptions,
-  RealiseResult,
-} from './adapters/nix.js';
+export type { NixAdapter, RealiseOptions, RealiseResult } from './adapters/nix.js';
 export { Store } from './storage/store.js';
 export { ControllerConfig, loadConfig, ConfigError } from './config.js';
 export { AGENT_GATEWAY_PATH } from './gateway/agent.gateway.js';
@@ -20,3 +15,10 @@ export { cacheDirs } from './cache/cache.composition.js';
 export { loadOrCreateSigningKey, type SigningKey } from './cache/signing-key.js';
 export { CacheRepository } from './storage/cache.repository.js';
 export { openDatabase, type Db } from './storage/database.js';
+// Flake evaluation as the pipeline runs it, for benchmarks.
+export {
+  evaluateFlakeHosts,
+  type FlakeHostsEvaluation,
+  type HostEvaluationOptions,
+  type NixCommand,
+} from './adapters/nix-evaluation.js';

@@ -3,12 +3,60 @@ import { HostName } from './messages.js';
 
 /** Bodies of the build pipeline's API: evaluations, builds, releases, previews. */
 
-/** Result of evaluating one revision: every host's derivation, in one Nix call. */
+/** Where Nix says an evaluation error is. */
+export const NixErrorLocation = z.object({
+  /**
+   * Path inside the flake's source tree (the repository), e.g. `hosts/gpc0.nix`; an
+   * absolute path when the error is outside it (in an input such as nixpkgs).
+   */
+  file: z.string(),
+  /** 1-based; null when Nix named only the file. */
+  line: z.number().int().nullable(),
+  column: z.number().int().nullable(),
+});
+export type NixErrorLocation = z.infer<typeof NixErrorLocation>;
+
+/** `file:line:column` as people and editors read it, or as much of it as Nix named. */
+export function formatNixErrorLocation(location: NixErrorLocation): string {
+  if (location.line === null) return location.file;
+  return `${location.file}:${location.line}${location.column === null ? '' : `:${location.column}`}`;
+}
+
+/** One host's evaluation error, read out of Nix's error text. */
+export const HostEvaluationError = z.object({
+  /** The line that says what is wrong, e.g. "syntax error, unexpected end of file". */
+  message: z.string(),
+  location: NixErrorLocation.nullable(),
+});
+export type HostEvaluationError = z.infer<typeof HostEvaluationError>;
+
+/** A host whose new derivation is not built automatically, and why. */
+export const NotRebuiltHost = z.object({
+  drvPath: z.string(),
+  /** The newest release build of this derivation; it failed. Retrying it builds again. */
+  failedBuildId: z.string(),
+});
+export type NotRebuiltHost = z.infer<typeof NotRebuiltHost>;
+
+/**
+ * Result of evaluating one revision: every host's derivation, in one Nix call, or host by
+ * host when that call failed. Fields added after the first version are optional, so
+ * evaluations stored before them still parse.
+ */
 export const Evaluation = z.object({
   /** nixosConfigurations: host → derivation path (managed candidates). */
   nixos: z.record(z.string(), z.string()),
   /** nixosConfigurations whose evaluation failed: host → Nix error text. */
   hostErrors: z.record(z.string(), z.string()),
+  /** The same hosts: the error's message and where it is (file, line, column). */
+  hostErrorDetails: z.record(z.string(), HostEvaluationError).optional(),
+  /**
+   * True when the one-call evaluation failed (an error `builtins.tryEval` cannot catch,
+   * such as a syntax error in one host's file) and each host was evaluated on its own.
+   */
+  evaluatedPerHost: z.boolean().optional(),
+  /** Hosts whose derivation's newest release build failed: not built again until retried. */
+  notRebuilt: z.record(z.string(), NotRebuiltHost).optional(),
   /** darwinConfigurations names (monitor-only hosts). */
   darwin: z.array(z.string()),
   /** homeConfigurations names, e.g. "user@host" (monitor-only hosts). */

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { DeploymentStatus } from './deployment-state.js';
 import { HostMode } from './facts.js';
+import { NixErrorLocation } from './pipeline.js';
 import { Policy } from './policy.js';
 
 /** How a host's running system compares with what its branch declares. */
@@ -50,14 +51,6 @@ export const HostStoryState = z.enum([
 ]);
 export type HostStoryState = z.infer<typeof HostStoryState>;
 
-/** Where an evaluation error is: a file of the flake, and line and column when Nix said. */
-export const ErrorLocation = z.object({
-  file: z.string(),
-  line: z.number().nullable(),
-  column: z.number().nullable(),
-});
-export type ErrorLocation = z.infer<typeof ErrorLocation>;
-
 /** `GET /api/v1/hosts/:name/status`: from the branch to the running system, in one story. */
 export const HostStatusReport = z.object({
   host: z.string(),
@@ -77,7 +70,7 @@ export const HostStatusReport = z.object({
       revisionId: z.string(),
       sha: z.string(),
       message: z.string(),
-      location: ErrorLocation.nullable(),
+      location: NixErrorLocation.nullable(),
     })
     .nullable(),
   /** The newest release built for the host. */

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { hostsExpression, nixErrorText, nixString, realiseArgs } from './nix.js';
+import { nixErrorText } from './nix-error.js';
+import { hostsExpression, nixString } from './nix-evaluation.js';
+import { realiseArgs } from './nix.js';
 
 describe('realiseArgs', () => {
   it('builds locally by default, with a GC root for the output', () => {

@@ -1,18 +1,26 @@
 import { realpath } from 'node:fs/promises';
-import { FlotillaError } from '@flotilla/protocol';
 import { processRunner, type RunResult } from '@flotilla/runtime';
+import {
+  evaluateFlakeHosts,
+  type FlakeHostsEvaluation,
+  type HostEvaluationOptions,
+} from './nix-evaluation.js';
+
+export { type FlakeHostsEvaluation } from './nix-evaluation.js';
 
 /** Nix with flakes on; works with Nix 2.8 and current Nix (Lix too). */
 const NIX_FLAGS = ['--extra-experimental-features', 'nix-command flakes'];
 
-export interface FlakeHostsEvaluation {
-  /** host → derivation path, for hosts that evaluated. */
-  nixos: Record<string, string>;
-  /** host → error text, for hosts whose evaluation failed on its own. */
-  hostErrors: Record<string, string>;
-  darwin: string[];
-  home: string[];
-}
+/**
+ * A real NixOS host evaluates in seconds to a minute; the one call for all hosts gets
+ * 30 minutes, each host on its own 10. Two host calls at once: each is one Nix process
+ * that evaluates nixpkgs' module system, CPU- and memory-bound.
+ */
+const DEFAULT_EVALUATION: HostEvaluationOptions = {
+  timeoutMs: 30 * 60_000,
+  hostTimeoutMs: 10 * 60_000,
+  concurrency: 2,
+};
 
 export interface RealiseOptions {
   /** Nix `builders` setting; remote builders are used when set. */
@@ -29,41 +37,6 @@ export interface RealiseOptions {
 export type RealiseResult =
   | { ok: true; outPath: string }
   | { ok: false; result: RunResult; reason: 'failed' | 'timeout' | 'cancelled' };
-
-/** Quotes a string for use inside a Nix double-quoted string. */
-export function nixString(value: string): string {
-  return `"${value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\$\{/g, '\\${')}"`;
-}
-
-/**
- * One Nix expression that yields every host's derivation path: one process and one
- * evaluation of the flake for all hosts. A host whose own evaluation throws is marked
- * instead of failing the whole revision.
- */
-export function hostsExpression(flakeUrl: string): string {
-  return `
-let
-  flake = builtins.getFlake ${nixString(flakeUrl)};
-  hosts = flake.nixosConfigurations or { };
-  drvOf = name:
-    let attempt = builtins.tryEval hosts.\${name}.config.system.build.toplevel.drvPath;
-    in if attempt.success then { drv = attempt.value; } else { failed = true; };
-in {
-  nixos = builtins.mapAttrs (name: _: drvOf name) hosts;
-  darwin = builtins.attrNames (flake.darwinConfigurations or { });
-  home = builtins.attrNames (flake.homeConfigurations or { });
-}`;
-}
-
-/** Keeps the part of Nix's stderr that explains an error, without progress noise. */
-export function nixErrorText(stderr: string, maxChars = 16_000): string {
-  const lines = stderr
-    .split('\n')
-    .filter((line) => !/^(copying|building|these \d+|warning: Git tree)/.test(line));
-  const start = lines.findIndex((line) => line.startsWith('error'));
-  const text = (start >= 0 ? lines.slice(start) : lines).join('\n').trim();
-  return text.length > maxChars ? `${text.slice(0, maxChars)}\n[… error text truncated]` : text;
-}
 
 /**
  * Arguments of `nix-store --realise`: remote builders through Nix's own `builders`
@@ -90,49 +63,21 @@ export class NixClient {
     private readonly options: {
       /** The complete environment of every Nix process. */
       env: Record<string, string>;
+      /** Time limits and concurrency of evaluations; defaults suit real NixOS hosts. */
+      evaluation?: Partial<HostEvaluationOptions>;
     },
   ) {}
 
-  /** Evaluates every host of a flake in one `nix eval` call. */
-  async evaluateHosts(flakeUrl: string, timeoutMs = 30 * 60_000): Promise<FlakeHostsEvaluation> {
-    const result = await this.run(
-      'nix',
-      [...NIX_FLAGS, 'eval', '--json', '--expr', hostsExpression(flakeUrl)],
-      timeoutMs,
+  /**
+   * Evaluates every host of a flake: in one `nix eval` call, or host by host when that
+   * call fails as a whole (see {@link evaluateFlakeHosts}).
+   */
+  evaluateHosts(flakeUrl: string): Promise<FlakeHostsEvaluation> {
+    return evaluateFlakeHosts(
+      (args, timeoutMs) => this.run('nix', [...NIX_FLAGS, ...args], timeoutMs),
+      flakeUrl,
+      { ...DEFAULT_EVALUATION, ...this.options.evaluation },
     );
-    if (result.exitCode !== 0) {
-      throw new FlotillaError(
-        'evaluation_failed',
-        result.timedOut ? 'evaluation timed out' : nixErrorText(result.stderr) || 'nix eval failed',
-      );
-    }
-    const data = JSON.parse(result.stdout) as {
-      nixos: Record<string, { drv?: string; failed?: boolean }>;
-      darwin: string[];
-      home: string[];
-    };
-    const nixos: Record<string, string> = {};
-    const failed: string[] = [];
-    for (const [host, entry] of Object.entries(data.nixos)) {
-      if (entry.drv) nixos[host] = entry.drv;
-      else failed.push(host);
-    }
-    const hostErrors: Record<string, string> = {};
-    // Rare path: ask Nix again for each failed host to get its error text.
-    for (const host of failed) {
-      hostErrors[host] = await this.hostError(flakeUrl, host, timeoutMs);
-    }
-    return { nixos, hostErrors, darwin: data.darwin, home: data.home };
-  }
-
-  private async hostError(flakeUrl: string, host: string, timeoutMs: number): Promise<string> {
-    const expression = `(builtins.getFlake ${nixString(flakeUrl)}).nixosConfigurations.${nixString(host)}.config.system.build.toplevel.drvPath`;
-    const result = await this.run(
-      'nix',
-      [...NIX_FLAGS, 'eval', '--raw', '--expr', expression],
-      timeoutMs,
-    );
-    return nixErrorText(result.stderr) || 'evaluation failed';
   }
 
   /**

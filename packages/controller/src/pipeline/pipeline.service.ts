@@ -1,5 +1,9 @@
-import type { Evaluation } from '@flotilla/protocol';
-import { FlotillaError } from '@flotilla/protocol';
+import {
+  FlotillaError,
+  formatNixErrorLocation,
+  type Evaluation,
+  type NotRebuiltHost,
+} from '@flotilla/protocol';
 import type { Logger } from 'pino';
 import type { NixAdapter } from '../adapters/nix.js';
 import type { Clock } from '@flotilla/runtime';
@@ -12,8 +16,18 @@ import {
 } from '../storage/evaluation.repository.js';
 import type { EventRepository } from '../storage/event.repository.js';
 import type { ReleaseRepository } from '../storage/release.repository.js';
-import type { BuildQueue } from './build-queue.service.js';
+import type { BuildQueue, BuildRequest } from './build-queue.service.js';
 import type { ReleaseService } from './release.service.js';
+
+/** What a revision's hosts need, decided before anything is queued. */
+interface BuildPlan {
+  enqueue: BuildRequest[];
+  /** Succeeded builds of the same derivations: their outputs become releases. */
+  reuse: BuildRow[];
+  notRebuilt: Record<string, NotRebuiltHost>;
+}
+
+type ReleaseState = { kind: 'unchanged' } | { kind: 'new' } | { kind: 'failed'; buildId: string };
 
 export interface PipelineServiceOptions {
   evaluations: EvaluationRepository;
@@ -30,8 +44,9 @@ export interface PipelineServiceOptions {
 }
 
 /**
- * From a new revision to builds: evaluate every host in one Nix call, then queue a build
- * only for hosts whose derivation changed. Revisions are processed one at a time, in the
+ * From a new revision to builds: evaluate every host in one Nix call (host by host when
+ * one host's file breaks that call), then queue a build only for hosts whose derivation
+ * changed and did not fail to build before. Revisions are processed one at a time, in the
  * order they arrive; on start, revisions a stopped controller left unfinished are redone.
  */
 export class PipelineService {
@@ -72,18 +87,26 @@ export class PipelineService {
     const revision = await evaluations.revision(revisionId);
     const repository = revision && (await evaluations.repository(revision.repository_id));
     if (!revision || !repository) return;
-    const evaluation = await this.evaluate(repository, revision);
-    if (!evaluation) return;
+    const evaluated = await this.evaluate(repository, revision);
+    if (!evaluated) return;
+    const plan = await this.planBuilds(revision, evaluated);
+    const evaluation: Evaluation =
+      Object.keys(plan.notRebuilt).length > 0
+        ? { ...evaluated, notRebuilt: plan.notRebuilt }
+        : evaluated;
+    await this.recordEvaluation(revision, evaluation);
     logger.info(
       {
         revisionId,
         sha: revision.sha,
         kind: revision.kind,
         hosts: Object.keys(evaluation.nixos).length,
+        hostErrors: Object.keys(evaluation.hostErrors).length,
+        evaluatedPerHost: evaluation.evaluatedPerHost === true,
       },
       'revision evaluated',
     );
-    await this.planBuilds(revision, evaluation);
+    await this.queueBuilds(revision, plan);
   }
 
   /** The flake reference of a revision inside the controller's mirror. */
@@ -93,29 +116,14 @@ export class PipelineService {
     return `git+file://${this.options.mirrorPath(repository.id)}?${params.toString()}`;
   }
 
+  /** Evaluates a revision's hosts; a failure of the flake as a whole is recorded here. */
   private async evaluate(
     repository: RepositoryRow,
     revision: RevisionRow,
   ): Promise<Evaluation | null> {
     const { evaluations, events, nix, clock } = this.options;
     try {
-      const result = await nix.evaluateHosts(this.flakeUrl(repository, revision));
-      const evaluation: Evaluation = { ...result };
-      await evaluations.saveEvaluation(revision.id, evaluation, clock.now().toISOString());
-      await events.append([
-        {
-          at: clock.now().toISOString(),
-          kind: 'revision.evaluated',
-          actor: 'pipeline',
-          data: {
-            revisionId: revision.id,
-            sha: revision.sha,
-            hosts: Object.keys(result.nixos),
-            hostErrors: Object.keys(result.hostErrors),
-          },
-        },
-      ]);
-      return evaluation;
+      return await nix.evaluateHosts(this.flakeUrl(repository, revision));
     } catch (error) {
       const text = error instanceof FlotillaError ? error.message : String(error);
       await evaluations.saveFailure(revision.id, text, clock.now().toISOString());
@@ -132,8 +140,50 @@ export class PipelineService {
     }
   }
 
-  private async planBuilds(revision: RevisionRow, evaluation: Evaluation): Promise<void> {
-    const { builds, queue } = this.options;
+  /** Stores the evaluation (the revision is `evaluated`, host errors or not) and its events. */
+  private async recordEvaluation(revision: RevisionRow, evaluation: Evaluation): Promise<void> {
+    const { evaluations, events, clock } = this.options;
+    const at = clock.now().toISOString();
+    await evaluations.saveEvaluation(revision.id, evaluation, at);
+    const notRebuilt = Object.entries(evaluation.notRebuilt ?? {}).map(([host, skip]) => ({
+      at,
+      kind: 'build.not_rebuilt',
+      actor: 'pipeline',
+      hostName: host,
+      data: { revisionId: revision.id, drvPath: skip.drvPath, failedBuildId: skip.failedBuildId },
+    }));
+    await events.append([
+      {
+        at,
+        kind: 'revision.evaluated',
+        actor: 'pipeline',
+        data: {
+          revisionId: revision.id,
+          sha: revision.sha,
+          hosts: Object.keys(evaluation.nixos),
+          hostErrors: Object.keys(evaluation.hostErrors),
+          hostErrorLocations: Object.fromEntries(
+            Object.entries(evaluation.hostErrorDetails ?? {}).flatMap(([host, detail]) =>
+              detail.location ? [[host, formatNixErrorLocation(detail.location)]] : [],
+            ),
+          ),
+          evaluatedPerHost: evaluation.evaluatedPerHost === true,
+        },
+      },
+      ...notRebuilt,
+    ]);
+  }
+
+  /**
+   * Decides, without changing anything, what each host of a revision needs: a build, the
+   * output of an earlier build of the same derivation, or nothing. A release derivation
+   * whose newest release build failed is not built again by a push (a deterministic
+   * failure would fail again on every commit); it is built when retried or when the
+   * derivation changes.
+   */
+  private async planBuilds(revision: RevisionRow, evaluation: Evaluation): Promise<BuildPlan> {
+    const { builds } = this.options;
+    const plan: BuildPlan = { enqueue: [], reuse: [], notRebuilt: {} };
     const existing = new Set((await builds.forRevision(revision.id)).map((b) => b.host_name));
     const base = revision.kind === 'preview' ? await this.baseEvaluation(revision) : null;
     for (const [host, drvPath] of Object.entries(evaluation.nixos)) {
@@ -141,37 +191,40 @@ export class PipelineService {
       if (revision.kind === 'preview') {
         if (base?.nixos[host] === drvPath) continue;
         if (await builds.succeededForDrv(drvPath)) continue; // the preview reuses it
-        await queue.enqueue(
-          { revisionId: revision.id, host, drvPath, kind: 'preview' },
-          'pipeline',
-        );
+        plan.enqueue.push({ revisionId: revision.id, host, drvPath, kind: 'preview' });
         continue;
       }
-      if (await this.unchangedForHost(host, drvPath)) continue;
+      const state = await this.releaseState(host, drvPath);
+      if (state.kind === 'unchanged') continue;
       const reusable = await builds.succeededForDrv(drvPath);
-      if (reusable) {
-        // Built before (e.g. as a preview of the pull request that became this commit).
-        await this.options.releaseService.createFromBuild(reusable, revision.id);
-        continue;
-      }
-      await queue.enqueue({ revisionId: revision.id, host, drvPath, kind: 'release' }, 'pipeline');
+      // Built before (e.g. as a preview of the pull request that became this commit).
+      if (reusable) plan.reuse.push(reusable);
+      else if (state.kind === 'failed') {
+        plan.notRebuilt[host] = { drvPath, failedBuildId: state.buildId };
+      } else plan.enqueue.push({ revisionId: revision.id, host, drvPath, kind: 'release' });
     }
+    return plan;
+  }
+
+  private async queueBuilds(revision: RevisionRow, plan: BuildPlan): Promise<void> {
+    for (const build of plan.reuse) {
+      await this.options.releaseService.createFromBuild(build, revision.id);
+    }
+    for (const request of plan.enqueue) await this.options.queue.enqueue(request, 'pipeline');
   }
 
   /**
-   * A host is unchanged when its derivation equals its newest release's, or the one of
-   * a release build still queued or running (an earlier commit being built).
+   * Where a host's derivation stands: `unchanged` when it equals its newest release's or
+   * its newest release build is still queued or running (an earlier commit being built),
+   * `failed` when that build failed, `new` otherwise.
    */
-  private async unchangedForHost(host: string, drvPath: string): Promise<boolean> {
+  private async releaseState(host: string, drvPath: string): Promise<ReleaseState> {
     const latest = await this.options.releases.latestForHost(host);
-    if (latest?.drv_path === drvPath) return true;
-    const pending = await this.options.builds.list({ host, limit: 20 });
-    return pending.some(
-      (b) =>
-        b.kind === 'release' &&
-        b.drv_path === drvPath &&
-        (b.status === 'queued' || b.status === 'running'),
-    );
+    if (latest?.drv_path === drvPath) return { kind: 'unchanged' };
+    const build = await this.options.builds.latestForHostDrv(host, drvPath, 'release');
+    if (build?.status === 'queued' || build?.status === 'running') return { kind: 'unchanged' };
+    if (build?.status === 'failed') return { kind: 'failed', buildId: build.id };
+    return { kind: 'new' };
   }
 
   async baseEvaluation(revision: RevisionRow): Promise<Evaluation | null> {

@@ -71,6 +71,7 @@ export class HostStatusService {
     );
     const declaredDrv = head.evaluation?.nixos[name];
     const hostError = head.evaluation?.hostErrors[name];
+    const hostErrorDetail = head.evaluation?.hostErrorDetails?.[name];
     const declaredError =
       head.latest?.status === 'failed'
         ? {
@@ -83,8 +84,8 @@ export class HostStatusService {
           ? {
               revisionId: head.evaluated.id,
               sha: head.evaluated.sha,
-              message: hostError,
-              location: null,
+              message: hostErrorDetail?.message ?? hostError,
+              location: hostErrorDetail?.location ?? null,
             }
           : null;
     const facts: StoryFacts = {

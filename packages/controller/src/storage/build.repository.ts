@@ -1,4 +1,4 @@
-import type { BuildListQuery } from '@flotilla/protocol';
+import type { BuildKind, BuildListQuery } from '@flotilla/protocol';
 import type { Insertable, Selectable, Updateable } from 'kysely';
 import { atomically } from './atomically.js';
 import type { Db } from './database.js';
@@ -61,6 +61,23 @@ export class BuildRepository {
       .where('drv_path', '=', drvPath)
       .where('status', '=', 'succeeded')
       .orderBy('finished_at', 'desc')
+      .executeTakeFirst();
+  }
+
+  /** The newest build of this kind for this host and derivation, whatever its status. */
+  async latestForHostDrv(
+    host: string,
+    drvPath: string,
+    kind: BuildKind,
+  ): Promise<BuildRow | undefined> {
+    return this.db
+      .selectFrom('builds')
+      .selectAll()
+      .where('host_name', '=', host)
+      .where('drv_path', '=', drvPath)
+      .where('kind', '=', kind)
+      .orderBy('created_at', 'desc')
+      .orderBy('id', 'desc')
       .executeTakeFirst();
   }
 

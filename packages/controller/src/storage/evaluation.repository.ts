@@ -1,4 +1,4 @@
-import type { Evaluation } from '@flotilla/protocol';
+import { Evaluation } from '@flotilla/protocol';
 import type { Selectable } from 'kysely';
 import type { Db } from './database.js';
 import type { RevisionsTable, RepositoriesTable } from './schema.js';
@@ -90,8 +90,12 @@ export class EvaluationRepository {
   }
 }
 
-/** Parses a stored evaluation; null when absent. */
+/**
+ * Parses a stored evaluation; null when absent or unreadable. Fields added to the schema
+ * later are optional, so evaluations stored by older versions parse.
+ */
 export function parseEvaluation(json: string | null): Evaluation | null {
   if (json === null) return null;
-  return JSON.parse(json) as Evaluation;
+  const parsed = Evaluation.safeParse(JSON.parse(json));
+  return parsed.success ? parsed.data : null;
 }
