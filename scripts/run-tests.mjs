@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Runs compiled tests with Node's own test runner.
-//   unit:        packages/*/dist/**/*.test.js   (fast, no Nix, no processes of ours)
+//   unit:        packages/*/dist/**/*.test.js and scripts/dist/**/*.test.js
+//                (fast, no Nix, no processes of ours)
 //   integration: test/dist/**/*.test.js         (real Nix, git, SQLite, processes, sockets)
 // Extra arguments are passed as name filters (substring of the file path).
 import { spawnSync } from 'node:child_process';
@@ -27,9 +28,12 @@ function findTests(dir) {
   return out;
 }
 
-const unit = readdirSync(join(root, 'packages')).flatMap((p) =>
-  findTests(join(root, 'packages', p, 'dist')),
-);
+const unit = [
+  ...readdirSync(join(root, 'packages')).flatMap((p) =>
+    findTests(join(root, 'packages', p, 'dist')),
+  ),
+  ...findTests(join(root, 'scripts', 'dist')),
+];
 const integration = findTests(join(root, 'test', 'dist'));
 const selected = { unit, integration, all: [...unit, ...integration] }[tier];
 if (!selected) {

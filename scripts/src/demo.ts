@@ -2,158 +2,149 @@
  * `npm run demo`: a controller and the seed's nine hosts on this machine.
  * Six managed NixOS hosts and three monitor-only Macs, each agent sandboxed under
  * .demo/hosts/<name>, against a demo flake of tiny systems that build offline.
+ *
+ * The demo keeps its state in .demo and resumes it on the next run (`--fresh` starts
+ * over). One demo at a time per checkout: .demo/demo.lock holds the running demo's pid.
  */
-import { randomBytes } from 'node:crypto';
-import { chmod, mkdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
 import { contextFilePath, writeContext } from '@flotilla/cli';
-import type { Host, HostList, PendingApprovalList, ReleaseList } from '@flotilla/protocol';
+import type { HostList, PendingApprovalList } from '@flotilla/protocol';
 import {
-  buildHost,
-  GitFlakeRepo,
   installInitialSystem,
   JsonClient,
+  PidLock,
   startAgent,
   startController,
-  writeSandboxFlake,
   type AgentHandle,
-  type SandboxHostSpec,
+  type ControllerHandle,
 } from '@flotilla/sandbox';
+import {
+  commandLine,
+  DemoProcesses,
+  DemoStopping,
+  processRunning,
+  stopLeftovers,
+} from './demo-processes.js';
+import {
+  buildInitialSystems,
+  createDemoRepository,
+  createWebhookSecret,
+  FLEET,
+  installPushHook,
+  MANAGED_HOSTS,
+  writeControllerConfig,
+} from './demo-setup.js';
+import {
+  deleteSavedDemo,
+  demoHostRoot,
+  demoPaths,
+  inspectSavedDemo,
+  readHostToken,
+  saveHostToken,
+  writeDemoState,
+  type DemoPaths,
+} from './demo-state.js';
+import { printSummary } from './demo-summary.js';
 
 const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 const DEMO_DIR = join(ROOT, '.demo');
-/** What each host ran before Flotilla: built outside the repository, from version 0. */
-const INITIAL_FLAKE_DIR = join(DEMO_DIR, 'initial-systems');
+const WEBHOOK_SCRIPT = join(ROOT, 'scripts', 'dist', 'demo-webhook.js');
+const DEFAULT_PORT = '8080';
+const FRESH_HINT = 'Run `npm run demo -- --fresh` to delete .demo and start over.';
 
-/** The fleet from the user's plan. */
-const FLEET: (SandboxHostSpec & { mode: 'managed' | 'monitor' })[] = [
-  { name: 'csb1', mode: 'managed' },
-  { name: 'csb0', mode: 'managed' },
-  { name: 'hsb0', mode: 'managed' },
-  { name: 'hsb1', mode: 'managed' },
-  { name: 'hsb8', mode: 'managed' },
-  { name: 'gpc0', mode: 'managed' },
-  { name: 'imac0', mode: 'monitor', kind: 'darwin' },
-  { name: 'mba-imac-work', mode: 'monitor', kind: 'darwin' },
-  { name: 'mba-mbp-work', mode: 'monitor', kind: 'darwin' },
-];
+const USAGE = `Usage: npm run demo [-- --fresh]
+
+Runs a Flotilla controller and nine sandboxed hosts on this machine. The demo keeps its
+state in .demo (controller database, demo repository, each host's sandbox) and resumes
+it on the next run.
+
+  --fresh        delete the saved demo in .demo and start over
+  -h, --help     print this help
+
+FLOTILLA_DEMO_PORT sets the controller's port (default ${DEFAULT_PORT}).
+`;
+
+/** An error whose message is all the user needs: no "demo failed" prefix, no stack. */
+class DemoRefusal extends Error {}
 
 function step(text: string): void {
   console.log(`\x1b[1m==>\x1b[0m ${text}`);
 }
 
-/** The demo's flake repository: a bare repo for "GitHub" and `.demo/flake` to edit and push from. */
-async function createDemoRepository(): Promise<GitFlakeRepo> {
-  const repo = await GitFlakeRepo.create(join(DEMO_DIR, 'github'), 'main', join(DEMO_DIR, 'flake'));
-  await writeSandboxFlake(repo.work, FLEET);
-  await writeFile(
-    join(repo.work, 'README.md'),
-    '# Demo fleet\n\nEdit `hosts/<name>.nix`, commit and `git push`: Flotilla builds what changed.\n',
-  );
-  // Commits made by hand in .demo/flake need an identity; keep it local to the demo clone.
-  await repo.git(repo.work, ['config', 'user.name', 'Demo User']);
-  await repo.git(repo.work, ['config', 'user.email', 'demo@flotilla.invalid']);
-  await repo.commit('fleet: initial configuration (version 1 everywhere)');
-  await repo.push();
-  // So that a plain `git push` in .demo/flake works.
-  await repo.git(repo.work, ['fetch', '--quiet', 'origin']);
-  await repo.git(repo.work, ['branch', '--quiet', '--set-upstream-to', 'origin/main']);
-  return repo;
+/** Whether `pid` is a running demo (not another process that got a dead demo's pid). */
+function isDemo(pid: number): boolean {
+  if (!processRunning(pid)) return false;
+  const command = commandLine(pid);
+  return command === null || command.includes('demo.js');
 }
 
-/** The controller's config: the demo repository, a webhook secret, two builds at a time. */
-async function writeControllerConfig(
-  dir: string,
-  bare: string,
-): Promise<{ file: string; secretFile: string }> {
-  await mkdir(dir, { recursive: true, mode: 0o700 });
-  const secretFile = join(dir, 'webhook-secret');
-  await writeFile(secretFile, randomBytes(32).toString('hex'), { mode: 0o600 });
-  const file = join(DEMO_DIR, 'controller.json');
-  // The user's plan: every host manual at first (phase 1); waves and graduation criteria
-  // ready for phase 2 (gpc0 first, then hsb1/hsb8/csb1 after gpc0 is stable, hsb0/csb0 last).
-  const config = {
-    repository: {
-      url: bare,
-      branch: 'main',
-      pollIntervalSeconds: 30,
-      webhookSecretFile: secretFile,
-    },
-    builds: { concurrency: 2 },
-    deployments: { confirmTimeoutSeconds: 30 },
-    rollout: {
-      waves: [
-        { name: 'guinea-pig', hosts: ['gpc0'], soakSeconds: 60 },
-        { name: 'home-and-cloud', hosts: ['hsb1', 'hsb8', 'csb1'], soakSeconds: 60 },
-        { name: 'critical', hosts: ['hsb0', 'csb0'] },
-      ],
-    },
-    hosts: {
-      gpc0: { graduation: { stableDays: 0 } },
-      hsb1: { graduation: { stableDays: 14, after: ['gpc0'] } },
-      hsb8: { graduation: { stableDays: 14, after: ['gpc0'] } },
-      csb1: { graduation: { stableDays: 14, after: ['gpc0'] } },
-      hsb0: { graduation: { stableDays: 30, after: ['hsb1', 'hsb8', 'csb1'] } },
-      csb0: { graduation: { stableDays: 30, after: ['hsb1', 'hsb8', 'csb1'] } },
-    },
-  };
-  await writeFile(file, `${JSON.stringify(config, null, 2)}\n`);
-  return { file, secretFile };
-}
-
-/** A post-receive hook that calls the controller's GitHub webhook, signed, on every push. */
-async function installPushHook(bare: string, url: string, secretFile: string): Promise<void> {
-  const hook = join(bare, 'hooks', 'post-receive');
-  const script = join(ROOT, 'scripts', 'dist', 'demo-webhook.js');
-  await writeFile(
-    hook,
-    `#!/bin/sh\n# Demo: notify the controller like GitHub's push webhook.\nexec ${JSON.stringify(process.execPath)} ${JSON.stringify(script)} --url ${JSON.stringify(url)} --secret-file ${JSON.stringify(secretFile)}\n`,
-  );
-  await chmod(hook, 0o755);
-}
-
-async function main(): Promise<void> {
-  const port = process.env.FLOTILLA_DEMO_PORT ?? '8080';
-  step(`preparing ${DEMO_DIR} (a fresh demo state each run)`);
-  await rm(DEMO_DIR, { recursive: true, force: true });
-
-  step('building what the six NixOS hosts ran before Flotilla (version 0; offline, tiny)');
-  await writeSandboxFlake(
-    INITIAL_FLAKE_DIR,
-    FLEET.map((h) => ({ ...h, version: '0' })),
-  );
-  const systems = new Map<string, string>();
-  for (const host of FLEET.filter((h) => h.mode === 'managed')) {
-    systems.set(host.name, await buildHost(`path:${INITIAL_FLAKE_DIR}`, host.name));
+/** Takes .demo/demo.lock, or explains which demo holds it and how to stop it. */
+async function takeLock(paths: DemoPaths): Promise<PidLock> {
+  const result = await PidLock.acquire(paths.lockFile, { isAlive: isDemo });
+  switch (result.kind) {
+    case 'acquired':
+      if (result.tookOverFrom !== null) {
+        step(`the demo before (pid ${result.tookOverFrom}) did not exit cleanly; taking over`);
+      }
+      return result.lock;
+    case 'held':
+      throw new DemoRefusal(
+        `Another demo is already running in this checkout (pid ${result.pid}) and owns ${paths.dir}.\n` +
+          `Stop it with Ctrl-C in its terminal, or: kill ${result.pid}\n` +
+          'To run a second demo side by side, run it from another checkout with ' +
+          'FLOTILLA_DEMO_PORT set to a free port.',
+      );
+    case 'stuck':
+      throw new DemoRefusal(
+        `A demo (pid ${result.pid ?? 'unknown'}) died while taking over ${paths.lockFile}.\n` +
+          `If no demo runs in this checkout, delete ${result.guardFile} and run the demo again.`,
+      );
   }
+}
 
-  step('creating the demo flake repository (.demo/github.git stands in for GitHub)');
-  const repo = await createDemoRepository();
-  const controllerDir = join(DEMO_DIR, 'controller');
-  const config = await writeControllerConfig(controllerDir, repo.bare);
-
+async function startDemoController(
+  paths: DemoPaths,
+  port: string,
+  processes: DemoProcesses,
+  resuming: boolean,
+): Promise<ControllerHandle> {
   step(`starting the controller on 127.0.0.1:${port}`);
-  const controller = await startController({
-    stateDir: controllerDir,
-    listen: `127.0.0.1:${port}`,
-    env: {
-      FLOTILLA_LOG_LEVEL: 'info',
-      FLOTILLA_HEARTBEAT_INTERVAL_SECONDS: '5',
-      FLOTILLA_CONFIG: config.file,
-    },
-  }).catch((error: unknown) => {
-    throw new Error(
-      `${error instanceof Error ? error.message : String(error)}\n` +
-        `Is port ${port} in use? Set FLOTILLA_DEMO_PORT to another port.`,
+  const launch = () =>
+    startController({
+      stateDir: paths.controllerDir,
+      listen: `127.0.0.1:${port}`,
+      env: {
+        FLOTILLA_LOG_LEVEL: 'info',
+        FLOTILLA_HEARTBEAT_INTERVAL_SECONDS: '5',
+        FLOTILLA_CONFIG: paths.controllerConfig,
+      },
+    });
+  return processes.start('controller', launch).catch((error: unknown) => {
+    if (error instanceof DemoStopping) throw error;
+    const reason = error instanceof Error ? error.message : String(error);
+    const inUse = /EADDRINUSE/.test(reason);
+    throw new DemoRefusal(
+      `The controller did not start: ${reason}\n` +
+        (inUse
+          ? `Port ${port} is in use: set FLOTILLA_DEMO_PORT to another port.`
+          : resuming
+            ? `It could not run on the saved state in ${paths.controllerDir}. ${FRESH_HINT}`
+            : `Is port ${port} in use? Set FLOTILLA_DEMO_PORT to another port.`),
     );
   });
-  await installPushHook(repo.bare, controller.url, config.secretFile);
-  const api = new JsonClient(controller.url, controller.adminToken);
+}
 
-  step('registering the nine hosts and starting their agents');
-  const agents: AgentHandle[] = [];
+/** First run: registers every host, keeps its token in its sandbox, installs its old system. */
+async function registerHosts(
+  paths: DemoPaths,
+  api: JsonClient,
+  systems: Map<string, string>,
+): Promise<void> {
+  step('registering the nine hosts (each keeps its agent token in its sandbox, mode 0600)');
   for (const host of FLEET) {
     const response = await api.post<{ token: string }>('/api/v1/hosts', {
       name: host.name,
@@ -162,114 +153,261 @@ async function main(): Promise<void> {
     });
     if (response.status !== 201)
       throw new Error(`registering ${host.name}: ${JSON.stringify(response.body)}`);
-    const root = join(DEMO_DIR, 'hosts', host.name);
+    await saveHostToken(paths, host.name, response.body.token);
     const system = systems.get(host.name);
-    if (system) await installInitialSystem(root, system);
-    agents.push(
-      await startAgent({
+    if (system) await installInitialSystem(demoHostRoot(paths, host.name), system);
+  }
+}
+
+/** Resumed run: the controller must still know every host of the fleet. */
+async function checkHostsKnown(api: JsonClient): Promise<void> {
+  const response = await api.get<HostList>('/api/v1/hosts');
+  if (response.status !== 200) {
+    throw new Error(`listing hosts: HTTP ${response.status} ${JSON.stringify(response.body)}`);
+  }
+  const known = new Set(response.body.hosts.map((h) => h.name));
+  const missing = FLEET.filter((h) => !known.has(h.name)).map((h) => h.name);
+  if (missing.length > 0) {
+    throw new DemoRefusal(
+      `Cannot resume the demo: the saved controller database does not know ${missing.join(', ')}.\n${FRESH_HINT}`,
+    );
+  }
+}
+
+async function startAgents(
+  paths: DemoPaths,
+  controllerUrl: string,
+  processes: DemoProcesses,
+): Promise<AgentHandle[]> {
+  const agents: AgentHandle[] = [];
+  for (const host of FLEET) {
+    const token = await readHostToken(paths, host.name);
+    const agent = await processes.start(host.name, () =>
+      startAgent({
         host: host.name,
-        controllerUrl: controller.url,
-        token: response.body.token,
-        root,
+        controllerUrl,
+        token,
+        root: demoHostRoot(paths, host.name),
         mode: host.mode,
       }),
     );
+    agents.push(agent);
   }
+  return agents;
+}
+
+/** An agent the controller turned away, with what it logged; such a host never comes online. */
+function refusedAgent(agents: AgentHandle[]): string | null {
+  for (const agent of agents) {
+    if (!agent.process.running) {
+      return `the agent of ${agent.paths.root} exited:\n${agent.process.lines.slice(-5).join('\n')}`;
+    }
+    for (const line of agent.process.lines) {
+      let entry: { level?: string; msg?: string; status?: number; code?: string };
+      try {
+        entry = JSON.parse(line) as typeof entry;
+      } catch {
+        continue;
+      }
+      const refused =
+        entry.status === 401 ||
+        entry.status === 403 ||
+        ['unauthorized', 'host_not_found', 'host_mismatch'].includes(entry.code ?? '');
+      if (entry.level === 'error' && refused) {
+        return `the controller refused the agent of ${agent.paths.root}: ${entry.msg ?? line}`;
+      }
+    }
+  }
+  return null;
+}
+
+async function waitForAgents(api: JsonClient, agents: AgentHandle[], resuming: boolean) {
   await JsonClient.until(
     async () => {
+      const refusal = refusedAgent(agents);
+      if (refusal !== null) {
+        throw new DemoRefusal(
+          resuming
+            ? `Cannot resume the demo: ${refusal}\nThe saved tokens do not match the saved controller. ${FRESH_HINT}`
+            : refusal,
+        );
+      }
       const list = (await api.get<HostList>('/api/v1/hosts')).body;
       return list.counts.online === FLEET.length ? list : undefined;
     },
     'all nine agents to come online',
     60_000,
   );
+}
 
-  step(
-    'waiting for the pipeline: one evaluation, six builds, six signed releases awaiting approval',
-  );
-  await JsonClient.until(
-    async () => {
-      const list = (await api.get<PendingApprovalList>('/api/v1/approvals')).body;
-      return list.approvals.length >= systems.size ? list : undefined;
-    },
-    'a release waiting for approval on every managed host',
-    180_000,
-  );
+/** How far this run got; a run stopped while `setting-up` leaves an incomplete state. */
+interface RunState {
+  phase: 'preparing' | 'setting-up' | 'ready';
+  stopping: boolean;
+}
 
+/** A state to run on: the saved one, or a new one set up as far as it can be without a controller. */
+interface OpenedState {
+  resuming: boolean;
+  createdAt: string;
+  /** What each managed host ran before Flotilla (new demos only). */
+  systems: Map<string, string>;
+}
+
+async function openState(paths: DemoPaths, fresh: boolean, run: RunState): Promise<OpenedState> {
+  await stopLeftovers(paths.processesFile, paths.dir, step);
+  if (fresh) {
+    step(`--fresh: deleting the saved demo in ${DEMO_DIR}`);
+    await deleteSavedDemo(paths);
+  }
+  const saved = await inspectSavedDemo(paths, FLEET);
+  switch (saved.kind) {
+    case 'unusable':
+      throw new DemoRefusal(`Cannot resume the demo: ${saved.reason}.\n${FRESH_HINT}`);
+    case 'resumable': {
+      const { createdAt } = saved.state;
+      step(`resuming the demo saved in ${DEMO_DIR} (set up ${createdAt}; --fresh starts over)`);
+      return { resuming: true, createdAt, systems: new Map() };
+    }
+    case 'none':
+      break;
+  }
+  const createdAt = new Date().toISOString();
+  step(`setting up a new demo in ${DEMO_DIR}`);
+  run.phase = 'setting-up';
+  await writeDemoState(paths, 'setting-up', FLEET, createdAt);
+  step('building what the six NixOS hosts ran before Flotilla (version 0; offline, tiny)');
+  const systems = await buildInitialSystems(paths);
+  step('creating the demo flake repository (.demo/github/origin.git stands in for GitHub)');
+  await createDemoRepository(paths);
+  await createWebhookSecret(paths);
+  return { resuming: false, createdAt, systems };
+}
+
+/** Starts the controller and the agents; a new demo registers its hosts and waits for releases. */
+async function startFleet(
+  paths: DemoPaths,
+  port: string,
+  processes: DemoProcesses,
+  state: OpenedState,
+  run: RunState,
+): Promise<{ controller: ControllerHandle; api: JsonClient }> {
+  await writeControllerConfig(paths);
+  const controller = await startDemoController(paths, port, processes, state.resuming);
+  await installPushHook(paths, controller.url, WEBHOOK_SCRIPT);
+  const api = new JsonClient(controller.url, controller.adminToken);
+  if (state.resuming) {
+    await checkHostsKnown(api);
+  } else {
+    await registerHosts(paths, api, state.systems);
+    await writeDemoState(paths, 'ready', FLEET, state.createdAt);
+  }
+  run.phase = 'ready';
+
+  step(`starting the nine agents${state.resuming ? ' with the tokens they kept' : ''}`);
+  const agents = await startAgents(paths, controller.url, processes);
+  await waitForAgents(api, agents, state.resuming);
+  if (!state.resuming) {
+    step(
+      'waiting for the pipeline: one evaluation, six builds, six signed releases awaiting approval',
+    );
+    await JsonClient.until(
+      async () => {
+        const list = (await api.get<PendingApprovalList>('/api/v1/approvals')).body;
+        return list.approvals.length >= MANAGED_HOSTS.length ? list : undefined;
+      },
+      'a release waiting for approval on every managed host',
+      180_000,
+    );
+  }
+  return { controller, api };
+}
+
+/** Writes the CLI context and prints the summary. */
+async function announce(
+  port: string,
+  controller: ControllerHandle,
+  api: JsonClient,
+  state: OpenedState,
+): Promise<void> {
+  // Two checkouts may run demos side by side: each keeps a context of its own port.
+  const contextName = port === DEFAULT_PORT ? 'demo' : `demo-${port}`;
   const contextFile = contextFilePath(process.env, homedir());
   await writeContext(
     contextFile,
-    'demo',
+    contextName,
     { url: controller.url, token: controller.adminToken },
     { makeCurrent: true },
   );
-
-  const hosts = (await api.get<HostList>('/api/v1/hosts')).body.hosts;
-  const ready = (await api.get<ReleaseList>('/api/v1/releases?status=ready')).body.releases;
-  printSummary(controller.url, contextFile, hosts, ready.length);
-
-  let stopping = false;
-  const stop = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    console.log(`\n${signal}: stopping the demo fleet…`);
-    await Promise.all(agents.map((a) => a.process.stop()));
-    await controller.process.stop();
-    console.log(`stopped. State is kept in ${DEMO_DIR} until the next run.`);
-    process.exit(0);
-  };
-  process.on('SIGINT', () => void stop('Ctrl-C'));
-  process.on('SIGTERM', () => void stop('SIGTERM'));
-  controller.process.exited.then(
-    (code) => {
-      if (!stopping) {
-        console.error(
-          `the controller exited unexpectedly (${code}); see ${join(DEMO_DIR, 'controller', 'controller.log')}`,
-        );
-        void stop('controller exit');
-      }
-    },
-    () => undefined,
-  );
+  await printSummary(api, {
+    url: controller.url,
+    contextFile,
+    contextName,
+    resumedFrom: state.resuming ? state.createdAt : null,
+  });
 }
 
-function printSummary(url: string, contextFile: string, hosts: Host[], releases: number): void {
-  const managed = hosts.filter((h) => h.mode === 'managed').length;
-  const monitor = hosts.length - managed;
-  const online = hosts.filter((h) => h.status === 'online').length;
-  console.log(`
-Flotilla demo is running: ${online}/${hosts.length} hosts online (${managed} managed, ${monitor} monitor-only),
-${releases} releases built from the demo repository and waiting to be deployed.
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: { fresh: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+  });
+  if (values.help === true) {
+    process.stdout.write(USAGE);
+    return;
+  }
+  const port = process.env.FLOTILLA_DEMO_PORT ?? DEFAULT_PORT;
+  const paths = demoPaths(DEMO_DIR);
+  await mkdir(paths.dir, { recursive: true });
+  const lock = await takeLock(paths);
+  process.on('exit', () => lock.releaseSync());
+  const processes = new DemoProcesses(paths.processesFile);
+  const run: RunState = { phase: 'preparing', stopping: false };
+  /** Stops everything this demo started; `why` is null after an error (already reported). */
+  const stop = async (why: string | null, code: number) => {
+    if (run.stopping) return;
+    run.stopping = true;
+    if (processes.count > 0)
+      console.log(`\n${why === null ? '' : `${why}: `}stopping the demo fleet…`);
+    await processes.stopAll();
+    await lock.release();
+    if (why !== null && run.phase === 'ready') {
+      console.log(
+        `stopped. The demo's state stays in ${DEMO_DIR}: \`npm run demo\` resumes it, \`npm run demo -- --fresh\` starts over.`,
+      );
+    } else if (run.phase === 'setting-up') {
+      console.log(`stopped before the demo was set up. ${FRESH_HINT}`);
+    } else if (processes.count > 0) {
+      console.log('stopped.');
+    }
+    process.exit(code);
+  };
+  process.on('SIGINT', () => void stop('Ctrl-C', 130));
+  process.on('SIGTERM', () => void stop('SIGTERM', 143));
 
-  Controller API   ${url}/api/v1   (OpenAPI: ${url}/api/v1/openapi.json)
-  Admin token      .demo/controller/admin-token
-  CLI context      ${contextFile} (context "demo", now current)
-  Repository       .demo/github/origin.git (stands in for GitHub), edit in .demo/flake
-  Logs             .demo/controller/controller.log, .demo/hosts/<host>/agent.log
-
-Phase 1 — every host waits for a human. In another terminal, from this directory:
-  npx flotilla hosts
-  npx flotilla approvals                      # six releases wait for approval
-  npx flotilla approve <deployment id> --comment "looks good"
-  npx flotilla deployments                    # it runs, is confirmed, and is verified
-  npx flotilla rollback hsb1                  # back to the previous generation (pins hsb1)
-
-Phase 2 — gpc0 graduates first; the others follow in waves:
-  npx flotilla graduation                     # who may be promoted, and what is missing
-  npx flotilla policy gpc0 auto
-  cd .demo/flake && sed -i 's/version = "1"/version = "2"/' hosts/*.nix
-  git commit -qam "everything: version 2" && git push -q && cd ../..
-  npx flotilla builds                         # the push hook called the signed webhook
-  npx flotilla approvals                      # gpc0 deployed by itself; the rest wait
-  npx flotilla audit                          # who did what, when, and why
-
-Monitor-only hosts refuse deployments:
-  npx flotilla deploy imac0 ${hosts.find((h) => h.name === 'hsb1')?.facts?.system.current ?? '/nix/store/…'}
-
-Press Ctrl-C to stop.`);
+  try {
+    const state = await openState(paths, values.fresh === true, run);
+    const { controller, api } = await startFleet(paths, port, processes, state, run);
+    await announce(port, controller, api, state);
+    controller.process.exited.then(
+      (code) => {
+        if (run.stopping) return;
+        const log = join(paths.controllerDir, 'controller.log');
+        console.error(`the controller exited unexpectedly (${code}); see ${log}`);
+        void stop('controller exit', 1);
+      },
+      () => undefined,
+    );
+  } catch (error) {
+    // Stopping on a signal pulls the controller away from whatever was still talking to it.
+    if (run.stopping) return;
+    if (error instanceof DemoRefusal) console.error(`\n${error.message}`);
+    else console.error(`demo failed: ${error instanceof Error ? error.message : String(error)}`);
+    await stop(null, 1);
+  }
 }
 
 main().catch((error: unknown) => {
-  console.error(`demo failed: ${error instanceof Error ? error.message : String(error)}`);
+  if (error instanceof DemoRefusal) console.error(error.message);
+  else console.error(`demo failed: ${error instanceof Error ? error.message : String(error)}`);
   process.exit(1);
 });

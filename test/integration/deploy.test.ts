@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { lstat, realpath } from 'node:fs/promises';
+import { lstat, readFile, realpath } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { buildHost, writeHost, writeSandboxFlake } from '@flotilla/sandbox';
@@ -27,6 +27,31 @@ describe('a real deployment through the API to a sandboxed host', () => {
 
   after(async () => {
     await fleet?.stop();
+  });
+
+  it('gives each sandboxed host its own hostname and a machine id it keeps across restarts', async () => {
+    const [alpha, beta] = await Promise.all([fleet.host('alpha'), fleet.host('beta')]);
+    assert.equal(alpha.facts?.hostname, 'alpha');
+    assert.equal(beta.facts?.hostname, 'beta');
+    assert.match(alpha.facts?.machineId ?? '', /^[0-9a-f]{32}$/);
+    assert.match(beta.facts?.machineId ?? '', /^[0-9a-f]{32}$/);
+    assert.notEqual(alpha.facts?.machineId, beta.facts?.machineId);
+    const betaPaths = fleet.agents.get('beta')!.paths;
+    assert.equal(
+      (await readFile(betaPaths.machineIdFile, 'utf8')).trim(),
+      beta.facts?.machineId,
+      'the agent reports the machine id kept in its sandbox',
+    );
+
+    const collectedBefore = beta.facts?.collectedAt ?? '';
+    await fleet.agents.get('beta')!.process.stop();
+    await fleet.launchAgent('beta');
+    const restarted = await fleet.waitForHost(
+      'beta',
+      (h) => h.status === 'online' && (h.facts?.collectedAt ?? '') > collectedBefore,
+    );
+    assert.equal(restarted.facts?.hostname, 'beta');
+    assert.equal(restarted.facts?.machineId, beta.facts?.machineId);
   });
 
   it('switches alpha to a freshly built system and leaves beta alone', async () => {

@@ -15,6 +15,8 @@ export const FLAGS = {
   '--activation': { key: 'activation', value: 'auto|systemd-run|detached' },
   '--reboot-command': { key: 'rebootCommand', value: 'COMMAND' },
   '--boot-id-file': { key: 'bootIdFile', value: 'PATH' },
+  '--hostname-file': { key: 'hostnameFile', value: 'PATH' },
+  '--machine-id-file': { key: 'machineIdFile', value: 'PATH' },
 } as const;
 
 type FlagName = keyof typeof FLAGS;
@@ -116,6 +118,11 @@ Options:
                                  "reboot")                   [rebootCommand]
   --boot-id-file PATH            where the boot id is read, to notice a reboot
                                  (default: /proc/sys/kernel/random/boot_id) [bootIdFile]
+  --hostname-file PATH           where the hostname reported in facts is read
+                                 (default: /proc/sys/kernel/hostname; where it is
+                                 missing, the system's hostname) [hostnameFile]
+  --machine-id-file PATH         where the machine id reported in facts is read
+                                 (default: /etc/machine-id)  [machineIdFile]
   --version                      print the version and exit
   -h, --help                     print this help and exit
 

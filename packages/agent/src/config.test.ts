@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { resolve } from 'node:path';
 import { describe, it } from 'node:test';
 import { loadConfig, type ConfigResult, type ConfigSources } from './config.js';
 
@@ -47,6 +48,54 @@ describe('loadConfig', () => {
     assert.equal(config.activation, 'auto');
     assert.equal(config.rebootCommand, null);
     assert.equal(config.bootIdFile, '/proc/sys/kernel/random/boot_id');
+    assert.equal(config.hostnameFile, '/proc/sys/kernel/hostname');
+    assert.equal(config.machineIdFile, '/etc/machine-id');
+  });
+
+  it('reads where the hostname and machine id come from, flags over the file', async () => {
+    const file = JSON.stringify({
+      hostnameFile: '/file/hostname',
+      machineIdFile: '/file/machine-id',
+    });
+    const files = { ...tokenFile, '/c.json': file };
+    const fromFile = expectConfig(
+      await loadConfig(sources([...required, '--config', '/c.json'], {}, files)),
+    );
+    assert.equal(fromFile.hostnameFile, '/file/hostname');
+    assert.equal(fromFile.machineIdFile, '/file/machine-id');
+    const fromFlags = expectConfig(
+      await loadConfig(
+        sources(
+          [
+            ...required,
+            '--config',
+            '/c.json',
+            '--hostname-file',
+            '/sandbox/hsb1/etc/hostname',
+            '--machine-id-file=relative/machine-id',
+          ],
+          {},
+          files,
+        ),
+      ),
+    );
+    assert.equal(fromFlags.hostnameFile, '/sandbox/hsb1/etc/hostname');
+    // Relative paths are resolved once, from the working directory at start.
+    assert.equal(fromFlags.machineIdFile, resolve('relative/machine-id'));
+    const missing = await loadConfig(sources([...required, '--hostname-file'], {}, tokenFile));
+    const errors = missing.kind === 'invalid' ? missing.errors.join('\n') : '';
+    assert.match(errors, /option --hostname-file needs a value \(PATH\)/);
+    const mistyped = await loadConfig(
+      sources(
+        [...required, '--config', '/c.json'],
+        {},
+        { ...tokenFile, '/c.json': '{"machineIdFile": 7}' },
+      ),
+    );
+    assert.match(
+      mistyped.kind === 'invalid' ? mistyped.errors.join('\n') : '',
+      /at "machineIdFile"/,
+    );
   });
 
   it('reads the activation mode, the reboot command and the boot id file', async () => {
@@ -148,6 +197,8 @@ describe('loadConfig', () => {
     const help = await loadConfig(sources(['--help', '--bogus']));
     assert.equal(help.kind, 'help');
     assert.match(help.kind === 'help' ? help.text : '', /--controller-url URL/);
+    assert.match(help.kind === 'help' ? help.text : '', /--hostname-file PATH/);
+    assert.match(help.kind === 'help' ? help.text : '', /--machine-id-file PATH/);
     const version = await loadConfig(sources(['--version']));
     assert.equal(version.kind === 'version' && version.text, 'flotilla-agent 9.9.9\n');
   });

@@ -23,6 +23,10 @@ export interface AgentConfig {
   /** Program and arguments run to reboot; null: the default for the init system. */
   rebootCommand: string[] | null;
   bootIdFile: string;
+  /** Where the hostname reported in facts is read. */
+  hostnameFile: string;
+  /** Where the machine id reported in facts is read. */
+  machineIdFile: string;
   /** Environment for child processes: the agent's own, minus the token. */
   childEnv: Record<string, string>;
 }
@@ -62,6 +66,8 @@ const ConfigFile = z
     activation: z.string(),
     rebootCommand: z.string(),
     bootIdFile: z.string(),
+    hostnameFile: z.string(),
+    machineIdFile: z.string(),
   })
   .partial();
 type ConfigFile = z.infer<typeof ConfigFile>;
@@ -77,6 +83,8 @@ const DEFAULTS = {
   reconnectMaxSeconds: '60',
   activation: 'auto',
   bootIdFile: '/proc/sys/kernel/random/boot_id',
+  hostnameFile: '/proc/sys/kernel/hostname',
+  machineIdFile: '/etc/machine-id',
 } as const;
 
 /** Environment variables that set a config key. The token itself is FLOTILLA_AGENT_TOKEN. */
@@ -141,6 +149,8 @@ function mergeSources(args: ParsedArgs, env: ConfigSources['env'], file: ConfigF
     activation: args.values.activation ?? file.activation,
     rebootCommand: args.values.rebootCommand ?? file.rebootCommand,
     bootIdFile: args.values.bootIdFile ?? file.bootIdFile,
+    hostnameFile: args.values.hostnameFile ?? file.hostnameFile,
+    machineIdFile: args.values.machineIdFile ?? file.machineIdFile,
   };
 }
 
@@ -198,6 +208,8 @@ function validate(
     activation,
     rebootCommand,
     bootIdFile: resolve(raw.bootIdFile ?? DEFAULTS.bootIdFile),
+    hostnameFile: resolve(raw.hostnameFile ?? DEFAULTS.hostnameFile),
+    machineIdFile: resolve(raw.machineIdFile ?? DEFAULTS.machineIdFile),
     childEnv: childEnvironment(sources.env),
   };
 }

@@ -69,6 +69,8 @@ export function createAgent(
       bootedSystemLink: config.bootedSystemLink,
       profile: config.profile,
       bootIdFile: config.bootIdFile,
+      hostnameFile: config.hostnameFile,
+      machineIdFile: config.machineIdFile,
       systemd: environment.systemd,
       clock: systemClock,
     }),

@@ -75,6 +75,10 @@ export interface SandboxHostPaths {
   bootIdFile: string;
   /** The host's simulated reboot command (see {@link writeSandboxReboot}). */
   rebootScript: string;
+  /** The host's own hostname, read by its agent instead of the machine's. */
+  hostnameFile: string;
+  /** The host's own machine id, generated once (see {@link writeSandboxIdentity}). */
+  machineIdFile: string;
 }
 
 /** Where a sandboxed host keeps what a real NixOS host keeps in /nix/var and /run. */
@@ -88,7 +92,28 @@ export function sandboxHostPaths(root: string): SandboxHostPaths {
     tokenFile: join(root, 'agent-token'),
     bootIdFile: join(root, 'run', 'boot_id'),
     rebootScript: join(root, 'reboot.sh'),
+    hostnameFile: join(root, 'etc', 'hostname'),
+    machineIdFile: join(root, 'etc', 'machine-id'),
   };
+}
+
+/**
+ * Gives a sandboxed host the identity a real host has, so its facts are its own and not the
+ * machine's: a hostname file holding its name, and a machine id generated on first use and
+ * kept from then on (like systemd's, 32 lowercase hex digits). Returns the machine id.
+ */
+export async function writeSandboxIdentity(paths: SandboxHostPaths, host: string): Promise<string> {
+  await mkdir(dirname(paths.hostnameFile), { recursive: true });
+  await writeFile(paths.hostnameFile, `${host}\n`);
+  const generated = randomUUID().replace(/-/g, '');
+  try {
+    await writeFile(paths.machineIdFile, `${generated}\n`, { flag: 'wx' });
+    return generated;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    // Already there: the host keeps its machine id for as long as its directory lives.
+    return (await readFile(paths.machineIdFile, 'utf8')).trim();
+  }
 }
 
 /** Quotes a value for a POSIX shell script. */
@@ -170,6 +195,7 @@ export async function startAgent(options: StartAgentOptions): Promise<AgentHandl
   await mkdir(join(options.root, 'run'), { recursive: true });
   await mkdir(join(options.root, 'profiles'), { recursive: true });
   await writeFile(paths.tokenFile, `${options.token}\n`, { mode: 0o600 });
+  await writeSandboxIdentity(paths, options.host);
   if (options.sandboxReboot) await writeSandboxReboot(paths);
   const bootIdFile = options.bootIdFile ?? (options.sandboxReboot ? paths.bootIdFile : undefined);
   const rebootCommand =
@@ -194,6 +220,10 @@ export async function startAgent(options: StartAgentOptions): Promise<AgentHandl
     paths.bootedSystemLink,
     '--reconnect-max-seconds',
     '2',
+    '--hostname-file',
+    paths.hostnameFile,
+    '--machine-id-file',
+    paths.machineIdFile,
     ...(options.activation ? ['--activation', options.activation] : []),
     ...(bootIdFile ? ['--boot-id-file', bootIdFile] : []),
     ...(rebootCommand ? ['--reboot-command', rebootCommand] : []),

@@ -14,6 +14,8 @@ const files: Record<string, string> = {
   '/etc/os-release': 'ID=nixos\nNAME=NixOS\nVERSION_ID="24.05"\nPRETTY_NAME="NixOS 24.05"\n',
   '/etc/machine-id': 'abc123\n',
   '/proc/sys/kernel/random/boot_id': 'boot-1\n',
+  '/sandbox/hsb8/etc/hostname': 'hsb8\n',
+  '/sandbox/hsb8/etc/machine-id': 'f00d\n',
   '/proc/uptime': '100.5 50.0\n',
   '/proc/loadavg': '0.1 0.2 0.3 1/100 999\n',
   '/proc/meminfo': 'MemTotal: 1000 kB\nMemAvailable: 500 kB\n',
@@ -64,8 +66,10 @@ function collector(
   sources: HostSources,
   disks = ['/', '/nix', '/data', '/missing'],
   systemd = false,
+  identity = { hostnameFile: '/proc/sys/kernel/hostname', machineIdFile: '/etc/machine-id' },
 ) {
   return new FactsCollector({
+    ...identity,
     sources,
     os: 'linux',
     disks,
@@ -110,6 +114,21 @@ describe('FactsCollector', () => {
         { mount: '/data', totalBytes: 5000, freeBytes: 4000 },
       ],
     });
+  });
+
+  it('reads the hostname and machine id from the files it is given', async () => {
+    const facts = await collector(fakeSources(), ['/'], false, {
+      hostnameFile: '/sandbox/hsb8/etc/hostname',
+      machineIdFile: '/sandbox/hsb8/etc/machine-id',
+    }).collect();
+    assert.equal(facts.hostname, 'hsb8');
+    assert.equal(facts.machineId, 'f00d');
+    const missing = await collector(fakeSources(), ['/'], false, {
+      hostnameFile: '/sandbox/gone/etc/hostname',
+      machineIdFile: '/sandbox/gone/etc/machine-id',
+    }).collect();
+    assert.equal(missing.hostname, 'portable', 'a missing hostname file falls back to Node');
+    assert.equal(missing.machineId, null);
   });
 
   it('runs nixos-version once per system', async () => {

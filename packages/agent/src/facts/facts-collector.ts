@@ -20,6 +20,10 @@ export interface FactsCollectorOptions {
   profile: string;
   /** Where the boot id is read (the kernel's, except in sandboxes that simulate reboots). */
   bootIdFile: string;
+  /** Where the hostname is read (the kernel's, except in sandboxes that give each host its own). */
+  hostnameFile: string;
+  /** Where the machine id is read (`/etc/machine-id`, except in sandboxes). */
+  machineIdFile: string;
   /** Whether systemd runs the host; failed units are null without it. */
   systemd: boolean;
   clock: Clock;
@@ -39,13 +43,13 @@ export class FactsCollector implements HostState {
 
   /** Collects every fact; the result matches the protocol's `Facts` schema. */
   async collect(): Promise<Facts> {
-    const { sources } = this.options;
+    const { sources, hostnameFile, machineIdFile } = this.options;
     const [hostname, kernel, osReleaseText, machineId, bootId, system, metrics] = await Promise.all(
       [
-        sources.readText('/proc/sys/kernel/hostname'),
+        sources.readText(hostnameFile),
         sources.readText('/proc/sys/kernel/osrelease'),
         this.readOsRelease(),
-        sources.readText('/etc/machine-id'),
+        sources.readText(machineIdFile),
         this.bootId(),
         this.collectSystem(),
         this.collectMetrics(),
