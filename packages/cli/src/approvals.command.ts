@@ -1,6 +1,12 @@
 import { HostName } from '@flotilla/protocol';
 import { flagOption, listOption, stringOption } from './args.js';
-import { printJson, type Command, type CommandInput, type OptionSpec } from './command.js';
+import {
+  printJson,
+  timeFormat,
+  type Command,
+  type CommandInput,
+  type OptionSpec,
+} from './command.js';
 import { parseDecisionTarget, targetFields, type DecisionTarget } from './decision-target.js';
 import { UsageError } from './errors.js';
 import { renderApprovalTable, renderDecision } from './approvals.view.js';
@@ -45,7 +51,7 @@ export const approvalsCommand: Command = {
     return async (context) => {
       const list = await context.client.listApprovals();
       if (context.json) printJson(context, list);
-      else context.out(renderApprovalTable(list, context.now()));
+      else context.out(renderApprovalTable(list, timeFormat(context)));
       return 0;
     };
   },

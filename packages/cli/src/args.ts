@@ -10,6 +10,7 @@ export const GLOBAL_OPTIONS = {
   token: { type: 'string' },
   context: { type: 'string' },
   json: { type: 'boolean' },
+  utc: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean', short: 'V' },
 } as const satisfies ParseOptions;
@@ -20,6 +21,8 @@ export interface GlobalOptions {
   token: string | undefined;
   context: string | undefined;
   json: boolean;
+  /** Show absolute times in UTC instead of the local zone. */
+  utc: boolean;
 }
 
 /** What the command line asks for. */
@@ -123,6 +126,7 @@ function parseCommandArgs(command: Command, argv: readonly string[]): CommandLin
       token: asString(values.token),
       context: asString(values.context),
       json: values.json === true,
+      utc: values.utc === true,
     },
     input: { args: positionals, options: commandOptions },
   };

@@ -7,6 +7,7 @@ import { COMMANDS } from './commands.js';
 import { resolveConnection, type CliEnv } from './context.js';
 import { CliError, UsageError } from './errors.js';
 import { commandHelp, globalHelp, usageLine } from './help.js';
+import { resolveTimeZone, systemTimeZone } from './time-zone.js';
 
 /** Everything the CLI takes from its process, passed in so tests can run it in-process. */
 export interface CliProcess {
@@ -20,6 +21,8 @@ export interface CliProcess {
   stderr(text: string): void;
   now?: () => Date;
   sleep?: (ms: number) => Promise<void>;
+  /** The zone when `TZ` names none Intl knows; default: what Intl reports for this process. */
+  systemTimeZone?: string;
 }
 
 /**
@@ -60,11 +63,13 @@ export async function run(proc: CliProcess): Promise<number> {
   }
 }
 
+/** Resolves every global setting (connection, time zone) and builds the command's context. */
 async function connect(
   proc: CliProcess,
   command: Command,
   globals: GlobalOptions,
 ): Promise<CommandContext> {
+  const timeZone = resolveTimeZone(globals, proc.env, proc.systemTimeZone ?? systemTimeZone());
   const connection = await resolveConnection(globals, proc.env, proc.homedir);
   if (command.needsToken && connection.token === undefined) {
     throw new CliError(
@@ -77,6 +82,7 @@ async function connect(
     json: globals.json,
     out: (text) => proc.stdout(text),
     err: (text) => proc.stderr(text),
+    timeZone,
     now: proc.now ?? (() => new Date()),
     sleep: proc.sleep ?? ((ms) => delay(ms)),
   };

@@ -1,4 +1,5 @@
 import type { ApiClient } from './api-client.js';
+import { TimeFormat } from './format.js';
 
 /** A command-specific option, as `util.parseArgs` takes it plus what help shows. */
 export interface OptionSpec {
@@ -22,8 +23,15 @@ export interface CommandContext {
   json: boolean;
   out(text: string): void;
   err(text: string): void;
+  /** The IANA zone absolute times are shown in (`UTC` with `--utc`). */
+  timeZone: string;
   now(): Date;
   sleep(ms: number): Promise<void>;
+}
+
+/** How a command shows times at this moment: in its zone, relative to now. */
+export function timeFormat(context: CommandContext): TimeFormat {
+  return new TimeFormat(context.timeZone, context.now());
 }
 
 /** Runs a prepared command; resolves to the process exit code. */

@@ -24,6 +24,10 @@ export interface CliEnv {
   FLOTILLA_CONTEXT_FILE?: string | undefined;
   XDG_CONFIG_HOME?: string | undefined;
   HOME?: string | undefined;
+  /** Show times in UTC when 1 (the `--utc` flag's environment form). */
+  FLOTILLA_UTC?: string | undefined;
+  /** The user's time zone, e.g. `Europe/Vienna`. */
+  TZ?: string | undefined;
 }
 
 /** Connection settings given as flags. */

@@ -5,8 +5,9 @@ import {
   type LogPage,
 } from '@flotilla/protocol';
 import type { ApiClient } from './api-client.js';
-import type { CommandContext } from './command.js';
+import { timeFormat, type CommandContext } from './command.js';
 import { renderCreatedDeployment, renderFinalStatus, renderLogLine } from './deployments.view.js';
+import { logHeading } from './format.js';
 
 /** Pause between polls when there were no new lines, in milliseconds. */
 export const FOLLOW_INTERVAL_MS = 1000;
@@ -63,7 +64,8 @@ export async function followDeployment(
         if (changed || page.lines.length > 0) context.out(JSON.stringify(page));
         return;
       }
-      for (const line of page.lines) context.out(renderLogLine(line));
+      const time = timeFormat(context);
+      for (const line of page.lines) context.out(renderLogLine(line, time));
       if (changed) context.out(`-- ${page.status}`);
     },
   });
@@ -87,6 +89,7 @@ export async function printCreated(
     else context.out(renderCreatedDeployment(deployment));
     return 0;
   }
-  context.out(context.json ? JSON.stringify(deployment) : renderCreatedDeployment(deployment));
+  if (context.json) context.out(JSON.stringify(deployment));
+  else context.out(`${renderCreatedDeployment(deployment)}\n${logHeading(timeFormat(context))}`);
   return followDeployment(context, deployment.id, { after: 0, status: deployment.status });
 }

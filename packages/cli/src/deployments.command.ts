@@ -1,6 +1,6 @@
 import { DeployAction } from '@flotilla/protocol';
 import { enumOption, flagOption, integerOption, stringOption } from './args.js';
-import { printJson, type Command } from './command.js';
+import { printJson, timeFormat, type Command } from './command.js';
 import { followDeployment, printCreated } from './deployment-follow.js';
 import { renderDeploymentTable, renderDeploymentWithLog } from './deployments.view.js';
 
@@ -59,7 +59,7 @@ export const deploymentsCommand: Command = {
     return async (context) => {
       const list = await context.client.listDeployments({ host, limit });
       if (context.json) printJson(context, list);
-      else context.out(renderDeploymentTable(list, context.now()));
+      else context.out(renderDeploymentTable(list, timeFormat(context)));
       return 0;
     };
   },
@@ -80,13 +80,13 @@ export const deploymentCommand: Command = {
       const deployment = await context.client.getDeployment(id);
       if (!following) {
         if (context.json) printJson(context, deployment);
-        else context.out(renderDeploymentWithLog(deployment, context.now()));
+        else context.out(renderDeploymentWithLog(deployment, timeFormat(context)));
         return 0;
       }
       context.out(
         context.json
           ? JSON.stringify(deployment)
-          : renderDeploymentWithLog(deployment, context.now()),
+          : renderDeploymentWithLog(deployment, timeFormat(context)),
       );
       const after = deployment.log.reduce((max, line) => Math.max(max, line.seq), 0);
       return followDeployment(context, deployment.id, { after, status: deployment.status });

@@ -11,7 +11,7 @@ function optionSynopsis(name: string, spec: OptionSpec): string {
 /** The one-line usage of a command, e.g. `flotilla deployment ID [-f|--follow]`. */
 export function usageLine(command: Command | undefined): string {
   if (command === undefined)
-    return 'flotilla [--url URL] [--token TOKEN] [--context NAME] [--json] COMMAND';
+    return 'flotilla [--url URL] [--token TOKEN] [--context NAME] [--json] [--utc] COMMAND';
   const options = Object.entries(command.options).map(([name, spec]) => optionSynopsis(name, spec));
   const optional = (command.optionalArgs ?? []).map((a) => `[${a}]`);
   return ['flotilla', command.name, ...command.args, ...optional, ...options].join(' ');
@@ -31,6 +31,7 @@ export function globalHelp(commands: readonly Command[]): string {
     ['  --token TOKEN', 'admin token (or FLOTILLA_TOKEN, which stays out of the process list)'],
     ['  --context NAME', 'use this context from the contexts file'],
     ['  --json', 'print the validated JSON answers instead of text; errors too, on stderr'],
+    ['  --utc', 'show times in UTC (or FLOTILLA_UTC=1) instead of the local zone (TZ)'],
     ['  -h, --help', 'show help, for a command too'],
     ['  -V, --version', 'print the version'],
   ];
@@ -49,6 +50,9 @@ export function globalHelp(commands: readonly Command[]): string {
     '(FLOTILLA_CONTEXT_FILE, else $XDG_CONFIG_HOME/flotilla/contexts.json, else',
     '~/.config/flotilla/contexts.json) and its "current" context. Naming a context with',
     '--context makes it win over the environment.',
+    '',
+    'Times: absolute times read 2026-03-01 14:05:09+01:00, in the zone TZ names or the',
+    "system's, or 2026-03-01 13:05:09Z with --utc; durations read 740 ms, 1.2 s, 5 m 12 s.",
     '',
     'Exit codes: 0 success, 1 error or a followed deployment that did not succeed, 2 usage error.',
   ].join('\n');
@@ -69,6 +73,6 @@ export function commandHelp(command: Command): string {
     });
     lines.push('', 'Options:', columns(rows));
   }
-  lines.push('', 'Global options: --url, --token, --context, --json (see flotilla --help).');
+  lines.push('', 'Global options: --url, --token, --context, --json, --utc (see flotilla --help).');
   return lines.join('\n');
 }

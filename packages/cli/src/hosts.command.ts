@@ -1,6 +1,6 @@
 import { HostMode, HostOs, HostStatus } from '@flotilla/protocol';
 import { enumOption } from './args.js';
-import { printJson, type Command } from './command.js';
+import { printJson, timeFormat, type Command } from './command.js';
 import { renderCreatedHost, renderHostDetail, renderHostTable } from './hosts.view.js';
 
 /** `flotilla hosts`: every host, following pages until the last. */
@@ -21,7 +21,7 @@ export const hostsCommand: Command = {
     return async (context) => {
       const list = await context.client.listAllHosts({ status });
       if (context.json) printJson(context, list);
-      else context.out(renderHostTable(list, context.now(), status !== undefined));
+      else context.out(renderHostTable(list, timeFormat(context), status !== undefined));
       return 0;
     };
   },
@@ -39,7 +39,7 @@ export const hostCommand: Command = {
     return async (context) => {
       const host = await context.client.getHost(name);
       if (context.json) printJson(context, host);
-      else context.out(renderHostDetail(host, context.now()));
+      else context.out(renderHostDetail(host, timeFormat(context)));
       return 0;
     };
   },

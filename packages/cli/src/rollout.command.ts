@@ -1,4 +1,4 @@
-import { printJson, type Command } from './command.js';
+import { printJson, timeFormat, type Command } from './command.js';
 import { renderHostRollout, renderRollout, renderWaves } from './rollout.view.js';
 
 /** `flotilla waves`: the waves a revision rolls out through. */
@@ -30,7 +30,7 @@ export const rolloutCommand: Command = {
     return async (context) => {
       const rollout = await context.client.getRollout(id);
       if (context.json) printJson(context, rollout);
-      else context.out(renderRollout(rollout, context.now()));
+      else context.out(renderRollout(rollout, timeFormat(context)));
       return 0;
     };
   },

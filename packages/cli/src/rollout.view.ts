@@ -5,14 +5,7 @@ import {
   type Rollout,
   type WaveStatus,
 } from '@flotilla/protocol';
-import {
-  columns,
-  dateTime,
-  formatDuration,
-  relativeTime,
-  shortStorePath,
-  table,
-} from './format.js';
+import { columns, formatDuration, shortStorePath, table, type TimeFormat } from './format.js';
 
 /** The configured waves in rollout order. */
 export function renderWaves(waves: readonly WaveStatus[]): string {
@@ -25,21 +18,20 @@ export function renderWaves(waves: readonly WaveStatus[]): string {
   return table(['WAVE', 'SOAK', 'HOSTS'], rows);
 }
 
-function waveHeading(wave: Rollout['waves'][number], now: Date): string {
-  const soak =
-    wave.soakUntil === null
-      ? ''
-      : `, soak until ${dateTime(wave.soakUntil)} (${relativeTime(wave.soakUntil, now)})`;
+function waveHeading(wave: Rollout['waves'][number], time: TimeFormat): string {
+  const soak = wave.soakUntil === null ? '' : `, soak until ${time.stamp(wave.soakUntil)}`;
   return `wave ${wave.name}: ${wave.state}${soak}`;
 }
 
 /** One revision's way through the waves; a halt is the first thing said. */
-export function renderRollout(rollout: Rollout, now: Date): string {
+export function renderRollout(rollout: Rollout, time: TimeFormat): string {
   const lines = [`rollout of revision ${rollout.revisionId}`];
-  if (rollout.halted) lines.unshift(`HALTED: ${rollout.haltReason ?? 'no reason given'}`);
+  if (rollout.halted) {
+    lines.unshift(`HALTED: ${time.localize(rollout.haltReason ?? 'no reason given')}`);
+  }
   if (rollout.waves.length === 0) return [...lines, '', 'no waves'].join('\n');
   for (const wave of rollout.waves) {
-    lines.push('', waveHeading(wave, now));
+    lines.push('', waveHeading(wave, time));
     if (wave.hosts.length === 0) {
       lines.push('  (no hosts)');
       continue;

@@ -14,6 +14,7 @@ import type {
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { run } from './cli.js';
+import type { CliEnv } from './context.js';
 
 /** A request the stub received. */
 export interface RecordedRequest {
@@ -85,11 +86,15 @@ export interface CliRun {
   stderr: string;
 }
 
-/** Runs the CLI in-process against `controller` with an admin token, no contexts file and `now`. */
+/**
+ * Runs the CLI in-process against `controller` with an admin token, no contexts file, `now`,
+ * and times in UTC unless `env` names another zone (`TZ`) or adds other settings.
+ */
 export async function runCli(
   controller: TestController,
   argv: readonly string[],
   now: Date,
+  env: CliEnv = {},
 ): Promise<CliRun> {
   const out: string[] = [];
   const err: string[] = [];
@@ -99,6 +104,8 @@ export async function runCli(
       FLOTILLA_URL: controller.url,
       FLOTILLA_TOKEN: 'admin',
       FLOTILLA_CONTEXT_FILE: '/nonexistent',
+      TZ: 'UTC',
+      ...env,
     },
     homedir: '/nonexistent',
     stdout: (text) => out.push(text),
