@@ -113,6 +113,7 @@ function parseCommandArgs(command: Command, argv: readonly string[]): CommandLin
         : `unexpected argument "${positionals[maxArgs] ?? ''}"`;
     throw new CommandUsageError(problem, command);
   }
+  if (command.local === true) refuseConnectionFlags(command, values);
   const commandOptions: Record<string, string | boolean | undefined> = {};
   for (const name of Object.keys(command.options)) {
     const value = values[name];
@@ -130,6 +131,23 @@ function parseCommandArgs(command: Command, argv: readonly string[]): CommandLin
     },
     input: { args: positionals, options: commandOptions },
   };
+}
+
+/**
+ * A local command never connects, so a connection flag given to it would be silently
+ * ignored; it is refused instead. A `--token` in particular would have landed in the shell
+ * history for nothing.
+ */
+function refuseConnectionFlags(command: Command, values: Record<string, unknown>): void {
+  const refused = ['url', 'token', 'context'].filter(
+    (name) => values[name] !== undefined && !(name in command.options),
+  );
+  if (refused.length > 0) {
+    throw new CommandUsageError(
+      `${command.name} needs no controller and takes no ${refused.map((n) => `--${n}`).join(', ')}`,
+      command,
+    );
+  }
 }
 
 function asString(value: unknown): string | undefined {

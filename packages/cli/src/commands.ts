@@ -9,6 +9,12 @@ import {
   buildsCommand,
 } from './builds.command.js';
 import { cacheCommand } from './cache.command.js';
+import {
+  contextAddCommand,
+  contextCommand,
+  contextRemoveCommand,
+  contextUseCommand,
+} from './context.command.js';
 import { healthCommand } from './health.command.js';
 import { rebootCommand, rollbackCommand } from './host-actions.command.js';
 import {
@@ -64,4 +70,8 @@ export const COMMANDS: readonly Command[] = [
   flakeHostsCommand,
   cacheCommand,
   healthCommand,
+  contextCommand,
+  contextUseCommand,
+  contextAddCommand,
+  contextRemoveCommand,
 ];

@@ -12,7 +12,8 @@ export type LocalErrorCode =
   | 'invalid_context_file'
   | 'context_not_found'
   | 'not_configured'
-  | 'invalid_setting';
+  | 'invalid_setting'
+  | 'token_unreadable';
 
 /** Every code a CLI error can carry: the controller's stable codes plus the local ones. */
 export type CliErrorCode = ErrorCode | LocalErrorCode;
