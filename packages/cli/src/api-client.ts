@@ -48,6 +48,7 @@ import {
   SetPolicyRequest,
   WaveStatus,
 } from '@flotilla/protocol';
+import { NotificationList } from '@flotilla/protocol';
 import { z } from 'zod';
 import { ApiTransport, validateRequest } from './api-transport.js';
 
@@ -301,6 +302,11 @@ export class ApiClient {
   /** What each layer says about a host: declared, built, approved, executed, verified. */
   getHostRollout(host: string): Promise<HostRollout> {
     return this.#http.request('GET', `${hostPath(host)}/rollout`, { schema: HostRollout });
+  }
+
+  /** Recent notifications, newest first, each with every receiver's delivery state. */
+  listNotifications(query: { limit?: number } = {}): Promise<NotificationList> {
+    return this.#http.request('GET', '/api/v1/notifications', { schema: NotificationList, query });
   }
 }
 

@@ -24,6 +24,7 @@ import {
   releasesCommand,
 } from './releases.command.js';
 import { hostAddCommand, hostCommand, hostsCommand } from './hosts.command.js';
+import { notificationsCommand } from './notifications.command.js';
 import {
   repositoryCommand,
   repositoryLinkCommand,
@@ -54,6 +55,7 @@ export const COMMANDS: readonly Command[] = [
   wavesCommand,
   rolloutCommand,
   auditCommand,
+  notificationsCommand,
   repositoryCommand,
   repositoryLinkCommand,
   repositorySyncCommand,

@@ -7,6 +7,7 @@ import type {
   HostPolicy,
   HostRollout,
   LogLine,
+  Notification,
   PendingApproval,
   PinRequest,
   Rollout,
@@ -256,6 +257,29 @@ export function sampleRollout(overrides: Partial<Rollout> = {}): Rollout {
           { host: 'web2', deploymentId: 'dmwy8t0002', status: 'failed' },
           { host: 'db1', deploymentId: null, status: null },
         ],
+      },
+    ],
+    ...overrides,
+  };
+}
+
+/** A notification about a failed deployment, delivered to one webhook; fields can be overridden. */
+export function sampleNotification(overrides: Partial<Notification> = {}): Notification {
+  return {
+    id: 'n1',
+    kind: 'deployment.failed',
+    at: '2025-01-01T11:58:00.000Z',
+    host: 'web1',
+    summary: 'deployment dmwy8t0002 on web1 failed: activation_failed (exit code 4)',
+    data: { deploymentId: 'dmwy8t0002' },
+    deliveries: [
+      {
+        receiver: 'webhook:0',
+        status: 'delivered',
+        attempts: 1,
+        nextAttemptAt: null,
+        lastError: null,
+        deliveredAt: '2025-01-01T11:58:01.000Z',
       },
     ],
     ...overrides,
