@@ -24,7 +24,7 @@ describe('flotilla approvals, approve and reject', () => {
     assert.equal(code, 0);
     assert.match(
       stdout,
-      /^dmwy8t0002\s+web2\s+canary\s+01234567 Bump nixpkgs\s+\S+\s+1h\s+ROLLBACK$/m,
+      /^dmwy8t0002\s+web2\s+canary\s+01234567 Bump nixpkgs\s+\S+\s+1 h\s+ROLLBACK$/m,
     );
   });
 

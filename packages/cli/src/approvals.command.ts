@@ -3,6 +3,7 @@ import { flagOption, listOption, stringOption } from './args.js';
 import {
   forceOptions,
   printJson,
+  timeFormat,
   type Command,
   type CommandInput,
   type OptionSpec,
@@ -52,7 +53,7 @@ export const approvalsCommand: Command = {
     return async (context) => {
       const list = await context.client.call('listApprovals');
       if (context.json) printJson(context, list);
-      else context.out(renderApprovalTable(list, context.now()));
+      else context.out(renderApprovalTable(list, timeFormat(context)));
       return 0;
     };
   },

@@ -6,13 +6,14 @@ import {
   renderApprovalTable,
   renderDecision,
 } from './approvals.view.js';
+import { TimeFormat } from './format.js';
 import { IDS, sampleApproval } from './test-controller.js';
 
-const now = new Date('2025-01-01T12:00:00.000Z');
+const time = new TimeFormat('UTC', new Date('2025-01-01T12:00:00.000Z'));
 
 describe('renderApprovalTable', () => {
   it('says when nothing waits', () => {
-    assert.equal(renderApprovalTable({ approvals: [] }, now), 'nothing waits for approval');
+    assert.equal(renderApprovalTable({ approvals: [] }, time), 'nothing waits for approval');
   });
 
   it('lists each waiting deployment with its commit, system, wait and notes', () => {
@@ -32,17 +33,17 @@ describe('renderApprovalTable', () => {
           }),
         ],
       },
-      now,
+      time,
     );
     const lines = text.split('\n');
     assert.match(lines[0] ?? '', /^DEPLOYMENT\s+HOST\s+WAVE\s+COMMIT\s+SYSTEM\s+WAITING\s+NOTE$/);
     assert.match(
       lines[1] ?? '',
-      /^dmwy8t0001\s+web1\s+canary\s+01234567 Bump nixpkgs\s+01234567…-nixos-system-web1-25\.05\s+1h$/,
+      /^dmwy8t0001\s+web1\s+canary\s+01234567 Bump nixpkgs\s+01234567…-nixos-system-web1-25\.05\s+1 h$/,
     );
     assert.match(
       lines[2] ?? '',
-      /^dmwy8t0002\s+web2\s+-\s+-\s+\S+\s+1m 30s\s+ROLLBACK, QUARANTINED$/,
+      /^dmwy8t0002\s+web2\s+-\s+-\s+\S+\s+1 m 30 s\s+ROLLBACK, QUARANTINED$/,
     );
     assert.match(text, /^ROLLBACK: the host runs a newer release/m);
     assert.match(text, /^QUARANTINED: .*--force --reason/m);

@@ -1,6 +1,6 @@
 import type { DecisionResult, PendingApproval, PendingApprovalList } from '@flotilla/protocol';
 import type { DecisionTarget } from './decision-target.js';
-import { columns, firstLine, formatDuration, shortStorePath, table } from './format.js';
+import { columns, firstLine, shortStorePath, table, type TimeFormat } from './format.js';
 
 /** Why a waiting deployment deserves a second look; upper case so it stands out in the table. */
 export function approvalNote(approval: PendingApproval): string {
@@ -18,13 +18,8 @@ export function commitLabel(sha: string | null, message: string | null): string 
   return `${sha.slice(0, 8)}${subject}`;
 }
 
-function waited(createdAt: string, now: Date): string {
-  const seconds = (now.getTime() - Date.parse(createdAt)) / 1000;
-  return Number.isNaN(seconds) ? '-' : formatDuration(seconds);
-}
-
 /** The deployments that wait for a human, with how to decide them. */
-export function renderApprovalTable(list: PendingApprovalList, now: Date): string {
+export function renderApprovalTable(list: PendingApprovalList, time: TimeFormat): string {
   if (list.approvals.length === 0) return 'nothing waits for approval';
   const rows = list.approvals.map((a) => [
     a.deploymentId,
@@ -32,7 +27,7 @@ export function renderApprovalTable(list: PendingApprovalList, now: Date): strin
     a.wave ?? '-',
     commitLabel(a.sha, a.commitMessage),
     shortStorePath(a.storePath),
-    waited(a.createdAt, now),
+    time.since(a.createdAt),
     approvalNote(a),
   ]);
   const headers = ['DEPLOYMENT', 'HOST', 'WAVE', 'COMMIT', 'SYSTEM', 'WAITING', 'NOTE'];

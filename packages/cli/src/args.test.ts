@@ -30,6 +30,7 @@ describe('parseCommandLine', () => {
       token: 't',
       context: undefined,
       json: true,
+      utc: false,
     });
   });
 

@@ -10,6 +10,7 @@ export const GLOBAL_OPTIONS = {
   token: { type: 'string' },
   context: { type: 'string' },
   json: { type: 'boolean' },
+  utc: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean', short: 'V' },
 } as const satisfies ParseOptions;
@@ -20,6 +21,8 @@ export interface GlobalOptions {
   token: string | undefined;
   context: string | undefined;
   json: boolean;
+  /** Show absolute times in UTC instead of the local zone. */
+  utc: boolean;
 }
 
 /** What the command line asks for. */
@@ -110,6 +113,7 @@ function parseCommandArgs(command: Command, argv: readonly string[]): CommandLin
         : `unexpected argument "${positionals[maxArgs] ?? ''}"`;
     throw new CommandUsageError(problem, command);
   }
+  if (command.local === true) refuseConnectionFlags(command, values);
   const commandOptions: Record<string, string | boolean | undefined> = {};
   for (const name of Object.keys(command.options)) {
     const value = values[name];
@@ -123,9 +127,27 @@ function parseCommandArgs(command: Command, argv: readonly string[]): CommandLin
       token: asString(values.token),
       context: asString(values.context),
       json: values.json === true,
+      utc: values.utc === true,
     },
     input: { args: positionals, options: commandOptions },
   };
+}
+
+/**
+ * A local command never connects, so a connection flag given to it would be silently
+ * ignored; it is refused instead. A `--token` in particular would have landed in the shell
+ * history for nothing.
+ */
+function refuseConnectionFlags(command: Command, values: Record<string, unknown>): void {
+  const refused = ['url', 'token', 'context'].filter(
+    (name) => values[name] !== undefined && !(name in command.options),
+  );
+  if (refused.length > 0) {
+    throw new CommandUsageError(
+      `${command.name} needs no controller and takes no ${refused.map((n) => `--${n}`).join(', ')}`,
+      command,
+    );
+  }
 }
 
 function asString(value: unknown): string | undefined {

@@ -1,6 +1,6 @@
 import { HostName } from '@flotilla/protocol';
 import { integerOption, stringOption } from './args.js';
-import { printJson, type Command } from './command.js';
+import { printJson, timeFormat, type Command } from './command.js';
 import { UsageError } from './errors.js';
 import { renderAuditTable } from './audit.view.js';
 
@@ -32,7 +32,7 @@ export const auditCommand: Command = {
     return async (context) => {
       const list = await context.client.call('listAudit', { query: { host, kind, before, limit } });
       if (context.json) printJson(context, list);
-      else context.out(renderAuditTable(list, { host, kind, limit }));
+      else context.out(renderAuditTable(list, { host, kind, limit }, timeFormat(context)));
       return 0;
     };
   },

@@ -1,8 +1,9 @@
 import { BuildStatus } from '@flotilla/protocol';
 import { enumOption, flagOption, integerOption, stringOption } from './args.js';
-import { printJson, type Command, type CommandContext } from './command.js';
+import { printJson, timeFormat, type Command, type CommandContext } from './command.js';
 import { FOLLOW_INTERVAL_MS, FOLLOW_PAGE_SIZE } from './deployment-follow.js';
 import { renderBuildDetail, renderBuildLogLine, renderBuildTable } from './builds.view.js';
+import { logHeading } from './format.js';
 
 const FINAL = new Set(['succeeded', 'failed', 'cancelled']);
 
@@ -28,7 +29,7 @@ export const buildsCommand: Command = {
     return async (context) => {
       const list = await context.client.call('listBuilds', { query: { status, host, limit } });
       if (context.json) printJson(context, list);
-      else context.out(renderBuildTable(list, context.now()));
+      else context.out(renderBuildTable(list, timeFormat(context)));
       return 0;
     };
   },
@@ -49,7 +50,8 @@ async function printBuildLog(
     if (context.json) {
       if (page.lines.length > 0) context.out(JSON.stringify(page));
     } else {
-      for (const line of page.lines) context.out(renderBuildLogLine(line));
+      const time = timeFormat(context);
+      for (const line of page.lines) context.out(renderBuildLogLine(line, time));
     }
     after = page.last;
     const final = FINAL.has(page.status);
@@ -80,7 +82,10 @@ export const buildCommand: Command = {
     return async (context) => {
       const build = await context.client.call('getBuild', { params: { id } });
       if (context.json) printJson(context, build);
-      else context.out(`${renderBuildDetail(build, context.now())}\n`);
+      else {
+        const time = timeFormat(context);
+        context.out(`${renderBuildDetail(build, time)}\n\n${logHeading(time)}`);
+      }
       return printBuildLog(context, id, follow);
     };
   },

@@ -11,11 +11,10 @@ import {
   firstLine,
   formatBytes,
   keyValues,
-  relativeTime,
   shortStorePath,
   spanLabel,
   table,
-  timeOfDay,
+  type TimeFormat,
 } from './format.js';
 
 function size(bytes: number | null): string {
@@ -23,7 +22,7 @@ function size(bytes: number | null): string {
 }
 
 /** The builds table, newest first. */
-export function renderBuildTable(list: BuildList, now: Date): string {
+export function renderBuildTable(list: BuildList, time: TimeFormat): string {
   if (list.builds.length === 0) return 'no builds';
   const rows = list.builds.map((b) => [
     b.id,
@@ -32,14 +31,14 @@ export function renderBuildTable(list: BuildList, now: Date): string {
     b.status,
     String(b.attempt),
     shortStorePath(b.outPath ?? b.drvPath),
-    relativeTime(b.createdAt, now),
+    time.relative(b.createdAt),
     spanLabel(b.startedAt, b.finishedAt),
   ]);
   return table(['ID', 'HOST', 'KIND', 'STATUS', 'TRY', 'SYSTEM', 'CREATED', 'DURATION'], rows);
 }
 
 /** A build's fields; a failed build shows its Nix error first, above everything else. */
-export function renderBuildDetail(build: Build, now: Date): string {
+export function renderBuildDetail(build: Build, time: TimeFormat): string {
   const pairs: [string, string][] = [
     ['Build', build.id],
     ['Host', build.host],
@@ -50,7 +49,7 @@ export function renderBuildDetail(build: Build, now: Date): string {
     ['Output', build.outPath ?? '-'],
     ['Closure', size(build.closureSize)],
     ['Builders', build.builders ?? 'local'],
-    ['Created', `${build.createdAt} (${relativeTime(build.createdAt, now)})`],
+    ['Created', time.stamp(build.createdAt)],
     ['Duration', spanLabel(build.startedAt, build.finishedAt)],
     ['Log', `${formatBytes(build.logBytes)}${build.logTruncated ? ' (truncated)' : ''}`],
   ];
@@ -58,12 +57,13 @@ export function renderBuildDetail(build: Build, now: Date): string {
   return `${error}${keyValues(pairs)}`;
 }
 
-export function renderBuildLogLine(line: BuildLogLine): string {
-  return `${timeOfDay(line.at)} ${line.line}`;
+/** One build log line, stamped with its time of day. */
+export function renderBuildLogLine(line: BuildLogLine, time: TimeFormat): string {
+  return `${time.timeOfDay(line.at)} ${line.line}`;
 }
 
 /** The releases table, newest first. */
-export function renderReleaseTable(list: ReleaseList, now: Date): string {
+export function renderReleaseTable(list: ReleaseList, time: TimeFormat): string {
   if (list.releases.length === 0) return 'no releases';
   const rows = list.releases.map((r) => [
     r.id,
@@ -72,12 +72,12 @@ export function renderReleaseTable(list: ReleaseList, now: Date): string {
     `${r.sha.slice(0, 8)} ${firstLine(r.commitMessage, 40)}`,
     shortStorePath(r.storePath),
     size(r.closureSize),
-    relativeTime(r.createdAt, now),
+    time.relative(r.createdAt),
   ]);
   return table(['ID', 'HOST', 'STATUS', 'COMMIT', 'SYSTEM', 'SIZE', 'CREATED'], rows);
 }
 
-export function renderReleaseDetail(release: Release, now: Date): string {
+export function renderReleaseDetail(release: Release, time: TimeFormat): string {
   return keyValues([
     ['Release', release.id],
     ['Host', release.host],
@@ -85,12 +85,12 @@ export function renderReleaseDetail(release: Release, now: Date): string {
     ['Commit', release.sha],
     ['Message', firstLine(release.commitMessage, 200)],
     ['Author', release.commitAuthor],
-    ['Committed', release.committedAt],
+    ['Committed', time.dateTime(release.committedAt)],
     ['Store path', release.storePath],
     ['Closure', size(release.closureSize)],
     ['Build', release.buildId],
     ['Replaces', release.previousReleaseId ?? '-'],
-    ['Created', `${release.createdAt} (${relativeTime(release.createdAt, now)})`],
+    ['Created', time.stamp(release.createdAt)],
   ]);
 }
 

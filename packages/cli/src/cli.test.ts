@@ -2,6 +2,7 @@ import type { Facts, LogPage } from '@flotilla/protocol';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { run } from './cli.js';
+import type { CliEnv } from './context.js';
 import {
   logLine,
   sampleDeployment,
@@ -57,7 +58,11 @@ interface Captured {
 describe('flotilla commands against a controller', () => {
   let controller: TestController;
 
-  async function cli(...argv: string[]): Promise<Captured> {
+  function cli(...argv: string[]): Promise<Captured> {
+    return cliWith({}, ...argv);
+  }
+
+  async function cliWith(env: CliEnv, ...argv: string[]): Promise<Captured> {
     const out: string[] = [];
     const err: string[] = [];
     let sleeps = 0;
@@ -67,6 +72,8 @@ describe('flotilla commands against a controller', () => {
         FLOTILLA_URL: controller.url,
         FLOTILLA_TOKEN: 'admin',
         FLOTILLA_CONTEXT_FILE: '/nonexistent',
+        TZ: 'UTC',
+        ...env,
       },
       homedir: '/nonexistent',
       stdout: (text) => out.push(text),
@@ -159,7 +166,7 @@ describe('flotilla commands against a controller', () => {
     const lines = stdout.split('\n');
     assert.match(lines[0] ?? '', /^NAME\s+MODE\s+STATUS\s+AGENT\s+RUNNING\s+BRANCH\s+LAST SEEN$/);
     assert.match(stdout, /db1 .* 0\.0\.9 \(outdated\)/);
-    assert.match(stdout, /web1 .*01234567…-nixos-system-web1-25\.05\s+-\s+12s ago/);
+    assert.match(stdout, /web1 .*01234567…-nixos-system-web1-25\.05\s+-\s+12 s ago/);
     assert.match(stdout, /web2\s+managed\s+never_seen\s+-\s+-\s+-\s+never/);
     assert.equal(lines.at(-1), '3 hosts: 2 online, 1 never seen');
   });
@@ -169,7 +176,8 @@ describe('flotilla commands against a controller', () => {
     assert.equal(code, 0);
     assert.match(stdout, /Kernel:\s+6\.6\.60/);
     assert.match(stdout, /OS:\s+NixOS 25\.05 \(Warbler\)/);
-    assert.match(stdout, /Uptime:\s+3d 4h/);
+    assert.match(stdout, /Uptime:\s+3 d 4 h/);
+    assert.match(stdout, /^Last seen:\s+2025-01-01 11:59:48Z \(12 s ago\)$/m);
     assert.match(stdout, /Memory:\s+2\.0 GiB used \/ 8\.0 GiB \(25%\)/);
     assert.match(stdout, /\/\s+25\.0 GiB\s+100\.0 GiB\s+25%/);
     assert.match(stdout, new RegExp(`Current system:\\s+${STORE_PATH}`));
@@ -195,14 +203,16 @@ describe('flotilla commands against a controller', () => {
   });
 
   it('deploys and follows the log to success', async () => {
-    const { code, stdout, sleeps } = await cli('deploy', 'web1', STORE_PATH, '--follow');
+    const vienna = { TZ: 'Europe/Vienna' };
+    const { code, stdout, sleeps } = await cliWith(vienna, 'deploy', 'web1', STORE_PATH, '-f');
     assert.equal(code, 0);
     assert.deepEqual(stdout.split('\n'), [
       `deployment dep-ok: switch ${STORE_PATH} on web1 (queued)`,
-      '12:00:00 one',
-      '12:00:00 two',
+      'Log (times in Europe/Vienna):',
+      '13:00:00 one',
+      '13:00:00 two',
       '-- activating',
-      '12:00:00 three',
+      '13:00:00 three',
       '-- succeeded',
       'deployment dep-ok succeeded',
     ]);

@@ -2,11 +2,18 @@ import { FLOTILLA_VERSION } from '@flotilla/protocol';
 import { setTimeout as delay } from 'node:timers/promises';
 import { ApiClient } from './api-client.js';
 import { CommandUsageError, parseCommandLine, type GlobalOptions } from './args.js';
-import type { Command, CommandContext, CommandRunner } from './command.js';
+import type {
+  Command,
+  CommandContext,
+  LocalContext,
+  RemoteCommand,
+  SecretInput,
+} from './command.js';
 import { COMMANDS } from './commands.js';
-import { resolveConnection, type CliEnv } from './context.js';
+import { contextFilePath, resolveConnection, type CliEnv } from './context.js';
 import { CliError, UsageError } from './errors.js';
 import { commandHelp, globalHelp, usageLine } from './help.js';
+import { resolveTimeZone, systemTimeZone } from './time-zone.js';
 
 /** Everything the CLI takes from its process, passed in so tests can run it in-process. */
 export interface CliProcess {
@@ -20,7 +27,18 @@ export interface CliProcess {
   stderr(text: string): void;
   now?: () => Date;
   sleep?: (ms: number) => Promise<void>;
+  /** Standard input, for secrets piped or typed in; none by default. */
+  stdin?: SecretInput;
+  /** The zone when `TZ` names none Intl knows; default: what Intl reports for this process. */
+  systemTimeZone?: string;
 }
+
+/** Standard input with nothing to read, for callers that give none. */
+const NO_INPUT: SecretInput = {
+  isTerminal: false,
+  readAll: () => Promise.resolve(''),
+  readHidden: () => Promise.resolve(''),
+};
 
 /**
  * Runs one command line and resolves to the exit code: 0 success, 1 error, 2 usage error.
@@ -46,25 +64,61 @@ export async function run(proc: CliProcess): Promise<number> {
       break;
   }
   const { command, globals, input } = commandLine;
-  let runner: CommandRunner;
+  return command.local === true
+    ? execute(
+        proc,
+        command,
+        globals.json,
+        () => command.prepare(input),
+        () => Promise.resolve(localContext(proc, globals)),
+      )
+    : execute(
+        proc,
+        command,
+        globals.json,
+        () => command.prepare(input),
+        () => connect(proc, command, globals),
+      );
+}
+
+/** Prepares the command (a usage error exits 2), builds its context and runs it (errors exit 1). */
+async function execute<C>(
+  proc: CliProcess,
+  command: Command,
+  json: boolean,
+  prepare: () => (context: C) => Promise<number>,
+  makeContext: () => Promise<C>,
+): Promise<number> {
+  let runner: (context: C) => Promise<number>;
   try {
-    runner = command.prepare(input);
+    runner = prepare();
   } catch (error) {
     return reportUsage(proc, error, command);
   }
   try {
-    const context = await connect(proc, command, globals);
-    return await runner(context);
+    return await runner(await makeContext());
   } catch (error) {
-    return reportError(proc, error, globals.json);
+    return reportError(proc, error, json);
   }
 }
 
+function localContext(proc: CliProcess, globals: GlobalOptions): LocalContext {
+  return {
+    json: globals.json,
+    out: (text) => proc.stdout(text),
+    err: (text) => proc.stderr(text),
+    contextFile: contextFilePath(proc.env, proc.homedir),
+    stdin: proc.stdin ?? NO_INPUT,
+  };
+}
+
+/** Resolves every global setting (connection, time zone) and builds the command's context. */
 async function connect(
   proc: CliProcess,
-  command: Command,
+  command: RemoteCommand,
   globals: GlobalOptions,
 ): Promise<CommandContext> {
+  const timeZone = resolveTimeZone(globals, proc.env, proc.systemTimeZone ?? systemTimeZone());
   const connection = await resolveConnection(globals, proc.env, proc.homedir);
   if (command.needsToken && connection.token === undefined) {
     throw new CliError(
@@ -77,6 +131,7 @@ async function connect(
     json: globals.json,
     out: (text) => proc.stdout(text),
     err: (text) => proc.stderr(text),
+    timeZone,
     now: proc.now ?? (() => new Date()),
     sleep: proc.sleep ?? ((ms) => delay(ms)),
   };

@@ -1,4 +1,5 @@
 import type { ApiClient } from './api-client.js';
+import { TimeFormat } from './format.js';
 
 /** A command-specific option, as `util.parseArgs` takes it plus what help shows. */
 export interface OptionSpec {
@@ -7,6 +8,8 @@ export interface OptionSpec {
   /** Placeholder or choices shown in help, e.g. `switch|boot|test|dry-activate`. */
   value?: string;
   description: string;
+  /** Shown without brackets in the usage line; `prepare` still checks it is given. */
+  required?: boolean;
 }
 
 /** What the command line gave a command once parsed. */
@@ -15,25 +18,53 @@ export interface CommandInput {
   options: Readonly<Record<string, string | boolean | undefined>>;
 }
 
-/** What a running command may use; all I/O goes through here so tests can drive it. */
-export interface CommandContext {
-  client: ApiClient;
+/** Where a command prints; what every command gets. */
+export interface OutputContext {
   /** Print responses as JSON instead of text. */
   json: boolean;
   out(text: string): void;
   err(text: string): void;
+}
+
+/** What a running command may use; all I/O goes through here so tests can drive it. */
+export interface CommandContext extends OutputContext {
+  client: ApiClient;
+  /** The IANA zone absolute times are shown in (`UTC` with `--utc`). */
+  timeZone: string;
   now(): Date;
   sleep(ms: number): Promise<void>;
+}
+
+/** Standard input as a command that reads a secret from it sees it. */
+export interface SecretInput {
+  /** Whether a person types at it (a terminal) rather than a pipe or file feeding it. */
+  isTerminal: boolean;
+  /** Everything until end of input. */
+  readAll(): Promise<string>;
+  /** One line typed at the terminal without echoing it, after `prompt` on stderr. */
+  readHidden(prompt: string): Promise<string>;
+}
+
+/** What a command that needs no controller (`flotilla context`) may use. */
+export interface LocalContext extends OutputContext {
+  /** The contexts file, resolved as for every command. */
+  contextFile: string;
+  stdin: SecretInput;
+}
+
+/** How a command shows times at this moment: in its zone, relative to now. */
+export function timeFormat(context: CommandContext): TimeFormat {
+  return new TimeFormat(context.timeZone, context.now());
 }
 
 /** Runs a prepared command; resolves to the process exit code. */
 export type CommandRunner = (context: CommandContext) => Promise<number>;
 
-/**
- * One CLI command. `prepare` checks the arguments before any connection is made, so a usage
- * error never waits on the network or on configuration; it throws UsageError.
- */
-export interface Command {
+/** Runs a prepared local command; resolves to the process exit code. */
+export type LocalRunner = (context: LocalContext) => Promise<number>;
+
+/** What help shows of a command and how its command line is parsed. */
+interface CommandShape {
   /** The words that select it, e.g. `host add`. */
   name: string;
   /** Required positional arguments, by the names help shows. */
@@ -44,6 +75,15 @@ export interface Command {
   /** Longer help text shown by `--help`, after the usage line. */
   description?: string;
   options: Readonly<Record<string, OptionSpec>>;
+}
+
+/**
+ * A command that talks to the controller. `prepare` checks the arguments before any
+ * connection is made, so a usage error never waits on the network or on configuration; it
+ * throws UsageError.
+ */
+export interface RemoteCommand extends CommandShape {
+  local?: false;
   /** False only for commands the controller answers without authentication. */
   needsToken: boolean;
   prepare(input: CommandInput): CommandRunner;
@@ -57,8 +97,19 @@ export const forceOptions = {
   },
   reason: { type: 'string', value: 'TEXT', description: 'why; kept in the audit log' },
 } as const satisfies Record<string, OptionSpec>;
+/**
+ * A command that works on this machine only and needs no controller; the connection flags
+ * (`--url` unless it declares its own, `--token`, `--context`) are refused.
+ */
+export interface LocalCommand extends CommandShape {
+  local: true;
+  prepare(input: CommandInput): LocalRunner;
+}
+
+/** One CLI command. */
+export type Command = RemoteCommand | LocalCommand;
 
 /** Prints a value as the `--json` output of a single response. */
-export function printJson(context: CommandContext, value: unknown): void {
+export function printJson(context: OutputContext, value: unknown): void {
   context.out(JSON.stringify(value, null, 2));
 }

@@ -14,6 +14,12 @@ import {
   buildsCommand,
 } from './builds.command.js';
 import { cacheCommand } from './cache.command.js';
+import {
+  contextAddCommand,
+  contextCommand,
+  contextRemoveCommand,
+  contextUseCommand,
+} from './context.command.js';
 import { healthCommand } from './health.command.js';
 import { rebootCommand, rollbackCommand } from './host-actions.command.js';
 import {
@@ -23,6 +29,7 @@ import {
   releasesCommand,
 } from './releases.command.js';
 import { hostAddCommand, hostCommand, hostRemoveCommand, hostsCommand } from './hosts.command.js';
+import { notificationsCommand } from './notifications.command.js';
 import {
   repositoryCommand,
   repositoryLinkCommand,
@@ -61,6 +68,7 @@ export const COMMANDS: readonly Command[] = [
   rolloutCommand,
   rolloutResumeCommand,
   auditCommand,
+  notificationsCommand,
   repositoryCommand,
   repositoryLinkCommand,
   repositorySyncCommand,
@@ -77,4 +85,8 @@ export const COMMANDS: readonly Command[] = [
   flakeHostsCommand,
   cacheCommand,
   healthCommand,
+  contextCommand,
+  contextUseCommand,
+  contextAddCommand,
+  contextRemoveCommand,
 ];

@@ -1,9 +1,16 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
-import { contextFilePath, readContexts, resolveConnection, writeContext } from './context.js';
+import {
+  contextFilePath,
+  readContexts,
+  removeContext,
+  resolveConnection,
+  useContext,
+  writeContext,
+} from './context.js';
 import { CliError } from './errors.js';
 
 let dir: string;
@@ -95,6 +102,49 @@ describe('writeContext', () => {
   });
 });
 
+describe('useContext and removeContext', () => {
+  async function twoContexts(): Promise<string> {
+    const file = join(dir, 'contexts.json');
+    await writeContext(file, 'demo', { url: 'http://a:1', token: 'ta' });
+    await writeContext(file, 'prod', { url: 'http://b:2' });
+    return file;
+  }
+
+  it('switches the current context and keeps every entry', async () => {
+    const file = await twoContexts();
+    const next = await useContext(file, 'prod');
+    assert.equal(next.current, 'prod');
+    assert.deepEqual(await readContexts(file), next);
+    assert.deepEqual(next.contexts.prod, { url: 'http://b:2' });
+  });
+
+  it('removes a context; removing the current one leaves none current', async () => {
+    const file = await twoContexts();
+    assert.deepEqual(await removeContext(file, 'prod'), {
+      current: 'demo',
+      contexts: { demo: { url: 'http://a:1', token: 'ta' } },
+    });
+    assert.deepEqual(await removeContext(file, 'demo'), { current: null, contexts: {} });
+    assert.deepEqual(await readContexts(file), { current: null, contexts: {} });
+  });
+
+  it('refuses names the file does not hold, inherited properties too', async () => {
+    const file = await twoContexts();
+    await rejectsWithCode(useContext(file, 'staging'), 'context_not_found');
+    await rejectsWithCode(useContext(file, 'toString'), 'context_not_found');
+    await rejectsWithCode(removeContext(file, 'staging'), 'context_not_found');
+    assert.equal((await readContexts(file)).current, 'demo');
+  });
+
+  it('makes a file others could read private again and leaves no temporary file', async () => {
+    const file = await twoContexts();
+    await chmod(file, 0o644);
+    await useContext(file, 'prod');
+    assert.equal((await stat(file)).mode & 0o777, 0o600);
+    assert.deepEqual(await readdir(dir), ['contexts.json']);
+  });
+});
+
 describe('resolveConnection', () => {
   async function withFile(): Promise<string> {
     const file = join(dir, 'contexts.json');
@@ -159,6 +209,15 @@ describe('resolveConnection', () => {
       token: 't',
     });
     await rejectsWithCode(resolveConnection({}, env, dir), 'invalid_context_file');
+  });
+
+  it('takes the URL of a context that stores no token, and no token', async () => {
+    const file = join(dir, 'contexts.json');
+    await writeContext(file, 'open', { url: 'http://open:1' });
+    assert.deepEqual(await resolveConnection({}, { FLOTILLA_CONTEXT_FILE: file }, dir), {
+      url: 'http://open:1',
+      token: undefined,
+    });
   });
 
   it('explains what is missing', async () => {

@@ -1,14 +1,23 @@
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { writeFileAtomic } from '@flotilla/runtime';
+import { mkdir, readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { z } from 'zod';
 import { CliError, describeIssues } from './errors.js';
 
-/** One named controller: where it is and the admin token to use. */
+/** One named controller: where it is and the admin token to use, if one is stored. */
 export const ContextEntry = z.object({
   url: z.url({ protocol: /^https?$/ }),
-  token: z.string().min(1),
+  token: z.string().min(1).optional(),
 });
 export type ContextEntry = z.infer<typeof ContextEntry>;
+
+/** A name for a new context: a letter or digit, then letters, digits, `.`, `_` or `-`. */
+export const ContextName = z
+  .string()
+  .regex(
+    /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/,
+    'must be a letter or digit, then up to 62 letters, digits, ".", "_" or "-"',
+  );
 
 /** The contexts file: named controllers and the one used when `--context` is not given. */
 export const ContextFile = z.object({
@@ -24,6 +33,10 @@ export interface CliEnv {
   FLOTILLA_CONTEXT_FILE?: string | undefined;
   XDG_CONFIG_HOME?: string | undefined;
   HOME?: string | undefined;
+  /** Show times in UTC when 1 (the `--utc` flag's environment form). */
+  FLOTILLA_UTC?: string | undefined;
+  /** The user's time zone, e.g. `Europe/Vienna`. */
+  TZ?: string | undefined;
 }
 
 /** Connection settings given as flags. */
@@ -77,9 +90,8 @@ export async function readContexts(file: string): Promise<ContextFile> {
 }
 
 /**
- * Adds or replaces the context `name`, keeping the others. The file holds admin tokens, so it is
- * written with mode 0600 (its directory 0700) and replaced atomically by a rename. A malformed
- * existing file is an error rather than something to overwrite.
+ * Adds or replaces the context `name`, keeping the others; the first context becomes the
+ * current one. A malformed existing file is an error rather than something to overwrite.
  */
 export async function writeContext(
   file: string,
@@ -96,13 +108,54 @@ export async function writeContext(
     current: options.makeCurrent === true || existing.current === null ? name : existing.current,
     contexts: { ...existing.contexts, [name]: valid.data },
   };
-  await mkdir(dirname(file), { recursive: true, mode: 0o700 });
-  const temporary = `${file}.${process.pid}.tmp`;
-  // `mode` only applies when the file is created, so clear any leftover from a crashed write.
-  await rm(temporary, { force: true });
-  await writeFile(temporary, `${JSON.stringify(next, null, 2)}\n`, { mode: 0o600, flag: 'wx' });
-  await rename(temporary, file);
+  await saveContexts(file, next);
   return next;
+}
+
+/** Makes `name` the current context; `context_not_found` when the file has no such context. */
+export async function useContext(file: string, name: string): Promise<ContextFile> {
+  const existing = await readContexts(file);
+  requireContext(file, existing, name);
+  const next: ContextFile = { ...existing, current: name };
+  await saveContexts(file, next);
+  return next;
+}
+
+/**
+ * Removes the context `name`; when it was the current one, no context is current afterwards
+ * (rather than silently pointing commands at another controller).
+ */
+export async function removeContext(file: string, name: string): Promise<ContextFile> {
+  const existing = await readContexts(file);
+  requireContext(file, existing, name);
+  const contexts = { ...existing.contexts };
+  delete contexts[name];
+  const next: ContextFile = {
+    current: existing.current === name ? null : existing.current,
+    contexts,
+  };
+  await saveContexts(file, next);
+  return next;
+}
+
+/**
+ * The file holds admin tokens, so it is written with mode 0600 (its directory 0700 when
+ * created) and replaced atomically: a crash leaves the old file or the new one, never a torn
+ * one, and a file that was readable by others before is no longer.
+ */
+async function saveContexts(file: string, contexts: ContextFile): Promise<void> {
+  await mkdir(dirname(file), { recursive: true, mode: 0o700 });
+  await writeFileAtomic(file, `${JSON.stringify(contexts, null, 2)}\n`, 0o600);
+}
+
+function requireContext(file: string, contexts: ContextFile, name: string): ContextEntry {
+  // Own keys only: `toString` is not a context.
+  const entry = Object.hasOwn(contexts.contexts, name) ? contexts.contexts[name] : undefined;
+  if (entry === undefined) {
+    const known = Object.keys(contexts.contexts).join(', ') || 'none';
+    throw new CliError('context_not_found', `no context "${name}" in ${file} (known: ${known})`);
+  }
+  return entry;
 }
 
 /**
@@ -142,16 +195,7 @@ async function selectContext(
 ): Promise<ContextEntry | undefined> {
   const contexts = await readContexts(file);
   const selected = name ?? contexts.current;
-  if (selected === null) return undefined;
-  const entry = contexts.contexts[selected];
-  if (entry === undefined) {
-    const known = Object.keys(contexts.contexts).join(', ') || 'none';
-    throw new CliError(
-      'context_not_found',
-      `no context "${selected}" in ${file} (known: ${known})`,
-    );
-  }
-  return entry;
+  return selected === null ? undefined : requireContext(file, contexts, selected);
 }
 
 function checkUrl(url: string): string {

@@ -6,8 +6,9 @@ import {
   type LogPage,
 } from '@flotilla/protocol';
 import type { ApiClient } from './api-client.js';
-import type { CommandContext } from './command.js';
+import { timeFormat, type CommandContext } from './command.js';
 import { renderCreatedDeployment, renderFinalStatus, renderLogLine } from './deployments.view.js';
+import { logHeading } from './format.js';
 
 /** Pause between polls when there were no new lines, in milliseconds. */
 export const FOLLOW_INTERVAL_MS = 1000;
@@ -67,7 +68,8 @@ export async function followDeployment(
         if (changed || page.lines.length > 0) context.out(JSON.stringify(page));
         return;
       }
-      for (const line of page.lines) context.out(renderLogLine(line));
+      const time = timeFormat(context);
+      for (const line of page.lines) context.out(renderLogLine(line, time));
       if (changed) context.out(`-- ${page.status}`);
     },
   });
@@ -93,8 +95,10 @@ export async function printDecision(
     else context.out(renderCreatedDeployment(deployment, decision.notes));
     return 0;
   }
-  context.out(
-    context.json ? JSON.stringify(decision) : renderCreatedDeployment(deployment, decision.notes),
-  );
+  if (context.json) context.out(JSON.stringify(decision));
+  else
+    context.out(
+      `${renderCreatedDeployment(deployment, decision.notes)}\n${logHeading(timeFormat(context))}`,
+    );
   return followDeployment(context, deployment.id, { after: 0, status: deployment.status });
 }

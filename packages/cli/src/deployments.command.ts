@@ -1,7 +1,7 @@
 import { DeployAction } from '@flotilla/protocol';
 import { enumOption, flagOption, integerOption, stringOption } from './args.js';
 import { forceInput } from './force.js';
-import { forceOptions, printJson, type Command } from './command.js';
+import { forceOptions, printJson, timeFormat, type Command } from './command.js';
 import { followDeployment, printDecision } from './deployment-follow.js';
 import { renderDeploymentTable, renderDeploymentWithLog } from './deployments.view.js';
 
@@ -70,7 +70,7 @@ export const deploymentsCommand: Command = {
     return async (context) => {
       const list = await context.client.call('listDeployments', { query: { host, limit } });
       if (context.json) printJson(context, list);
-      else context.out(renderDeploymentTable(list, context.now()));
+      else context.out(renderDeploymentTable(list, timeFormat(context)));
       return 0;
     };
   },
@@ -91,13 +91,13 @@ export const deploymentCommand: Command = {
       const deployment = await context.client.call('getDeployment', { params: { id } });
       if (!following) {
         if (context.json) printJson(context, deployment);
-        else context.out(renderDeploymentWithLog(deployment, context.now()));
+        else context.out(renderDeploymentWithLog(deployment, timeFormat(context)));
         return 0;
       }
       context.out(
         context.json
           ? JSON.stringify(deployment)
-          : renderDeploymentWithLog(deployment, context.now()),
+          : renderDeploymentWithLog(deployment, timeFormat(context)),
       );
       const after = deployment.log.reduce((max, line) => Math.max(max, line.seq), 0);
       return followDeployment(context, deployment.id, { after, status: deployment.status });

@@ -5,7 +5,14 @@ import {
   type DeploymentWithLog,
   type LogLine,
 } from '@flotilla/protocol';
-import { keyValues, relativeTime, shortStorePath, spanLabel, table, timeOfDay } from './format.js';
+import {
+  keyValues,
+  logHeading,
+  shortStorePath,
+  spanLabel,
+  table,
+  type TimeFormat,
+} from './format.js';
 
 /**
  * The status with the agent's phase while it is working, e.g. `activating (fetching)`;
@@ -24,7 +31,7 @@ export function durationLabel(deployment: Deployment): string {
 }
 
 /** The deployments table, newest first as the controller sends them. */
-export function renderDeploymentTable(list: DeploymentList, now: Date): string {
+export function renderDeploymentTable(list: DeploymentList, time: TimeFormat): string {
   if (list.deployments.length === 0) return 'no deployments';
   const rows = list.deployments.map((d) => [
     d.id,
@@ -32,20 +39,20 @@ export function renderDeploymentTable(list: DeploymentList, now: Date): string {
     d.action,
     statusLabel(d),
     shortStorePath(d.storePath),
-    relativeTime(d.createdAt, now),
+    time.relative(d.createdAt),
     durationLabel(d),
   ]);
   return table(['ID', 'HOST', 'ACTION', 'STATUS', 'SYSTEM', 'CREATED', 'DURATION'], rows);
 }
 
-/** One log line: UTC time, the stream unless it is plain stdout, and the text. */
-export function renderLogLine(line: LogLine): string {
+/** One log line: its time of day, the stream unless it is plain stdout, and the text. */
+export function renderLogLine(line: LogLine, time: TimeFormat): string {
   const stream = line.stream === 'stdout' ? '' : `[${line.stream}] `;
-  return `${timeOfDay(line.at)} ${stream}${line.line}`;
+  return `${time.timeOfDay(line.at)} ${stream}${line.line}`;
 }
 
 /** A deployment's fields; the log is printed separately so `--follow` can continue it. */
-export function renderDeploymentDetail(deployment: Deployment, now: Date): string {
+export function renderDeploymentDetail(deployment: Deployment, time: TimeFormat): string {
   const pairs: [string, string][] = [
     ['Deployment', deployment.id],
     ['Host', deployment.host],
@@ -56,9 +63,9 @@ export function renderDeploymentDetail(deployment: Deployment, now: Date): strin
     ['Store path', deployment.storePath],
     ['Status', statusLabel(deployment)],
     ['Requested by', deployment.actor],
-    ['Created', `${deployment.createdAt} (${relativeTime(deployment.createdAt, now)})`],
-    ['Started', deployment.startedAt ?? '-'],
-    ['Finished', deployment.finishedAt ?? '-'],
+    ['Created', time.stamp(deployment.createdAt)],
+    ['Started', deployment.startedAt === null ? '-' : time.dateTime(deployment.startedAt)],
+    ['Finished', deployment.finishedAt === null ? '-' : time.dateTime(deployment.finishedAt)],
     ['Duration', durationLabel(deployment)],
   ];
   if (deployment.revisionId !== null) pairs.push(['Revision', deployment.revisionId]);
@@ -67,7 +74,9 @@ export function renderDeploymentDetail(deployment: Deployment, now: Date): strin
     pairs.push(['Approved by', `${deployment.approvedBy}${comment}`]);
   }
   // Only a deployment that has not started yet can be held (wave, soak or deploy window).
-  if (deployment.holdReason !== null) pairs.push(['Waiting for', deployment.holdReason]);
+  if (deployment.holdReason !== null) {
+    pairs.push(['Waiting for', time.localize(deployment.holdReason)]);
+  }
   if (deployment.forced) pairs.push(['Forced', deployment.forceReason ?? 'yes']);
   if (deployment.exitCode !== null) pairs.push(['Exit code', String(deployment.exitCode)]);
   if (deployment.errorCode !== null || deployment.errorMessage !== null) {
@@ -82,12 +91,12 @@ export function renderDeploymentDetail(deployment: Deployment, now: Date): strin
 }
 
 /** The detail view followed by the log so far. */
-export function renderDeploymentWithLog(deployment: DeploymentWithLog, now: Date): string {
+export function renderDeploymentWithLog(deployment: DeploymentWithLog, time: TimeFormat): string {
   const log =
     deployment.log.length === 0
       ? '(no log lines yet)'
-      : deployment.log.map(renderLogLine).join('\n');
-  return `${renderDeploymentDetail(deployment, now)}\n\nLog:\n${log}`;
+      : deployment.log.map((line) => renderLogLine(line, time)).join('\n');
+  return `${renderDeploymentDetail(deployment, time)}\n\n${logHeading(time)}\n${log}`;
 }
 
 /**

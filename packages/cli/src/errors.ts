@@ -11,7 +11,9 @@ export type LocalErrorCode =
   | 'unexpected_response'
   | 'invalid_context_file'
   | 'context_not_found'
-  | 'not_configured';
+  | 'not_configured'
+  | 'invalid_setting'
+  | 'token_unreadable';
 
 /** Every code a CLI error can carry: the controller's stable codes plus the local ones. */
 export type CliErrorCode = ErrorCode | LocalErrorCode;

@@ -1,35 +1,174 @@
-/** Text formatting for human output: times, sizes, store paths and aligned tables. */
+/** Text formatting for human output: times, durations, sizes, store paths and aligned tables. */
 
 /**
- * How long ago `iso` was, relative to `now`: "just now", "12s ago", "5m ago", "3h ago", "2d ago".
- * Null reads as "never"; a time slightly in the future (clock skew) reads as "just now".
+ * How far `iso` lies from `now`, in the style of {@link formatDuration}: "12 s ago",
+ * "5 m 12 s ago", "in 3 m 10 s". Null reads as "never"; less than a second either way (clock
+ * skew between controller and CLI) as "just now".
  */
 export function relativeTime(iso: string | null, now: Date): string {
   if (iso === null) return 'never';
   const then = Date.parse(iso);
   if (Number.isNaN(then)) return iso;
-  const seconds = Math.floor((now.getTime() - then) / 1000);
-  if (seconds < 1) return seconds < -60 ? `in ${formatDuration(-seconds)}` : 'just now';
-  if (seconds < 60) return `${seconds}s ago`;
-  if (seconds < 3600) return `${Math.floor(seconds / 60)}m ago`;
-  if (seconds < 86_400) return `${Math.floor(seconds / 3600)}h ago`;
-  return `${Math.floor(seconds / 86_400)}d ago`;
+  const ms = now.getTime() - then;
+  if (Math.abs(ms) < 1000) return 'just now';
+  return ms > 0 ? `${formatDuration(ms / 1000)} ago` : `in ${formatDuration(-ms / 1000)}`;
 }
 
 /**
- * A duration in seconds with its two largest units: "42s", "5m 12s", "2h 5m", "3d 4h".
- * Fractions are dropped; negative input counts as zero.
+ * A duration in seconds, as precise as it is short: "740 ms", "1.2 s", "42 s", then the two
+ * largest units, "5 m 12 s", "2 h 5 m", "3 d 4 h". Digits are cut, never rounded up, so a
+ * timeout of 59.9 s never reads as a minute. Zero and negative input read "0 s".
  */
 export function formatDuration(totalSeconds: number): string {
-  const s = Math.max(0, Math.floor(totalSeconds));
-  const days = Math.floor(s / 86_400);
-  const hours = Math.floor((s % 86_400) / 3600);
-  const minutes = Math.floor((s % 3600) / 60);
-  const seconds = s % 60;
-  if (days > 0) return hours > 0 ? `${days}d ${hours}h` : `${days}d`;
-  if (hours > 0) return minutes > 0 ? `${hours}h ${minutes}m` : `${hours}h`;
-  if (minutes > 0) return seconds > 0 ? `${minutes}m ${seconds}s` : `${minutes}m`;
-  return `${seconds}s`;
+  // Whole milliseconds first: 0.57 s is 569.99… ms in floating point.
+  const ms = Number.isFinite(totalSeconds) ? Math.round(totalSeconds * 1000) : 0;
+  if (ms <= 0) return '0 s';
+  if (ms < 1000) return `${ms} ms`;
+  if (ms < 10_000) {
+    const tenths = Math.floor(ms / 100);
+    return tenths % 10 === 0 ? `${tenths / 10} s` : `${Math.floor(tenths / 10)}.${tenths % 10} s`;
+  }
+  const s = Math.floor(ms / 1000);
+  const units: [number, string][] = [
+    [Math.floor(s / 86_400), 'd'],
+    [Math.floor((s % 86_400) / 3600), 'h'],
+    [Math.floor((s % 3600) / 60), 'm'],
+    [s % 60, 's'],
+  ];
+  const first = units.findIndex(([value]) => value > 0);
+  return units
+    .slice(first, first + 2)
+    .filter(([value], index) => index === 0 || value > 0)
+    .map(([value, unit]) => `${value} ${unit}`)
+    .join(' ');
+}
+
+/** Wall-clock readers per zone; building one is far slower than using it. */
+const WALL_CLOCKS = new Map<string, Intl.DateTimeFormat>();
+
+function wallClock(zone: string): Intl.DateTimeFormat {
+  let format = WALL_CLOCKS.get(zone);
+  if (format === undefined) {
+    format = new Intl.DateTimeFormat('en-US', {
+      timeZone: zone,
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+      hour: '2-digit',
+      minute: '2-digit',
+      second: '2-digit',
+      hourCycle: 'h23',
+    });
+    WALL_CLOCKS.set(zone, format);
+  }
+  return format;
+}
+
+/** An instant as the clocks in `zone` show it, with that zone's offset from UTC in minutes. */
+interface WallTime {
+  date: string;
+  time: string;
+  offsetMinutes: number;
+}
+
+function toWallTime(instant: number, zone: string): WallTime {
+  const parts: Record<string, number> = {};
+  for (const part of wallClock(zone).formatToParts(instant)) {
+    if (part.type !== 'literal') parts[part.type] = Number(part.value);
+  }
+  const [year = 0, month = 1, day = 1, hour = 0, minute = 0, second = 0] = [
+    parts.year,
+    parts.month,
+    parts.day,
+    parts.hour,
+    parts.minute,
+    parts.second,
+  ];
+  // The offset is what the wall clock reads minus the instant (both cut to whole seconds).
+  const asUtc = Date.UTC(year, month - 1, day, hour, minute, second);
+  const offsetMinutes = Math.round((asUtc - Math.floor(instant / 1000) * 1000) / 60_000);
+  const two = (n: number): string => String(n).padStart(2, '0');
+  return {
+    date: `${String(year).padStart(4, '0')}-${two(month)}-${two(day)}`,
+    time: `${two(hour)}:${two(minute)}:${two(second)}`,
+    offsetMinutes,
+  };
+}
+
+function offsetLabel(minutes: number): string {
+  const sign = minutes < 0 ? '-' : '+';
+  const abs = Math.abs(minutes);
+  return `${sign}${String(Math.floor(abs / 60)).padStart(2, '0')}:${String(abs % 60).padStart(2, '0')}`;
+}
+
+/**
+ * An ISO timestamp as the one absolute format the CLI shows, in `zone` (an IANA name) with
+ * its offset: `2026-03-01 14:05:09+01:00`, or `2026-03-01 13:05:09Z` when `zone` is UTC.
+ * The offset is part of every time because it changes across daylight saving. Fractions of
+ * a second are cut. What does not parse as a time is returned unchanged.
+ */
+export function formatDateTime(iso: string, zone: string): string {
+  const instant = Date.parse(iso);
+  if (Number.isNaN(instant)) return iso;
+  const wall = toWallTime(instant, zone);
+  const offset = zone === 'UTC' ? 'Z' : offsetLabel(wall.offsetMinutes);
+  return `${wall.date} ${wall.time}${offset}`;
+}
+
+/** The time of day of an ISO timestamp in `zone`, `HH:MM:SS`; stamps log lines under a heading that names the zone. */
+export function formatTimeOfDay(iso: string, zone: string): string {
+  const instant = Date.parse(iso);
+  return Number.isNaN(instant) ? iso : toWallTime(instant, zone).time;
+}
+
+/** ISO-8601 UTC timestamps as the controller writes them into free text (hold reasons, notes). */
+const ISO_IN_TEXT = /\b\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?Z\b/g;
+
+/**
+ * How a command shows times: the zone absolute times are given in and the moment relative
+ * times are measured from. Views take one so that every time they print looks the same.
+ */
+export class TimeFormat {
+  /**
+   * @param zone An IANA zone name Intl accepts (`Europe/Vienna`, `UTC`).
+   * @param now The moment relative times are measured from.
+   */
+  constructor(
+    readonly zone: string,
+    readonly now: Date,
+  ) {}
+
+  /** `2026-03-01 14:05:09+01:00`; see {@link formatDateTime}. */
+  dateTime(iso: string): string {
+    return formatDateTime(iso, this.zone);
+  }
+
+  /** `14:05:09` in this zone, for log lines. */
+  timeOfDay(iso: string): string {
+    return formatTimeOfDay(iso, this.zone);
+  }
+
+  /** "5 m 12 s ago", "in 42 s", "never"; see {@link relativeTime}. */
+  relative(iso: string | null): string {
+    return relativeTime(iso, this.now);
+  }
+
+  /** The absolute time followed by the relative one, `2026-03-01 14:05:09+01:00 (5 m ago)`; `none` for null. */
+  stamp(iso: string | null, none = '-'): string {
+    if (iso === null) return none;
+    return Number.isNaN(Date.parse(iso)) ? iso : `${this.dateTime(iso)} (${this.relative(iso)})`;
+  }
+
+  /** How long since `iso`, as a duration ("5 m 12 s"); "-" when it is not a time. */
+  since(iso: string): string {
+    const then = Date.parse(iso);
+    return Number.isNaN(then) ? '-' : formatDuration((this.now.getTime() - then) / 1000);
+  }
+
+  /** `text` with every ISO UTC timestamp in it rewritten to this format. */
+  localize(text: string): string {
+    return text.replace(ISO_IN_TEXT, (iso) => this.dateTime(iso));
+  }
 }
 
 const BYTE_UNITS = ['KiB', 'MiB', 'GiB', 'TiB', 'PiB'] as const;
@@ -66,16 +205,9 @@ export function shortStorePath(path: string | null): string {
   return `${(match[1] ?? '').slice(0, 8)}…-${match[2] ?? ''}`;
 }
 
-/** The time of day of an ISO timestamp in UTC, `HH:MM:SS`; used to stamp log lines. */
-export function timeOfDay(iso: string): string {
-  const date = new Date(iso);
-  return Number.isNaN(date.getTime()) ? iso : date.toISOString().slice(11, 19);
-}
-
-/** An ISO timestamp as a UTC date and time, `YYYY-MM-DD HH:MM:SS`; for logs kept for the record. */
-export function dateTime(iso: string): string {
-  const date = new Date(iso);
-  return Number.isNaN(date.getTime()) ? iso : date.toISOString().slice(0, 19).replace('T', ' ');
+/** The heading above a log, naming the zone its time-of-day stamps are in. */
+export function logHeading(time: TimeFormat): string {
+  return `Log (times in ${time.zone}):`;
 }
 
 /** The first line of `text`, cut to `max` characters with an ellipsis. */

@@ -5,13 +5,14 @@ import { columns } from './format.js';
 /** `[--name VALUE]` or `[-f|--name]` as shown in usage lines. */
 function optionSynopsis(name: string, spec: OptionSpec): string {
   const flag = spec.short === undefined ? `--${name}` : `-${spec.short}|--${name}`;
-  return spec.type === 'string' ? `[${flag} ${spec.value ?? 'VALUE'}]` : `[${flag}]`;
+  const synopsis = spec.type === 'string' ? `${flag} ${spec.value ?? 'VALUE'}` : flag;
+  return spec.required === true ? synopsis : `[${synopsis}]`;
 }
 
 /** The one-line usage of a command, e.g. `flotilla deployment ID [-f|--follow]`. */
 export function usageLine(command: Command | undefined): string {
   if (command === undefined)
-    return 'flotilla [--url URL] [--token TOKEN] [--context NAME] [--json] COMMAND';
+    return 'flotilla [--url URL] [--token TOKEN] [--context NAME] [--json] [--utc] COMMAND';
   const options = Object.entries(command.options).map(([name, spec]) => optionSynopsis(name, spec));
   const optional = (command.optionalArgs ?? []).map((a) => `[${a}]`);
   return ['flotilla', command.name, ...command.args, ...optional, ...options].join(' ');
@@ -20,10 +21,13 @@ export function usageLine(command: Command | undefined): string {
 /** `flotilla --help`: commands, global options and where settings come from. */
 export function globalHelp(commands: readonly Command[]): string {
   const commandRows = [
-    ...commands.map((c) => [
-      `  ${[c.name, ...c.args, ...(c.optionalArgs ?? []).map((a) => `[${a}]`)].join(' ')}`,
-      c.summary,
-    ]),
+    ...commands.map((c) => {
+      const required = Object.entries(c.options)
+        .filter(([, spec]) => spec.required === true)
+        .map(([name, spec]) => optionSynopsis(name, spec));
+      const optional = (c.optionalArgs ?? []).map((a) => `[${a}]`);
+      return [`  ${[c.name, ...c.args, ...optional, ...required].join(' ')}`, c.summary];
+    }),
     ['  help [COMMAND]', 'Show help for a command'],
   ];
   const optionRows = [
@@ -31,6 +35,7 @@ export function globalHelp(commands: readonly Command[]): string {
     ['  --token TOKEN', 'admin token (or FLOTILLA_TOKEN, which stays out of the process list)'],
     ['  --context NAME', 'use this context from the contexts file'],
     ['  --json', 'print the validated JSON answers instead of text; errors too, on stderr'],
+    ['  --utc', 'show times in UTC (or FLOTILLA_UTC=1) instead of the local zone (TZ)'],
     ['  -h, --help', 'show help, for a command too'],
     ['  -V, --version', 'print the version'],
   ];
@@ -48,7 +53,11 @@ export function globalHelp(commands: readonly Command[]): string {
     'Settings come from flags, then FLOTILLA_URL and FLOTILLA_TOKEN, then the contexts file',
     '(FLOTILLA_CONTEXT_FILE, else $XDG_CONFIG_HOME/flotilla/contexts.json, else',
     '~/.config/flotilla/contexts.json) and its "current" context. Naming a context with',
-    '--context makes it win over the environment.',
+    '--context makes it win over the environment. "flotilla context" lists, adds and switches',
+    'contexts.',
+    '',
+    'Times: absolute times read 2026-03-01 14:05:09+01:00, in the zone TZ names or the',
+    "system's, or 2026-03-01 13:05:09Z with --utc; durations read 740 ms, 1.2 s, 5 m 12 s.",
     '',
     'Exit codes: 0 success, 1 error or a followed deployment that did not succeed, 2 usage error.',
   ].join('\n');
@@ -69,6 +78,11 @@ export function commandHelp(command: Command): string {
     });
     lines.push('', 'Options:', columns(rows));
   }
-  lines.push('', 'Global options: --url, --token, --context, --json (see flotilla --help).');
+  lines.push(
+    '',
+    command.local === true
+      ? 'Global options: --json (no controller is contacted).'
+      : 'Global options: --url, --token, --context, --json, --utc (see flotilla --help).',
+  );
   return lines.join('\n');
 }

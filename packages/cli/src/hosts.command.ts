@@ -1,7 +1,7 @@
 import { HostMode, HostOs, HostStatus } from '@flotilla/protocol';
 import { enumOption, flagOption } from './args.js';
 import { UsageError } from './errors.js';
-import { printJson, type Command } from './command.js';
+import { printJson, timeFormat, type Command } from './command.js';
 import { renderCreatedHost, renderHostDetail, renderHostTable } from './hosts.view.js';
 
 /** `flotilla hosts`: every host, following pages until the last. */
@@ -22,7 +22,7 @@ export const hostsCommand: Command = {
     return async (context) => {
       const list = await context.client.listAllHosts({ status });
       if (context.json) printJson(context, list);
-      else context.out(renderHostTable(list, context.now(), status !== undefined));
+      else context.out(renderHostTable(list, timeFormat(context), status !== undefined));
       return 0;
     };
   },
@@ -40,7 +40,7 @@ export const hostCommand: Command = {
     return async (context) => {
       const host = await context.client.call('getHost', { params: { name } });
       if (context.json) printJson(context, host);
-      else context.out(renderHostDetail(host, context.now()));
+      else context.out(renderHostDetail(host, timeFormat(context)));
       return 0;
     };
   },

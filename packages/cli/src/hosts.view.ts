@@ -4,9 +4,9 @@ import {
   formatDuration,
   formatPercent,
   keyValues,
-  relativeTime,
   shortStorePath,
   table,
+  type TimeFormat,
 } from './format.js';
 
 /** The agent column: its version, flagged when older than the controller. */
@@ -33,7 +33,7 @@ export function hostCountsLine(counts: HostList['counts']): string {
  * The hosts table with a footer of counts. `filtered` says the list was narrowed by status, in
  * which case the counts (always over all hosts) are told apart from the rows shown.
  */
-export function renderHostTable(list: HostList, now: Date, filtered: boolean): string {
+export function renderHostTable(list: HostList, time: TimeFormat, filtered: boolean): string {
   if (list.hosts.length === 0) {
     return filtered
       ? `no hosts match (${hostCountsLine(list.counts)})`
@@ -46,7 +46,7 @@ export function renderHostTable(list: HostList, now: Date, filtered: boolean): s
     agentLabel(host),
     revisionLabel(host),
     syncLabel(host),
-    relativeTime(host.lastSeenAt, now),
+    time.relative(host.lastSeenAt),
   ]);
   const headers = ['NAME', 'MODE', 'STATUS', 'AGENT', 'RUNNING', 'BRANCH', 'LAST SEEN'];
   const footer = filtered
@@ -82,10 +82,10 @@ export function syncLabel(host: Host): string {
 }
 
 /** Everything known about one host, facts and latest metrics included. */
-export function renderHostDetail(host: Host, now: Date): string {
+export function renderHostDetail(host: Host, time: TimeFormat): string {
   const status =
     host.status === 'online' && host.connectedAt !== null
-      ? `online (connected ${relativeTime(host.connectedAt, now)})`
+      ? `online (connected ${time.relative(host.connectedAt)})`
       : host.status;
   const agent =
     host.protocolVersion === null
@@ -99,17 +99,17 @@ export function renderHostDetail(host: Host, now: Date): string {
       ['Status', status],
       ['Running', `${revisionLabel(host)} (${syncLabel(host)})`],
       ['Agent', agent],
-      ['Last seen', relativeTime(host.lastSeenAt, now)],
-      ['Registered', `${host.createdAt} (${relativeTime(host.createdAt, now)})`],
+      ['Last seen', time.stamp(host.lastSeenAt, 'never')],
+      ['Registered', time.stamp(host.createdAt)],
     ]),
-    renderFacts(host, now),
+    renderFacts(host, time),
   ];
   const metrics = host.metrics ?? host.facts?.metrics ?? null;
   if (metrics !== null) sections.push(renderMetrics(metrics));
   return sections.join('\n\n');
 }
 
-function renderFacts(host: Host, now: Date): string {
+function renderFacts(host: Host, time: TimeFormat): string {
   const facts = host.facts;
   if (facts === null) return 'Facts: none yet (the agent has not reported)';
   const { system } = facts;
@@ -119,7 +119,7 @@ function renderFacts(host: Host, now: Date): string {
       ? `${system.booted} (differs from current)`
       : (system.booted ?? '-');
   return [
-    `Facts (collected ${relativeTime(facts.collectedAt, now)})`,
+    `Facts (collected ${time.relative(facts.collectedAt)})`,
     keyValues(
       [
         ['Hostname', facts.hostname],
@@ -142,19 +142,19 @@ function renderFacts(host: Host, now: Date): string {
       ],
       '  ',
     ),
-    ...renderGenerations(facts.generations, now),
+    ...renderGenerations(facts.generations, time),
   ].join('\n');
 }
 
 /** The newest generations, the current one marked; rollback targets for `flotilla rollback`. */
-function renderGenerations(generations: readonly Generation[], now: Date): string[] {
+function renderGenerations(generations: readonly Generation[], time: TimeFormat): string[] {
   if (generations.length === 0) return [];
   const rows = generations
     .slice(0, 10)
     .map((g) => [
       g.current ? '*' : '',
       String(g.number),
-      relativeTime(g.date, now),
+      time.dateTime(g.date),
       shortStorePath(g.path),
     ]);
   return [

@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 import { homedir } from 'node:os';
+import { isatty } from 'node:tty';
 import { run } from './cli.js';
+import { secretInput } from './secret-input.js';
 
 // The only place that touches the process: everything else gets it passed in.
 const code = await run({
@@ -9,5 +11,10 @@ const code = await run({
   homedir: homedir(),
   stdout: (text) => process.stdout.write(`${text}\n`),
   stderr: (text) => process.stderr.write(`${text}\n`),
+  stdin: secretInput({
+    isTerminal: isatty(0),
+    open: () => process.stdin,
+    prompts: process.stderr,
+  }),
 });
 process.exitCode = code;

@@ -21,8 +21,8 @@ describe('flotilla policy, pin, unpin and graduation', () => {
   it('lists every policy, locked and pinned ones marked', async () => {
     const { code, stdout } = await cli('policy');
     assert.equal(code, 0);
-    assert.match(stdout, /^db1\s+monitor\s+config \(locked\)\s+canary\s+12d ago\s+no$/m);
-    assert.match(stdout, /^web1\s+manual\s+default\s+canary\s+12d ago\s+yes: kernel bisect$/m);
+    assert.match(stdout, /^db1\s+monitor\s+config \(locked\)\s+canary\s+12 d ago\s+no$/m);
+    assert.match(stdout, /^web1\s+manual\s+default\s+canary\s+12 d ago\s+yes: kernel bisect$/m);
   });
 
   it('shows one host, and says when there is no such host', async () => {

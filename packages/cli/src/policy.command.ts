@@ -1,6 +1,6 @@
 import { Policy } from '@flotilla/protocol';
 import { flagOption, stringOption } from './args.js';
-import { printJson, type Command } from './command.js';
+import { printJson, timeFormat, type Command } from './command.js';
 import { CliError, UsageError } from './errors.js';
 import {
   renderGraduation,
@@ -59,13 +59,13 @@ export const policyCommand: Command = {
       const list = await context.client.call('listPolicies');
       if (host === undefined) {
         if (context.json) printJson(context, list);
-        else context.out(renderPolicyTable(list, context.now()));
+        else context.out(renderPolicyTable(list, timeFormat(context)));
         return 0;
       }
       const one = list.policies.find((p) => p.host === host);
       if (one === undefined) throw new CliError('host_not_found', `no host "${host}"`);
       if (context.json) printJson(context, one);
-      else context.out(renderPolicyDetail(one, context.now()));
+      else context.out(renderPolicyDetail(one, timeFormat(context)));
       return 0;
     };
   },

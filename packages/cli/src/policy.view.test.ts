@@ -9,9 +9,11 @@ import {
   renderPolicyTable,
   sourceLabel,
 } from './policy.view.js';
+import { TimeFormat } from './format.js';
 import { samplePolicy } from './test-controller.js';
 
 const now = new Date('2025-01-01T12:00:00.000Z');
+const utc = new TimeFormat('UTC', now);
 
 function graduation(overrides: Partial<GraduationStatus> = {}): GraduationStatus {
   return {
@@ -36,27 +38,29 @@ describe('policy views', () => {
           samplePolicy({ wave: null, stableSince: null, pinned: true, pinReason: 'bisect' }),
         ],
       },
-      now,
+      utc,
     );
     const lines = text.split('\n');
     assert.match(lines[0] ?? '', /^HOST\s+POLICY\s+SOURCE\s+WAVE\s+STABLE SINCE\s+PINNED$/);
-    assert.match(lines[1] ?? '', /^db1\s+monitor\s+config \(locked\)\s+canary\s+12d ago\s+no$/);
+    assert.match(lines[1] ?? '', /^db1\s+monitor\s+config \(locked\)\s+canary\s+12 d ago\s+no$/);
     assert.match(lines[2] ?? '', /^web1\s+manual\s+default\s+-\s+-\s+yes: bisect$/);
     assert.match(text, /Locked policies are set in the controller's config file/);
-    assert.equal(renderPolicyTable({ policies: [] }, now), 'no hosts');
+    assert.equal(renderPolicyTable({ policies: [] }, utc), 'no hosts');
   });
 
   it('leaves out the locked hint when nothing is locked', () => {
-    const text = renderPolicyTable({ policies: [samplePolicy()] }, now);
+    const text = renderPolicyTable({ policies: [samplePolicy()] }, utc);
     assert.ok(!text.includes('Locked'));
     assert.equal(sourceLabel(samplePolicy({ source: 'api' })), 'api');
   });
 
   it('shows one policy in detail', () => {
-    const text = renderPolicyDetail(samplePolicy({ policy: 'auto' }), now);
+    const text = renderPolicyDetail(samplePolicy({ policy: 'auto' }), utc);
     assert.match(text, /^Policy:\s+auto \(releases deploy once built\)$/m);
-    assert.match(text, /^Stable since:\s+2024-12-20T12:00:00.000Z \(12d ago\)$/m);
-    assert.match(text, /^Updated:\s+2024-12-01T00:00:00.000Z by admin$/m);
+    assert.match(text, /^Stable since:\s+2024-12-20 12:00:00Z \(12 d ago\)$/m);
+    assert.match(text, /^Updated:\s+2024-12-01 00:00:00Z by admin$/m);
+    const vienna = renderPolicyDetail(samplePolicy(), new TimeFormat('Europe/Vienna', now));
+    assert.match(vienna, /^Updated:\s+2024-12-01 01:00:00\+01:00 by admin$/m);
   });
 
   it('confirms a new policy and warns when the host is pinned', () => {

@@ -5,7 +5,7 @@ import type {
   HostPolicyList,
   Policy,
 } from '@flotilla/protocol';
-import { keyValues, relativeTime, table } from './format.js';
+import { keyValues, table, type TimeFormat } from './format.js';
 
 /** What each policy does to a new release, in words. */
 export const POLICY_MEANING: Readonly<Record<Policy, string>> = {
@@ -24,19 +24,19 @@ function pinLabel(policy: HostPolicy): string {
   return policy.pinReason === null ? 'yes' : `yes: ${policy.pinReason}`;
 }
 
-function stableLabel(stableSince: string | null, now: Date): string {
-  return stableSince === null ? '-' : relativeTime(stableSince, now);
+function stableLabel(stableSince: string | null, time: TimeFormat): string {
+  return stableSince === null ? '-' : time.relative(stableSince);
 }
 
 /** Every host's policy; locked ones are explained under the table. */
-export function renderPolicyTable(list: HostPolicyList, now: Date): string {
+export function renderPolicyTable(list: HostPolicyList, time: TimeFormat): string {
   if (list.policies.length === 0) return 'no hosts';
   const rows = list.policies.map((p) => [
     p.host,
     p.policy,
     sourceLabel(p),
     p.wave ?? '-',
-    stableLabel(p.stableSince, now),
+    stableLabel(p.stableSince, time),
     pinLabel(p),
   ]);
   const lines = [
@@ -51,20 +51,15 @@ export function renderPolicyTable(list: HostPolicyList, now: Date): string {
 }
 
 /** One host's policy in detail. */
-export function renderPolicyDetail(policy: HostPolicy, now: Date): string {
+export function renderPolicyDetail(policy: HostPolicy, time: TimeFormat): string {
   return keyValues([
     ['Host', policy.host],
     ['Policy', `${policy.policy} (${POLICY_MEANING[policy.policy]})`],
     ['Source', policy.locked ? `${policy.source} (locked: change it there)` : policy.source],
     ['Wave', policy.wave ?? '-'],
-    [
-      'Stable since',
-      policy.stableSince === null
-        ? '-'
-        : `${policy.stableSince} (${relativeTime(policy.stableSince, now)})`,
-    ],
+    ['Stable since', time.stamp(policy.stableSince)],
     ['Pinned', pinLabel(policy)],
-    ['Updated', `${policy.updatedAt} by ${policy.updatedBy}`],
+    ['Updated', `${time.dateTime(policy.updatedAt)} by ${policy.updatedBy}`],
   ]);
 }
 

@@ -1,6 +1,6 @@
 import { ReleaseStatus } from '@flotilla/protocol';
 import { enumOption, integerOption } from './args.js';
-import { printJson, type Command } from './command.js';
+import { printJson, timeFormat, type Command } from './command.js';
 import {
   renderFlakeHosts,
   renderPreview,
@@ -30,7 +30,7 @@ export const releasesCommand: Command = {
     return async (context) => {
       const list = await context.client.call('listReleases', { query: { host, status, limit } });
       if (context.json) printJson(context, list);
-      else context.out(renderReleaseTable(list, context.now()));
+      else context.out(renderReleaseTable(list, timeFormat(context)));
       return 0;
     };
   },
@@ -48,7 +48,7 @@ export const releaseCommand: Command = {
     return async (context) => {
       const release = await context.client.call('getRelease', { params: { id } });
       if (context.json) printJson(context, release);
-      else context.out(renderReleaseDetail(release, context.now()));
+      else context.out(renderReleaseDetail(release, timeFormat(context)));
       return 0;
     };
   },

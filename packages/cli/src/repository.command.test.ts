@@ -92,7 +92,10 @@ describe('repository, revisions and preview commands', () => {
     assert.equal(code, 0);
     assert.match(stdout, /URL:\s+https:\/\/github.com\/owner\/nixcfg.git/);
     assert.match(stdout, /Following:\s+0123456789ab/);
-    assert.match(stdout, /Blocked:\s+branch rewritten to ffffffffffff 2m ago; not followed/);
+    assert.match(
+      stdout,
+      /Blocked:\s+branch rewritten to ffffffffffff at 2025-01-01 11:58:00Z \(2 m ago\); not followed/,
+    );
   });
 
   it('links with the token read from a file, sent once and never printed', async () => {

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { flagOption, integerOption, stringOption } from './args.js';
-import { printJson, type Command, type CommandInput } from './command.js';
+import { printJson, timeFormat, type Command, type CommandInput } from './command.js';
 import { UsageError } from './errors.js';
 import { renderRepository, renderSyncResult } from './repository.view.js';
 
@@ -15,7 +15,7 @@ export const repositoryCommand: Command = {
     return async (context) => {
       const repository = await context.client.call('getRepository');
       if (context.json) printJson(context, repository);
-      else context.out(renderRepository(repository, context.now()));
+      else context.out(renderRepository(repository, timeFormat(context)));
       return 0;
     };
   },
@@ -71,7 +71,7 @@ export const repositoryLinkCommand: Command = {
     return async (context) => {
       const repository = await context.client.call('linkRepository', { body: request });
       if (context.json) printJson(context, repository);
-      else context.out(`Linked.\n\n${renderRepository(repository, context.now())}`);
+      else context.out(`Linked.\n\n${renderRepository(repository, timeFormat(context))}`);
       return 0;
     };
   },
@@ -88,7 +88,7 @@ export const repositorySyncCommand: Command = {
     return async (context) => {
       const result = await context.client.call('syncRepository');
       if (context.json) printJson(context, result);
-      else context.out(renderSyncResult(result, context.now()));
+      else context.out(renderSyncResult(result, timeFormat(context)));
       return 0;
     };
   },

@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Revision } from '@flotilla/protocol';
+import { TimeFormat } from './format.js';
 import { renderRevisionDetail } from './repository.view.js';
 
-const now = new Date('2025-01-01T12:00:00.000Z');
+const now = new TimeFormat('UTC', new Date('2025-01-01T12:00:00.000Z'));
 
 function revision(evaluation: unknown): Revision {
   return {

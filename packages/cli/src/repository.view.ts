@@ -7,7 +7,7 @@ import {
   type RevisionList,
   type SyncResult,
 } from '@flotilla/protocol';
-import { columns, keyValues, relativeTime, table } from './format.js';
+import { columns, formatDuration, keyValues, table, type TimeFormat } from './format.js';
 
 /** The first 12 characters of a commit id, as people quote them. */
 export function shortSha(sha: string | null): string {
@@ -18,12 +18,8 @@ function firstLine(message: string): string {
   return message.split('\n', 1)[0] ?? '';
 }
 
-function since(iso: string | null, now: Date): string {
-  return iso === null ? 'never' : `${iso} (${relativeTime(iso, now)})`;
-}
-
 /** The linked repository and how its last fetch went. */
-export function renderRepository(repository: Repository, now: Date): string {
+export function renderRepository(repository: Repository, time: TimeFormat): string {
   const source = repository.locked
     ? 'config file (locked: change it there)'
     : 'API (flotilla repository link)';
@@ -33,10 +29,10 @@ export function renderRepository(repository: Repository, now: Date): string {
     ['Flake directory', repository.flakeDir === '' ? '(root)' : repository.flakeDir],
     ['Linked by', source],
     ['Credentials', repository.authKind],
-    ['Poll interval', `${repository.pollIntervalSeconds}s`],
+    ['Poll interval', formatDuration(repository.pollIntervalSeconds)],
     ['Force pushes', repository.allowForcePush ? 'followed' : 'reported, not followed'],
     ['Following', shortSha(repository.followedSha)],
-    ['Last fetch', since(repository.lastFetchAt, now)],
+    ['Last fetch', time.stamp(repository.lastFetchAt, 'never')],
   ];
   if (repository.lastFetchError !== null)
     pairs.push(['Last fetch error', repository.lastFetchError]);
@@ -44,14 +40,14 @@ export function renderRepository(repository: Repository, now: Date): string {
   if (blocked !== null) {
     pairs.push([
       'Blocked',
-      `branch rewritten to ${shortSha(blocked.sha)} ${relativeTime(blocked.at, now)}; not followed`,
+      `branch rewritten to ${shortSha(blocked.sha)} at ${time.stamp(blocked.at)}; not followed`,
     ]);
   }
   return keyValues(pairs);
 }
 
 /** What a sync found. */
-export function renderSyncResult(result: SyncResult, now: Date): string {
+export function renderSyncResult(result: SyncResult, time: TimeFormat): string {
   const lines = [`Fetched ${result.repository.branch} at ${shortSha(result.headSha)}.`];
   const { forcePush } = result;
   if (forcePush !== null) {
@@ -62,12 +58,12 @@ export function renderSyncResult(result: SyncResult, now: Date): string {
     );
   }
   if (result.newRevisions.length === 0) lines.push('Nothing new.');
-  else lines.push('', renderRevisionTable({ revisions: result.newRevisions }, now));
+  else lines.push('', renderRevisionTable({ revisions: result.newRevisions }, time));
   return lines.join('\n');
 }
 
 /** Revisions, newest first. */
-export function renderRevisionTable(list: RevisionList, now: Date): string {
+export function renderRevisionTable(list: RevisionList, time: TimeFormat): string {
   if (list.revisions.length === 0) return 'no revisions recorded yet';
   const rows = list.revisions.map((r) => [
     r.id,
@@ -75,26 +71,26 @@ export function renderRevisionTable(list: RevisionList, now: Date): string {
     shortSha(r.sha),
     r.kind === 'branch' ? r.ref.replace(/^refs\/heads\//, '') : r.ref,
     r.status,
-    relativeTime(r.discoveredAt, now),
+    time.relative(r.discoveredAt),
     firstLine(r.message).slice(0, 60),
   ]);
   return table(['ID', 'KIND', 'COMMIT', 'REF', 'STATUS', 'FOUND', 'MESSAGE'], rows);
 }
 
 /** One revision with its full commit message. */
-export function renderRevisionDetail(revision: Revision, now: Date): string {
+export function renderRevisionDetail(revision: Revision, time: TimeFormat): string {
   const pairs: [string, string][] = [
     ['Revision', revision.id],
     ['Kind', revision.kind],
     ['Ref', revision.ref],
     ['Commit', revision.sha],
     ['Author', revision.author],
-    ['Committed', since(revision.committedAt, now)],
-    ['Found', since(revision.discoveredAt, now)],
+    ['Committed', time.stamp(revision.committedAt, 'never')],
+    ['Found', time.stamp(revision.discoveredAt, 'never')],
     ['Status', revision.status],
     ['Compared with', revision.baseRevisionId ?? '-'],
   ];
-  if (revision.evaluatedAt !== null) pairs.push(['Evaluated', since(revision.evaluatedAt, now)]);
+  if (revision.evaluatedAt !== null) pairs.push(['Evaluated', time.stamp(revision.evaluatedAt)]);
   if (revision.errorText !== null) pairs.push(['Error', revision.errorText]);
   const evaluation = Evaluation.safeParse(revision.evaluation);
   if (evaluation.success) pairs.push(['Hosts', hostCounts(evaluation.data)]);
@@ -153,10 +149,10 @@ function indent(text: string): string {
 }
 
 /** The answer to `flotilla preview REF`. */
-export function renderPreviewCreated(response: CreatePreviewResponse, now: Date): string {
+export function renderPreviewCreated(response: CreatePreviewResponse, time: TimeFormat): string {
   const { revision, created } = response;
   const head = created
     ? `Recorded preview ${revision.id} of ${revision.ref} at ${shortSha(revision.sha)}.`
     : `${revision.ref} at ${shortSha(revision.sha)} was already recorded as ${revision.id}.`;
-  return `${head}\n\n${renderRevisionDetail(revision, now)}\n\nFollow it with: flotilla preview show ${revision.id}`;
+  return `${head}\n\n${renderRevisionDetail(revision, time)}\n\nFollow it with: flotilla preview show ${revision.id}`;
 }

@@ -1,6 +1,6 @@
 import { RevisionKind } from '@flotilla/protocol';
 import { enumOption, integerOption } from './args.js';
-import { printJson, type Command } from './command.js';
+import { printJson, timeFormat, type Command } from './command.js';
 import {
   renderPreviewCreated,
   renderRevisionDetail,
@@ -27,7 +27,7 @@ export const revisionsCommand: Command = {
     return async (context) => {
       const list = await context.client.call('listRevisions', { query: { kind, limit } });
       if (context.json) printJson(context, list);
-      else context.out(renderRevisionTable(list, context.now()));
+      else context.out(renderRevisionTable(list, timeFormat(context)));
       return 0;
     };
   },
@@ -45,7 +45,7 @@ export const revisionCommand: Command = {
     return async (context) => {
       const revision = await context.client.call('getRevision', { params: { id } });
       if (context.json) printJson(context, revision);
-      else context.out(renderRevisionDetail(revision, context.now()));
+      else context.out(renderRevisionDetail(revision, timeFormat(context)));
       return 0;
     };
   },
@@ -63,7 +63,7 @@ export const previewCommand: Command = {
     return async (context) => {
       const response = await context.client.call('createPreview', { body: { ref } });
       if (context.json) printJson(context, response);
-      else context.out(renderPreviewCreated(response, context.now()));
+      else context.out(renderPreviewCreated(response, timeFormat(context)));
       return 0;
     };
   },

@@ -33,7 +33,7 @@ describe('flotilla waves, rollout, status and audit', () => {
   it('lists the waves', async () => {
     const { code, stdout } = await cli('waves');
     assert.equal(code, 0);
-    assert.deepEqual(stdout.split('\n'), ['WAVE    SOAK  HOSTS', 'canary  30m   web1']);
+    assert.deepEqual(stdout.split('\n'), ['WAVE    SOAK  HOSTS', 'canary  30 m  web1']);
   });
 
   it('shows a halted rollout with the reason first', async () => {
@@ -68,20 +68,13 @@ describe('flotilla waves, rollout, status and audit', () => {
   });
 
   it('reads the audit log with filters and offers the next page', async () => {
-    const { code, stdout } = await cli(
-      'audit',
-      '--host',
-      'web1',
-      '--kind',
-      'policy.set',
-      '--limit',
-      '1',
-    );
+    const argv = ['audit', '--host', 'web1', '--kind', 'policy.set', '--limit', '1'];
+    const { code, stdout } = await runCli(controller, argv, now, { TZ: 'Europe/Vienna' });
     assert.equal(code, 0);
     assert.equal(controller.requests.at(-1)?.query.toString(), 'host=web1&kind=policy.set&limit=1');
     assert.match(
       stdout,
-      /^2025-01-01 11:00:00\s+admin\s+policy\.set\s+web1\s+manual → auto; reason: stable for weeks$/m,
+      /^2025-01-01 12:00:00\+01:00\s+admin\s+policy\.set\s+web1\s+manual → auto; reason: stable for weeks$/m,
     );
     assert.match(
       stdout,
@@ -89,6 +82,22 @@ describe('flotilla waves, rollout, status and audit', () => {
     );
     await cli('audit', '--before', '42');
     assert.equal(controller.requests.at(-1)?.query.toString(), 'before=42');
+  });
+
+  it('shows times in UTC with --utc or FLOTILLA_UTC=1, whatever TZ says', async () => {
+    const vienna = { TZ: 'Europe/Vienna' };
+    const flag = await runCli(controller, ['audit', '--utc'], now, vienna);
+    assert.match(flag.stdout, /^2025-01-01 11:00:00Z\s+admin/m);
+    const env = await runCli(controller, ['audit'], now, { ...vienna, FLOTILLA_UTC: '1' });
+    assert.equal(env.stdout, flag.stdout);
+    const off = await runCli(controller, ['audit'], now, { ...vienna, FLOTILLA_UTC: '0' });
+    assert.match(off.stdout, /^2025-01-01 12:00:00\+01:00\s+admin/m);
+  });
+
+  it('refuses a FLOTILLA_UTC it cannot read', async () => {
+    const { code, stderr } = await runCli(controller, ['audit'], now, { FLOTILLA_UTC: 'maybe' });
+    assert.equal(code, 1);
+    assert.equal(stderr, 'error: FLOTILLA_UTC must be 1 or 0 (got "maybe") (invalid_setting)');
   });
 
   it('refuses a bad audit limit before connecting', async () => {

@@ -1,4 +1,4 @@
-import { printJson, type Command } from './command.js';
+import { printJson, timeFormat, type Command } from './command.js';
 import { stringOption } from './args.js';
 import { UsageError } from './errors.js';
 import { renderHostStatus, renderRollout, renderWaves } from './rollout.view.js';
@@ -32,7 +32,7 @@ export const rolloutCommand: Command = {
     return async (context) => {
       const rollout = await context.client.call('getRollout', { params: { id } });
       if (context.json) printJson(context, rollout);
-      else context.out(renderRollout(rollout, context.now()));
+      else context.out(renderRollout(rollout, timeFormat(context)));
       return 0;
     };
   },
@@ -84,7 +84,7 @@ export const rolloutResumeCommand: Command = {
         body: { reason },
       });
       if (context.json) printJson(context, rollout);
-      else context.out(`resumed.\n\n${renderRollout(rollout, context.now())}`);
+      else context.out(`resumed.\n\n${renderRollout(rollout, timeFormat(context))}`);
       return 0;
     };
   },

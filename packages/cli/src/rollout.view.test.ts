@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { renderHostStatus, renderRollout, renderWaves } from './rollout.view.js';
+import { TimeFormat } from './format.js';
 import { IDS, sampleHostStatus, sampleRollout, STORE_PATH } from './test-controller.js';
 
 const now = new Date('2025-01-01T12:00:00.000Z');
+const utc = new TimeFormat('UTC', now);
 
 describe('renderWaves', () => {
   it('lists waves with soak and hosts', () => {
@@ -13,8 +15,8 @@ describe('renderWaves', () => {
     ]);
     assert.deepEqual(text.split('\n'), [
       'WAVE    SOAK  HOSTS',
-      'canary  30m   web1',
-      'rest    0s    web2, db1',
+      'canary  30 m  web1',
+      'rest    0 s   web2, db1',
     ]);
     assert.equal(renderWaves([]), 'no waves configured');
   });
@@ -22,12 +24,12 @@ describe('renderWaves', () => {
 
 describe('renderRollout', () => {
   it('puts a halt on top, then each wave with its hosts', () => {
-    assert.deepEqual(renderRollout(sampleRollout(), now).split('\n'), [
+    assert.deepEqual(renderRollout(sampleRollout(), utc).split('\n'), [
       'HALTED: deployment dmwy8t0002 on web2 failed',
       `  resume with: flotilla rollout resume ${IDS.revision} --reason "…"`,
       `rollout of revision ${IDS.revision} (01234567)`,
       '',
-      'wave canary: done, soak until 2025-01-01 11:30:00 (30m ago)',
+      'wave canary: done, soak until 2025-01-01 11:30:00Z (30 m ago)',
       '  web1  dmwy8t0001  succeeded',
       '',
       'wave rest: halted',
@@ -45,10 +47,13 @@ describe('renderRollout', () => {
           { name: 'canary', state: 'soaking', soakUntil: '2025-01-01T12:20:00.000Z', hosts: [] },
         ],
       }),
-      now,
+      new TimeFormat('Europe/Vienna', now),
     );
     assert.ok(!text.includes('HALTED'));
-    assert.match(text, /^wave canary: soaking, soak until 2025-01-01 12:20:00 \(in 20m\)$/m);
+    assert.match(
+      text,
+      /^wave canary: soaking, soak until 2025-01-01 13:20:00\+01:00 \(in 20 m\)$/m,
+    );
     assert.match(text, /^ {2}\(no hosts\)$/m);
   });
 });

@@ -1,12 +1,11 @@
 import type { HostStatusReport, Rollout, WaveStatus } from '@flotilla/protocol';
 import {
   columns,
-  dateTime,
   firstLine,
   formatDuration,
-  relativeTime,
   shortStorePath,
   table,
+  type TimeFormat,
 } from './format.js';
 
 /** The configured waves in rollout order. */
@@ -20,11 +19,8 @@ export function renderWaves(waves: readonly WaveStatus[]): string {
   return table(['WAVE', 'SOAK', 'HOSTS'], rows);
 }
 
-function waveHeading(wave: Rollout['waves'][number], now: Date): string {
-  const soak =
-    wave.soakUntil === null
-      ? ''
-      : `, soak until ${dateTime(wave.soakUntil)} (${relativeTime(wave.soakUntil, now)})`;
+function waveHeading(wave: Rollout['waves'][number], time: TimeFormat): string {
+  const soak = wave.soakUntil === null ? '' : `, soak until ${time.stamp(wave.soakUntil)}`;
   return `wave ${wave.name}: ${wave.state}${soak}`;
 }
 
@@ -47,17 +43,17 @@ function hostState(host: Rollout['waves'][number]['hosts'][number]): string {
 }
 
 /** One revision's way through the waves; a halt is the first thing said. */
-export function renderRollout(rollout: Rollout, now: Date): string {
+export function renderRollout(rollout: Rollout, time: TimeFormat): string {
   const lines = [`rollout of revision ${rollout.revisionId} (${rollout.sha.slice(0, 8)})`];
   if (rollout.halted) {
     lines.unshift(
-      `HALTED: ${rollout.haltReason ?? 'no reason given'}`,
+      `HALTED: ${time.localize(rollout.haltReason ?? 'no reason given')}`,
       `  resume with: flotilla rollout resume ${rollout.revisionId} --reason "…"`,
     );
   }
   if (rollout.waves.length === 0) return [...lines, '', 'no waves'].join('\n');
   for (const wave of rollout.waves) {
-    lines.push('', waveHeading(wave, now));
+    lines.push('', waveHeading(wave, time));
     if (wave.hosts.length === 0) {
       lines.push('  (no hosts)');
       continue;

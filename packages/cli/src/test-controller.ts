@@ -7,6 +7,7 @@ import type {
   HostPolicy,
   HostStatusReport,
   LogLine,
+  Notification,
   PendingApproval,
   PinRequest,
   Rollout,
@@ -14,6 +15,7 @@ import type {
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { run } from './cli.js';
+import type { CliEnv } from './context.js';
 
 /** A request the stub received. */
 export interface RecordedRequest {
@@ -85,11 +87,15 @@ export interface CliRun {
   stderr: string;
 }
 
-/** Runs the CLI in-process against `controller` with an admin token, no contexts file and `now`. */
+/**
+ * Runs the CLI in-process against `controller` with an admin token, no contexts file, `now`,
+ * and times in UTC unless `env` names another zone (`TZ`) or adds other settings.
+ */
 export async function runCli(
   controller: TestController,
   argv: readonly string[],
   now: Date,
+  env: CliEnv = {},
 ): Promise<CliRun> {
   const out: string[] = [];
   const err: string[] = [];
@@ -99,6 +105,8 @@ export async function runCli(
       FLOTILLA_URL: controller.url,
       FLOTILLA_TOKEN: 'admin',
       FLOTILLA_CONTEXT_FILE: '/nonexistent',
+      TZ: 'UTC',
+      ...env,
     },
     homedir: '/nonexistent',
     stdout: (text) => out.push(text),
@@ -307,6 +315,29 @@ export function sampleRollout(overrides: Partial<Rollout> = {}): Rollout {
           },
           { host: 'db1', change: 'unchanged', deploymentId: null, status: null, holdReason: null },
         ],
+      },
+    ],
+    ...overrides,
+  };
+}
+
+/** A notification about a failed deployment, delivered to one webhook; fields can be overridden. */
+export function sampleNotification(overrides: Partial<Notification> = {}): Notification {
+  return {
+    id: 'n1',
+    kind: 'deployment.failed',
+    at: '2025-01-01T11:58:00.000Z',
+    host: 'web1',
+    summary: 'deployment dmwy8t0002 on web1 failed: activation_failed (exit code 4)',
+    data: { deploymentId: 'dmwy8t0002' },
+    deliveries: [
+      {
+        receiver: 'webhook:0',
+        status: 'delivered',
+        attempts: 1,
+        nextAttemptAt: null,
+        lastError: null,
+        deliveredAt: '2025-01-01T11:58:01.000Z',
       },
     ],
     ...overrides,
