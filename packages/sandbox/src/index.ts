@@ -7,3 +7,4 @@ export * from './git-repo.js';
 export * from './blob.js';
 export * from './initial-system.js';
 export * from './netns.js';
+export * from './postgres.js';
