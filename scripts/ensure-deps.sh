@@ -2,6 +2,9 @@
 # Installs what Flotilla's tests and demo need on a fresh machine, then builds:
 #   - npm packages (npm ci when node_modules is missing or older than the lock file)
 #   - Nix (Debian's nix-bin) when `nix` is absent and we are root; otherwise says what to install
+#   - PostgreSQL server binaries (Debian's postgresql) for the tests, the same way; the tests
+#     start a throwaway server of their own (packages/sandbox/src/postgres.ts), never the
+#     package's own cluster
 #   - the TypeScript build (tsc -b, incremental)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -19,6 +22,21 @@ if ! command -v nix >/dev/null 2>&1; then
   else
     echo "Flotilla needs Nix. Install it first, e.g. as root on Debian/Ubuntu: apt-get install nix-bin" >&2
     echo "(or see https://nixos.org/download for other systems), then run this again." >&2
+    exit 1
+  fi
+fi
+
+postgres_installed() {
+  compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || command -v initdb >/dev/null 2>&1
+}
+if ! postgres_installed; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "==> installing PostgreSQL (Debian package postgresql)"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
+  else
+    echo "Flotilla's tests need the PostgreSQL server binaries (initdb, postgres). Install them" >&2
+    echo "first, e.g. as root on Debian/Ubuntu: apt-get install postgresql, then run this again." >&2
     exit 1
   fi
 fi

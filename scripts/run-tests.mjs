@@ -1,13 +1,21 @@
 #!/usr/bin/env node
 // Runs compiled tests with Node's own test runner.
-//   unit:        packages/*/dist/**/*.test.js and scripts/dist/**/*.test.js
-//                (fast, no Nix, no processes of ours)
-//   integration: test/dist/**/*.test.js         (real Nix, git, SQLite, processes, sockets)
+//   unit:        packages/*/dist/**/*.test.js, scripts/dist/**/*.test.js (fast, no Nix)
+//   service:     test/dist/service/**/*.test.js  (a whole controller in-process on SQLite and
+//                PostgreSQL, a manual clock; Nix and agents stood in for)
+//   integration: test/dist/integration/**/*.test.js (real Nix, git, SQLite, processes, sockets)
+//   all:         unit, then service, then integration
 // Extra arguments are passed as name filters (substring of the file path).
-import { spawnSync } from 'node:child_process';
+//
+// One throwaway PostgreSQL server serves the whole run: its superuser URL reaches the tests
+// in FLOTILLA_TEST_POSTGRES_URL and each test creates databases of its own on it. When the
+// variable is already set, that server is used instead. A server that cannot start fails
+// the run; it is stopped and its directory removed at the end, also on SIGINT/SIGTERM.
+import { spawn } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 
+const POSTGRES_URL_VARIABLE = 'FLOTILLA_TEST_POSTGRES_URL';
 const root = new URL('..', import.meta.url).pathname;
 const [tier = 'all', ...filters] = process.argv.slice(2);
 
@@ -28,30 +36,91 @@ function findTests(dir) {
   return out;
 }
 
-const unit = [
-  ...readdirSync(join(root, 'packages')).flatMap((p) =>
-    findTests(join(root, 'packages', p, 'dist')),
-  ),
-  ...findTests(join(root, 'scripts', 'dist')),
-];
-const integration = findTests(join(root, 'test', 'dist'));
-const selected = { unit, integration, all: [...unit, ...integration] }[tier];
-if (!selected) {
-  console.error(`unknown test tier "${tier}" (use unit, integration or all)`);
+function selectFiles(name) {
+  const found =
+    name === 'unit'
+      ? [
+          ...readdirSync(join(root, 'packages')).flatMap((p) =>
+            findTests(join(root, 'packages', p, 'dist')),
+          ),
+          ...findTests(join(root, 'scripts', 'dist')),
+        ]
+      : findTests(join(root, 'test', 'dist', name));
+  return found
+    .map((f) => relative(root, f))
+    .filter((f) => filters.length === 0 || filters.some((needle) => f.includes(needle)))
+    .sort();
+}
+
+const tiers = {
+  unit: ['unit'],
+  service: ['service'],
+  integration: ['integration'],
+  all: ['unit', 'service', 'integration'],
+}[tier];
+if (!tiers) {
+  console.error(`unknown test tier "${tier}" (use unit, service, integration or all)`);
   process.exit(2);
 }
-const files = selected
-  .map((f) => relative(root, f))
-  .filter((f) => filters.length === 0 || filters.some((needle) => f.includes(needle)))
-  .sort();
-if (files.length === 0) {
+const runs = tiers.map((name) => ({ name, files: selectFiles(name) }));
+if (runs.every((r) => r.files.length === 0)) {
   console.error(`no ${tier} tests found; did the build run?`);
   process.exit(1);
 }
-// Integration tests share one Nix store and spawn processes: run files one at a time.
-const concurrency = tier === 'unit' ? [] : ['--test-concurrency=1'];
-const result = spawnSync(process.execPath, ['--test', ...concurrency, ...files], {
-  cwd: root,
-  stdio: 'inherit',
-});
-process.exit(result.status ?? 1);
+
+let postgres;
+let child;
+let interrupted = false;
+for (const signal of ['SIGINT', 'SIGTERM']) {
+  process.on(signal, () => {
+    interrupted = true;
+    child?.kill(signal);
+    void (postgres?.stop() ?? Promise.resolve()).finally(() => process.exit(130));
+  });
+}
+
+async function startPostgres() {
+  if (process.env[POSTGRES_URL_VARIABLE]) {
+    console.log(`==> PostgreSQL: using ${POSTGRES_URL_VARIABLE}`);
+    return process.env[POSTGRES_URL_VARIABLE];
+  }
+  const sandbox = await import('@flotilla/sandbox').catch((error) => {
+    throw new Error(`@flotilla/sandbox is not built (run npx tsc -b): ${error.message}`);
+  });
+  const started = Date.now();
+  postgres = await sandbox.startPostgres();
+  console.log(
+    `==> PostgreSQL ${postgres.version} at ${postgres.url} (started in ${Date.now() - started} ms)`,
+  );
+  return postgres.url;
+}
+
+function runTier({ name, files }, postgresUrl) {
+  // Integration tests share one Nix store and spawn processes: run files one at a time.
+  const concurrency = name === 'unit' ? [] : ['--test-concurrency=1'];
+  return new Promise((resolve) => {
+    child = spawn(process.execPath, ['--test', ...concurrency, ...files], {
+      cwd: root,
+      stdio: 'inherit',
+      env: { ...process.env, [POSTGRES_URL_VARIABLE]: postgresUrl },
+    });
+    child.on('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0)));
+  });
+}
+
+let status = 0;
+try {
+  const postgresUrl = await startPostgres();
+  for (const run of runs) {
+    if (run.files.length === 0) continue;
+    if (tiers.length > 1) console.log(`==> ${run.name} tests`);
+    status = await runTier(run, postgresUrl);
+    if (status !== 0 || interrupted) break;
+  }
+} catch (error) {
+  console.error(`test run failed: ${error instanceof Error ? error.message : String(error)}`);
+  status = 1;
+} finally {
+  await postgres?.stop();
+}
+if (!interrupted) process.exit(status);

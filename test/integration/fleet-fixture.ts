@@ -43,11 +43,16 @@ export class FleetFixture {
 
   /**
    * Starts a controller in a fresh temp dir. `config` (the controller's JSON config) may be
-   * a function of that dir, for paths inside it.
+   * a function of that dir, for paths inside it; `env` is added to the controller's
+   * environment (e.g. FLOTILLA_DATABASE_URL), also when it is restarted.
    */
   static async start(
     name: string,
-    options: { config?: (dir: string) => Promise<object> | object; listen?: string } = {},
+    options: {
+      config?: (dir: string) => Promise<object> | object;
+      listen?: string;
+      env?: NodeJS.ProcessEnv;
+    } = {},
   ): Promise<FleetFixture> {
     if (!(await nixAvailable())) {
       throw new Error(
@@ -55,7 +60,7 @@ export class FleetFixture {
       );
     }
     const dir = await mkdtemp(join(tmpdir(), `flotilla-${name}-`));
-    const env: NodeJS.ProcessEnv = {};
+    const env: NodeJS.ProcessEnv = { ...options.env };
     if (options.config) {
       const file = join(dir, 'controller.json');
       await writeFile(file, JSON.stringify(await options.config(dir)));

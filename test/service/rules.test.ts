@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { FlotillaError, type ErrorCode } from '@flotilla/protocol';
-import { engines, type TestDatabase } from './databases.js';
+import { testDatabases, type EmptyDatabase } from '@flotilla/controller/testing';
 import { ServiceFleet, storePath } from './service-fixture.js';
 
 /** Resolves to the error code `work` was refused with; fails when it was not refused. */
@@ -30,9 +30,9 @@ const WAVES = {
   deployments: { queueExpirySeconds: 600 },
 };
 
-for (const engine of engines()) {
+for (const engine of testDatabases()) {
   describe(`rules that hold (${engine.name})`, { timeout: 120_000 }, () => {
-    let database: TestDatabase;
+    let database: EmptyDatabase;
     let fleet: ServiceFleet;
 
     before(async () => {
@@ -42,7 +42,7 @@ for (const engine of engines()) {
     });
     after(async () => {
       await fleet?.stop();
-      await database?.drop();
+      await database?.remove();
     });
 
     const waiting = async (host: string) =>

@@ -19,7 +19,7 @@ import type { ControllerMessage, DeployRequest, Facts, Generation } from '@floti
 import { ManualClock } from '@flotilla/runtime';
 import { pino } from 'pino';
 import { sql } from 'kysely';
-import type { TestDatabase } from './databases.js';
+import type { EmptyDatabase } from '@flotilla/controller/testing';
 
 const NIX_HASH_ALPHABET = '0123456789abcdfghijklmnpqrsvwxyz';
 
@@ -191,7 +191,7 @@ export class ServiceFleet {
     this.services = controller.services;
   }
 
-  static async start(database: TestDatabase, options: FleetOptions = {}): Promise<ServiceFleet> {
+  static async start(database: EmptyDatabase, options: FleetOptions = {}): Promise<ServiceFleet> {
     const dir = await mkdtemp(join(tmpdir(), 'flotilla-service-'));
     const file = join(dir, 'controller.json');
     await writeFile(file, JSON.stringify({ databaseUrl: database.url, ...options.config }));

@@ -8,3 +8,4 @@ export * from './blob.js';
 export * from './initial-system.js';
 export * from './netns.js';
 export * from './pid-lock.js';
+export * from './postgres.js';

@@ -4,6 +4,7 @@ import SQLite from 'better-sqlite3';
 import { Kysely, Migrator, PostgresDialect, sql, SqliteDialect } from 'kysely';
 import pg from 'pg';
 import { InlineMigrationProvider, type SqlDialectName } from './migrations/index.js';
+import { ReplaceNulPlugin } from './replace-nul.plugin.js';
 import type { Database } from './schema.js';
 
 export type Db = Kysely<Database>;
@@ -19,6 +20,24 @@ export interface OpenedDatabase {
 }
 
 /**
+ * PostgreSQL sends bigint (count(*), bigserial ids, byte sizes) as text, which `pg` keeps as
+ * a string; SQLite returns a number. Both return numbers here, and a value a number cannot
+ * hold exactly fails the query instead of being rounded.
+ */
+const postgresTypes: pg.CustomTypesConfig = {
+  getTypeParser: (oid, format) =>
+    oid === pg.types.builtins.INT8 && format !== 'binary'
+      ? parseBigint
+      : (pg.types.getTypeParser(oid, format) as (value: string) => unknown),
+};
+
+function parseBigint(text: string): number {
+  const value = Number(text);
+  if (!Number.isSafeInteger(value)) throw new Error(`bigint ${text} does not fit in a number`);
+  return value;
+}
+
+/**
  * Opens the database, applies pending migrations and returns the query builder.
  * SQLite runs in WAL mode with foreign keys on; `synchronous=NORMAL` is durable across
  * process crashes in WAL mode (only an OS crash can lose the last transactions).
@@ -27,10 +46,14 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Opened
   const isPostgres = /^postgres(ql)?:\/\//.test(options.url);
   let db: Db;
   if (isPostgres) {
+    const pool = new pg.Pool({ connectionString: options.url, max: 10, types: postgresTypes });
+    // An idle connection the server ends (restart, failover, an administrator) is reported
+    // here and already dropped by the pool; the next query opens a new one. Without a
+    // listener the 'error' event would end the whole process.
+    pool.on('error', () => undefined);
     db = new Kysely<Database>({
-      dialect: new PostgresDialect({
-        pool: new pg.Pool({ connectionString: options.url, max: 10 }),
-      }),
+      dialect: new PostgresDialect({ pool }),
+      plugins: [new ReplaceNulPlugin()],
     });
   } else {
     const file = options.url.replace(/^sqlite:/, '');
@@ -40,7 +63,10 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Opened
     sqlite.pragma('foreign_keys = ON');
     sqlite.pragma('synchronous = NORMAL');
     sqlite.pragma('busy_timeout = 5000');
-    db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+    db = new Kysely<Database>({
+      dialect: new SqliteDialect({ database: sqlite }),
+      plugins: [new ReplaceNulPlugin()],
+    });
   }
   const dialect: SqlDialectName = isPostgres ? 'postgres' : 'sqlite';
   const migrator = new Migrator({ db, provider: new InlineMigrationProvider(dialect) });
