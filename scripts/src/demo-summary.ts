@@ -67,7 +67,8 @@ Phase 1 — every host waits for a human. In another terminal, from this directo
   npx flotilla approvals                      # ${waiting} waiting now
   npx flotilla approve <deployment id> --comment "looks good"
   npx flotilla deployments                    # it runs, is confirmed, and is verified
-  npx flotilla rollback hsb1                  # back to the previous generation (pins hsb1)
+  npx flotilla status hsb1                    # where hsb1 stands, as one story
+  npx flotilla rollback hsb1                  # back to its last good system (pins hsb1)
 
 Phase 2 — gpc0 graduates first; the others follow in waves:
   npx flotilla graduation                     # who may be promoted, and what is missing
@@ -76,6 +77,7 @@ Phase 2 — gpc0 graduates first; the others follow in waves:
   git commit -qam "everything: version 2" && git push -q && cd ../..
   npx flotilla builds                         # the push hook called the signed webhook
   npx flotilla approvals                      # gpc0 deployed by itself; the rest wait
+  npx flotilla hosts                          # who runs what: up to date, behind by N
   npx flotilla audit                          # who did what, when, and why
 
 Monitor-only hosts refuse deployments:

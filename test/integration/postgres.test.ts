@@ -40,7 +40,7 @@ describe('a controller on PostgreSQL', { timeout: 240_000 }, () => {
     const flake = join(fleet.dir, 'flake');
     await writeSandboxFlake(flake, [{ name: 'pgalpha', version: '3' }]);
     const storePath = await buildHost(`path:${flake}`, 'pgalpha');
-    const created = await fleet.api.post<Deployment>('/api/v1/deployments', {
+    const created = await fleet.deploy({
       host: 'pgalpha',
       storePath,
     });

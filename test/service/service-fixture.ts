@@ -277,15 +277,10 @@ export class ServiceFleet {
     return id;
   }
 
-  /** Waits until no build is queued or running (the queue works on real promises). */
+  /** Waits until the pipeline has evaluated, built and released everything it was given. */
   async settle(): Promise<void> {
-    const deadline = Date.now() + 10_000;
-    for (;;) {
-      const open = await this.services.store.builds.list({ limit: 500 });
-      if (!open.some((b) => b.status === 'queued' || b.status === 'running')) break;
-      if (Date.now() > deadline) throw new Error('builds did not settle within 10 s');
-      await new Promise((resolve) => setImmediate(resolve));
-    }
+    await this.services.pipeline.pipeline.idle();
+    await this.services.pipeline.queue.idle();
     await this.services.rollout.tick();
   }
 

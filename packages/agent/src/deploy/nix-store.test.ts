@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, readdir, rm, stat, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -89,5 +89,34 @@ describe('NixStore.fetch', () => {
       outcome.ok ? '' : outcome.reason,
       /no credentials were sent: the cache is not on the controller's origin http:\/\/127\.0\.0\.1:8080/,
     );
+  });
+});
+
+describe('NixStore.setProfile', () => {
+  let dir: string;
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'flotilla-nix-profile-'));
+  });
+  after(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('adds a generation for a new system and switches back to one the profile holds', async () => {
+    const profiles = join(dir, 'profiles');
+    await mkdir(profiles);
+    const good = '/nix/store/0c2a7wq2mrhhvs6f8p8ryzfqmdj3b5x9-nixos-system-good';
+    const bad = '/nix/store/1c2a7wq2mrhhvs6f8p8ryzfqmdj3b5x9-nixos-system-bad';
+    await symlink(good, join(profiles, 'system-1-link'));
+    await symlink(bad, join(profiles, 'system-2-link'));
+    await symlink('system-2-link', join(profiles, 'system'));
+    const runner = new RecordingRunner();
+    const nixStore = new NixStore({ runner, env: {}, stateDir: join(dir, 'state'), host: HOST });
+    const profile = join(profiles, 'system');
+
+    assert.deepEqual(await nixStore.setProfile(profile, good, () => {}), { ok: true });
+    assert.deepEqual(runner.runs[0]?.args, ['-p', profile, '--switch-generation', '1']);
+
+    assert.deepEqual(await nixStore.setProfile(profile, PATH, () => {}), { ok: true });
+    assert.deepEqual(runner.runs[1]?.args, ['-p', profile, '--set', PATH]);
   });
 });

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { mkdir, rm, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { mkdir, readdir, readlink, rm, writeFile } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { generationNumbers } from '../facts/generations.js';
 import type { CacheSource } from '@flotilla/protocol';
 import {
   describeExit,
@@ -105,12 +106,21 @@ export class NixStore implements SystemStore {
       const reason = error instanceof Error ? error.message : String(error);
       return { ok: false, reason: `cannot create the profile directory: ${reason}` };
     }
-    const result = await this.options.runner.run('nix-env', ['-p', profile, '--set', storePath], {
+    // A system that already is a generation of the profile (a rollback, or an earlier
+    // release again) is switched back to, not copied on top as a new generation: the
+    // generations then keep telling what ran before what, and "the generation before the
+    // current one" never becomes the system that was just rolled away from.
+    const generation = await generationHolding(profile, storePath);
+    const args =
+      generation === null
+        ? ['-p', profile, '--set', storePath]
+        : ['-p', profile, '--switch-generation', String(generation)];
+    const result = await this.options.runner.run('nix-env', args, {
       env: this.options.env,
       onLine,
     });
     if (result.exitCode === 0) return { ok: true };
-    return { ok: false, reason: failure(`nix-env --set on ${profile}`, result) };
+    return { ok: false, reason: failure(`nix-env ${args[2] ?? ''} on ${profile}`, result) };
   }
 
   async pin(storePath: string, root: string): Promise<StepOutcome> {
@@ -147,4 +157,22 @@ export class NixStore implements SystemStore {
 function failure(what: string, result: RunResult): string {
   const lastError = result.stderrTail.filter((line) => line.trim() !== '').at(-1);
   return `${what} ${describeExit(result)}${lastError === undefined ? '' : `: ${lastError.trim()}`}`;
+}
+
+/** The newest generation of `profile` whose link points at `storePath`; null when none does. */
+async function generationHolding(profile: string, storePath: string): Promise<number | null> {
+  let entries: string[];
+  try {
+    entries = await readdir(dirname(profile));
+  } catch {
+    return null;
+  }
+  for (const [number, name] of generationNumbers(basename(profile), entries)) {
+    try {
+      if ((await readlink(join(dirname(profile), name))) === storePath) return number;
+    } catch {
+      // Not a link (or gone meanwhile): not a generation of this system.
+    }
+  }
+  return null;
 }

@@ -67,6 +67,23 @@ export class BuildQueue {
     this.tick();
   }
 
+  /**
+   * Resolves once nothing is queued or running, including what a finished build set off
+   * (its release); for tools and tests that wait for the pipeline to settle.
+   */
+  async idle(): Promise<void> {
+    for (;;) {
+      await this.ticking;
+      const runs = [...this.running.values()];
+      if (runs.length > 0) {
+        await Promise.all(runs.map((run) => run.done));
+        continue;
+      }
+      if (this.stopping || (await this.options.builds.nextQueued(1)).length === 0) return;
+      this.tick();
+    }
+  }
+
   /** Stops taking work and kills running builds; they are queued again on next start. */
   async stop(): Promise<void> {
     this.stopping = true;

@@ -297,8 +297,16 @@ for (const engine of testDatabases()) {
             'r1',
             'publishing is not yet published',
           );
+          await releases.setStatus('r2', 'ready');
           await releases.markDeployed('r2');
           assert.equal((await releases.latestForHost('alpha'))?.status, 'deployed');
+          await releases.setStatus('r1', 'quarantined');
+          await releases.markDeployed('r1');
+          assert.equal(
+            (await releases.findById('r1'))?.status,
+            'quarantined',
+            'a quarantined release stays quarantined',
+          );
         }));
 
       it('indexes a closure once however often it is published, and answers what a host may read', () =>
