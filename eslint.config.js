@@ -8,6 +8,7 @@ export default tseslint.config(
       'node_modules/**',
       '.demo/**',
       'eslint.config.js',
+      '.dependency-cruiser.cjs',
       'scripts/*.mjs',
       'packages/*/bin/**',
     ],

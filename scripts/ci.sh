@@ -5,6 +5,10 @@ cd "$(dirname "$0")/.."
 bash scripts/ensure-deps.sh
 echo "==> lint"
 npx eslint .
+echo "==> layers (dependency-cruiser)"
+npm run --silent lint:layers
+echo "==> unused files, exports and dependencies (knip)"
+npm run --silent lint:unused
 echo "==> format check"
 npx prettier --check .
 npm test

@@ -8,11 +8,6 @@ export class StoppedError extends Error {
   }
 }
 
-/** Throws {@link StoppedError} when `signal` has fired. */
-export function throwIfStopped(signal: AbortSignal): void {
-  if (signal.aborted) throw new StoppedError();
-}
-
 /** Waits `delayMs` on `clock`; rejects with {@link StoppedError} as soon as `signal` fires. */
 export function sleep(clock: Clock, delayMs: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {

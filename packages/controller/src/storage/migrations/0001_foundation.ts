@@ -1,7 +1,11 @@
 import type { Kysely } from 'kysely';
-import type { SqlDialectName } from './index.js';
+import type { SqlDialectName } from './dialect.js';
 
-/** Hosts, deployments with their logs, and the event log. */
+/**
+ * Hosts, deployments with their logs, and the event log.
+ *
+ * @public (run by the migrator through migrations/index.ts)
+ */
 export async function up(db: Kysely<unknown>, dialect: SqlDialectName): Promise<void> {
   await db.schema
     .createTable('hosts')

@@ -1,9 +1,11 @@
 import type { Kysely } from 'kysely';
-import type { SqlDialectName } from './index.js';
+import type { SqlDialectName } from './dialect.js';
 
 /**
  * The git pipeline: linked repositories, revisions and their evaluations, the build
  * queue with logs, releases, and the binary cache's index of what each host may fetch.
+ *
+ * @public (run by the migrator through migrations/index.ts)
  */
 export async function up(db: Kysely<unknown>, _dialect: SqlDialectName): Promise<void> {
   await db.schema

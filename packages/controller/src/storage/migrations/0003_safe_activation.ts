@@ -1,7 +1,11 @@
 import type { Kysely } from 'kysely';
-import type { SqlDialectName } from './index.js';
+import type { SqlDialectName } from './dialect.js';
 
-/** Safe activation: what a deployment rolled back from, and whether it needs a reboot. */
+/**
+ * Safe activation: what a deployment rolled back from, and whether it needs a reboot.
+ *
+ * @public (run by the migrator through migrations/index.ts)
+ */
 export async function up(db: Kysely<unknown>, _dialect: SqlDialectName): Promise<void> {
   await db.schema
     .alterTable('deployments')

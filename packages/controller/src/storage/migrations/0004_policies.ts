@@ -1,7 +1,11 @@
 import type { Kysely } from 'kysely';
-import type { SqlDialectName } from './index.js';
+import type { SqlDialectName } from './dialect.js';
 
-/** Human in the loop: per-host policies and pins, approvals on deployments, quarantine, halted rollouts. */
+/**
+ * Human in the loop: per-host policies and pins, approvals on deployments, quarantine, halted rollouts.
+ *
+ * @public (run by the migrator through migrations/index.ts)
+ */
 export async function up(db: Kysely<unknown>, _dialect: SqlDialectName): Promise<void> {
   await db.schema
     .createTable('host_policies')

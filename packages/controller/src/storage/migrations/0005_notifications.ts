@@ -1,9 +1,11 @@
 import type { Kysely } from 'kysely';
-import type { SqlDialectName } from './index.js';
+import type { SqlDialectName } from './dialect.js';
 
 /**
  * The notification outbox: a notification is written with one delivery per receiver in
  * the caller's path; a background worker sends due deliveries and records each outcome.
+ *
+ * @public (run by the migrator through migrations/index.ts)
  */
 export async function up(db: Kysely<unknown>, _dialect: SqlDialectName): Promise<void> {
   await db.schema

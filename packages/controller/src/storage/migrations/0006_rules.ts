@@ -1,5 +1,5 @@
 import { sql, type Kysely } from 'kysely';
-import type { SqlDialectName } from './index.js';
+import type { SqlDialectName } from './dialect.js';
 
 /**
  * Rules that hold, in the schema: at most one waiting and one in-flight deployment per host
@@ -7,6 +7,8 @@ import type { SqlDialectName } from './index.js';
  * sequence counter per deployment (two writers cannot take the same number), force flags
  * for skipping a wave, one idea of "monitor" (the host's mode), quarantine as a release
  * status.
+ *
+ * @public (run by the migrator through migrations/index.ts)
  */
 export async function up(db: Kysely<unknown>, _dialect: SqlDialectName): Promise<void> {
   await db.schema

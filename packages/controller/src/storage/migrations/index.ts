@@ -6,7 +6,9 @@ import * as policies from './0004_policies.js';
 import * as notifications from './0005_notifications.js';
 import * as rules from './0006_rules.js';
 
-export type SqlDialectName = 'sqlite' | 'postgres';
+import type { SqlDialectName } from './dialect.js';
+
+export type { SqlDialectName };
 
 type Step = { up(db: Kysely<unknown>, dialect: SqlDialectName): Promise<void> };
 
