@@ -10,7 +10,7 @@ import { FleetFixture } from './fleet-fixture.js';
  * Safe activation against real agents and real Nix: every scenario asserts the sandboxed
  * host's own profile and current-system link, not only what the API says.
  */
-describe('safe activation: confirm, roll back, never strand a host', () => {
+describe('safe activation: confirm, roll back, never strand a host', { timeout: 300_000 }, () => {
   let fleet: FleetFixture;
   let flake: string;
   const stamp = Date.now();
@@ -169,7 +169,7 @@ describe('safe activation: confirm, roll back, never strand a host', () => {
   });
 });
 
-describe('reboot on request', () => {
+describe('reboot on request', { timeout: 300_000 }, () => {
   let fleet: FleetFixture;
 
   before(async () => {

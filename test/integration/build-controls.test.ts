@@ -39,7 +39,7 @@ async function readEvents(response: Response): Promise<ServerSentEvent[]> {
   return events;
 }
 
-describe('build controls: live log stream, log cap, timeout, cancel', () => {
+describe('build controls: live log stream, log cap, timeout, cancel', { timeout: 300_000 }, () => {
   let fleet: FleetFixture;
   const stamp = Date.now();
   const buildOf = async (host: string) =>

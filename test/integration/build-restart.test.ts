@@ -5,7 +5,7 @@ import type { Build, BuildList, BuildLogPage, ReleaseList } from '@flotilla/prot
 import { GitFlakeRepo, JsonClient, writeSandboxFlake } from '@flotilla/sandbox';
 import { FleetFixture } from './fleet-fixture.js';
 
-describe('the build queue survives a controller crash', () => {
+describe('the build queue survives a controller crash', { timeout: 300_000 }, () => {
   let fleet: FleetFixture;
 
   before(async () => {

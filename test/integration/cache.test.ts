@@ -21,7 +21,7 @@ import { decisionAnswer } from './fleet-fixture.js';
 
 const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');
 
-describe('the controller binary cache, with real Nix and real HTTP', () => {
+describe('the controller binary cache, with real Nix and real HTTP', { timeout: 300_000 }, () => {
   let dir: string;
   let controller: ControllerHandle;
   let api: JsonClient;

@@ -10,7 +10,7 @@ async function assertMissing(path: string): Promise<void> {
   await assert.rejects(lstat(path), { code: 'ENOENT' }, `${path} should not exist`);
 }
 
-describe('a real deployment through the API to a sandboxed host', () => {
+describe('a real deployment through the API to a sandboxed host', { timeout: 300_000 }, () => {
   let fleet: FleetFixture;
   let flake: string;
 

@@ -9,7 +9,7 @@ import { eventually, RepositoryFixture } from './repository-fixture.js';
 
 const TOKEN = 'ghp_IntegrationSecret_5c1d0f2e9a';
 
-describe('a repository linked through the API', () => {
+describe('a repository linked through the API', { timeout: 300_000 }, () => {
   let fx: RepositoryFixture;
 
   before(async () => {
@@ -160,7 +160,7 @@ describe('a repository linked through the API', () => {
   });
 });
 
-describe('a repository linked in the config file with a token file', () => {
+describe('a repository linked in the config file with a token file', { timeout: 300_000 }, () => {
   let fx: RepositoryFixture;
 
   before(async () => {

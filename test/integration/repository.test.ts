@@ -2,7 +2,6 @@ import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { setTimeout as delay } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
 import type {
   CreatePreviewResponse,
@@ -16,7 +15,19 @@ import { eventually, RepositoryFixture } from './repository-fixture.js';
 const SECRET = 'webhook-secret-for-tests';
 const AUTHOR = 'Flotilla Test <test@flotilla.invalid>';
 
-describe('a repository linked in the config file', () => {
+/**
+ * Checks that `check` keeps passing for `ms`, looking again and again: for what must not
+ * happen (it fails as soon as it does), where a wait on a condition has nothing to wait for.
+ */
+async function holdsFor(ms: number, check: () => Promise<void>): Promise<void> {
+  const until = Date.now() + ms;
+  do {
+    await check();
+    await new Promise((resolve) => setImmediate(resolve));
+  } while (Date.now() < until);
+}
+
+describe('a repository linked in the config file', { timeout: 300_000 }, () => {
   let fx: RepositoryFixture;
   let firstSha: string;
 
@@ -127,9 +138,11 @@ describe('a repository linked in the config file', () => {
       assert.equal(attempt.status, 401);
       assert.equal((attempt.body as { error: ErrorBody }).error.code, 'invalid_signature');
     }
-    await delay(1_000);
-    assert.deepEqual(fx.stored(), before);
-    assert.equal((await fx.repository()).lastFetchAt, lastFetchAt);
+    // Nothing may happen for a refused delivery: watched for a second, not just slept on.
+    await holdsFor(1_000, async () => {
+      assert.deepEqual(fx.stored(), before);
+      assert.equal((await fx.repository()).lastFetchAt, lastFetchAt);
+    });
   });
 
   it('answers pings, ignores other events and refuses oversized deliveries', async () => {
@@ -161,8 +174,9 @@ describe('a repository linked in the config file', () => {
     assert.equal(revision.message, 'fourth');
     // A duplicate delivery does the work once.
     await fx.webhook('push', body, { secret: SECRET });
-    await delay(500);
-    assert.equal((await fx.revisions()).filter((r) => r.sha === head).length, 1);
+    await holdsFor(1_000, async () => {
+      assert.equal((await fx.revisions()).filter((r) => r.sha === head).length, 1);
+    });
   });
 
   it('previews a pull request ref on request, once per commit', async () => {

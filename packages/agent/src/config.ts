@@ -154,76 +154,129 @@ function mergeSources(args: ParsedArgs, env: ConfigSources['env'], file: ConfigF
   };
 }
 
+/**
+ * The agent's settings as one schema: every setting (as text, after precedence was applied)
+ * checked and turned into its typed value, each problem with a message that names the
+ * setting and how to set it. Relative paths are resolved once, at start.
+ */
+const path = (fallback: string) =>
+  z
+    .string()
+    .optional()
+    .transform((value) => resolve(value ?? fallback));
+
+/** A text setting that must be one of `options`; `message(value)` says so otherwise. */
+function oneOf<T extends string>(
+  options: readonly T[],
+  fallback: T,
+  message: (value: string) => string,
+) {
+  return z
+    .string()
+    .default(fallback)
+    .transform((value, ctx) => {
+      if ((options as readonly string[]).includes(value)) return value as T;
+      ctx.addIssue({ code: 'custom', message: message(value) });
+      return z.NEVER;
+    });
+}
+
+const Settings = z.object({
+  controllerUrl: z
+    .string({
+      error: 'controller URL is required: set --controller-url or FLOTILLA_CONTROLLER_URL',
+    })
+    .superRefine((url, ctx) => {
+      let parsed: URL;
+      try {
+        parsed = new URL(url);
+      } catch {
+        ctx.addIssue({ code: 'custom', message: `controller URL "${url}" is not a valid URL` });
+        return;
+      }
+      if (parsed.protocol !== 'ws:' && parsed.protocol !== 'wss:')
+        ctx.addIssue({
+          code: 'custom',
+          message: `controller URL "${url}" must start with ws:// or wss://`,
+        });
+    }),
+  host: z.string().superRefine((host, ctx) => {
+    if (!HostName.safeParse(host).success)
+      ctx.addIssue({
+        code: 'custom',
+        message: `host "${host}" must be a lowercase DNS label (a-z, 0-9, -); set --host`,
+      });
+  }),
+  mode: oneOf(HostMode.options, DEFAULTS.mode, (v) => `mode "${v}" must be "managed" or "monitor"`),
+  stateDir: path(DEFAULTS.stateDir),
+  profile: path(DEFAULTS.profile),
+  currentSystemLink: path(DEFAULTS.currentSystemLink),
+  bootedSystemLink: path(DEFAULTS.bootedSystemLink),
+  disks: z
+    .array(z.string())
+    .default([...DEFAULTS.disks])
+    .superRefine((disks, ctx) => {
+      if (disks.length > 16)
+        ctx.addIssue({
+          code: 'custom',
+          message: `at most 16 disks can be reported, got ${disks.length}`,
+        });
+    })
+    .transform((disks) => disks.map((disk) => resolve(disk))),
+  logLevel: oneOf(
+    LOG_LEVELS,
+    DEFAULTS.logLevel,
+    (v) => `log level "${v}" must be one of ${LOG_LEVELS.join(', ')}`,
+  ),
+  reconnectMaxSeconds: z
+    .string()
+    .default(DEFAULTS.reconnectMaxSeconds)
+    .transform((text, ctx) => {
+      const seconds = Number(text);
+      if (Number.isFinite(seconds) && seconds > 0) return seconds;
+      ctx.addIssue({
+        code: 'custom',
+        message: `reconnect max seconds "${text}" must be a positive number`,
+      });
+      return z.NEVER;
+    }),
+  activation: oneOf(
+    ACTIVATION_SETTINGS,
+    DEFAULTS.activation,
+    (v) => `activation "${v}" must be one of ${ACTIVATION_SETTINGS.join(', ')}`,
+  ),
+  // Split on spaces, never given to a shell: no quoting, no expansion.
+  rebootCommand: z
+    .string()
+    .optional()
+    .transform((text, ctx) => {
+      if (text === undefined) return null;
+      const parts = text.split(' ').filter((part) => part !== '');
+      if (parts.length > 0) return parts;
+      ctx.addIssue({ code: 'custom', message: 'reboot command must not be empty' });
+      return z.NEVER;
+    }),
+  bootIdFile: path(DEFAULTS.bootIdFile),
+  hostnameFile: path(DEFAULTS.hostnameFile),
+  machineIdFile: path(DEFAULTS.machineIdFile),
+});
+
 /** Checks every setting, adding one message per problem; null when any was found. */
 function validate(
   raw: RawSettings,
   sources: ConfigSources,
   errors: string[],
 ): Omit<AgentConfig, 'token'> | null {
-  const controllerUrl = checkControllerUrl(raw.controllerUrl, errors);
-  const host = raw.host ?? defaultHost(sources);
-  if (!HostName.safeParse(host).success) {
-    errors.push(`host "${host}" must be a lowercase DNS label (a-z, 0-9, -); set --host`);
-  }
-  const mode = HostMode.safeParse(raw.mode ?? DEFAULTS.mode);
-  if (!mode.success) errors.push(`mode "${raw.mode}" must be "managed" or "monitor"`);
-  const logLevel = raw.logLevel ?? DEFAULTS.logLevel;
-  if (!isLogLevel(logLevel)) {
-    errors.push(`log level "${logLevel}" must be one of ${LOG_LEVELS.join(', ')}`);
-  }
-  const reconnectText = raw.reconnectMaxSeconds ?? DEFAULTS.reconnectMaxSeconds;
-  const reconnectMaxSeconds = Number(reconnectText);
-  if (!Number.isFinite(reconnectMaxSeconds) || reconnectMaxSeconds <= 0) {
-    errors.push(`reconnect max seconds "${reconnectText}" must be a positive number`);
-  }
-  const disks = raw.disks ?? [...DEFAULTS.disks];
-  if (disks.length > 16) errors.push(`at most 16 disks can be reported, got ${disks.length}`);
-  const activation = raw.activation ?? DEFAULTS.activation;
-  if (!isActivationSetting(activation)) {
-    errors.push(`activation "${activation}" must be one of ${ACTIVATION_SETTINGS.join(', ')}`);
-  }
-  // Split on spaces, never given to a shell: no quoting, no expansion.
-  const rebootCommand = raw.rebootCommand?.split(' ').filter((part) => part !== '') ?? null;
-  if (rebootCommand?.length === 0) errors.push('reboot command must not be empty');
-  if (
-    controllerUrl === null ||
-    !mode.success ||
-    !isLogLevel(logLevel) ||
-    !isActivationSetting(activation)
-  ) {
+  const parsed = Settings.safeParse({ ...raw, host: raw.host ?? defaultHost(sources) });
+  if (!parsed.success) {
+    errors.push(...parsed.error.issues.map((issue) => issue.message));
     return null;
   }
-  return {
-    controllerUrl,
-    host,
-    mode: mode.data,
-    // Relative paths are taken from the working directory at start, once.
-    stateDir: resolve(raw.stateDir ?? DEFAULTS.stateDir),
-    profile: resolve(raw.profile ?? DEFAULTS.profile),
-    currentSystemLink: resolve(raw.currentSystemLink ?? DEFAULTS.currentSystemLink),
-    bootedSystemLink: resolve(raw.bootedSystemLink ?? DEFAULTS.bootedSystemLink),
-    disks: disks.map((disk) => resolve(disk)),
-    logLevel,
-    reconnectMaxSeconds,
-    activation,
-    rebootCommand,
-    bootIdFile: resolve(raw.bootIdFile ?? DEFAULTS.bootIdFile),
-    hostnameFile: resolve(raw.hostnameFile ?? DEFAULTS.hostnameFile),
-    machineIdFile: resolve(raw.machineIdFile ?? DEFAULTS.machineIdFile),
-    childEnv: childEnvironment(sources.env),
-  };
+  return { ...parsed.data, childEnv: childEnvironment(sources.env) };
 }
 
 function nonEmpty(value: string | undefined): string | undefined {
   return value === undefined || value === '' ? undefined : value;
-}
-
-function isActivationSetting(value: string): value is ActivationSetting {
-  return (ACTIVATION_SETTINGS as readonly string[]).includes(value);
-}
-
-function isLogLevel(value: string): value is LogLevel {
-  return (LOG_LEVELS as readonly string[]).includes(value);
 }
 
 async function readConfigFile(
@@ -245,25 +298,6 @@ async function readConfigFile(
     errors.push(`config file ${path}${where}: ${issue.message}`);
   }
   return {};
-}
-
-function checkControllerUrl(url: string | undefined, errors: string[]): string | null {
-  if (url === undefined) {
-    errors.push('controller URL is required: set --controller-url or FLOTILLA_CONTROLLER_URL');
-    return null;
-  }
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    errors.push(`controller URL "${url}" is not a valid URL`);
-    return null;
-  }
-  if (parsed.protocol !== 'ws:' && parsed.protocol !== 'wss:') {
-    errors.push(`controller URL "${url}" must start with ws:// or wss://`);
-    return null;
-  }
-  return url;
 }
 
 /** The short, lowercased hostname, so "Web-1.example.org" becomes "web-1". */
