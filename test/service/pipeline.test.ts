@@ -55,7 +55,7 @@ for (const engine of testDatabases()) {
       assert.equal((await buildsOf('alpha')).length, 2, 'no new build for alpha');
 
       fleet.nix.failing.clear();
-      const retry = await fleet.services.pipeline.builds.retry(failed!.id, 'ada');
+      const retry = await fleet.services.pipeline.builds.retry(failed.id, 'ada');
       assert.equal(retry.attempt, 2);
       await fleet.settle();
       const [latest] = await buildsOf('alpha');
@@ -87,7 +87,7 @@ for (const engine of testDatabases()) {
       await fleet.services.pipeline.pipeline.onRevision('rvcancel');
       const [queued] = await buildsOf('beta');
       assert.equal(queued?.status, 'queued');
-      const cancelled = await fleet.services.pipeline.builds.cancel(queued!.id, 'ada');
+      const cancelled = await fleet.services.pipeline.builds.cancel(queued.id, 'ada');
       assert.equal(cancelled.status, 'cancelled');
     });
   });
