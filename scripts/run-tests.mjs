@@ -2,7 +2,7 @@
 // Runs compiled tests with Node's own test runner.
 //   unit:        packages/*/dist/**/*.test.js   (fast, no Nix, no processes of ours)
 //   integration: test/dist/**/*.test.js         (real Nix, git, SQLite, processes, sockets)
-// Extra arguments are passed as name filters (substring of the file path).
+// Extra arguments are name filters (substrings of the file path); each must match a file.
 import { spawnSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
@@ -42,6 +42,12 @@ const files = selected
   .sort();
 if (files.length === 0) {
   console.error(`no ${tier} tests found; did the build run?`);
+  process.exit(1);
+}
+// A filter that names no file is a mistake (a renamed test), not a reason to run less.
+const unmatched = filters.filter((needle) => !files.some((f) => f.includes(needle)));
+if (unmatched.length > 0) {
+  console.error(`no ${tier} test matches ${unmatched.map((n) => `"${n}"`).join(', ')}`);
   process.exit(1);
 }
 // Integration tests share one Nix store and spawn processes: run files one at a time.
