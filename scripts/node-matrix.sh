@@ -12,7 +12,7 @@
 # release's build, so node_modules itself is never touched.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-root=$PWD
+root=$(pwd -P) # physical, to match the paths require.resolve gives
 
 # One release per supported line; `engines` in the package.json files names the same lines.
 declare -A RELEASES=([20]=20.20.2 [22]=22.23.5 [24]=24.22.3)
@@ -37,9 +37,8 @@ for arg in "$@"; do
       ;;
   esac
 done
-if [ ${#majors[@]} -eq 0 ]; then
-  mapfile -t majors < <(printf '%s\n' "${!RELEASES[@]}" | sort -n)
-fi
+mapfile -t majors_all < <(printf '%s\n' "${!RELEASES[@]}" | sort -n)
+if [ ${#majors[@]} -eq 0 ]; then majors=("${majors_all[@]}"); fi
 
 running_version=$(node -p 'process.versions.node')
 running_major=${running_version%%.*}
@@ -51,6 +50,11 @@ bsqlite_rel=${bsqlite_dir#"$root"/}
 scratch=""
 cleanup() { if [ -n "$scratch" ]; then rm -rf "$scratch"; fi; }
 trap cleanup EXIT
+# Fetches and builds interrupted an hour ago or more (a running one is younger).
+if [ -d "$cache" ]; then
+  find "$cache" -mindepth 1 -maxdepth 1 \( -name '.fetch-*' -o -name '.build-*' \) -mmin +60 \
+    -exec rm -rf {} +
+fi
 
 # npm's own node-gyp (npm sets npm_config_node_gyp for scripts; otherwise find it beside npm).
 node_gyp() {
@@ -140,7 +144,7 @@ for major in "${majors[@]}"; do
   else
     version=${RELEASES[$major]:-}
     if [ -z "$version" ]; then
-      echo "Node.js $major is not a supported line (supported: ${!RELEASES[*]})" >&2
+      echo "Node.js $major is not a supported line (supported: ${majors_all[*]})" >&2
       exit 2
     fi
     fetch_node "$version"
