@@ -7,6 +7,7 @@ export default tseslint.config(
       '**/dist/**',
       'node_modules/**',
       '.demo/**',
+      '.cache/**',
       'eslint.config.js',
       '.dependency-cruiser.cjs',
       'scripts/*.mjs',

@@ -5,7 +5,7 @@
 //                PostgreSQL, a manual clock; Nix and agents stood in for)
 //   integration: test/dist/integration/**/*.test.js (real Nix, git, SQLite, processes, sockets)
 //   all:         unit, then service, then integration
-// Extra arguments are passed as name filters (substring of the file path).
+// Extra arguments are name filters (substrings of the file path); each must match a file.
 //
 // One throwaway PostgreSQL server serves the whole run: its superuser URL reaches the tests
 // in FLOTILLA_TEST_POSTGRES_URL and each test creates databases of its own on it. When the
@@ -63,6 +63,14 @@ if (!tiers) {
   process.exit(2);
 }
 const runs = tiers.map((name) => ({ name, files: selectFiles(name) }));
+// A filter that names no file is a mistake (a renamed test), not a reason to run less.
+const unmatched = filters.filter(
+  (needle) => !runs.some((r) => r.files.some((f) => f.includes(needle))),
+);
+if (unmatched.length > 0) {
+  console.error(`no ${tier} test matches ${unmatched.map((n) => `"${n}"`).join(', ')}`);
+  process.exit(1);
+}
 if (runs.every((r) => r.files.length === 0)) {
   console.error(`no ${tier} tests found; did the build run?`);
   process.exit(1);

@@ -163,8 +163,9 @@ describe('DeploymentExecutor', () => {
     const t = harness();
     t.reporter.connected = false;
     const flow = t.executor.handle(deployRequest());
-    await waitFor(() => t.reporter.phases().includes('confirming'), 'confirming');
-    await new Promise((resolve) => setTimeout(resolve, 10));
+    // The phase is reported before the journal is written and the gate waits: wait for the
+    // request itself, refused while offline.
+    await waitFor(() => t.reporter.refusedConfirmRequests.length === 1, 'the confirm request');
     assert.equal(t.reporter.confirmRequests.length, 0);
     t.reporter.connected = true;
     t.executor.onConnected();

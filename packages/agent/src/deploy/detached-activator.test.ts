@@ -40,7 +40,9 @@ describe('DetachedActivator', () => {
       runner: new ChildProcessRunner(),
       clock: systemClock,
       pollMs: 20,
-      claimGraceMs: 300,
+      // The runner is a node process: on a loaded machine it can take a second to start and
+      // claim its pid file. The test of a runner that never starts backdates its start instead.
+      claimGraceMs: 10_000,
     });
   });
   after(async () => {
@@ -116,7 +118,6 @@ exit ${code}
     });
     await activator.start(handle);
     const stop = new AbortController();
-    setTimeout(() => stop.abort(), 500);
     let saved = 0;
     const seen: string[] = [];
     await assert.rejects(
@@ -127,6 +128,8 @@ exit ${code}
         onLines: (lines, offset) => {
           seen.push(...lines);
           saved = offset;
+          // The agent stops following once the activation is under way (lines 0.2 s apart).
+          if (seen.length >= 2) stop.abort();
           return Promise.resolve();
         },
       }),
@@ -153,8 +156,15 @@ exit ${code}
     });
     assert.equal(handle.name, 'rollback-2');
     await activator.start(handle);
+    // The runner is killed once its activation runs (its first line is in the log): killed
+    // between claiming the pid file and spawning, it would leave no activation to wait for.
+    const deadline = Date.now() + 10_000;
     let pid: number | undefined;
-    while (pid === undefined) {
+    while (
+      pid === undefined ||
+      !(await readFile(handle.logFile, 'utf8').catch(() => '')).startsWith('session ')
+    ) {
+      assert.ok(Date.now() < deadline, 'the activation did not start within 10 s');
       pid = (
         JSON.parse(await readFile(handle.pidFile, 'utf8').catch(() => '{}')) as { pid?: number }
       ).pid;

@@ -186,6 +186,8 @@ export class FakeReporter implements DeploymentReporter {
   messages: (DeployProgress | DeployLog)[] = [];
   results: DeployResult[] = [];
   confirmRequests: DeployConfirmRequest[] = [];
+  /** Confirm requests that did not get through because `connected` was false. */
+  refusedConfirmRequests: DeployConfirmRequest[] = [];
   connected = true;
   send(message: DeployProgress | DeployLog): void {
     this.messages.push(message);
@@ -195,7 +197,7 @@ export class FakeReporter implements DeploymentReporter {
     return Promise.resolve();
   }
   sendNow(message: DeployConfirmRequest): boolean {
-    if (this.connected) this.confirmRequests.push(message);
+    (this.connected ? this.confirmRequests : this.refusedConfirmRequests).push(message);
     return this.connected;
   }
   hasResult(deploymentId: string): boolean {
