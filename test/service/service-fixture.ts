@@ -4,6 +4,7 @@
 // the integration tier runs real Nix) and the agents (a recording channel plays each
 // host's agent through the protocol's own messages).
 import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -238,6 +239,11 @@ export class ServiceFleet {
     });
     await agent.report();
     return agent;
+  }
+
+  /** The admin token the controller created in its state directory. */
+  adminToken(): string {
+    return readFileSync(this.controller.adminTokenPath, 'utf8').trim();
   }
 
   agent(name: string): AgentStandIn {
