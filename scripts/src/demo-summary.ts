@@ -65,7 +65,8 @@ Flotilla demo is running (${how}):
 Phase 1 — every host waits for a human. In another terminal, from this directory:
   npx flotilla hosts
   npx flotilla approvals                      # ${waiting} waiting now
-  npx flotilla approve <deployment id> --comment "looks good"
+  npx flotilla approve <gpc0's deployment> --comment "looks good"   # the guinea pig first:
+                                              # later waves wait for it and its soak
   npx flotilla deployments                    # it runs, is confirmed, and is verified
   npx flotilla status hsb1                    # where hsb1 stands, as one story
   npx flotilla rollback hsb1                  # back to its last good system (pins hsb1)

@@ -55,7 +55,7 @@ export const statusCommand: Command = {
     return async (context) => {
       const report = await context.client.call('getHostStatus', { params: { name: host } });
       if (context.json) printJson(context, report);
-      else context.out(renderHostStatus(report));
+      else context.out(renderHostStatus(report, timeFormat(context)));
       return 0;
     };
   },

@@ -60,7 +60,7 @@ describe('renderRollout', () => {
 
 describe('status HOST', () => {
   it('tells the story first, then one line per layer', () => {
-    const lines = renderHostStatus(sampleHostStatus()).split('\n');
+    const lines = renderHostStatus(sampleHostStatus(), utc).split('\n');
     assert.equal(lines[0], `web1: ${sampleHostStatus().summary}`);
     const text = lines.join('\n');
     assert.match(text, new RegExp(`^ {2}declared\\s+01234567 \\(${IDS.revision}\\)$`, 'm'));
@@ -93,6 +93,7 @@ describe('status HOST', () => {
         },
         sync: { ...sampleHostStatus().sync, state: 'behind', behindBy: 2 },
       }),
+      utc,
     );
     assert.match(text, /^web1: pinned: runs release r1$/m);
     assert.match(text, /^ {2}pinned: manual rollback \(flotilla unpin web1\)$/m);

@@ -65,9 +65,9 @@ export function renderRollout(rollout: Rollout, time: TimeFormat): string {
 }
 
 /** `flotilla status HOST`: the story first, then each layer, one line each. */
-export function renderHostStatus(report: HostStatusReport): string {
-  const lines = [`${report.host}: ${report.summary}`];
-  for (const detail of report.details) lines.push(`  ${detail}`);
+export function renderHostStatus(report: HostStatusReport, time: TimeFormat): string {
+  const lines = [`${report.host}: ${time.localize(report.summary)}`];
+  for (const detail of report.details) lines.push(`  ${time.localize(detail)}`);
   const rows: string[][] = [
     ['mode', report.mode === 'monitor' ? 'monitor-only' : `managed, policy ${report.policy}`],
     ['online', report.online ? 'yes' : 'no'],
@@ -99,7 +99,7 @@ export function renderHostStatus(report: HostStatusReport): string {
       'pending',
       report.pending === null
         ? '-'
-        : `${report.pending.deploymentId} ${report.pending.status}${report.pending.holdReason ? `: ${report.pending.holdReason}` : ''}`,
+        : `${report.pending.deploymentId} ${report.pending.status}${report.pending.holdReason ? `: ${time.localize(report.pending.holdReason)}` : ''}`,
     ],
     [
       'running',

@@ -44,6 +44,7 @@ describe('chooseRollbackTarget', () => {
     });
     assert.equal(target?.storePath, C, 'the generation before, as nothing else was verified');
     assert.equal(target?.generation, 1);
+    assert.equal(target?.why, 'the newest earlier generation not known to be bad');
   });
 
   it('uses the generations of a host deployed outside Flotilla, and says when there is nothing', () => {

@@ -52,6 +52,6 @@ export function chooseRollbackTarget(history: RollbackHistory): RollbackTarget |
   return {
     storePath: earlier.path,
     generation: earlier.number,
-    why: `generation ${earlier.number}, the newest earlier one not known to be bad`,
+    why: 'the newest earlier generation not known to be bad',
   };
 }

@@ -407,7 +407,9 @@ export class DeploymentGate {
         },
       },
     );
-    await pinHost(tx, this.options.clock, hostName, intent.actor, { reason: note });
+    await pinHost(tx, this.options.clock, hostName, intent.actor, {
+      reason: `manual rollback to ${label} by ${intent.actor}`,
+    });
     return { row, notes: [note] };
   }
 
