@@ -63,11 +63,18 @@ import {
 import { HostStatusReport } from './status.js';
 
 /**
- * Who may call a route. `public`: anyone (health, the OpenAPI document); `admin`: a person
- * or tool with the admin token; `host`: an agent with its own host token (the binary cache,
- * the agent gateway); `webhook`: a caller that proves itself by signing the body (GitHub).
+ * Who may call a route. People and tools by role, each including the ones before it:
+ * `viewer` reads, `operator` also decides (approve, reject, deploy, roll back, reboot,
+ * cancel, pin), `admin` also changes settings (policies, the repository, hosts, users).
+ * `public`: anyone (health, the OpenAPI document); `host`: an agent as its own host (the
+ * binary cache, the agent gateway); `enrollment`: a host proving a one-time enrollment
+ * token; `webhook`: a caller that proves itself by signing the body (GitHub).
  */
-export type Access = 'public' | 'admin' | 'host' | 'webhook';
+export type Access = 'public' | 'viewer' | 'operator' | 'admin' | 'host' | 'enrollment' | 'webhook';
+
+/** The roles of people and tools, weakest first: each may do what the ones before it may. */
+export const ROLES = ['viewer', 'operator', 'admin'] as const;
+export type Role = (typeof ROLES)[number];
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'DELETE';
 
@@ -121,7 +128,7 @@ export const api = {
     path: '/api/v1/hosts',
     summary: 'List hosts with live status, facts and running revision (paginated by name)',
     tag: 'hosts',
-    access: 'admin',
+    access: 'viewer',
     query: HostListQuery,
     response: json(HostList),
   }),
@@ -139,7 +146,7 @@ export const api = {
     path: '/api/v1/hosts/:name',
     summary: 'Get one host',
     tag: 'hosts',
-    access: 'admin',
+    access: 'viewer',
     params: NameParams,
     response: json(Host),
   }),
@@ -159,7 +166,7 @@ export const api = {
     summary:
       'Where a host stands, as one story: declared, built, pending, running, verified, pinned, drifted',
     tag: 'hosts',
-    access: 'admin',
+    access: 'viewer',
     params: NameParams,
     response: json(HostStatusReport),
   }),
@@ -169,7 +176,7 @@ export const api = {
     summary:
       'Roll a host back to the system last verified before the current one (never to one a rollback left), or to a generation; pins the host',
     tag: 'hosts',
-    access: 'admin',
+    access: 'operator',
     params: NameParams,
     body: RollbackRequest,
     response: json(DeploymentDecision, 201),
@@ -179,7 +186,7 @@ export const api = {
     path: '/api/v1/hosts/:name/reboot',
     summary: 'Reboot a managed host; the agent reports back after the boot',
     tag: 'hosts',
-    access: 'admin',
+    access: 'operator',
     params: NameParams,
     response: json(RebootAnswer, 202),
   }),
@@ -199,7 +206,7 @@ export const api = {
     path: '/api/v1/hosts/:name/pin',
     summary: 'Pin a host: auto deployments stop moving it forward',
     tag: 'policies',
-    access: 'admin',
+    access: 'operator',
     params: NameParams,
     body: PinRequest,
     response: json(HostPolicy),
@@ -209,7 +216,7 @@ export const api = {
     path: '/api/v1/hosts/:name/pin',
     summary: "Lift a host's pin",
     tag: 'policies',
-    access: 'admin',
+    access: 'operator',
     params: NameParams,
     response: json(HostPolicy),
   }),
@@ -221,7 +228,7 @@ export const api = {
     summary:
       "Deploy a release or a store path to a host: counts as the caller's approval and passes the same gate as every deployment (waves and windows hold it unless forced with a reason)",
     tag: 'deployments',
-    access: 'admin',
+    access: 'operator',
     body: CreateDeploymentRequest,
     response: json(DeploymentDecision, 201),
   }),
@@ -230,7 +237,7 @@ export const api = {
     path: '/api/v1/deployments',
     summary: 'List deployments, newest first (by host, status or revision)',
     tag: 'deployments',
-    access: 'admin',
+    access: 'viewer',
     query: DeploymentListQuery,
     response: json(DeploymentList),
   }),
@@ -239,7 +246,7 @@ export const api = {
     path: '/api/v1/deployments/:id',
     summary: 'Get a deployment with its status and log',
     tag: 'deployments',
-    access: 'admin',
+    access: 'viewer',
     params: IdParams,
     response: json(DeploymentWithLog),
   }),
@@ -248,7 +255,7 @@ export const api = {
     path: '/api/v1/deployments/:id/log',
     summary: 'Read a deployment log after a sequence number (for following it live)',
     tag: 'deployments',
-    access: 'admin',
+    access: 'viewer',
     params: IdParams,
     query: LogQuery,
     response: json(LogPage),
@@ -259,7 +266,7 @@ export const api = {
     summary:
       'Cancel a deployment nothing was sent for yet (waiting for approval, held, or queued for an offline host)',
     tag: 'deployments',
-    access: 'admin',
+    access: 'operator',
     params: IdParams,
     body: CancelDeploymentRequest,
     response: json(Deployment),
@@ -271,7 +278,7 @@ export const api = {
     path: '/api/v1/approvals',
     summary: 'Deployments waiting for a human',
     tag: 'approvals',
-    access: 'admin',
+    access: 'viewer',
     response: json(PendingApprovalList),
   }),
   decide: contract({
@@ -280,7 +287,7 @@ export const api = {
     summary:
       'Approve or reject: one deployment, a release, or a revision in bulk (hosts, wave); a bulk decision is all or nothing',
     tag: 'approvals',
-    access: 'admin',
+    access: 'operator',
     body: DecisionRequest,
     response: json(DecisionResult),
   }),
@@ -289,7 +296,7 @@ export const api = {
     path: '/api/v1/policies',
     summary: 'Every host with its mode, policy, pin and wave',
     tag: 'policies',
-    access: 'admin',
+    access: 'viewer',
     response: json(HostPolicyList),
   }),
   graduation: contract({
@@ -297,7 +304,7 @@ export const api = {
     path: '/api/v1/graduation',
     summary: "Each host's progress towards auto, and who is eligible (reads only)",
     tag: 'policies',
-    access: 'admin',
+    access: 'viewer',
     response: json(GraduationList),
   }),
   listWaves: contract({
@@ -305,7 +312,7 @@ export const api = {
     path: '/api/v1/waves',
     summary: 'The configured rollout waves',
     tag: 'rollouts',
-    access: 'admin',
+    access: 'viewer',
     response: json(WaveList),
   }),
   getRollout: contract({
@@ -313,7 +320,7 @@ export const api = {
     path: '/api/v1/rollouts/:id',
     summary: "Where a revision's rollout stands, wave by wave; hosts it does not change say so",
     tag: 'rollouts',
-    access: 'admin',
+    access: 'viewer',
     params: IdParams,
     response: json(Rollout),
   }),
@@ -322,7 +329,7 @@ export const api = {
     path: '/api/v1/rollouts/:id/resume',
     summary: "Lift a revision's halt (with a reason); its held deployments move on",
     tag: 'rollouts',
-    access: 'admin',
+    access: 'operator',
     params: IdParams,
     body: ResumeRolloutRequest,
     response: json(Rollout),
@@ -332,7 +339,7 @@ export const api = {
     path: '/api/v1/audit',
     summary: 'Every action and transition with actor, time and reason, newest first',
     tag: 'audit',
-    access: 'admin',
+    access: 'viewer',
     query: AuditQuery,
     response: json(AuditList),
   }),
@@ -341,7 +348,7 @@ export const api = {
     path: '/api/v1/notifications',
     summary: 'Recent notifications with the state of each delivery, newest first',
     tag: 'notifications',
-    access: 'admin',
+    access: 'viewer',
     query: NotificationListQuery,
     response: json(NotificationList),
   }),
@@ -352,7 +359,7 @@ export const api = {
     path: '/api/v1/builds',
     summary: 'List builds, newest first',
     tag: 'builds',
-    access: 'admin',
+    access: 'viewer',
     query: BuildListQuery,
     response: json(BuildList),
   }),
@@ -361,7 +368,7 @@ export const api = {
     path: '/api/v1/builds/:id',
     summary: 'Get a build (a failed build carries its Nix error in errorSummary)',
     tag: 'builds',
-    access: 'admin',
+    access: 'viewer',
     params: IdParams,
     response: json(Build),
   }),
@@ -370,7 +377,7 @@ export const api = {
     path: '/api/v1/builds/:id/log',
     summary: 'Read a build log after a sequence number',
     tag: 'builds',
-    access: 'admin',
+    access: 'viewer',
     params: IdParams,
     query: LogQuery,
     response: json(BuildLogPage),
@@ -381,7 +388,7 @@ export const api = {
     summary:
       'The build log as server-sent events: stored lines after `after` (or Last-Event-ID), then live lines, then `end`',
     tag: 'builds',
-    access: 'admin',
+    access: 'viewer',
     params: IdParams,
     query: StreamQuery,
     response: {
@@ -400,7 +407,7 @@ export const api = {
     path: '/api/v1/builds/:id/cancel',
     summary: 'Cancel a queued or running build',
     tag: 'builds',
-    access: 'admin',
+    access: 'operator',
     params: IdParams,
     response: json(Build),
   }),
@@ -409,7 +416,7 @@ export const api = {
     path: '/api/v1/builds/:id/retry',
     summary: 'Queue a failed or cancelled build again (a new attempt)',
     tag: 'builds',
-    access: 'admin',
+    access: 'operator',
     params: IdParams,
     response: json(Build, 201),
   }),
@@ -418,7 +425,7 @@ export const api = {
     path: '/api/v1/releases',
     summary: 'List releases, newest first',
     tag: 'releases',
-    access: 'admin',
+    access: 'viewer',
     query: ReleaseListQuery,
     response: json(ReleaseList),
   }),
@@ -427,7 +434,7 @@ export const api = {
     path: '/api/v1/releases/:id',
     summary: 'Get a release',
     tag: 'releases',
-    access: 'admin',
+    access: 'viewer',
     params: IdParams,
     response: json(Release),
   }),
@@ -436,7 +443,7 @@ export const api = {
     path: '/api/v1/previews/:id',
     summary: 'Which hosts a previewed ref rebuilds, and by how much',
     tag: 'previews',
-    access: 'admin',
+    access: 'viewer',
     params: IdParams,
     response: json(Preview),
   }),
@@ -445,7 +452,7 @@ export const api = {
     path: '/api/v1/previews',
     summary: 'Record a preview revision for a ref such as refs/pull/12/head',
     tag: 'previews',
-    access: 'admin',
+    access: 'viewer',
     body: CreatePreviewRequest,
     response: json(CreatePreviewResponse),
   }),
@@ -454,7 +461,7 @@ export const api = {
     path: '/api/v1/flake/hosts',
     summary: "The flake's hosts joined with the registry (discovered and missing hosts)",
     tag: 'repository',
-    access: 'admin',
+    access: 'viewer',
     response: json(FlakeHostList),
   }),
 
@@ -464,7 +471,7 @@ export const api = {
     path: '/api/v1/repository',
     summary: 'Show the linked repository and its sync state (credentials removed)',
     tag: 'repository',
-    access: 'admin',
+    access: 'viewer',
     response: json(Repository),
   }),
   linkRepository: contract({
@@ -481,7 +488,7 @@ export const api = {
     path: '/api/v1/repository/sync',
     summary: 'Fetch now and record what is new',
     tag: 'repository',
-    access: 'admin',
+    access: 'operator',
     response: json(SyncResult),
   }),
   listRevisions: contract({
@@ -489,7 +496,7 @@ export const api = {
     path: '/api/v1/revisions',
     summary: 'List recorded revisions, newest first',
     tag: 'repository',
-    access: 'admin',
+    access: 'viewer',
     query: RevisionListQuery,
     response: json(RevisionList),
   }),
@@ -498,7 +505,7 @@ export const api = {
     path: '/api/v1/revisions/:id',
     summary: 'Get one revision (with per-host evaluation errors)',
     tag: 'repository',
-    access: 'admin',
+    access: 'viewer',
     params: IdParams,
     response: json(Revision),
   }),
@@ -518,7 +525,7 @@ export const api = {
     path: '/api/v1/cache',
     summary: "The binary cache's public signing key, path and push target",
     tag: 'cache',
-    access: 'admin',
+    access: 'viewer',
     response: json(CacheInfo),
   }),
   cacheInfoFile: contract({

@@ -9,8 +9,11 @@ function schemaOf(schema: z.ZodType, io: 'input' | 'output'): Record<string, unk
 
 const SECURITY: Record<Contract['access'], unknown[] | undefined> = {
   public: [],
+  viewer: [{ bearer: [] }],
+  operator: [{ bearer: [] }],
   admin: [{ bearer: [] }],
   host: [{ hostToken: [] }],
+  enrollment: [],
   webhook: [],
 };
 
