@@ -11,7 +11,7 @@ const LAYERS = [
   ['deployments'],
   ['pipeline'],
   ['repository', 'cache'],
-  ['hosts', 'notifications', 'audit'],
+  ['hosts', 'notifications', 'audit', 'auth'],
   ['storage', 'adapters', 'git', 'support'],
 ];
 

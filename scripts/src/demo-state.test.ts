@@ -26,7 +26,7 @@ async function savedDemo(paths: DemoPaths): Promise<void> {
   await writeFile(join(paths.bare, 'HEAD'), 'ref: refs/heads/main\n');
   await mkdir(join(paths.flake, '.git'), { recursive: true });
   await mkdir(paths.controllerDir, { recursive: true });
-  for (const file of ['flotilla.db', 'admin-token', 'webhook-secret']) {
+  for (const file of ['flotilla.db', 'sandbox-admin.json', 'webhook-secret']) {
     await writeFile(join(paths.controllerDir, file), 'x');
   }
   for (const host of FLEET) await saveHostToken(paths, host.name, `token-${host.name}`);

@@ -6,7 +6,7 @@
 import { lstat, mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { readJsonFile, writeFileAtomic } from '@flotilla/runtime';
-import { sandboxHostPaths } from '@flotilla/sandbox';
+import { SANDBOX_ADMIN_FILE, sandboxHostPaths } from '@flotilla/sandbox';
 
 /**
  * The layout of a saved demo. Bump it whenever a demo saved by the previous code can no
@@ -159,7 +159,7 @@ function parseState(data: unknown): DemoStateFile | string {
 async function missingPaths(paths: DemoPaths, fleet: readonly DemoHost[]): Promise<string[]> {
   const required = [
     join(paths.controllerDir, 'flotilla.db'),
-    join(paths.controllerDir, 'admin-token'),
+    join(paths.controllerDir, SANDBOX_ADMIN_FILE),
     paths.webhookSecret,
     join(paths.bare, 'HEAD'),
     join(paths.flake, '.git'),

@@ -14,6 +14,8 @@ export interface SummaryOptions {
   contextName: string;
   /** Null for a demo set up by this run; else when the resumed demo was first set up. */
   resumedFrom: string | null;
+  /** The demo's admin, with the password generated for this demo. */
+  admin: { username: string; password: string };
 }
 
 /** Counts what the controller holds, then prints the summary. */
@@ -39,7 +41,7 @@ export async function printSummary(api: JsonClient, options: SummaryOptions): Pr
       ? 'none yet'
       : [...byStatus].map(([status, n]) => `${n} ${status.replace(/_/g, ' ')}`).join(', ');
   const builds = queued.body.builds.length + running.body.builds.length;
-  const { url, contextFile, contextName, resumedFrom } = options;
+  const { url, contextFile, contextName, resumedFrom, admin } = options;
   const how =
     resumedFrom === null
       ? 'set up from scratch in .demo'
@@ -52,9 +54,10 @@ Flotilla demo is running (${how}):
   deployments: ${deploymentText}
 
   Controller API   ${url}/api/v1   (OpenAPI: ${url}/api/v1/openapi.json)
-  Admin token      .demo/controller/admin-token
-  CLI context      ${contextFile} (context "${contextName}", now current;
-                   \`npx flotilla --context ${contextName} …\` reaches this demo from anywhere)
+  Admin            ${admin.username} / ${admin.password}   (generated for this demo, kept in
+                   .demo/controller/sandbox-admin.json; \`npx flotilla login\` signs in with it)
+  CLI context      ${contextFile} (context "${contextName}", now current, holding an
+                   admin API token; \`npx flotilla --context ${contextName} …\` reaches this demo)
   Repository       .demo/github/origin.git (stands in for GitHub), edit in .demo/flake
   Logs             .demo/controller/controller.log, .demo/hosts/<host>/agent.log
   Saved state      .demo: the controller's database and state, the repository with your

@@ -344,6 +344,7 @@ async function announce(
     contextFile,
     contextName,
     resumedFrom: state.resuming ? state.createdAt : null,
+    admin: controller.admin,
   });
 }
 

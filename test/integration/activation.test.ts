@@ -189,14 +189,21 @@ describe('reboot on request', { timeout: 300_000 }, () => {
     });
     const before = (await fleet.host('rb1')).facts?.bootId;
     assert.ok(before);
-    const answer = await fleet.api.post<{ requestId: string }>('/api/v1/hosts/rb1/reboot', {});
+    const unconfirmed = await fleet.api.post<{ error: { code: string } }>(
+      '/api/v1/hosts/rb1/reboot',
+      { confirm: 'rb2' },
+    );
+    assert.equal(unconfirmed.body.error.code, 'confirmation_required');
+    const answer = await fleet.api.post<{ requestId: string }>('/api/v1/hosts/rb1/reboot', {
+      confirm: 'rb1',
+    });
     assert.equal(answer.status, 202, JSON.stringify(answer.body));
     const after = await fleet.waitForHost('rb1', (h) => h.facts?.bootId !== before, 30_000);
     assert.notEqual(after.facts?.bootId, before);
     await fleet.register('watch-only', 'monitor');
     const refused = await fleet.api.post<{ error: { code: string } }>(
       '/api/v1/hosts/watch-only/reboot',
-      {},
+      { confirm: 'watch-only' },
     );
     assert.equal(refused.body.error.code, 'host_not_managed');
   });

@@ -186,7 +186,7 @@ describe(
       const audit = (
         await fleet.api.get<AuditList>('/api/v1/audit?host=csb0&kind=approval.approved')
       ).body.entries;
-      assert.equal(audit[0]?.actor, 'admin');
+      assert.equal(audit[0]?.actor, 'admin (token sandbox)', 'the person and the token');
       assert.deepEqual((audit[0]?.data as { comment: string }).comment, 'looks fine');
       const status = (await fleet.api.get<HostStatusReport>('/api/v1/hosts/csb0/status')).body;
       assert.equal(status.state, 'up_to_date', JSON.stringify(status));

@@ -17,7 +17,7 @@ describe('the HTTP API from its contracts', { timeout: 60_000 }, () => {
     assert.ok(engine);
     database = await engine.create();
     fleet = await ServiceFleet.start(database);
-    token = fleet.adminToken();
+    token = await fleet.adminToken();
   });
   after(async () => {
     await fleet?.stop();

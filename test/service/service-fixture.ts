@@ -4,7 +4,6 @@
 // the integration tier runs real Nix) and the agents (a recording channel plays each
 // host's agent through the protocol's own messages).
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,7 +15,14 @@ import {
   type NixAdapter,
   type RealiseResult,
 } from '@flotilla/controller';
-import type { ControllerMessage, DeployRequest, Facts, Generation } from '@flotilla/protocol';
+import type {
+  ControllerMessage,
+  DeployRequest,
+  Facts,
+  Generation,
+  Role,
+  TokenScope,
+} from '@flotilla/protocol';
 import { ManualClock } from '@flotilla/runtime';
 import { pino } from 'pino';
 import { sql } from 'kysely';
@@ -177,11 +183,15 @@ export interface FleetOptions {
   config?: object;
 }
 
+/** The service tier's first admin's password. */
+export const ADMIN_PASSWORD = 'correct horse battery staple';
+
 /** A controller in this process on `database`, with scripted Nix and agent stand-ins. */
 export class ServiceFleet {
   readonly agents = new Map<string, AgentStandIn>();
   readonly services: ControllerServices;
   private revisionCount = 0;
+  private admin: string | undefined;
 
   private constructor(
     readonly dir: string,
@@ -241,9 +251,44 @@ export class ServiceFleet {
     return agent;
   }
 
-  /** The admin token the controller created in its state directory. */
-  adminToken(): string {
-    return readFileSync(this.controller.adminTokenPath, 'utf8').trim();
+  /**
+   * The first admin, made as a person makes one (the one-time setup token), and an API
+   * token of theirs with the admin scope.
+   */
+  async adminToken(): Promise<string> {
+    if (this.admin === undefined) {
+      const setupToken = this.controller.setupToken;
+      if (setupToken === null) throw new Error('the controller printed no setup token');
+      await this.services.users.setup({ setupToken, username: 'admin', password: ADMIN_PASSWORD });
+      this.admin = await this.tokenOf('admin', ADMIN_PASSWORD, 'admin');
+    }
+    return this.admin;
+  }
+
+  /** A user with `role` (made by the admin) and an API token of theirs, of `scope` if given. */
+  async userWithToken(
+    username: string,
+    role: Role,
+    scope?: TokenScope,
+  ): Promise<{ token: string; password: string }> {
+    const admin = await this.services.tokens.authenticate(await this.adminToken());
+    if (!admin) throw new Error('the admin token does not work');
+    const password = `${username}-password-1`;
+    await this.services.users.add({ username, role, password }, admin);
+    return { token: await this.tokenOf(username, password, scope), password };
+  }
+
+  private async tokenOf(username: string, password: string, scope?: TokenScope): Promise<string> {
+    const user = await this.services.auth.checkCredentials(
+      { username, password },
+      { address: '127.0.0.1', userAgent: 'service-fixture' },
+    );
+    const created = await this.services.tokens.create(
+      user,
+      { name: `${username}-${scope ?? 'default'}`, ...(scope ? { scope } : {}) },
+      username,
+    );
+    return created.token;
   }
 
   agent(name: string): AgentStandIn {

@@ -1,6 +1,7 @@
 import { flagOption, integerOption, stringOption } from './args.js';
 import { forceOptions, printJson, type Command } from './command.js';
 import { printDecision } from './deployment-follow.js';
+import { UsageError } from './errors.js';
 import { forceInput } from './force.js';
 
 /** `flotilla rollback HOST [--to GENERATION]`: re-activate an earlier generation. */
@@ -47,13 +48,30 @@ export const rollbackCommand: Command = {
 export const rebootCommand: Command = {
   name: 'reboot',
   args: ['HOST'],
-  summary: 'Reboot a managed host (it reports back after the boot)',
-  options: {},
+  summary: 'Reboot a managed host (it reports back after the boot); --confirm HOST',
+  description:
+    'The host name is typed out a second time with --confirm, so a reboot is never one\n' +
+    'mistyped word away. A user with TOTP also gives a current code (--totp or a prompt).',
+  options: {
+    confirm: {
+      type: 'string',
+      value: 'HOST',
+      description: 'the host name again, to confirm',
+      required: true,
+    },
+  },
   needsToken: true,
   prepare(input) {
     const [host = ''] = input.args;
+    const confirm = stringOption(input, 'confirm');
+    if (confirm === undefined) {
+      throw new UsageError(`a reboot needs the host name typed out: --confirm ${host || 'HOST'}`);
+    }
     return async (context) => {
-      const answer = await context.client.call('rebootHost', { params: { name: host } });
+      const answer = await context.client.call('rebootHost', {
+        params: { name: host },
+        body: { confirm },
+      });
       if (context.json) printJson(context, answer);
       else
         context.out(

@@ -157,9 +157,57 @@ export const Wave = z
   .strict();
 export type Wave = z.infer<typeof Wave>;
 
+/** People: sessions, step-up, lockout, the first admin, an optional authenticating proxy. */
+export const AuthConfig = z
+  .object({
+    /**
+     * A file holding the first admin's password (created once, while no user exists).
+     * Without it the first start prints a one-time setup token instead.
+     */
+    initialAdminPasswordFile: z.string().min(1).optional(),
+    initialAdminUsername: z
+      .string()
+      .regex(/^[a-z][a-z0-9._-]{1,39}$/)
+      .default('admin'),
+    sessionIdleMinutes: z
+      .number()
+      .int()
+      .min(5)
+      .max(30 * 24 * 60)
+      .default(8 * 60),
+    sessionMaxHours: z
+      .number()
+      .int()
+      .min(1)
+      .max(90 * 24)
+      .default(7 * 24),
+    /** A TOTP code given for a destructive action holds this long in a session. */
+    stepUpMinutes: z.number().int().min(1).max(60).default(5),
+    lockoutAfter: z.number().int().min(3).max(100).default(5),
+    lockoutMinutes: z
+      .number()
+      .int()
+      .min(1)
+      .max(24 * 60)
+      .default(15),
+    /**
+     * Trust an authenticating proxy (Traefik forward-auth, oauth2-proxy) to name the user
+     * in a header. Off unless set; only requests from these addresses may use the header.
+     */
+    proxy: z
+      .object({
+        userHeader: z.string().regex(/^[A-Za-z0-9-]+$/),
+        addresses: z.array(z.ipv4().or(z.ipv6())).min(1),
+      })
+      .strict()
+      .optional(),
+  })
+  .strict();
+export type AuthConfig = z.infer<typeof AuthConfig>;
+
 export const ControllerConfig = z
   .object({
-    /** Where the database, admin token and (later) cache keys live. */
+    /** Where the database, cache keys and the one-time setup token live. */
     stateDir: z.string().min(1).default('/var/lib/flotilla'),
     listen: Listen.default({ host: '127.0.0.1', port: 8080 }),
     /** `sqlite:<file>` or `postgres://…`; default: SQLite file `flotilla.db` in stateDir. */
@@ -179,6 +227,7 @@ export const ControllerConfig = z
       confirmTimeoutSeconds: 90,
       queueExpirySeconds: 86400,
     }),
+    auth: AuthConfig.default(AuthConfig.parse({})),
     /** Per-host settings: policy, windows, graduation, confirm timeout, health checks. */
     hosts: z.record(z.string(), HostSettings).default({}),
     rollout: z
@@ -241,6 +290,8 @@ export function childEnvironment(env: NodeJS.ProcessEnv): Record<string, string>
 /** Secrets read once at start from files or env; never logged, never stored in the database. */
 export interface Secrets {
   webhookSecret?: string;
+  /** The first admin's password, from `auth.initialAdminPasswordFile`. */
+  initialAdminPassword?: string;
   repositoryToken?: string;
   notificationReceivers?: Receiver[];
 }
@@ -256,7 +307,7 @@ export const USAGE = `usage: flotilla-controller [--config FILE] [--state-dir DI
 
 Configuration is read from FILE (JSON), then environment variables, then flags:
   FLOTILLA_CONFIG                      path of the JSON config file
-  FLOTILLA_STATE_DIR                   state directory (database, admin token)
+  FLOTILLA_STATE_DIR                   state directory (database, keys, setup token)
   FLOTILLA_LISTEN                      HOST:PORT to listen on (default 127.0.0.1:8080)
   FLOTILLA_DATABASE_URL                sqlite:<file> or postgres://… (default SQLite in the state dir)
   FLOTILLA_LOG_LEVEL                   fatal|error|warn|info|debug|trace|silent
@@ -338,7 +389,7 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Con
       problems.push(`${issue.path.join('.') || '(root)'}: ${issue.message}`);
     }
   }
-  const secrets = parsed.success ? readSecrets(parsed.data.repository, env, problems) : {};
+  const secrets = parsed.success ? readSecrets(parsed.data, env, problems) : {};
   if (parsed.success) {
     const loaded = loadNotificationSecrets(parsed.data.notifications, (path) =>
       readFileSync(path, 'utf8'),
@@ -356,10 +407,11 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Con
 }
 
 function readSecrets(
-  repository: RepositoryConfig | undefined,
+  config: z.infer<typeof ControllerConfig>,
   env: NodeJS.ProcessEnv,
   problems: string[],
 ): Secrets {
+  const repository = config.repository;
   const fromFile = (what: string, path: string | undefined): string | undefined => {
     if (path === undefined) return undefined;
     try {
@@ -379,6 +431,13 @@ function readSecrets(
   const repositoryToken =
     fromFile('repository.tokenFile', repository?.tokenFile) ?? env.FLOTILLA_REPOSITORY_TOKEN;
   if (repositoryToken) secrets.repositoryToken = repositoryToken;
+  const adminPassword = fromFile(
+    'auth.initialAdminPasswordFile',
+    config.auth.initialAdminPasswordFile,
+  );
+  if (adminPassword !== undefined && adminPassword.length < 12) {
+    problems.push('auth.initialAdminPasswordFile: the password must have at least 12 characters');
+  } else if (adminPassword) secrets.initialAdminPassword = adminPassword;
   return secrets;
 }
 

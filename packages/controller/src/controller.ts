@@ -1,3 +1,4 @@
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { FLOTILLA_VERSION, type Health } from '@flotilla/protocol';
 import { systemClock, type Clock } from '@flotilla/runtime';
@@ -5,6 +6,9 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { NixAdapter } from './adapters/nix.js';
 import { AuditService } from './audit/audit.service.js';
+import { AuthService } from './auth/auth.service.js';
+import { TokensService } from './auth/tokens.service.js';
+import { UsersService } from './auth/users.service.js';
 import type { ReleasePublisher } from './cache/cache.publisher.js';
 import { createBinaryCache } from './cache/cache.composition.js';
 import type { SigningKey } from './cache/signing-key.js';
@@ -14,7 +18,6 @@ import { AgentGateway } from './gateway/agent.gateway.js';
 import { HostService } from './hosts/host.service.js';
 import { PresenceService } from './hosts/presence.service.js';
 import { RebootService } from './hosts/reboot.service.js';
-import { loadOrCreateAdminToken } from './http/admin-token.js';
 import { buildHttpServer } from './http/server.js';
 import { createNotifications } from './notifications/notifications.composition.js';
 import { createPipeline, type Pipeline } from './pipeline/pipeline.composition.js';
@@ -60,7 +63,8 @@ export class Controller {
     private readonly logger: Logger,
     /** Started in this order, stopped in reverse. */
     private readonly parts: Lifecycle[],
-    readonly adminTokenPath: string,
+    /** The one-time setup token while no user exists (printed at start), else null. */
+    readonly setupToken: string | null,
     /** The services, for tests and tools that drive the controller in-process. */
     readonly services: ControllerServices,
   ) {}
@@ -68,8 +72,7 @@ export class Controller {
   static async create(options: ControllerOptions): Promise<Controller> {
     const { config, logger } = options;
     const clock = options.clock ?? systemClock;
-    const admin = loadOrCreateAdminToken(config.stateDir);
-    if (admin.created) logger.info({ path: admin.path }, 'created admin token (mode 0600)');
+    mkdirSync(config.stateDir, { recursive: true, mode: 0o700 });
     const { db, dialect } = await openDatabase({
       url: config.databaseUrl ?? join(config.stateDir, 'flotilla.db'),
     });
@@ -178,6 +181,28 @@ export class Controller {
       logger,
       heartbeatIntervalSeconds: config.agents.heartbeatIntervalSeconds,
     });
+    const auth = new AuthService({
+      store,
+      clock,
+      settings: { ...config.auth, issuer: 'Flotilla' },
+    });
+    const users = new UsersService({ store, clock, stateDir: config.stateDir });
+    const tokens = new TokensService({ store, clock });
+    const setupToken = await users.firstStart(
+      config.secrets.initialAdminPassword === undefined
+        ? undefined
+        : {
+            username: config.auth.initialAdminUsername,
+            password: config.secrets.initialAdminPassword,
+          },
+    );
+    if (setupToken !== null) {
+      // Printed on purpose: the one way in on a first start (also in the 0600 file).
+      logger.warn(
+        { setupToken, file: join(config.stateDir, 'setup-token') },
+        'no user exists yet: create the first admin with `flotilla setup` and this one-time token',
+      );
+    }
     const health = async (): Promise<{ body: Health; healthy: boolean }> => {
       const dbOk = await pingDatabase(db);
       return {
@@ -192,7 +217,7 @@ export class Controller {
     };
     const app = buildHttpServer({
       logger,
-      adminToken: admin.token,
+      auth: { auth, users, tokens, publicUrl: config.publicUrl, proxy: config.auth.proxy },
       hosts: {
         hosts,
         status,
@@ -237,8 +262,11 @@ export class Controller {
       deployments: deployments.service,
       runner: deployments.runner,
       ...policy,
+      auth,
+      users,
+      tokens,
     };
-    return new Controller(db, app, gateway, logger, parts, admin.path, services);
+    return new Controller(db, app, gateway, logger, parts, setupToken, services);
   }
 
   /** Starts background work, then listens; returns the base URL (useful with port 0). */
@@ -282,4 +310,7 @@ export interface ControllerServices {
   approvals: ReturnType<typeof createPolicies>['approvals'];
   commands: ReturnType<typeof createPolicies>['commands'];
   graduation: ReturnType<typeof createPolicies>['graduation'];
+  auth: AuthService;
+  users: UsersService;
+  tokens: TokensService;
 }

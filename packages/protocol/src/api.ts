@@ -130,6 +130,10 @@ export const RollbackRequest = z
   .refine(forceNeedsReason, { message: FORCE_REASON_MESSAGE, path: ['reason'] });
 export type RollbackRequest = z.infer<typeof RollbackRequest>;
 
+/** `POST /api/v1/hosts/:name/reboot`: the host's name typed out, so nobody reboots the wrong one. */
+export const RebootHostRequest = z.object({ confirm: z.string().max(63) }).strict();
+export type RebootHostRequest = z.infer<typeof RebootHostRequest>;
+
 /** `POST /api/v1/hosts/:name/reboot` answer. */
 export const RebootAnswer = z.object({ requestId: z.string(), host: z.string() });
 export type RebootAnswer = z.infer<typeof RebootAnswer>;

@@ -16,8 +16,31 @@ import {
   LogPage,
   LogQuery,
   RebootAnswer,
+  RebootHostRequest,
   RollbackRequest,
 } from './api.js';
+import {
+  ApiTokenList,
+  ChangePasswordRequest,
+  CodeRequest,
+  CreatedToken,
+  CreateTokenRequest,
+  CreateUserRequest,
+  CreateUserResponse,
+  LoggedOut,
+  LoginRequest,
+  Me,
+  RecoveryCodes,
+  SessionAnswer,
+  SetupRequest,
+  StepUpAnswer,
+  TokenLoginRequest,
+  TotpEnrollment,
+  UpdateUserRequest,
+  User,
+  UserList,
+  Username,
+} from './auth.js';
 import { CacheInfo } from './cache.js';
 import { HostName } from './messages.js';
 import { NotificationList, NotificationListQuery } from './notifications.js';
@@ -72,11 +95,13 @@ import { HostStatusReport } from './status.js';
  */
 export type Access = 'public' | 'viewer' | 'operator' | 'admin' | 'host' | 'enrollment' | 'webhook';
 
-/** The roles of people and tools, weakest first: each may do what the ones before it may. */
-export const ROLES = ['viewer', 'operator', 'admin'] as const;
-export type Role = (typeof ROLES)[number];
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
-export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'DELETE';
+/**
+ * Destructive actions ask a user with TOTP for a fresh code (`X-Flotilla-TOTP`, or a
+ * session that gave one in the last minutes): always, or when a body field has a value.
+ */
+export type StepUp = 'always' | { bodyField: string; equals: string };
 
 /** What a route answers: JSON of a schema, a stream of server-sent events, or raw bytes. */
 export type ContractResponse =
@@ -99,6 +124,7 @@ export interface Contract {
   summary: string;
   tag: string;
   access: Access;
+  stepUp?: StepUp;
   params?: z.ZodType;
   query?: z.ZodType;
   body?: z.ZodType;
@@ -152,6 +178,7 @@ export const api = {
   }),
   removeHost: contract({
     method: 'DELETE',
+    stepUp: 'always',
     path: '/api/v1/hosts/:name',
     summary:
       'Remove a host: its token stops working, its agent is disconnected, its deployments and policy go (the audit log keeps what happened)',
@@ -172,6 +199,7 @@ export const api = {
   }),
   rollbackHost: contract({
     method: 'POST',
+    stepUp: 'always',
     path: '/api/v1/hosts/:name/rollback',
     summary:
       'Roll a host back to the system last verified before the current one (never to one a rollback left), or to a generation; pins the host',
@@ -183,15 +211,19 @@ export const api = {
   }),
   rebootHost: contract({
     method: 'POST',
+    stepUp: 'always',
     path: '/api/v1/hosts/:name/reboot',
-    summary: 'Reboot a managed host; the agent reports back after the boot',
+    summary:
+      'Reboot a managed host (the host name typed out in `confirm`); the agent reports back after the boot',
     tag: 'hosts',
     access: 'operator',
     params: NameParams,
+    body: RebootHostRequest,
     response: json(RebootAnswer, 202),
   }),
   setPolicy: contract({
     method: 'PUT',
+    stepUp: { bodyField: 'policy', equals: 'auto' },
     path: '/api/v1/hosts/:name/policy',
     summary:
       "Set a host's policy (manual, auto, monitor); auto needs graduation or force with a reason; refused when the config file owns it",
@@ -476,6 +508,7 @@ export const api = {
   }),
   linkRepository: contract({
     method: 'PUT',
+    stepUp: 'always',
     path: '/api/v1/repository',
     summary: 'Link the flake repository (refused when the config file links it)',
     tag: 'repository',
@@ -582,6 +615,159 @@ export const api = {
       kind: 'websocket',
       description: 'WebSocket upgrade (101); see the protocol package for the messages',
     },
+  }),
+
+  // ---- people and tools ----
+  setup: contract({
+    method: 'POST',
+    path: '/api/v1/setup',
+    summary:
+      'Create the first admin with the one-time setup token printed at first start (refused once a user exists)',
+    tag: 'auth',
+    access: 'public',
+    body: SetupRequest,
+    response: json(User, 201),
+  }),
+  login: contract({
+    method: 'POST',
+    path: '/api/v1/auth/session',
+    summary: 'Log in for a browser: sets the HttpOnly session cookie and answers the CSRF token',
+    tag: 'auth',
+    access: 'public',
+    body: LoginRequest,
+    response: json(SessionAnswer, 201),
+  }),
+  logout: contract({
+    method: 'DELETE',
+    path: '/api/v1/auth/session',
+    summary: "End this browser's session",
+    tag: 'auth',
+    access: 'viewer',
+    response: json(LoggedOut),
+  }),
+  logoutEverywhere: contract({
+    method: 'POST',
+    path: '/api/v1/auth/logout-everywhere',
+    summary: "End every session of the caller's user",
+    tag: 'auth',
+    access: 'viewer',
+    response: json(LoggedOut),
+  }),
+  tokenLogin: contract({
+    method: 'POST',
+    path: '/api/v1/auth/token',
+    summary: 'Credentials in, an API token out (what `flotilla login` stores)',
+    tag: 'auth',
+    access: 'public',
+    body: TokenLoginRequest,
+    response: json(CreatedToken, 201),
+  }),
+  stepUp: contract({
+    method: 'POST',
+    path: '/api/v1/auth/step-up',
+    summary: 'Give a fresh TOTP code: destructive actions need no other for a few minutes',
+    tag: 'auth',
+    access: 'viewer',
+    body: CodeRequest,
+    response: json(StepUpAnswer),
+  }),
+  me: contract({
+    method: 'GET',
+    path: '/api/v1/me',
+    summary: 'Who is asking, with which role, and how',
+    tag: 'auth',
+    access: 'viewer',
+    response: json(Me),
+  }),
+  changePassword: contract({
+    method: 'PUT',
+    path: '/api/v1/me/password',
+    summary: "Change the caller's password (every other session ends)",
+    tag: 'auth',
+    access: 'viewer',
+    body: ChangePasswordRequest,
+    response: json(User),
+  }),
+  startTotp: contract({
+    method: 'POST',
+    path: '/api/v1/me/totp',
+    summary: 'Start TOTP enrollment: a secret for an authenticator app',
+    tag: 'auth',
+    access: 'viewer',
+    response: json(TotpEnrollment),
+  }),
+  confirmTotp: contract({
+    method: 'POST',
+    path: '/api/v1/me/totp/confirm',
+    summary: 'Finish TOTP enrollment with a code; answers recovery codes, once',
+    tag: 'auth',
+    access: 'viewer',
+    body: CodeRequest,
+    response: json(RecoveryCodes),
+  }),
+  disableTotp: contract({
+    method: 'DELETE',
+    path: '/api/v1/me/totp',
+    summary: "Turn the caller's TOTP off (needs a current code)",
+    tag: 'auth',
+    access: 'viewer',
+    body: CodeRequest,
+    response: json(User),
+  }),
+  listUsers: contract({
+    method: 'GET',
+    path: '/api/v1/users',
+    summary: 'Every user with role and TOTP state',
+    tag: 'auth',
+    access: 'admin',
+    response: json(UserList),
+  }),
+  createUser: contract({
+    method: 'POST',
+    path: '/api/v1/users',
+    summary: 'Add a user; a generated password is shown once',
+    tag: 'auth',
+    access: 'admin',
+    body: CreateUserRequest,
+    response: json(CreateUserResponse, 201),
+  }),
+  updateUser: contract({
+    method: 'PATCH',
+    stepUp: 'always',
+    path: '/api/v1/users/:username',
+    summary: "Change a user's role, disable them, reset their password or TOTP",
+    tag: 'auth',
+    access: 'admin',
+    params: z.object({ username: Username }),
+    body: UpdateUserRequest,
+    response: json(CreateUserResponse),
+  }),
+  listTokens: contract({
+    method: 'GET',
+    path: '/api/v1/tokens',
+    summary: "The caller's API tokens (an admin sees everyone's with all=true)",
+    tag: 'auth',
+    access: 'viewer',
+    query: z.object({ all: z.enum(['true', 'false']).optional() }),
+    response: json(ApiTokenList),
+  }),
+  createToken: contract({
+    method: 'POST',
+    path: '/api/v1/tokens',
+    summary: 'A new API token for the caller, at most as strong as the caller; shown once',
+    tag: 'auth',
+    access: 'viewer',
+    body: CreateTokenRequest,
+    response: json(CreatedToken, 201),
+  }),
+  revokeToken: contract({
+    method: 'DELETE',
+    path: '/api/v1/tokens/:id',
+    summary: 'Revoke an API token (your own; an admin any)',
+    tag: 'auth',
+    access: 'viewer',
+    params: IdParams,
+    response: json(ApiTokenList),
   }),
 
   // ---- meta ----

@@ -16,6 +16,17 @@ export const ErrorCode = z.enum([
   // auth
   'unauthorized',
   'forbidden',
+  'scope_forbidden',
+  'csrf_failed',
+  'step_up_required',
+  'totp_required',
+  'invalid_credentials',
+  'account_locked',
+  'setup_done',
+  'confirmation_required',
+  'user_exists',
+  'user_not_found',
+  'token_not_found',
   // validation and lookup
   'validation_failed',
   'not_found',

@@ -11,4 +11,5 @@ export * from './repository.js';
 export * from './policy.js';
 export * from './status.js';
 export * from './notifications.js';
+export * from './auth.js';
 export * from './contracts.js';

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -11,9 +11,21 @@ const AGENT_MAIN = fileURLToPath(new URL('../../agent/dist/main.js', import.meta
 export interface ControllerHandle {
   process: ManagedProcess;
   url: string;
+  /** An API token (admin scope) of the sandbox's first admin. */
   adminToken: string;
+  /** That admin's name and password, for tests that log in as a person. */
+  admin: SandboxAdmin;
   stateDir: string;
 }
+
+export interface SandboxAdmin {
+  username: string;
+  password: string;
+  token: string;
+}
+
+/** Where the sandbox keeps its admin's credentials (0600, beside the controller's state). */
+export const SANDBOX_ADMIN_FILE = 'sandbox-admin.json';
 
 export interface StartControllerOptions {
   stateDir: string;
@@ -60,8 +72,51 @@ export async function startController(options: StartControllerOptions): Promise<
     throw error;
   }
   const { url } = JSON.parse(line) as { url: string };
-  const adminToken = (await readFile(join(options.stateDir, 'admin-token'), 'utf8')).trim();
-  return { process: proc, url, adminToken, stateDir: options.stateDir };
+  try {
+    const admin = await sandboxAdmin(url, options.stateDir);
+    return { process: proc, url, adminToken: admin.token, admin, stateDir: options.stateDir };
+  } catch (error) {
+    await proc.kill();
+    throw error;
+  }
+}
+
+/**
+ * The sandbox's first admin, made the way a person makes one on a first start: the
+ * one-time setup token from the state directory, `POST /api/v1/setup`, then an admin API
+ * token. Kept in a 0600 file, so a restarted controller is driven by the same admin.
+ */
+async function sandboxAdmin(url: string, stateDir: string): Promise<SandboxAdmin> {
+  const file = join(stateDir, SANDBOX_ADMIN_FILE);
+  try {
+    return JSON.parse(await readFile(file, 'utf8')) as SandboxAdmin;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+  }
+  const setupToken = (await readFile(join(stateDir, 'setup-token'), 'utf8')).trim();
+  const username = 'admin';
+  const password = randomBytes(18).toString('base64url');
+  await postJson(`${url}/api/v1/setup`, { setupToken, username, password });
+  const created = (await postJson(`${url}/api/v1/auth/token`, {
+    username,
+    password,
+    name: 'sandbox',
+    scope: 'admin',
+  })) as { token: string };
+  const admin: SandboxAdmin = { username, password, token: created.token };
+  await writeFile(file, `${JSON.stringify(admin)}\n`, { mode: 0o600 });
+  return admin;
+}
+
+async function postJson(url: string, body: unknown): Promise<unknown> {
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  const answer: unknown = await response.json();
+  if (!response.ok) throw new Error(`POST ${url}: ${response.status} ${JSON.stringify(answer)}`);
+  return answer;
 }
 
 export interface SandboxHostPaths {

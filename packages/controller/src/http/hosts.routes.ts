@@ -1,3 +1,4 @@
+import { FlotillaError } from '@flotilla/protocol';
 import type { HostService } from '../hosts/host.service.js';
 import type { RebootService } from '../hosts/reboot.service.js';
 import type { DeployCommands } from '../rollout/deploy.commands.js';
@@ -39,7 +40,15 @@ export function hostRoutes(s: HostRouteServices): HostRoutes {
     removeHost: ({ params, actor }) => s.hosts.remove(params.name, actor),
     getHostStatus: ({ params }) => s.status.report(params.name),
     rollbackHost: ({ params, body, actor }) => s.commands.rollback(params.name, body, actor),
-    rebootHost: ({ params, actor }) => s.reboots.request(params.name, actor),
+    rebootHost: ({ params, body, actor }) => {
+      if (body.confirm !== params.name) {
+        throw new FlotillaError(
+          'confirmation_required',
+          `type the host name to confirm the reboot: "confirm": "${params.name}"`,
+        );
+      }
+      return s.reboots.request(params.name, actor);
+    },
     setPolicy: ({ params, body, actor }) => s.policies.set(params.name, body, actor),
     pinHost: ({ params, body, actor }) =>
       s.policies.pin(params.name, actor, body.reason ?? 'pinned by hand'),

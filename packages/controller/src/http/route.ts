@@ -10,6 +10,8 @@ import {
   type JsonContractName,
 } from '@flotilla/protocol';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { ClientInfo } from '../auth/auth.service.js';
+import { actorOf, type Principal } from '../auth/principal.js';
 import { z } from 'zod';
 
 declare module 'fastify' {
@@ -19,14 +21,32 @@ declare module 'fastify' {
     /** The contract's name, for logs. */
     contract?: ContractName;
   }
+  interface FastifyRequest {
+    /** Who the request acts as (people and tools); set by the authentication hook. */
+    principal?: Principal;
+  }
 }
 
 /** What a JSON handler receives: validated input and who is asking. */
-export type HandlerArgs<C extends Contract> = ContractArgs<C> & { actor: string };
+export type HandlerArgs<C extends Contract> = ContractArgs<C> & {
+  /** What the audit log records: the person, and the token when one was used. */
+  actor: string;
+  /** Who is asking; null only on public routes. */
+  principal: Principal | null;
+  client: ClientInfo;
+};
 export type JsonHandler<C extends Contract> = (args: HandlerArgs<C>) => Promise<ContractOutput<C>>;
+
+/** Where a request comes from (the address is the proxy's client when the proxy is trusted). */
+export function clientOf(request: FastifyRequest): ClientInfo {
+  const agent = request.headers['user-agent'];
+  return { address: request.ip ?? null, userAgent: typeof agent === 'string' ? agent : null };
+}
 
 /** Routes whose handlers are not plain JSON in, JSON out; their modules register them. */
 export type CustomRouteName =
+  | 'login'
+  | 'logout'
   | 'health'
   | 'openApi'
   | 'githubWebhook'
@@ -60,10 +80,7 @@ export function fastifyPath(contract: Contract): string {
 export class ApiRoutes {
   private readonly registered = new Set<ContractName>();
 
-  constructor(
-    private readonly app: FastifyInstance,
-    private readonly actorOf: (request: FastifyRequest) => string,
-  ) {}
+  constructor(private readonly app: FastifyInstance) {}
 
   /** Registers every JSON handler. */
   addAll(handlers: ApiHandlers): void {
@@ -86,10 +103,13 @@ export class ApiRoutes {
           params: validate('path parameters', contract.params, request.params),
           query: validate('query', contract.query, request.query),
           body: validate('body', contract.body, request.body),
-          actor: this.actorOf(request),
+          actor: request.principal ? actorOf(request.principal) : 'anonymous',
+          principal: request.principal ?? null,
+          client: clientOf(request),
         } as HandlerArgs<Contract>;
         const result = await handler(args);
-        return reply.status(status).send(result);
+        // Answers carry fleet state and sometimes secrets (a new token): never cached.
+        return reply.status(status).header('cache-control', 'no-store').send(result);
       },
     });
   }

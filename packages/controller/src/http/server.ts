@@ -1,9 +1,10 @@
-import { FlotillaError, type Health } from '@flotilla/protocol';
+import type { Health } from '@flotilla/protocol';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { BinaryCacheService } from '../cache/cache.service.js';
 import type { RepositoryService } from '../repository/repository.service.js';
-import { tokensEqual } from '../support/tokens.js';
+import { authRoutes, registerSessionRoutes, type AuthRouteServices } from './auth.routes.js';
+import { installAuthentication, type TrustedProxyAuth } from './authentication.js';
 import { registerBuildLogStream } from './build-log.stream.js';
 import { registerCacheRoutes } from './cache.routes.js';
 import { deploymentRoutes, type DeploymentRouteServices } from './deployments.routes.js';
@@ -17,7 +18,7 @@ import { ApiRoutes, routeConfig } from './route.js';
 
 export interface HttpServerOptions {
   logger: Logger;
-  adminToken: string;
+  auth: AuthRouteServices & { proxy?: TrustedProxyAuth | undefined };
   hosts: HostRouteServices;
   deployments: DeploymentRouteServices;
   pipeline: PipelineRouteServices;
@@ -47,22 +48,11 @@ export function buildHttpServer(options: HttpServerOptions): FastifyInstance {
   });
   installErrorHandlers(app);
 
-  app.addHook('onRequest', async (request) => {
-    const access = request.routeOptions.config.access;
-    // Only the not-found handler has no contract: it answers 404 and runs nothing else.
-    // Routes of hosts, enrollment and webhooks prove who calls in their own handlers.
-    if (
-      access === undefined ||
-      access === 'public' ||
-      access === 'host' ||
-      access === 'enrollment' ||
-      access === 'webhook'
-    )
-      return;
-    const token = /^Bearer (\S+)$/.exec(request.headers.authorization ?? '')?.[1];
-    if (token === undefined || !tokensEqual(token, options.adminToken)) {
-      throw new FlotillaError('unauthorized', 'missing or invalid admin token');
-    }
+  // Only the not-found handler has no contract: it answers 404 and runs nothing else.
+  installAuthentication(app, {
+    auth: options.auth.auth,
+    tokens: options.auth.tokens,
+    proxy: options.auth.proxy,
   });
   app.addHook('onResponse', async (request, reply) => {
     request.log.debug(
@@ -71,13 +61,15 @@ export function buildHttpServer(options: HttpServerOptions): FastifyInstance {
     );
   });
 
-  const routes = new ApiRoutes(app, () => 'admin');
+  const routes = new ApiRoutes(app);
   routes.addAll({
+    ...authRoutes(options.auth),
     ...hostRoutes(options.hosts),
     ...deploymentRoutes(options.deployments),
     ...pipelineRoutes(options.pipeline),
     ...repositoryRoutes(options.repository),
   });
+  registerSessionRoutes(app, routes, options.auth);
   registerBuildLogStream(app, routes, options.pipeline.builds);
   registerGithubWebhook(app, routes, {
     secret: options.webhookSecret,

@@ -25,6 +25,10 @@ const TABLES: Record<keyof Database, true> = {
   rollout_halts: true,
   notifications: true,
   notification_deliveries: true,
+  users: true,
+  recovery_codes: true,
+  sessions: true,
+  api_tokens: true,
 };
 
 interface Migrated {

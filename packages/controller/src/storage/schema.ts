@@ -219,6 +219,53 @@ export interface NotificationDeliveriesTable {
   delivered_at: string | null;
 }
 
+export interface UsersTable {
+  id: string;
+  username: string;
+  role: 'viewer' | 'operator' | 'admin';
+  password_hash: string;
+  totp_secret: string | null;
+  totp_enabled: Generated<number>;
+  totp_last_step: Generated<number>;
+  failed_logins: Generated<number>;
+  locked_until: string | null;
+  disabled_at: string | null;
+  created_at: string;
+  created_by: string;
+  updated_at: string;
+}
+
+export interface RecoveryCodesTable {
+  user_id: string;
+  code_hash: string;
+  used_at: string | null;
+}
+
+export interface SessionsTable {
+  id_hash: string;
+  user_id: string;
+  csrf_hash: string;
+  created_at: string;
+  last_seen_at: string;
+  expires_at: string;
+  stepped_up_at: string | null;
+  revoked_at: string | null;
+  client_address: string | null;
+  user_agent: string | null;
+}
+
+export interface ApiTokensTable {
+  id: string;
+  user_id: string;
+  name: string;
+  scope: 'read' | 'operate' | 'admin' | 'assistant';
+  token_hash: string;
+  created_at: string;
+  expires_at: string | null;
+  last_used_at: string | null;
+  revoked_at: string | null;
+}
+
 export interface Database {
   hosts: HostsTable;
   deployments: DeploymentsTable;
@@ -236,4 +283,8 @@ export interface Database {
   rollout_halts: RolloutHaltsTable;
   notifications: NotificationsTable;
   notification_deliveries: NotificationDeliveriesTable;
+  users: UsersTable;
+  recovery_codes: RecoveryCodesTable;
+  sessions: SessionsTable;
+  api_tokens: ApiTokensTable;
 }

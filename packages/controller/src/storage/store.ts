@@ -9,6 +9,7 @@ import { NotificationRepository } from './notification.repository.js';
 import { PolicyRepository } from './policy.repository.js';
 import { ReleaseRepository } from './release.repository.js';
 import { RevisionRepository } from './revision.repository.js';
+import { UserRepository } from './user.repository.js';
 
 /**
  * Every repository over one database handle, and transactions over all of them: inside
@@ -27,6 +28,7 @@ export class Store {
   readonly revisions: RevisionRepository;
   readonly notifications: NotificationRepository;
   readonly cache: CacheRepository;
+  readonly users: UserRepository;
 
   /** Work to run once the transaction this store is bound to has committed. */
   private readonly commitHooks: (() => void)[] = [];
@@ -42,6 +44,7 @@ export class Store {
     this.revisions = new RevisionRepository(db);
     this.notifications = new NotificationRepository(db);
     this.cache = new CacheRepository(db);
+    this.users = new UserRepository(db);
   }
 
   /** Runs `work` in one transaction; called inside one, `work` joins it. */
