@@ -5,6 +5,8 @@
 #   - PostgreSQL server binaries (Debian's postgresql) for the tests, the same way; the tests
 #     start a throwaway server of their own (packages/sandbox/src/postgres.ts), never the
 #     package's own cluster
+#   - nginx (Debian's nginx) for the tests that put a real reverse proxy in front of the
+#     controller; its service is never started (the tests run their own on loopback)
 #   - the TypeScript build (tsc -b, incremental)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -37,6 +39,26 @@ if ! postgres_installed; then
   else
     echo "Flotilla's tests need the PostgreSQL server binaries (initdb, postgres). Install them" >&2
     echo "first, e.g. as root on Debian/Ubuntu: apt-get install postgresql, then run this again." >&2
+    exit 1
+  fi
+fi
+
+if ! command -v nginx >/dev/null 2>&1 && [ ! -x /usr/sbin/nginx ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "==> installing nginx (Debian package nginx; its service is not started)"
+    # A policy-rc.d that answers 101 keeps the package from starting its service on port 80.
+    made_policy=0
+    if [ ! -e /usr/sbin/policy-rc.d ]; then
+      printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
+      chmod 755 /usr/sbin/policy-rc.d
+      made_policy=1
+    fi
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nginx >/dev/null
+    if [ "$made_policy" = 1 ]; then rm -f /usr/sbin/policy-rc.d; fi
+  else
+    echo "Flotilla's tests need nginx (a reverse proxy in front of the controller). Install it" >&2
+    echo "first, e.g. as root on Debian/Ubuntu: apt-get install nginx, then run this again." >&2
     exit 1
   fi
 fi

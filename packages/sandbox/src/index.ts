@@ -9,3 +9,4 @@ export * from './initial-system.js';
 export * from './netns.js';
 export * from './pid-lock.js';
 export * from './postgres.js';
+export * from './nginx.js';
