@@ -170,6 +170,34 @@ describe('flotilla user, token and step-up', { timeout: 120_000 }, () => {
     assert.equal(gone.stderr, 'error: no token "tnothing" of yours (token_not_found)');
   });
 
+  it('says until when a locked account is locked, and a password reset unlocks it', async () => {
+    const add = await live.flotilla(
+      ['user', 'add', 'dave', '--role', 'viewer', '--password-stdin'],
+      {
+        input: { piped: 'dave-password-1\n' },
+      },
+    );
+    assert.equal(add.code, 0, add.stderr);
+    const attempt = () =>
+      live.flotilla(['login', '--context', 'ada', '--username', 'dave'], {
+        input: { piped: 'not-his-password\n' },
+      });
+    for (let i = 0; i < 5; i++) assert.match((await attempt()).stderr, /\(invalid_credentials\)$/);
+    const locked = await attempt();
+    assert.equal(locked.code, 1);
+    assert.equal(
+      locked.stderr,
+      `error: too many failed logins: the account is locked until ${lockedUntil(live)} (in 15 m); an admin can unlock it now with flotilla user reset-password NAME (account_locked)`,
+    );
+    assert.equal(
+      (await live.flotilla(['whoami', '--json'])).code,
+      0,
+      "the failed logins left ada's context alone",
+    );
+    const password = await resetPassword('dave');
+    assert.ok(await loginAs('dave', password), 'unlocked by the reset');
+  });
+
   it('asks for a TOTP code at a terminal when an action needs step-up, and sends the request once more', async () => {
     const enabled = await live.flotilla(['totp', 'enable'], {
       input: {
@@ -267,3 +295,9 @@ describe('flotilla user, token and step-up', { timeout: 120_000 }, () => {
     return /^ {2}(\S+)$/m.exec(reset.stdout)?.[1] ?? '';
   }
 });
+
+/** Fifteen minutes from the controller's clock, as the CLI shows an absolute time in UTC. */
+function lockedUntil(live: LiveController): string {
+  const until = new Date(live.clock.now().getTime() + 15 * 60_000).toISOString();
+  return `${until.slice(0, 10)} ${until.slice(11, 19)}Z`;
+}
