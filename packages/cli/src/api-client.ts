@@ -2,6 +2,7 @@ import {
   api,
   contractPath,
   Health,
+  STEP_UP_HEADER,
   type Api,
   type Contract,
   type ContractInput,
@@ -24,10 +25,26 @@ const CONTRACTS: Readonly<Record<string, Contract>> = api;
 export interface ApiClientOptions {
   /** Base URL of the controller, e.g. `http://127.0.0.1:8080` (a path prefix is kept). */
   url: string;
-  /** Admin token sent as `Authorization: Bearer`; omitted when undefined. */
+  /** API token sent as `Authorization: Bearer`; omitted when undefined. */
   token?: string | undefined;
   /** Give up on a request after this long, in milliseconds. Default 30 000. */
   timeoutMs?: number;
+  /** Where a TOTP code comes from when a destructive action asks for one. */
+  stepUp?: StepUp;
+}
+
+/**
+ * Step-up: a user with TOTP gives a current code for destructive actions (reboot, rollback,
+ * policy auto, user changes, host removal), sent in the `X-Flotilla-TOTP` header.
+ */
+export interface StepUp {
+  /** A code given up front (`--totp`, `FLOTILLA_TOTP`), sent on every route that may ask for one. */
+  code?: string | undefined;
+  /**
+   * Asks the person at the terminal for a code when the controller wants one and none was
+   * given; `action` says what it is for. Undefined without a terminal.
+   */
+  ask?: ((action: string) => Promise<string>) | undefined;
 }
 
 /**
@@ -40,10 +57,12 @@ export interface ApiClientOptions {
 export class ApiClient {
   readonly url: string;
   readonly #http: ApiTransport;
+  readonly #stepUp: StepUp;
 
   constructor(options: ApiClientOptions) {
     this.#http = new ApiTransport(options);
     this.url = this.#http.url;
+    this.#stepUp = options.stepUp ?? {};
   }
 
   /** Calls the JSON route `name` with its params, query and body. */
@@ -61,13 +80,52 @@ export class ApiClient {
       : undefined;
     const body = contract.body ? validateRequest(contract.body, args.body ?? {}) : undefined;
     const path = contractPath(contract.path, params as Record<string, unknown> | undefined);
-    const result = await this.#http.request(contract.method, path, {
-      schema: contract.response.schema,
-      query: queryOf(args.query),
-      // POST routes without a body schema still get an empty JSON object.
-      body: contract.body ? body : contract.method === 'POST' ? {} : undefined,
-    });
+    const { schema } = contract.response;
+    const send = (code: string | undefined) =>
+      this.#http.request(contract.method, path, {
+        schema,
+        query: queryOf(args.query),
+        // POST routes without a body schema still get an empty JSON object.
+        body: contract.body ? body : contract.method === 'POST' ? {} : undefined,
+        headers: code === undefined ? undefined : { [STEP_UP_HEADER]: code },
+      });
+    const result =
+      contract.stepUp === undefined
+        ? await send(undefined)
+        : await this.#withStepUp(contract, send);
     return result as ContractOutput<Api[K]>;
+  }
+
+  /**
+   * Sends a request of a route that may ask for step-up with the code given up front; when
+   * the controller asks for one and none was given, asks at the terminal and sends it once
+   * more. A code works once, so it is never reused for another request.
+   */
+  async #withStepUp<T>(
+    contract: Contract,
+    send: (code: string | undefined) => Promise<T>,
+  ): Promise<T> {
+    const { code, ask } = this.#stepUp;
+    try {
+      return await send(code);
+    } catch (error) {
+      if (!(error instanceof ApiError) || error.code !== 'step_up_required') throw error;
+      if (code !== undefined) {
+        throw retold(
+          error,
+          `${error.message} (the code from --totp or FLOTILLA_TOTP; each code works once)`,
+        );
+      }
+      if (ask === undefined) {
+        throw retold(
+          error,
+          `${error.message}: pass --totp CODE (or set FLOTILLA_TOTP) with a current code from your authenticator app`,
+        );
+      }
+      const typed = (await ask(actionOf(contract))).trim();
+      if (typed === '') throw retold(error, `${error.message}: no code was given`);
+      return send(typed);
+    }
   }
 
   /** `GET /healthz`. A 503 still carries a Health body, so it is returned, not thrown. */
@@ -88,6 +146,16 @@ export class ApiClient {
       cursor = page.nextCursor;
     }
   }
+}
+
+/** The error with another message, its code, status and details kept. */
+function retold(error: ApiError, message: string): ApiError {
+  return new ApiError(error.code, message, error.status, error.details);
+}
+
+/** What a route does, in a few words: its summary up to the first colon, semicolon or bracket. */
+function actionOf(contract: Contract): string {
+  return contract.summary.split(/[:;(]/)[0]?.trim() ?? contract.path;
 }
 
 /** Query values as strings; undefined ones are left out, arrays are comma-joined. */

@@ -7,6 +7,8 @@ export interface RequestOptions<T> {
   schema: z.ZodType<T>;
   query?: Record<string, string | number | undefined>;
   body?: unknown;
+  /** Extra request headers (the step-up code). */
+  headers?: Record<string, string>;
   /** Non-2xx statuses whose body is still the expected schema (e.g. a degraded health check). */
   acceptStatuses?: readonly number[];
 }
@@ -32,7 +34,7 @@ export class ApiTransport {
   /** Sends one request; resolves to the answer parsed with `options.schema`. */
   async request<T>(method: string, path: string, options: RequestOptions<T>): Promise<T> {
     const target = this.#target(path, options.query);
-    const response = await this.#send(method, target, options.body);
+    const response = await this.#send(method, target, options.body, options.headers);
     const text = await response.text();
     const json = parseJson(text);
     const accepted = response.ok || (options.acceptStatuses ?? []).includes(response.status);
@@ -57,8 +59,13 @@ export class ApiTransport {
     return `${this.url}${path}${search === '' ? '' : `?${search}`}`;
   }
 
-  async #send(method: string, target: string, body: unknown): Promise<Response> {
-    const headers: Record<string, string> = { accept: 'application/json' };
+  async #send(
+    method: string,
+    target: string,
+    body: unknown,
+    extraHeaders: Record<string, string> | undefined,
+  ): Promise<Response> {
+    const headers: Record<string, string> = { ...extraHeaders, accept: 'application/json' };
     if (this.#token !== undefined) headers.authorization = `Bearer ${this.#token}`;
     if (body !== undefined) headers['content-type'] = 'application/json';
     try {

@@ -23,12 +23,22 @@ function parseRun(...argv: string[]) {
 
 describe('parseCommandLine', () => {
   it('takes global options before and after the command', () => {
-    const line = parseRun('--url', 'http://c:8080', 'hosts', '--json', '--token', 't');
+    const line = parseRun(
+      '--url',
+      'http://c:8080',
+      'hosts',
+      '--json',
+      '--token',
+      't',
+      '--totp',
+      '123456',
+    );
     assert.equal(line.command.name, 'hosts');
     assert.deepEqual(line.globals, {
       url: 'http://c:8080',
       token: 't',
       context: undefined,
+      totp: '123456',
       json: true,
       utc: false,
     });

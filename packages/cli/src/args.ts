@@ -1,5 +1,5 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import type { Command, CommandInput } from './command.js';
+import type { Command, CommandInput, LocalCommand, SessionCommand } from './command.js';
 import { UsageError } from './errors.js';
 
 type ParseOptions = NonNullable<ParseArgsConfig['options']>;
@@ -9,6 +9,7 @@ export const GLOBAL_OPTIONS = {
   url: { type: 'string' },
   token: { type: 'string' },
   context: { type: 'string' },
+  totp: { type: 'string' },
   json: { type: 'boolean' },
   utc: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
@@ -20,6 +21,8 @@ export interface GlobalOptions {
   url: string | undefined;
   token: string | undefined;
   context: string | undefined;
+  /** A current TOTP code for the actions that ask for step-up. */
+  totp: string | undefined;
   json: boolean;
   /** Show absolute times in UTC instead of the local zone. */
   utc: boolean;
@@ -126,6 +129,7 @@ function parseCommandArgs(command: Command, argv: readonly string[]): CommandLin
       url: asString(values.url),
       token: asString(values.token),
       context: asString(values.context),
+      totp: asString(values.totp),
       json: values.json === true,
       utc: values.utc === true,
     },
@@ -136,15 +140,20 @@ function parseCommandArgs(command: Command, argv: readonly string[]): CommandLin
 /**
  * A local command never connects, so a connection flag given to it would be silently
  * ignored; it is refused instead. A `--token` in particular would have landed in the shell
- * history for nothing.
+ * history for nothing. A session command (`login`) connects, but only where its own options
+ * say, and never with a token from the command line.
  */
-function refuseConnectionFlags(command: Command, values: Record<string, unknown>): void {
-  const refused = ['url', 'token', 'context'].filter(
+function refuseConnectionFlags(
+  command: LocalCommand | SessionCommand,
+  values: Record<string, unknown>,
+): void {
+  const refused = ['url', 'token', 'context', 'totp'].filter(
     (name) => values[name] !== undefined && !(name in command.options),
   );
   if (refused.length > 0) {
+    const why = command.session === true ? 'keeps its own token' : 'needs no controller';
     throw new CommandUsageError(
-      `${command.name} needs no controller and takes no ${refused.map((n) => `--${n}`).join(', ')}`,
+      `${command.name} ${why} and takes no ${refused.map((n) => `--${n}`).join(', ')}`,
       command,
     );
   }

@@ -1,6 +1,6 @@
 import { FLOTILLA_VERSION } from '@flotilla/protocol';
 import { setTimeout as delay } from 'node:timers/promises';
-import { ApiClient } from './api-client.js';
+import { ApiClient, type StepUp } from './api-client.js';
 import { CommandUsageError, parseCommandLine, type GlobalOptions } from './args.js';
 import type {
   Command,
@@ -8,10 +8,13 @@ import type {
   LocalContext,
   RemoteCommand,
   SecretInput,
+  SessionContext,
 } from './command.js';
 import { COMMANDS } from './commands.js';
-import { contextFilePath, resolveConnection, type CliEnv } from './context.js';
+import { contextFilePath, nonEmptyOr, resolveConnection, type CliEnv } from './context.js';
+import { errorMessage } from './error.view.js';
 import { CliError, UsageError } from './errors.js';
+import { TimeFormat } from './format.js';
 import { commandHelp, globalHelp, usageLine } from './help.js';
 import { resolveTimeZone, systemTimeZone } from './time-zone.js';
 
@@ -31,6 +34,10 @@ export interface CliProcess {
   stdin?: SecretInput;
   /** The zone when `TZ` names none Intl knows; default: what Intl reports for this process. */
   systemTimeZone?: string;
+  /** This machine's name, for the default name of a login's token. */
+  hostname?: string;
+  /** The name of the user running the CLI, the default user to log in as. */
+  username?: string;
 }
 
 /** Standard input with nothing to read, for callers that give none. */
@@ -64,28 +71,38 @@ export async function run(proc: CliProcess): Promise<number> {
       break;
   }
   const { command, globals, input } = commandLine;
-  return command.local === true
-    ? execute(
-        proc,
-        command,
-        globals.json,
-        () => command.prepare(input),
-        () => Promise.resolve(localContext(proc, globals)),
-      )
-    : execute(
-        proc,
-        command,
-        globals.json,
-        () => command.prepare(input),
-        () => connect(proc, command, globals),
-      );
+  if (command.local !== true) {
+    return execute(
+      proc,
+      globals,
+      command,
+      () => command.prepare(input),
+      () => connect(proc, command, globals),
+    );
+  }
+  if (command.session === true) {
+    return execute(
+      proc,
+      globals,
+      command,
+      () => command.prepare(input),
+      () => Promise.resolve(sessionContext(proc, globals)),
+    );
+  }
+  return execute(
+    proc,
+    globals,
+    command,
+    () => command.prepare(input),
+    () => Promise.resolve(localContext(proc, globals)),
+  );
 }
 
 /** Prepares the command (a usage error exits 2), builds its context and runs it (errors exit 1). */
 async function execute<C>(
   proc: CliProcess,
+  globals: GlobalOptions,
   command: Command,
-  json: boolean,
   prepare: () => (context: C) => Promise<number>,
   makeContext: () => Promise<C>,
 ): Promise<number> {
@@ -98,7 +115,7 @@ async function execute<C>(
   try {
     return await runner(await makeContext());
   } catch (error) {
-    return reportError(proc, error, json);
+    return reportError(proc, error, globals);
   }
 }
 
@@ -109,6 +126,20 @@ function localContext(proc: CliProcess, globals: GlobalOptions): LocalContext {
     err: (text) => proc.stderr(text),
     contextFile: contextFilePath(proc.env, proc.homedir),
     stdin: proc.stdin ?? NO_INPUT,
+  };
+}
+
+function sessionContext(proc: CliProcess, globals: GlobalOptions): SessionContext {
+  const stepUp = stepUpOf(proc, globals);
+  return {
+    ...localContext(proc, globals),
+    envUrl: nonEmptyOr(proc.env.FLOTILLA_URL),
+    totp: stepUp.code,
+    hostname: proc.hostname ?? 'localhost',
+    username: proc.username,
+    connect: (url, token) => new ApiClient({ url, token, stepUp }),
+    timeZone: resolveTimeZone(globals, proc.env, proc.systemTimeZone ?? systemTimeZone()),
+    now: proc.now ?? (() => new Date()),
   };
 }
 
@@ -123,22 +154,40 @@ async function connect(
   if (command.needsToken && connection.token === undefined) {
     throw new CliError(
       'not_configured',
-      `no admin token for ${connection.url}: pass --token, set FLOTILLA_TOKEN, or add it to a context`,
+      `not logged in to ${connection.url}: run "flotilla login" (automation: set FLOTILLA_TOKEN)`,
     );
   }
+  const stepUp = stepUpOf(proc, globals);
   return {
-    client: new ApiClient({ url: connection.url, token: connection.token }),
+    client: new ApiClient({ url: connection.url, token: connection.token, stepUp }),
     json: globals.json,
     out: (text) => proc.stdout(text),
     err: (text) => proc.stderr(text),
     timeZone,
     now: proc.now ?? (() => new Date()),
     sleep: proc.sleep ?? ((ms) => delay(ms)),
+    stdin: proc.stdin ?? NO_INPUT,
+    totp: stepUp.code,
+  };
+}
+
+/**
+ * The TOTP code given up front (`--totp`, else `FLOTILLA_TOTP`), and at a terminal a prompt
+ * for one when an action asks for it; the code is not echoed, so it stays out of terminal logs.
+ */
+function stepUpOf(proc: CliProcess, globals: GlobalOptions): StepUp {
+  const stdin = proc.stdin ?? NO_INPUT;
+  return {
+    code: globals.totp ?? nonEmptyOr(proc.env.FLOTILLA_TOTP),
+    ask: stdin.isTerminal
+      ? (action) =>
+          stdin.readHidden(`TOTP code for "${action}" (from your authenticator app; hidden): `)
+      : undefined,
   };
 }
 
 function reportUsage(proc: CliProcess, error: unknown, command: Command | undefined): number {
-  if (!(error instanceof UsageError)) return reportError(proc, error, false);
+  if (!(error instanceof UsageError)) return reportError(proc, error, undefined);
   proc.stderr(`error: ${error.message}`);
   proc.stderr(`usage: ${usageLine(command)}`);
   proc.stderr(
@@ -149,11 +198,37 @@ function reportUsage(proc: CliProcess, error: unknown, command: Command | undefi
   return 2;
 }
 
-function reportError(proc: CliProcess, error: unknown, json: boolean): number {
-  const body =
-    error instanceof CliError
-      ? error.toBody()
-      : { code: 'internal_error', message: error instanceof Error ? error.message : String(error) };
-  proc.stderr(json ? JSON.stringify({ error: body }) : `error: ${body.message} (${body.code})`);
+/** Prints an error: as the controller's JSON body with `--json`, else one line that says what to do. */
+function reportError(proc: CliProcess, error: unknown, globals: GlobalOptions | undefined): number {
+  if (!(error instanceof CliError)) {
+    const message = error instanceof Error ? error.message : String(error);
+    const body = { code: 'internal_error', message };
+    proc.stderr(
+      globals?.json === true
+        ? JSON.stringify({ error: body })
+        : `error: ${message} (internal_error)`,
+    );
+    return 1;
+  }
+  if (globals?.json === true) {
+    proc.stderr(JSON.stringify({ error: error.toBody() }));
+    return 1;
+  }
+  proc.stderr(`error: ${errorMessage(error, errorTimeFormat(proc, globals))} (${error.code})`);
   return 1;
+}
+
+/** The time format for an error's times; UTC when the settings themselves are what failed. */
+function errorTimeFormat(proc: CliProcess, globals: GlobalOptions | undefined): TimeFormat {
+  const now = proc.now?.() ?? new Date();
+  try {
+    const zone = resolveTimeZone(
+      { utc: globals?.utc ?? false },
+      proc.env,
+      proc.systemTimeZone ?? systemTimeZone(),
+    );
+    return new TimeFormat(zone, now);
+  } catch {
+    return new TimeFormat('UTC', now);
+  }
 }

@@ -33,6 +33,10 @@ export interface CommandContext extends OutputContext {
   timeZone: string;
   now(): Date;
   sleep(ms: number): Promise<void>;
+  /** Standard input, for passwords and codes typed at a terminal or piped in. */
+  stdin: SecretInput;
+  /** The TOTP code given with `--totp` or `FLOTILLA_TOTP`, if any. */
+  totp: string | undefined;
 }
 
 /** Standard input as a command that reads a secret from it sees it. */
@@ -52,8 +56,27 @@ export interface LocalContext extends OutputContext {
   stdin: SecretInput;
 }
 
+/**
+ * What a command that keeps its own token in the contexts file (`setup`, `login`, `logout`)
+ * may use: the contexts file, and clients for the controller it names.
+ */
+export interface SessionContext extends LocalContext {
+  /** `FLOTILLA_URL`, when set. */
+  envUrl: string | undefined;
+  /** The TOTP code given with `--totp` or `FLOTILLA_TOTP`, if any. */
+  totp: string | undefined;
+  /** This machine's name, for the default token name (`cli@HOST`). */
+  hostname: string;
+  /** Who runs the CLI here, the default user name to log in as. */
+  username: string | undefined;
+  /** A client for the controller at `url`, sending `token` when given. */
+  connect(url: string, token?: string): ApiClient;
+  timeZone: string;
+  now(): Date;
+}
+
 /** How a command shows times at this moment: in its zone, relative to now. */
-export function timeFormat(context: CommandContext): TimeFormat {
+export function timeFormat(context: CommandContext | SessionContext): TimeFormat {
   return new TimeFormat(context.timeZone, context.now());
 }
 
@@ -62,6 +85,9 @@ export type CommandRunner = (context: CommandContext) => Promise<number>;
 
 /** Runs a prepared local command; resolves to the process exit code. */
 export type LocalRunner = (context: LocalContext) => Promise<number>;
+
+/** Runs a prepared session command; resolves to the process exit code. */
+export type SessionRunner = (context: SessionContext) => Promise<number>;
 
 /** What help shows of a command and how its command line is parsed. */
 interface CommandShape {
@@ -103,11 +129,23 @@ export const forceOptions = {
  */
 export interface LocalCommand extends CommandShape {
   local: true;
+  session?: false;
   prepare(input: CommandInput): LocalRunner;
 }
 
+/**
+ * A command that logs in or out (`setup`, `login`, `logout`): it finds the controller from
+ * its own options and the contexts file and keeps the token there, so it never takes one
+ * from `--token` or `FLOTILLA_TOKEN`; the connection flags it does not declare are refused.
+ */
+export interface SessionCommand extends CommandShape {
+  local: true;
+  session: true;
+  prepare(input: CommandInput): SessionRunner;
+}
+
 /** One CLI command. */
-export type Command = RemoteCommand | LocalCommand;
+export type Command = RemoteCommand | LocalCommand | SessionCommand;
 
 /** Prints a value as the `--json` output of a single response. */
 export function printJson(context: OutputContext, value: unknown): void {

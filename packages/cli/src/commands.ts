@@ -1,4 +1,11 @@
 import type { Command } from './command.js';
+import {
+  passwordCommand,
+  totpConfirmCommand,
+  totpDisableCommand,
+  totpEnableCommand,
+  whoamiCommand,
+} from './account.command.js';
 import { approvalsCommand, approveCommand, rejectCommand } from './approvals.command.js';
 import { auditCommand } from './audit.command.js';
 import {
@@ -21,6 +28,17 @@ import {
   contextUseCommand,
 } from './context.command.js';
 import { healthCommand } from './health.command.js';
+import { loginCommand, logoutCommand, setupCommand } from './login.command.js';
+import { tokenCommand, tokenCreateCommand, tokenRevokeCommand } from './tokens.command.js';
+import {
+  userAddCommand,
+  userCommand,
+  userDisableCommand,
+  userEnableCommand,
+  userResetPasswordCommand,
+  userResetTotpCommand,
+  userRoleCommand,
+} from './users.command.js';
 import { rebootCommand, rollbackCommand } from './host-actions.command.js';
 import {
   flakeHostsCommand,
@@ -85,6 +103,24 @@ export const COMMANDS: readonly Command[] = [
   flakeHostsCommand,
   cacheCommand,
   healthCommand,
+  setupCommand,
+  loginCommand,
+  logoutCommand,
+  whoamiCommand,
+  passwordCommand,
+  totpEnableCommand,
+  totpConfirmCommand,
+  totpDisableCommand,
+  userCommand,
+  userAddCommand,
+  userRoleCommand,
+  userDisableCommand,
+  userEnableCommand,
+  userResetPasswordCommand,
+  userResetTotpCommand,
+  tokenCommand,
+  tokenCreateCommand,
+  tokenRevokeCommand,
   contextCommand,
   contextUseCommand,
   contextAddCommand,

@@ -117,7 +117,7 @@ describe('flotilla context', () => {
       terminal('typed-secret', prompts),
     );
     assert.equal(fromPrompt.code, 0);
-    assert.deepEqual(prompts, ['Admin token for lab (input hidden; empty for none): ']);
+    assert.deepEqual(prompts, ['API token for lab (input hidden; empty for none): ']);
     assert.ok(!fromPrompt.stdout.includes('typed-secret'));
     const stored = JSON.parse(await readFile(file, 'utf8')) as {
       current: string;

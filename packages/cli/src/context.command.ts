@@ -19,8 +19,8 @@ export const contextCommand: LocalCommand = {
   optionalArgs: ['list'],
   summary: 'List the controller contexts, the current one marked (no controller needed)',
   description:
-    'A context is a named controller URL with its admin token. Tokens are never shown,\n' +
-    'only whether one is stored. Switch with "flotilla context use NAME".',
+    'A context is a named controller URL with the API token "flotilla login" keeps for it.\n' +
+    'Tokens are never shown, only whether one is stored. Switch with "flotilla context use NAME".',
   options: {},
   local: true,
   prepare(input) {
@@ -64,7 +64,7 @@ export const contextAddCommand: LocalCommand = {
   args: ['NAME'],
   summary: 'Add or replace a context; the token comes from a file or standard input',
   description:
-    'The admin token is read from --token-file FILE ("-" for standard input), else from\n' +
+    'The API token is read from --token-file FILE ("-" for standard input), else from\n' +
     'standard input when it is piped, else typed at a hidden prompt; never from the command\n' +
     'line, where it would land in the shell history and the process list. An empty token\n' +
     'stores the context without one. Replacing a context replaces its token too. The file\n' +
@@ -79,7 +79,7 @@ export const contextAddCommand: LocalCommand = {
     'token-file': {
       type: 'string',
       value: 'FILE',
-      description: 'read the admin token from FILE ("-": standard input)',
+      description: 'read the API token from FILE ("-": standard input)',
     },
     use: { type: 'boolean', description: 'make it the current context' },
   },
@@ -139,7 +139,7 @@ function urlOf(listing: ReturnType<typeof contextListing>, name: string): string
 }
 
 /**
- * The admin token for `context add`: from `tokenFile` (`-` is standard input), else from
+ * The API token for `context add`: from `tokenFile` (`-` is standard input), else from
  * piped standard input, else typed at a hidden prompt. Surrounding whitespace (the newline
  * of a token file) is dropped; empty means no token.
  */
@@ -157,9 +157,7 @@ async function readToken(
       throw new CliError('token_unreadable', `cannot read token file ${tokenFile} (${reason})`);
     }
   } else if (tokenFile === undefined && context.stdin.isTerminal) {
-    text = await context.stdin.readHidden(
-      `Admin token for ${name} (input hidden; empty for none): `,
-    );
+    text = await context.stdin.readHidden(`API token for ${name} (input hidden; empty for none): `);
   } else {
     text = await context.stdin.readAll();
   }

@@ -4,10 +4,17 @@ import { dirname, join } from 'node:path';
 import { z } from 'zod';
 import { CliError, describeIssues } from './errors.js';
 
-/** One named controller: where it is and the admin token to use, if one is stored. */
+/**
+ * One named controller: where it is and the API token to use, if one is stored. Files
+ * written before `flotilla login` existed hold only `url` and `token`, and still read.
+ */
 export const ContextEntry = z.object({
   url: z.url({ protocol: /^https?$/ }),
   token: z.string().min(1).optional(),
+  /** The token's id on the controller, so `flotilla logout` can revoke it (set by `flotilla login`). */
+  tokenId: z.string().min(1).optional(),
+  /** The user the token belongs to; `flotilla login` offers it again. */
+  username: z.string().min(1).optional(),
 });
 export type ContextEntry = z.infer<typeof ContextEntry>;
 
@@ -30,6 +37,8 @@ export type ContextFile = z.infer<typeof ContextFile>;
 export interface CliEnv {
   FLOTILLA_URL?: string | undefined;
   FLOTILLA_TOKEN?: string | undefined;
+  /** A current TOTP code for actions that ask for step-up (the `--totp` flag's environment form). */
+  FLOTILLA_TOTP?: string | undefined;
   FLOTILLA_CONTEXT_FILE?: string | undefined;
   XDG_CONFIG_HOME?: string | undefined;
   HOME?: string | undefined;
@@ -139,7 +148,7 @@ export async function removeContext(file: string, name: string): Promise<Context
 }
 
 /**
- * The file holds admin tokens, so it is written with mode 0600 (its directory 0700 when
+ * The file holds API tokens, so it is written with mode 0600 (its directory 0700 when
  * created) and replaced atomically: a crash leaves the old file or the new one, never a torn
  * one, and a file that was readable by others before is no longer.
  */
@@ -193,9 +202,22 @@ async function selectContext(
   file: string,
   name: string | undefined,
 ): Promise<ContextEntry | undefined> {
+  return (await findContext(file, name))?.entry;
+}
+
+/**
+ * The context `name`, or the current one when no name is given; undefined when none is
+ * named and none is current. A name the file does not hold is `context_not_found`.
+ */
+export async function findContext(
+  file: string,
+  name: string | undefined,
+): Promise<{ name: string; entry: ContextEntry } | undefined> {
   const contexts = await readContexts(file);
   const selected = name ?? contexts.current;
-  return selected === null ? undefined : requireContext(file, contexts, selected);
+  return selected === null
+    ? undefined
+    : { name: selected, entry: requireContext(file, contexts, selected) };
 }
 
 function checkUrl(url: string): string {
@@ -206,7 +228,8 @@ function checkUrl(url: string): string {
   return url;
 }
 
-function sameUrl(a: string, b: string): boolean {
+/** Whether two controller URLs are the same but for trailing slashes. */
+export function sameUrl(a: string, b: string): boolean {
   return a.replace(/\/+$/, '') === b.replace(/\/+$/, '');
 }
 
@@ -214,6 +237,7 @@ function nonEmpty(value: string | undefined): value is string {
   return value !== undefined && value !== '';
 }
 
-function nonEmptyOr(value: string | undefined): string | undefined {
+/** `value`, or undefined when it is unset or empty (an environment variable set to nothing). */
+export function nonEmptyOr(value: string | undefined): string | undefined {
   return nonEmpty(value) ? value : undefined;
 }

@@ -13,7 +13,9 @@ export type LocalErrorCode =
   | 'context_not_found'
   | 'not_configured'
   | 'invalid_setting'
-  | 'token_unreadable';
+  | 'token_unreadable'
+  | 'input_missing'
+  | 'passwords_differ';
 
 /** Every code a CLI error can carry: the controller's stable codes plus the local ones. */
 export type CliErrorCode = ErrorCode | LocalErrorCode;

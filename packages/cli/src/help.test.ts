@@ -3,6 +3,8 @@ import { describe, it } from 'node:test';
 import { COMMANDS } from './commands.js';
 import { contextAddCommand } from './context.command.js';
 import { commandHelp, globalHelp, usageLine } from './help.js';
+import { rebootCommand } from './host-actions.command.js';
+import { loginCommand } from './login.command.js';
 import { notificationsCommand } from './notifications.command.js';
 
 describe('help', () => {
@@ -27,5 +29,22 @@ describe('help', () => {
     assert.match(help, /never from the command\nline/);
     assert.match(help, /^Global options: --json \(no controller is contacted\)\.$/m);
     assert.match(commandHelp(notificationsCommand), /^Global options: .*--utc/m);
+  });
+
+  it('documents logging in and --totp, and shows no token on the command line', () => {
+    assert.match(text, /^ {2}setup\s+Create the first admin of a new controller/m);
+    assert.match(text, /^ {2}login\s+Log in: asks for your password and keeps an API token/m);
+    assert.match(text, /^ {2}token create NAME\s+Create an API token/m);
+    assert.match(text, /^ {2}--totp CODE\s+TOTP code for a destructive action \(or FLOTILLA_TOTP/m);
+    assert.match(text, /Automation passes a token in FLOTILLA_TOKEN/);
+    assert.doesNotMatch(text, /--token(?![-\w])/);
+    assert.match(
+      commandHelp(loginCommand),
+      /^Global options: --json, --utc \(the token is kept in the contexts file\)\.$/m,
+    );
+    const reboot = commandHelp(rebootCommand);
+    assert.match(reboot, /^Usage: flotilla reboot HOST --confirm HOST$/m);
+    assert.match(reboot, /"flotilla reboot web1 --confirm web1"/);
+    assert.match(reboot, /^Global options: --url, --context, --totp, --json, --utc/m);
   });
 });

@@ -48,10 +48,11 @@ export const rollbackCommand: Command = {
 export const rebootCommand: Command = {
   name: 'reboot',
   args: ['HOST'],
-  summary: 'Reboot a managed host (it reports back after the boot); --confirm HOST',
+  summary: 'Reboot a managed host; it reports back after the boot',
   description:
-    'The host name is typed out a second time with --confirm, so a reboot is never one\n' +
-    'mistyped word away. A user with TOTP also gives a current code (--totp or a prompt).',
+    'The host name is typed out a second time, as in "flotilla reboot web1 --confirm web1", so\n' +
+    'a reboot is never one mistyped word away. It needs the operator role; a user with TOTP\n' +
+    'also gives a current code: --totp CODE, else it is asked for at a terminal.',
   options: {
     confirm: {
       type: 'string',

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { homedir } from 'node:os';
+import { homedir, hostname, userInfo } from 'node:os';
 import { isatty } from 'node:tty';
 import { run } from './cli.js';
 import { secretInput } from './secret-input.js';
@@ -9,6 +9,8 @@ const code = await run({
   argv: process.argv.slice(2),
   env: process.env,
   homedir: homedir(),
+  hostname: hostname(),
+  username: loginName(),
   stdout: (text) => process.stdout.write(`${text}\n`),
   stderr: (text) => process.stderr.write(`${text}\n`),
   stdin: secretInput({
@@ -18,3 +20,12 @@ const code = await run({
   }),
 });
 process.exitCode = code;
+
+/** The name of the user running this process; none when the system has no entry for it. */
+function loginName(): string | undefined {
+  try {
+    return userInfo().username;
+  } catch {
+    return undefined;
+  }
+}

@@ -44,6 +44,17 @@ describe('secretInput', () => {
     assert.deepEqual(prompts, ['Token: ', '\n']);
   });
 
+  it('asks again on the same terminal: a password, then a code', async () => {
+    const { input, prompts, stdin } = source(true);
+    const first = stdin.readHidden('Password: ');
+    input.write('correct horse\r');
+    assert.equal(await first, 'correct horse');
+    const second = stdin.readHidden('Code: ');
+    input.write('123456\r');
+    assert.equal(await second, '123456');
+    assert.deepEqual(prompts, ['Password: ', '\n', 'Code: ', '\n']);
+  });
+
   it('cancels on Ctrl-C at the prompt', async () => {
     const { input, stdin } = source(true);
     const reading = stdin.readHidden('Token: ');

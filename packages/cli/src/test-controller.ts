@@ -88,7 +88,7 @@ export interface CliRun {
 }
 
 /**
- * Runs the CLI in-process against `controller` with an admin token, no contexts file, `now`,
+ * Runs the CLI in-process against `controller` with a token, no contexts file, `now`,
  * and times in UTC unless `env` names another zone (`TZ`) or adds other settings.
  */
 export async function runCli(
