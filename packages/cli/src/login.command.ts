@@ -206,13 +206,14 @@ export const logoutCommand: SessionCommand = {
           );
         }
       }
-      const fate: TokenFate =
-        entry.tokenId === undefined ? 'not_revoked' : await revoke(client, entry.tokenId);
+      // A token stored without its id (`flotilla context add`) is asked who it is.
+      const tokenId = entry.tokenId ?? (await client.call('me')).tokenId ?? undefined;
+      const fate: TokenFate = tokenId === undefined ? 'not_revoked' : await revoke(client, tokenId);
       await forget();
       const result: LogoutResult = {
         url: entry.url,
         context: found.name,
-        tokenId: entry.tokenId ?? null,
+        tokenId: tokenId ?? null,
         token: fate,
         sessionsEnded,
       };
@@ -220,7 +221,7 @@ export const logoutCommand: SessionCommand = {
       else context.out(renderLoggedOut(result));
       if (fate === 'not_revoked') {
         context.err(
-          'warning: the token was stored without its id (by "flotilla context add"), so it was not revoked and works until it expires; revoke it with flotilla token revoke ID (flotilla token list shows the ids)',
+          'warning: the controller did not say which token this was, so it was not revoked and works until it expires; revoke it with flotilla token revoke ID (flotilla token list shows the ids)',
         );
       }
       return 0;

@@ -137,6 +137,8 @@ export const Me = z.object({
   via: z.enum(['session', 'token', 'proxy']),
   /** The token's scope when `via` is token. */
   scope: TokenScope.nullable(),
+  /** The token's id when `via` is token (what `flotilla logout` revokes). */
+  tokenId: z.string().nullable(),
   /** The role this request acts with (the token's scope can lower the user's role). */
   role: Role,
   /** Until when destructive actions need no fresh TOTP code (sessions only). */

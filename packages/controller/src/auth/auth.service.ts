@@ -208,6 +208,7 @@ export class AuthService {
       user: toUser(principal.user),
       via: principal.via,
       scope: principal.scope,
+      tokenId: principal.token?.id ?? null,
       role: principal.role,
       steppedUpUntil: until,
     };

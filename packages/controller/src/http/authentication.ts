@@ -48,9 +48,13 @@ export function installAuthentication(app: FastifyInstance, options: Authenticat
       access === 'webhook'
     )
       return;
+    if (access === 'public') {
+      // A stale token in a client's config must not break what anyone may call.
+      request.principal = (await authenticate(request, options).catch(() => null)) ?? undefined;
+      return;
+    }
     const principal = await authenticate(request, options);
     if (principal) request.principal = principal;
-    if (access === 'public') return;
     if (!principal) {
       request.log.info(
         { address: request.ip, route: request.routeOptions.url },
