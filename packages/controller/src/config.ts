@@ -1,7 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { HealthCheck, Policy } from '@flotilla/protocol';
+import {
+  BranchName,
+  FlakeDir,
+  HealthCheck,
+  Policy,
+  repositoryUrlKind,
+  repositoryUrlProblem,
+} from '@flotilla/protocol';
 import {
   loadNotificationSecrets,
   NotificationsConfig,
@@ -26,15 +33,22 @@ const Listen = z
 /** The linked flake repository (the API can link one too, unless this locks it). */
 export const RepositoryConfig = z
   .object({
-    /** https://… (token auth) or ssh://… / git@host:… (deploy key), or a local path. */
+    /**
+     * https://… (token auth) or ssh://… / git@host:… (deploy key); here, unlike through the
+     * API, also http:// (never with a token), file:// or an absolute local path.
+     */
     url: z
       .string()
       .min(1)
       // Passwords in URLs end up in process lists and git's config; tokens go in tokenFile.
-      .refine((url) => !urlHasPassword(url), 'must not contain a password: use tokenFile'),
-    branch: z.string().min(1).default('main'),
+      .refine((url) => !urlHasPassword(url), 'must not contain a password: use tokenFile')
+      .refine(
+        (url) => repositoryUrlKind(url) !== undefined,
+        'must be an https://, http://, ssh://, user@host:path or file:// URL, or an absolute path',
+      ),
+    branch: BranchName.default('main'),
     /** Subdirectory of the repository holding flake.nix; '' for the root. */
-    flakeDir: z.string().default(''),
+    flakeDir: FlakeDir.default(''),
     /** File holding an HTTPS access token (GitHub: a fine-grained token with contents:read). */
     tokenFile: z.string().min(1).optional(),
     /** Private key file for ssh URLs (a deploy key). */
@@ -379,6 +393,11 @@ function readSecrets(
   const repositoryToken =
     fromFile('repository.tokenFile', repository?.tokenFile) ?? env.FLOTILLA_REPOSITORY_TOKEN;
   if (repositoryToken) secrets.repositoryToken = repositoryToken;
+  const urlProblem =
+    repository === undefined
+      ? undefined
+      : repositoryUrlProblem(repository.url, 'config', { token: repositoryToken !== undefined });
+  if (urlProblem !== undefined) problems.push(`repository.url: ${urlProblem}`);
   return secrets;
 }
 
