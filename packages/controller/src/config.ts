@@ -108,7 +108,13 @@ export const CacheConfig = z
       .regex(/^[A-Za-z0-9._-]+$/)
       .optional(),
     /** Also push release closures to this Nix store URL (s3://…, an Attic or other cache). */
-    pushTo: z.string().min(1).optional(),
+    pushTo: z
+      .string()
+      .min(1)
+      .max(4096)
+      // It reaches Nix as a setting line (see cache/push-target.ts): one line, no spaces.
+      .regex(/^[^\s]+$/, 'must be a store URL without whitespace')
+      .optional(),
   })
   .strict();
 export type CacheConfig = z.infer<typeof CacheConfig>;
@@ -252,6 +258,9 @@ export function childEnvironment(env: NodeJS.ProcessEnv): Record<string, string>
   return out;
 }
 
+/** The shortest GitHub webhook secret the controller accepts. */
+export const MIN_WEBHOOK_SECRET_LENGTH = 20;
+
 /** Secrets read once at start from files or env; never logged, never stored in the database. */
 export interface Secrets {
   webhookSecret?: string;
@@ -389,7 +398,14 @@ function readSecrets(
   const webhookSecret =
     fromFile('repository.webhookSecretFile', repository?.webhookSecretFile) ??
     env.FLOTILLA_WEBHOOK_SECRET;
-  if (webhookSecret) secrets.webhookSecret = webhookSecret;
+  if (webhookSecret !== undefined && webhookSecret.length < MIN_WEBHOOK_SECRET_LENGTH) {
+    // The secret is all that stands between the public webhook and a sync (and, with
+    // automatic previews, a build): a short one could be guessed offline from one delivery.
+    problems.push(
+      `the GitHub webhook secret must be at least ${MIN_WEBHOOK_SECRET_LENGTH} characters ` +
+        '(e.g. `openssl rand -hex 32`)',
+    );
+  } else if (webhookSecret) secrets.webhookSecret = webhookSecret;
   const repositoryToken =
     fromFile('repository.tokenFile', repository?.tokenFile) ?? env.FLOTILLA_REPOSITORY_TOKEN;
   if (repositoryToken) secrets.repositoryToken = repositoryToken;

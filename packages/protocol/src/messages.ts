@@ -1,14 +1,10 @@
 import { z } from 'zod';
 import { ErrorBody } from './errors.js';
 import { Facts, HostMode, HostOs, Metrics } from './facts.js';
+import { StorePath } from './store-path.js';
 import { MAX_MESSAGE_BYTES, PROTOCOL_VERSION } from './version.js';
 
-/** A Nix store path (`/nix/store/<32-char hash>-<name>`); nothing else may be deployed. */
-export const StorePath = z
-  .string()
-  .max(400)
-  .regex(/^\/nix\/store\/[0-9a-df-np-sv-z]{32}-[A-Za-z0-9+\-._?=]+$/, 'must be a Nix store path');
-export type StorePath = z.infer<typeof StorePath>;
+export { StorePath } from './store-path.js';
 
 /** What `switch-to-configuration` is asked to do. */
 export const DeployAction = z.enum(['switch', 'boot', 'test', 'dry-activate']);

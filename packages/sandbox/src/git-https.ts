@@ -138,3 +138,64 @@ function serveGit(root: string, request: IncomingMessage, response: ServerRespon
     response.end();
   });
 }
+
+/**
+ * A Nix HTTP binary cache that takes uploads (GET, HEAD and PUT of its files, kept in
+ * memory) over TLS on 127.0.0.1, behind HTTP Basic credentials: what `cache.pushTo` points
+ * at in tests. `onRequest` runs for every request before it is answered.
+ */
+export class UploadCacheServer {
+  readonly files = new Map<string, Buffer>();
+  readonly authorizations: (string | undefined)[] = [];
+
+  private constructor(
+    private readonly server: Server,
+    readonly baseUrl: string,
+  ) {}
+
+  static async start(options: {
+    login: string;
+    password: string;
+    onRequest?: (request: IncomingMessage) => void;
+  }): Promise<UploadCacheServer> {
+    const expected = `Basic ${Buffer.from(`${options.login}:${options.password}`).toString('base64')}`;
+    let instance: UploadCacheServer | undefined;
+    const server = createServer(
+      { cert: readFileSync(TEST_TLS.certFile), key: readFileSync(TEST_TLS.keyFile) },
+      (request, response) => {
+        const cache = instance;
+        if (!cache) return void response.writeHead(503).end();
+        cache.authorizations.push(request.headers.authorization);
+        options.onRequest?.(request);
+        if (request.headers.authorization !== expected) {
+          response.writeHead(401, { 'www-authenticate': 'Basic realm="cache"' });
+          response.end();
+          return;
+        }
+        const path = new URL(request.url ?? '/', 'https://127.0.0.1').pathname;
+        if (request.method === 'PUT') {
+          const chunks: Buffer[] = [];
+          request.on('data', (chunk: Buffer) => chunks.push(chunk));
+          request.on('end', () => {
+            cache.files.set(path, Buffer.concat(chunks));
+            response.writeHead(200).end();
+          });
+          return;
+        }
+        const file = cache.files.get(path);
+        if (file === undefined) return void response.writeHead(404).end();
+        response.writeHead(200, { 'content-length': file.length });
+        response.end(request.method === 'HEAD' ? undefined : file);
+      },
+    );
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    instance = new UploadCacheServer(server, `https://127.0.0.1:${port}`);
+    return instance;
+  }
+
+  close(): Promise<void> {
+    this.server.closeAllConnections();
+    return new Promise((resolve) => this.server.close(() => resolve()));
+  }
+}
