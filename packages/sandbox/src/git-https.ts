@@ -159,11 +159,11 @@ export class UploadCacheServer {
     onRequest?: (request: IncomingMessage) => void;
   }): Promise<UploadCacheServer> {
     const expected = `Basic ${Buffer.from(`${options.login}:${options.password}`).toString('base64')}`;
-    let instance: UploadCacheServer | undefined;
+    const started: { cache?: UploadCacheServer } = {};
     const server = createServer(
       { cert: readFileSync(TEST_TLS.certFile), key: readFileSync(TEST_TLS.keyFile) },
       (request, response) => {
-        const cache = instance;
+        const cache = started.cache;
         if (!cache) return void response.writeHead(503).end();
         cache.authorizations.push(request.headers.authorization);
         options.onRequest?.(request);
@@ -190,8 +190,8 @@ export class UploadCacheServer {
     );
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const { port } = server.address() as AddressInfo;
-    instance = new UploadCacheServer(server, `https://127.0.0.1:${port}`);
-    return instance;
+    started.cache = new UploadCacheServer(server, `https://127.0.0.1:${port}`);
+    return started.cache;
   }
 
   close(): Promise<void> {
