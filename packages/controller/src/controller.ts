@@ -163,7 +163,7 @@ export class Controller {
       logger,
     });
     await repository.init();
-    const reboots = new RebootService({ hosts, presence, events: store.events, clock });
+    const reboots = new RebootService({ hosts, presence, store, clock });
     const status = new HostStatusService({
       store,
       hosts,
@@ -236,6 +236,7 @@ export class Controller {
       repository,
       deployments: deployments.service,
       runner: deployments.runner,
+      reboots,
       ...policy,
     };
     return new Controller(db, app, gateway, logger, parts, admin.path, services);
@@ -276,6 +277,7 @@ export interface ControllerServices {
   repository: RepositoryService;
   deployments: ReturnType<typeof createDeployments>['service'];
   runner: ReturnType<typeof createDeployments>['runner'];
+  reboots: RebootService;
   gate: ReturnType<typeof createPolicies>['gate'];
   policies: ReturnType<typeof createPolicies>['policies'];
   rollout: ReturnType<typeof createPolicies>['rollout'];

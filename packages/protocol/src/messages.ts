@@ -90,9 +90,9 @@ export const DeployResult = z.object({
   exitCode: z.number().int().nullable(),
   error: ErrorBody.nullable(),
   /** The host's current system as read after the activation. */
-  currentSystem: z.string().nullable(),
+  currentSystem: StorePath.nullable(),
   /** The system running before the deployment, which a rollback re-activated. */
-  previousSystem: z.string().nullable().optional(),
+  previousSystem: StorePath.nullable().optional(),
   /** Why the host rolled back (activation exit code, failed health check, no confirmation). */
   rollbackReason: z.string().max(4000).nullable().optional(),
   /** The new system needs a reboot to be complete (exit 100, or kernel/initrd changed). */

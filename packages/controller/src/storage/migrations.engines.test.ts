@@ -25,6 +25,8 @@ const TABLES: Record<keyof Database, true> = {
   rollout_halts: true,
   notifications: true,
   notification_deliveries: true,
+  webhook_deliveries: true,
+  reboot_requests: true,
 };
 
 interface Migrated {
