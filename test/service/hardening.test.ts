@@ -23,7 +23,11 @@ for (const engine of testDatabases()) {
     const rebootEvents = async () =>
       (await fleet.services.store.events.list({ limit: 500 }))
         .filter((e) => e.kind === 'host.rebooted' || e.kind === 'host.reboot_failed')
-        .map((e) => ({ host: e.host_name, kind: e.kind, data: JSON.parse(e.data_json ?? '{}') }));
+        .map((e) => ({
+          host: e.host_name,
+          kind: e.kind,
+          data: JSON.parse(e.data_json ?? '{}') as unknown,
+        }));
 
     const refused = (error: unknown) => {
       assert.ok(error instanceof FlotillaError);

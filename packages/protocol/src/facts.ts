@@ -11,7 +11,6 @@ export function plainText(max: number) {
     .string()
     .max(max)
     .regex(
-      // eslint-disable-next-line no-control-regex
       /^[^\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]*$/,
       'must be plain text on one line',
     );

@@ -12,7 +12,6 @@ export function asStorePath(path: string | null): string | null {
 }
 
 // Control characters and the invisible marks that reorder text.
-// eslint-disable-next-line no-control-regex
 const NOT_PLAIN = /[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
 
 /** Text on one line of at most `max` characters: other characters become spaces. */
