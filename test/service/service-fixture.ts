@@ -15,10 +15,11 @@ import {
   type FlakeHostsEvaluation,
   type NixAdapter,
   type RealiseResult,
+  type ReleasePublisher,
 } from '@flotilla/controller';
 import type { ControllerMessage, DeployRequest, Facts, Generation } from '@flotilla/protocol';
 import { ManualClock } from '@flotilla/runtime';
-import { pino } from 'pino';
+import { pino, type Logger } from 'pino';
 import { sql } from 'kysely';
 import type { EmptyDatabase } from '@flotilla/controller/testing';
 
@@ -175,6 +176,10 @@ export class AgentStandIn {
 export interface FleetOptions {
   /** The controller's JSON config (hosts, rollout, deployments …). */
   config?: object;
+  /** The controller's logger; silent by default. */
+  logger?: Logger;
+  /** The cache's publisher; by default one that publishes nothing. */
+  publisher?: ReleasePublisher;
 }
 
 /** A controller in this process on `database`, with scripted Nix and agent stand-ins. */
@@ -201,14 +206,14 @@ export class ServiceFleet {
     const clock = new ManualClock('2026-03-02T10:00:00.000Z');
     const controller = await Controller.create({
       config,
-      logger: pino({ level: 'silent' }),
+      logger: options.logger ?? pino({ level: 'silent' }),
       clock,
       revisionPipeline: { onRevision: () => Promise.resolve() },
       parts: {
         nix,
         cache: {
           key: { name: 'test-1', secretKeyFile: '/nonexistent', publicKey: 'test-1:AAAA' },
-          publisher: { publish: () => Promise.resolve() },
+          publisher: options.publisher ?? { publish: () => Promise.resolve() },
         },
       },
     });

@@ -2,6 +2,7 @@ import {
   api,
   contractPath,
   Health,
+  HealthDetails,
   type Api,
   type Contract,
   type ContractInput,
@@ -40,9 +41,11 @@ export interface ApiClientOptions {
 export class ApiClient {
   readonly url: string;
   readonly #http: ApiTransport;
+  readonly #hasToken: boolean;
 
   constructor(options: ApiClientOptions) {
     this.#http = new ApiTransport(options);
+    this.#hasToken = options.token !== undefined;
     this.url = this.#http.url;
   }
 
@@ -73,6 +76,19 @@ export class ApiClient {
   /** `GET /healthz`. A 503 still carries a Health body, so it is returned, not thrown. */
   health(): Promise<Health> {
     return this.#http.request('GET', api.health.path, { schema: Health, acceptStatuses: [503] });
+  }
+
+  /** `GET /api/v1/health` (needs a token): health with version and agents; a 503 is returned too. */
+  healthDetails(): Promise<HealthDetails> {
+    return this.#http.request('GET', api.healthDetails.path, {
+      schema: HealthDetails,
+      acceptStatuses: [503],
+    });
+  }
+
+  /** Whether a token is configured (commands that work without one may show more with one). */
+  get hasToken(): boolean {
+    return this.#hasToken;
   }
 
   /** All hosts, following `nextCursor`; `counts` come from the last page. */

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import {
@@ -177,6 +178,61 @@ export const Wave = z
   .strict();
 export type Wave = z.infer<typeof Wave>;
 
+/** An IP address or CIDR range (`10.0.0.0/8`, `fd00::/8`), as `trustedProxies` takes them. */
+function isAddressOrRange(entry: string): boolean {
+  const [address = '', prefix, ...rest] = entry.split('/');
+  const version = isIP(address);
+  if (version === 0 || rest.length > 0) return false;
+  return (
+    prefix === undefined || (/^\d+$/.test(prefix) && Number(prefix) <= (version === 6 ? 128 : 32))
+  );
+}
+
+/** Lockouts after failed authentication, per client address (see support/rate-limit.ts). */
+export const FailureLimitConfig = z
+  .object({
+    maxFailures: z.number().int().min(1).max(100_000),
+    windowSeconds: z.number().int().min(1).max(86_400),
+    lockoutSeconds: z.number().int().min(1).max(86_400),
+    maxLockoutSeconds: z
+      .number()
+      .int()
+      .min(1)
+      .max(7 * 86_400),
+  })
+  .strict();
+export type FailureLimitConfig = z.infer<typeof FailureLimitConfig>;
+
+const PEOPLE_FAILURES = {
+  maxFailures: 10,
+  windowSeconds: 300,
+  lockoutSeconds: 60,
+  maxLockoutSeconds: 3600,
+};
+// Hosts reconnect by themselves: a host with a stale token fails every minute or so.
+const HOST_FAILURES = {
+  maxFailures: 30,
+  windowSeconds: 300,
+  lockoutSeconds: 60,
+  maxLockoutSeconds: 900,
+};
+
+export const LimitsConfig = z
+  .object({
+    /** Failed admin-token (and, later, login) attempts on the API. */
+    apiFailures: FailureLimitConfig.default(PEOPLE_FAILURES),
+    /** Webhook deliveries with a bad signature. */
+    webhookFailures: FailureLimitConfig.default(PEOPLE_FAILURES),
+    /** Agent connections and cache requests with a bad host token. */
+    hostFailures: FailureLimitConfig.default(HOST_FAILURES),
+    /** Agent WebSocket connections open at once from one address (a home NAT: all its hosts). */
+    agentConnectionsPerAddress: z.number().int().min(1).max(1_000_000).default(100),
+    /** Agent WebSocket connections open at once in all. */
+    agentConnectionsTotal: z.number().int().min(1).max(1_000_000).default(20_000),
+  })
+  .strict();
+export type LimitsConfig = z.infer<typeof LimitsConfig>;
+
 export const ControllerConfig = z
   .object({
     /** Where the database, admin token and (later) cache keys live. */
@@ -192,6 +248,16 @@ export const ControllerConfig = z
      * proxy). Default: derived from the Host header an agent connected with.
      */
     publicUrl: z.url().optional(),
+    /**
+     * Reverse proxies whose X-Forwarded-For is believed (addresses or CIDR ranges, e.g.
+     * Traefik's `172.18.0.2` or `10.0.0.0/8`); none by default. Client addresses in logs and
+     * rate limits come from it; from anyone else the header is ignored.
+     */
+    trustedProxies: z
+      .array(z.string().refine(isAddressOrRange, 'must be an IP address or CIDR range'))
+      .max(256)
+      .default([]),
+    limits: LimitsConfig.default(LimitsConfig.parse({})),
     repository: RepositoryConfig.optional(),
     builds: BuildsConfig.default(BuildsConfig.parse({})),
     cache: CacheConfig.default({}),
@@ -285,6 +351,8 @@ Configuration is read from FILE (JSON), then environment variables, then flags:
   FLOTILLA_LOG_LEVEL                   fatal|error|warn|info|debug|trace|silent
   FLOTILLA_HEARTBEAT_INTERVAL_SECONDS  how often agents send heartbeats (default 15)
   FLOTILLA_PUBLIC_URL                  URL agents use to reach the controller
+  FLOTILLA_TRUSTED_PROXIES             reverse proxies whose X-Forwarded-For is believed
+                                       (comma-separated addresses or CIDR ranges; default none)
   FLOTILLA_REPOSITORY_URL              flake repository to track (see docs for the config file's
   FLOTILLA_REPOSITORY_BRANCH           "repository" section with tokens, deploy keys, previews)
   FLOTILLA_WEBHOOK_SECRET              GitHub webhook secret (prefer repository.webhookSecretFile)
@@ -342,6 +410,12 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Con
     };
   }
   set('publicUrl', env.FLOTILLA_PUBLIC_URL);
+  set(
+    'trustedProxies',
+    env.FLOTILLA_TRUSTED_PROXIES?.split(',')
+      .map((entry) => entry.trim())
+      .filter((entry) => entry !== ''),
+  );
   if (env.FLOTILLA_REPOSITORY_URL !== undefined || env.FLOTILLA_REPOSITORY_BRANCH !== undefined) {
     const fromFile = typeof file.repository === 'object' && file.repository ? file.repository : {};
     merged.repository = {

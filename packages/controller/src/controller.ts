@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { FLOTILLA_VERSION, type Health } from '@flotilla/protocol';
+import { FLOTILLA_VERSION, type HealthDetails } from '@flotilla/protocol';
 import { systemClock, type Clock } from '@flotilla/runtime';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
@@ -27,7 +27,9 @@ import { createPolicies } from './rollout/policy.composition.js';
 import { HostStatusService } from './status/host-status.service.js';
 import { openDatabase, pingDatabase, type Db } from './storage/database.js';
 import { RepositoryLinkRepository } from './storage/repository-link.repository.js';
+import { WebhookDeliveryRepository } from './storage/hardening.repositories.js';
 import { Store } from './storage/store.js';
+import { createRequestGuards } from './support/request-guards.js';
 
 export interface ControllerOptions {
   config: ControllerConfig;
@@ -170,6 +172,7 @@ export class Controller {
       commits: repository,
       repositoryId: DEFAULT_REPOSITORY_ID,
     });
+    const guard = createRequestGuards(config, clock);
     const gateway = new AgentGateway({
       hosts,
       presence,
@@ -177,8 +180,11 @@ export class Controller {
       reboots,
       logger,
       heartbeatIntervalSeconds: config.agents.heartbeatIntervalSeconds,
+      trustedProxies: guard.trustedProxies,
+      failures: guard.limits.hosts,
+      connections: guard.agentConnections,
     });
-    const health = async (): Promise<{ body: Health; healthy: boolean }> => {
+    const health = async (): Promise<{ body: HealthDetails; healthy: boolean }> => {
       const dbOk = await pingDatabase(db);
       return {
         healthy: dbOk,
@@ -215,6 +221,11 @@ export class Controller {
       cache: cache.service,
       health,
       webhookSecret: config.secrets.webhookSecret,
+      webhookDeliveries: new WebhookDeliveryRepository(db),
+      trustedProxies: guard.trustedProxies,
+      limits: guard.limits,
+      https: config.publicUrl?.startsWith('https:') === true,
+      clock,
     });
     gateway.attach(app.server);
     const parts: Lifecycle[] = [

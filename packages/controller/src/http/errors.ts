@@ -81,13 +81,20 @@ export function installErrorHandlers(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError, request, reply) => {
     const known = error instanceof FlotillaError ? error : fromFastifyError(error);
     if (!known) {
-      request.log.error({ err: error, url: request.url }, 'request failed');
+      request.log.error({ err: error, path: request.url.split('?')[0] }, 'request failed');
       const body: ErrorBody = { code: 'internal_error', message: 'internal error' };
       return reply.status(500).send({ error: body });
     }
     const status = STATUS_BY_CODE[known.code];
-    if (status >= 500) request.log.error({ code: known.code, url: request.url }, known.message);
-    else request.log.info({ code: known.code, url: request.url }, known.message);
+    // The path only: a query string may hold a token someone put there.
+    const where = { code: known.code, client: request.ip, path: request.url.split('?')[0] };
+    if (status >= 500) request.log.error(where, known.message);
+    else request.log.info(where, known.message);
+    const retryAfter = (known.details as { retryAfterSeconds?: unknown } | undefined)
+      ?.retryAfterSeconds;
+    if (known.code === 'rate_limited' && typeof retryAfter === 'number') {
+      reply.header('retry-after', String(retryAfter));
+    }
     return reply.status(status).send({ error: known.toBody() });
   });
   app.setNotFoundHandler((request, reply) => {

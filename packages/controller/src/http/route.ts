@@ -28,6 +28,7 @@ export type JsonHandler<C extends Contract> = (args: HandlerArgs<C>) => Promise<
 /** Routes whose handlers are not plain JSON in, JSON out; their modules register them. */
 export type CustomRouteName =
   | 'health'
+  | 'healthDetails'
   | 'openApi'
   | 'githubWebhook'
   | 'streamBuildLog'
