@@ -14,6 +14,9 @@ export function loadOrCreateAdminToken(stateDir: string): {
   path: string;
 } {
   mkdirSync(stateDir, { recursive: true, mode: 0o700 });
+  // The state directory holds the database, tokens and the cache's signing key: only the
+  // controller's user may even list it, whatever it was created with.
+  chmodSync(stateDir, 0o700);
   const path = join(stateDir, ADMIN_TOKEN_FILE);
   if (existsSync(path)) {
     chmodSync(path, 0o600);
