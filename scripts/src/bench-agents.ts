@@ -157,6 +157,8 @@ async function main(): Promise<void> {
     config,
     JSON.stringify({
       agents: { heartbeatIntervalSeconds: HEARTBEAT, snapshotIntervalSeconds: 20 },
+      // Every simulated agent connects from 127.0.0.1.
+      limits: { agentConnectionsPerAddress: AGENTS + 100, agentConnectionsTotal: AGENTS + 100 },
     }),
   );
   const controller = await startController({

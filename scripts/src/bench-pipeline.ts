@@ -7,7 +7,7 @@
  * pipeline's overhead: fetch, one evaluation of all hosts, queueing, the build, signing and
  * copying into the cache, and recording the release.
  */
-import { createHmac, randomBytes } from 'node:crypto';
+import { createHmac, randomBytes, randomUUID } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -110,6 +110,7 @@ async function main(): Promise<void> {
         const start = performance.now();
         const answer = await api.request('POST', '/api/v1/webhooks/github', body, {
           'x-github-event': 'push',
+          'x-github-delivery': randomUUID(),
           'x-hub-signature-256': signature,
         });
         if (answer.status !== 202) throw new Error(`webhook answered ${answer.status}`);

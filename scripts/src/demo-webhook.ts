@@ -6,7 +6,7 @@
  *
  * Reads git's post-receive lines (`<old> <new> <ref>`) from stdin.
  */
-import { createHmac } from 'node:crypto';
+import { createHmac, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 
@@ -30,6 +30,7 @@ for (const line of input) {
       headers: {
         'content-type': 'application/json',
         'x-github-event': 'push',
+        'x-github-delivery': randomUUID(),
         'x-hub-signature-256': signature,
       },
       body,

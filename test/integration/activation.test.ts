@@ -185,7 +185,6 @@ describe('reboot on request', { timeout: 300_000 }, () => {
     await writeSandboxFlake(flake, [{ name: 'rb1', version: `${Date.now()}` }]);
     await fleet.addAgent('rb1', {
       initialSystem: await buildHost(`path:${flake}`, 'rb1'),
-      sandboxReboot: true,
     });
     const before = (await fleet.host('rb1')).facts?.bootId;
     assert.ok(before);

@@ -29,13 +29,13 @@ export class CachePublishing {
   ) {}
 
   /** A publisher like the controller's with `cache.pushTo` set. */
-  withPushTo(pushTo: string): CachePublisher {
+  withPushTo(pushTo: string, env: Record<string, string> = {}): CachePublisher {
     return new CachePublisher({
       storeDir: this.storeDir,
       key: this.key,
       index: new CacheRepository(this.db),
       pushTo,
-      env: sandboxChildEnv(),
+      env: { ...sandboxChildEnv(), ...env },
       logger: pino({ level: 'silent' }),
     });
   }

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, realpath, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
@@ -12,6 +13,8 @@ import {
   SANDBOX_NIX_CONFIG,
   startAgent,
   startController,
+  TEST_TLS,
+  UploadCacheServer,
   writeSandboxFlake,
   type AgentHandle,
   type ControllerHandle,
@@ -20,6 +23,20 @@ import { CachePublishing, copyFromCache } from './cache-fixture.js';
 import { decisionAnswer } from './fleet-fixture.js';
 
 const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');
+
+/** Command lines (from /proc) of every process on this machine that contain `secret`. */
+function commandLinesContaining(secret: string): string[] {
+  const found: string[] = [];
+  for (const pid of readdirSync('/proc').filter((name) => /^\d+$/.test(name))) {
+    try {
+      const line = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ');
+      if (line.includes(secret)) found.push(line);
+    } catch {
+      // The process ended meanwhile.
+    }
+  }
+  return found;
+}
 
 describe('the controller binary cache, with real Nix and real HTTP', { timeout: 300_000 }, () => {
   let dir: string;
@@ -110,6 +127,42 @@ describe('the controller binary cache, with real Nix and real HTTP', { timeout: 
     ).id;
     await publishing.publisher.publish({ releaseId, hostName: 'h1', storePath });
     assert.equal(await count(), before);
+  });
+
+  it('pushes to cache.pushTo with its credentials in a netrc file, never on a command line', async () => {
+    const password = `s3cret-${randomBytes(6).toString('hex')}`;
+    const seenInCommandLines: string[] = [];
+    // While Nix talks to the cache, no process on this machine may show the password in
+    // its arguments (what `ps` shows every user).
+    const server = await UploadCacheServer.start({
+      login: 'fleet',
+      password,
+      onRequest: () => seenInCommandLines.push(...commandLinesContaining(password)),
+    });
+    try {
+      const releaseId = (
+        await publishing.db
+          .selectFrom('releases')
+          .select('id')
+          .where('store_path', '=', storePath)
+          .executeTakeFirstOrThrow()
+      ).id;
+      const pushTo = `https://fleet:${password}@${server.baseUrl.replace('https://', '')}/`;
+      const publisher = publishing.withPushTo(pushTo, { NIX_SSL_CERT_FILE: TEST_TLS.caFile });
+      await publisher.publish({ releaseId, hostName: 'h1', storePath });
+      const hash = basename(storePath).slice(0, 32);
+      const narinfo = server.files.get(`/${hash}.narinfo`)?.toString('utf8') ?? '';
+      assert.match(narinfo, new RegExp(`StorePath: ${storePath}`), 'the closure was pushed');
+      assert.match(narinfo, /^Sig: /m, 'signed');
+      const basic = `Basic ${Buffer.from(`fleet:${password}`).toString('base64')}`;
+      assert.ok(server.authorizations.includes(basic), 'Nix authenticated from the netrc file');
+      assert.ok(server.authorizations.length > 0);
+      assert.deepEqual(seenInCommandLines, [], 'the password was on no command line');
+      const leftovers = (await readdir(tmpdir())).filter((f) => f.startsWith('flotilla-push-'));
+      assert.deepEqual(leftovers, [], 'the netrc file is gone');
+    } finally {
+      await server.close();
+    }
   });
 
   it('reports a failed push as cache_unavailable without the credentials in the URL', async () => {

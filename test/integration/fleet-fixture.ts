@@ -24,8 +24,6 @@ export interface AgentOptions {
   extraArgs?: string[];
   /** Runs the agent through this command, e.g. `ip netns exec NAME`. */
   commandPrefix?: string[];
-  /** Gives the host its own boot id and a simulated reboot command. */
-  sandboxReboot?: boolean;
   /** A system the host already runs before the agent starts (its first generation). */
   initialSystem?: string;
 }
@@ -97,7 +95,6 @@ export class FleetFixture {
       agentMode: options.agentMode ?? options.mode,
       extraArgs: options.extraArgs,
       commandPrefix: options.commandPrefix,
-      sandboxReboot: options.sandboxReboot,
     });
     await this.waitForHost(name, (h) => h.status === 'online' && h.facts !== null);
     return agent;
@@ -115,7 +112,6 @@ export class FleetFixture {
       mode: options.agentMode ?? 'managed',
       extraArgs: options.extraArgs,
       commandPrefix: options.commandPrefix,
-      sandboxReboot: options.sandboxReboot,
     });
     this.agents.set(name, agent);
     return agent;

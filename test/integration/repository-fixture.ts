@@ -1,4 +1,4 @@
-import { createHmac } from 'node:crypto';
+import { createHmac, randomUUID } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -104,13 +104,34 @@ export class RepositoryFixture {
     }
   }
 
-  /** Sends a webhook delivery; signs the body with `secret` unless a signature is given. */
+  /** How often a webhook delivery id is stored. */
+  deliveries(id: string): number {
+    const db = new Database(join(this.controller.stateDir, 'flotilla.db'), {
+      readonly: true,
+      fileMustExist: true,
+    });
+    try {
+      const row = db.prepare('select count(*) as n from webhook_deliveries where id = ?').get(id);
+      return (row as { n: number }).n;
+    } finally {
+      db.close();
+    }
+  }
+
+  /**
+   * Sends a webhook delivery; signs the body with `secret` unless a signature is given. Each
+   * delivery has a new `X-GitHub-Delivery` id unless one is given (a replay).
+   */
   webhook(
     event: string,
     body: string,
     signature: { secret: string } | { header: string } | undefined,
+    delivery: string = randomUUID(),
   ): Promise<{ status: number; body: unknown }> {
-    const headers: Record<string, string> = { 'x-github-event': event };
+    const headers: Record<string, string> = {
+      'x-github-event': event,
+      'x-github-delivery': delivery,
+    };
     if (signature !== undefined) {
       headers['x-hub-signature-256'] =
         'header' in signature

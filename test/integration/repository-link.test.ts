@@ -1,23 +1,63 @@
 import assert from 'node:assert/strict';
-import { readFile, stat, writeFile } from 'node:fs/promises';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { ErrorBody, Repository, SyncResult } from '@flotilla/protocol';
+import { GitHttpsServer, writeTestGitConfig } from '@flotilla/sandbox';
 import { eventually, RepositoryFixture } from './repository-fixture.js';
 
 const TOKEN = 'ghp_IntegrationSecret_5c1d0f2e9a';
 
 describe('a repository linked through the API', { timeout: 300_000 }, () => {
   let fx: RepositoryFixture;
+  let home: string;
+  let github: GitHttpsServer;
+  let remote: string;
 
   before(async () => {
-    fx = await RepositoryFixture.start('repository-link', async () => ({}));
+    // The API links remotes over https (or ssh) only: "GitHub" here is git's smart HTTP
+    // over TLS on loopback, and the controller's git trusts the test authority through the
+    // git config in its HOME.
+    home = await mkdtemp(join(tmpdir(), 'flotilla-repository-link-home-'));
+    await writeTestGitConfig(home);
+    fx = await RepositoryFixture.start('repository-link', async () => ({}), { HOME: home });
+    github = await GitHttpsServer.start({ root: dirname(fx.github.bare) });
+    remote = github.url('origin.git');
   });
 
   after(async () => {
+    await github?.close();
     await fx?.stop();
+    await rm(home, { recursive: true, force: true });
+  });
+
+  it('refuses URLs git would read as options, remote helpers and local paths; stores nothing', async () => {
+    const marker = join(fx.dir, 'pwned');
+    for (const [url, token] of [
+      [`--upload-pack=touch ${marker}`, undefined],
+      [`ext::sh -c touch% ${marker}`, undefined],
+      [fx.github.bare, undefined],
+      [`file://${fx.github.bare}`, undefined],
+      ['http://127.0.0.1:1/owner/flake.git', TOKEN],
+      ['http://127.0.0.1:1/owner/flake.git', undefined],
+    ] as const) {
+      const response = await fx.api.request<{ error: ErrorBody }>('PUT', '/api/v1/repository', {
+        url,
+        ...(token === undefined ? {} : { token }),
+      });
+      assert.equal(response.status, 400, `${url}: ${JSON.stringify(response.body)}`);
+      assert.equal(response.body.error.code, 'validation_failed');
+    }
+    const get = await fx.api.get<{ error: ErrorBody }>('/api/v1/repository');
+    assert.equal(get.body.error.code, 'repository_not_linked', 'no link was stored');
+    assert.equal(existsSync(marker), false, 'no command ran');
+    assert.equal(
+      existsSync(join(fx.controller.stateDir, 'repositories', 'default', 'token')),
+      false,
+      'no token was stored',
+    );
   });
 
   it('answers repository_not_linked and webhook_not_configured before anything is set up', async () => {
@@ -34,7 +74,7 @@ describe('a repository linked through the API', { timeout: 300_000 }, () => {
   it('links, follows, and with allowForcePush follows a rewritten branch too', async () => {
     const first = await fx.github.git(fx.github.work, ['rev-parse', 'HEAD']);
     const linked = await fx.api.request<Repository>('PUT', '/api/v1/repository', {
-      url: fx.github.bare,
+      url: remote,
       allowForcePush: true,
       pollIntervalSeconds: 3600,
     });
@@ -69,7 +109,7 @@ describe('a repository linked through the API', { timeout: 300_000 }, () => {
   it('notices a push by polling, after a re-link changed the interval', async () => {
     const { lastFetchAt } = await fx.repository();
     const relinked = await fx.api.request<Repository>('PUT', '/api/v1/repository', {
-      url: fx.github.bare,
+      url: remote,
       pollIntervalSeconds: 5,
     });
     assert.equal(relinked.status, 200, JSON.stringify(relinked.body));
@@ -94,25 +134,16 @@ describe('a repository linked through the API', { timeout: 300_000 }, () => {
   });
 
   describe('with an access token', () => {
-    let server: Server;
-    let authorizations: (string | undefined)[];
-    let serverUrl: string;
+    let withToken: GitHttpsServer;
 
     before(async () => {
-      authorizations = [];
-      // Answers like GitHub does to bad credentials, so git has to send the token.
-      server = createServer((request, response) => {
-        authorizations.push(request.headers.authorization);
-        response.writeHead(401, { 'www-authenticate': 'Basic realm="GitHub"' });
-        response.end();
-      });
-      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-      serverUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/owner/flake.git`;
+      // Refuses every request without the token, as GitHub does for a private repository.
+      withToken = await GitHttpsServer.start({ root: dirname(fx.github.bare), token: TOKEN });
     });
 
-    after(() => new Promise<void>((resolve) => server.close(() => resolve())));
+    after(() => withToken?.close());
 
-    const linkAndSync = async (url: string): Promise<ErrorBody> => {
+    const link = async (url: string): Promise<Repository> => {
       const linked = await fx.api.request<Repository>('PUT', '/api/v1/repository', {
         url,
         token: TOKEN,
@@ -121,15 +152,15 @@ describe('a repository linked through the API', { timeout: 300_000 }, () => {
       assert.equal(linked.status, 200, JSON.stringify(linked.body));
       assert.equal(linked.body.authKind, 'token');
       assert.ok(!JSON.stringify(linked.body).includes(TOKEN));
-      const sync = await fx.api.post<{ error: ErrorBody }>('/api/v1/repository/sync', {});
-      assert.equal(sync.status, 502, JSON.stringify(sync.body));
-      assert.equal(sync.body.error.code, 'git_failed');
-      return sync.body.error;
+      return linked.body;
     };
 
     it('keeps the token out of errors, answers and the database when the remote is down', async () => {
-      const error = await linkAndSync('https://127.0.0.1:1/owner/flake.git');
-      assert.ok(!error.message.includes(TOKEN), error.message);
+      await link('https://127.0.0.1:1/owner/flake.git');
+      const sync = await fx.api.post<{ error: ErrorBody }>('/api/v1/repository/sync', {});
+      assert.equal(sync.status, 502, JSON.stringify(sync.body));
+      assert.equal(sync.body.error.code, 'git_failed');
+      assert.ok(!sync.body.error.message.includes(TOKEN), sync.body.error.message);
       const repository = await fx.repository();
       assert.ok(repository.lastFetchError !== null);
       assert.ok(!JSON.stringify(repository).includes(TOKEN));
@@ -142,11 +173,14 @@ describe('a repository linked through the API', { timeout: 300_000 }, () => {
       }
     });
 
-    it('sends the token through the credential helper and still keeps it out of errors', async () => {
-      const error = await linkAndSync(serverUrl);
-      assert.ok(!error.message.includes(TOKEN), error.message);
+    it('sends the token over https through the credential helper, and follows the branch', async () => {
+      await link(withToken.url('origin.git'));
+      const sync = await fx.api.post<SyncResult>('/api/v1/repository/sync', {});
+      assert.equal(sync.status, 200, JSON.stringify(sync.body));
+      const head = await fx.github.git(fx.github.work, ['rev-parse', 'HEAD']);
+      assert.equal(sync.body.headSha, head);
       const basic = `Basic ${Buffer.from(`x-access-token:${TOKEN}`).toString('base64')}`;
-      assert.ok(authorizations.includes(basic), 'git authenticated with the token');
+      assert.ok(withToken.authorizations.includes(basic), 'git authenticated with the token');
       const tokenFile = join(fx.controller.stateDir, 'repositories', 'default', 'token');
       assert.equal((await stat(tokenFile)).mode & 0o777, 0o600);
       assert.equal((await readFile(tokenFile, 'utf8')).trim(), TOKEN);

@@ -116,7 +116,7 @@ describe('a repository linked in the config file', { timeout: 300_000 }, () => {
 
   it('refuses to change a link the config file owns', async () => {
     const response = await fx.api.request<{ error: ErrorBody }>('PUT', '/api/v1/repository', {
-      url: fx.github.bare,
+      url: 'https://github.com/you/nixcfg.git',
     });
     assert.equal(response.status, 409);
     assert.equal(response.body.error.code, 'repository_locked');
@@ -179,6 +179,28 @@ describe('a repository linked in the config file', { timeout: 300_000 }, () => {
     });
   });
 
+  it('acts on a delivery once: a replay of its id is refused and nothing happens', async () => {
+    const body = JSON.stringify({ ref: 'refs/heads/main', after: 'x' });
+    const delivery = '72d3162e-cc78-11e3-81ab-4c9367dc0958';
+    const before = (await fx.repository()).lastFetchAt;
+    const first = await fx.webhook('push', body, { secret: SECRET }, delivery);
+    assert.equal(first.status, 202);
+    await eventually(
+      async () => ((await fx.repository()).lastFetchAt !== before ? true : undefined),
+      'the sync of the first delivery',
+    );
+    const { lastFetchAt } = await fx.repository();
+    const replay = await fx.webhook('push', body, { secret: SECRET }, delivery);
+    assert.equal(replay.status, 409);
+    assert.equal((replay.body as { error: ErrorBody }).error.code, 'webhook_replayed');
+    const missing = await fx.webhook('push', body, { secret: SECRET }, '');
+    assert.equal(missing.status, 400);
+    await holdsFor(1_000, async () => {
+      assert.equal((await fx.repository()).lastFetchAt, lastFetchAt, 'no sync for the replay');
+    });
+    assert.equal(fx.deliveries(delivery), 1, 'the delivery id is stored once');
+  });
+
   it('previews a pull request ref on request, once per commit', async () => {
     const followed = (await fx.revisions('branch'))[0];
     await fx.github.checkout('HEAD', 'pr-7');
@@ -227,21 +249,55 @@ describe('a repository linked in the config file', { timeout: 300_000 }, () => {
     assert.equal(missing.body.error.code, 'revision_not_found');
   });
 
-  it('previews matching refs automatically when they change a watched file', async () => {
+  it('previews pull requests automatically only from the repository itself, when they change a watched file', async () => {
+    const pullRequest = (number: number, sha: string, head: string) =>
+      JSON.stringify({
+        action: 'synchronize',
+        number,
+        pull_request: {
+          head: { sha, repo: { full_name: head } },
+          base: { repo: { full_name: 'you/nixcfg' } },
+        },
+      });
     await fx.github.checkout('main', 'pr-8');
-    await fx.commitFile('README.md', 'more docs\n', 'pr 8: docs only');
+    const docs = await fx.commitFile('README.md', 'more docs\n', 'pr 8: docs only');
     await fx.github.pushRef('refs/pull/8/head');
     await fx.github.checkout('main', 'pr-9');
     const sha = await fx.commitFile('flake.lock', '{ "nodes": {} }\n', 'pr 9: update inputs');
     await fx.github.pushRef('refs/pull/9/head');
+    await fx.github.checkout('main', 'pr-10');
+    const fork = await fx.commitFile(
+      'flake.lock',
+      '{ "nodes": { "x": {} } }\n',
+      'pr 10 from a fork',
+    );
+    await fx.github.pushRef('refs/pull/10/head');
     await fx.github.checkout('main');
 
-    const result = await sync();
-    assert.deepEqual(
-      result.newRevisions.map((r) => [r.kind, r.ref, r.sha]),
-      [['preview', 'refs/pull/9/head', sha]],
-    );
+    // Polling sees pull request heads but never builds them on its own.
     assert.deepEqual((await sync()).newRevisions, []);
+
+    for (const [number, head, repo] of [
+      [8, docs, 'you/nixcfg'],
+      [10, fork, 'mallory/nixcfg'],
+      [9, sha, 'You/NixCfg'],
+    ] as const) {
+      const answer = await fx.webhook('pull_request', pullRequest(number, head, repo), {
+        secret: SECRET,
+      });
+      assert.equal(answer.status, 202, JSON.stringify(answer.body));
+    }
+    const preview = await eventually(
+      async () => (await fx.revisions('preview')).find((r) => r.ref === 'refs/pull/9/head'),
+      'the automatic preview of pull request 9',
+    );
+    assert.equal(preview.sha, sha);
+    await holdsFor(1_000, async () => {
+      const refs = (await fx.revisions('preview')).map((r) => r.ref);
+      assert.ok(!refs.includes('refs/pull/8/head'), 'no watched file changed');
+      assert.ok(!refs.includes('refs/pull/10/head'), 'a fork is previewed only on request');
+    });
+    assert.equal(preview.author, AUTHOR);
   });
 
   it('reports a force push once and keeps following the old head', async () => {

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { CSRF_HEADER, STEP_UP_HEADER } from '@flotilla/protocol';
@@ -65,7 +65,7 @@ for (const engine of testDatabases()) {
       const token = fleet.controller.setupToken;
       assert.ok(token, 'a first start prints a setup token');
       const file = join(fleet.dir, 'state', 'setup-token');
-      assert.ok(existsSync(file));
+      assert.equal(statSync(file).mode & 0o777, 0o600);
       assert.equal((await call('GET', '/api/v1/hosts')).status, 401);
 
       const wrong = await call('POST', '/api/v1/setup', {
@@ -432,6 +432,38 @@ for (const engine of testDatabases()) {
         body: policy,
       });
       assert.equal(again.status, 200);
+    });
+
+    it('locks the account of a token that guesses step-up codes', async () => {
+      const { token, password } = await fleet.userWithToken('sam', 'admin');
+      const started = await call('POST', '/api/v1/me/totp', { token });
+      const secret = String(started.body.secret);
+      fleet.clock.advance(30_000);
+      const confirmed = await call('POST', '/api/v1/me/totp/confirm', {
+        token,
+        body: { code: totpCode(secret, fleet.clock.now()) },
+      });
+      assert.equal(confirmed.status, 200);
+      for (let i = 0; i < 5; i++) {
+        const guess = await call('POST', '/api/v1/hosts/gpc0/reboot', {
+          token,
+          headers: { [STEP_UP_HEADER]: String(100000 + i) },
+          body: { confirm: 'gpc0' },
+        });
+        assert.equal(code(guess), 'step_up_required');
+      }
+      fleet.clock.advance(30_000);
+      const right = await call('POST', '/api/v1/hosts/gpc0/reboot', {
+        token,
+        headers: { [STEP_UP_HEADER]: totpCode(secret, fleet.clock.now()) },
+        body: { confirm: 'gpc0' },
+      });
+      assert.equal(code(right), 'account_locked', 'even a right code waits for the lockout');
+      const login = await call('POST', '/api/v1/auth/token', {
+        body: { username: 'sam', password, name: 'cli', totp: totpCode(secret, fleet.clock.now()) },
+      });
+      assert.equal(code(login), 'account_locked');
+      assert.ok(!(await auditKinds()).includes('host.reboot_requested'));
     });
 
     it('lets an admin disable a user, which ends their tokens at once; the last admin stays admin', async () => {

@@ -14,6 +14,7 @@ import {
   type FlakeHostsEvaluation,
   type NixAdapter,
   type RealiseResult,
+  type ReleasePublisher,
 } from '@flotilla/controller';
 import type {
   ControllerMessage,
@@ -24,7 +25,7 @@ import type {
   TokenScope,
 } from '@flotilla/protocol';
 import { ManualClock } from '@flotilla/runtime';
-import { pino } from 'pino';
+import { pino, type Logger } from 'pino';
 import { sql } from 'kysely';
 import type { EmptyDatabase } from '@flotilla/controller/testing';
 
@@ -181,6 +182,10 @@ export class AgentStandIn {
 export interface FleetOptions {
   /** The controller's JSON config (hosts, rollout, deployments …). */
   config?: object;
+  /** The controller's logger; silent by default. */
+  logger?: Logger;
+  /** The cache's publisher; by default one that publishes nothing. */
+  publisher?: ReleasePublisher;
 }
 
 /** The service tier's first admin's password. */
@@ -211,14 +216,14 @@ export class ServiceFleet {
     const clock = new ManualClock('2026-03-02T10:00:00.000Z');
     const controller = await Controller.create({
       config,
-      logger: pino({ level: 'silent' }),
+      logger: options.logger ?? pino({ level: 'silent' }),
       clock,
       revisionPipeline: { onRevision: () => Promise.resolve() },
       parts: {
         nix,
         cache: {
           key: { name: 'test-1', secretKeyFile: '/nonexistent', publicKey: 'test-1:AAAA' },
-          publisher: { publish: () => Promise.resolve() },
+          publisher: options.publisher ?? { publish: () => Promise.resolve() },
         },
       },
     });

@@ -31,7 +31,11 @@ describe('ApiClient', () => {
     controller = await startTestController({
       'GET /healthz': () => ({
         status: 503,
-        json: { status: 'degraded', database: 'unavailable', version: '0.1.0', agentsConnected: 0 },
+        json: { status: 'degraded', database: 'unavailable' },
+      }),
+      'GET /api/v1/health': () => ({
+        status: 503,
+        json: { status: 'degraded', database: 'unavailable', version: '0.1.0', agentsConnected: 2 },
       }),
       'GET /api/v1/hosts': ({ query }) =>
         query.get('cursor') === null
@@ -157,7 +161,10 @@ describe('ApiClient', () => {
 
   it('returns a degraded health answer instead of throwing', async () => {
     const health = await client.health();
-    assert.equal(health.status, 'degraded');
+    assert.deepEqual(health, { status: 'degraded', database: 'unavailable' });
+    const details = await client.healthDetails();
+    assert.equal(details.status, 'degraded');
+    assert.equal(details.agentsConnected, 2);
   });
 
   it('names the URL when the controller cannot be reached', async () => {

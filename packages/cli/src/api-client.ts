@@ -2,6 +2,7 @@ import {
   api,
   contractPath,
   Health,
+  HealthDetails,
   STEP_UP_HEADER,
   type Api,
   type Contract,
@@ -58,9 +59,11 @@ export class ApiClient {
   readonly url: string;
   readonly #http: ApiTransport;
   readonly #stepUp: StepUp;
+  readonly #hasToken: boolean;
 
   constructor(options: ApiClientOptions) {
     this.#http = new ApiTransport(options);
+    this.#hasToken = options.token !== undefined;
     this.url = this.#http.url;
     this.#stepUp = options.stepUp ?? {};
   }
@@ -131,6 +134,19 @@ export class ApiClient {
   /** `GET /healthz`. A 503 still carries a Health body, so it is returned, not thrown. */
   health(): Promise<Health> {
     return this.#http.request('GET', api.health.path, { schema: Health, acceptStatuses: [503] });
+  }
+
+  /** `GET /api/v1/health` (needs a token): health with version and agents; a 503 is returned too. */
+  healthDetails(): Promise<HealthDetails> {
+    return this.#http.request('GET', api.healthDetails.path, {
+      schema: HealthDetails,
+      acceptStatuses: [503],
+    });
+  }
+
+  /** Whether a token is configured (commands that work without one may show more with one). */
+  get hasToken(): boolean {
+    return this.#hasToken;
   }
 
   /** All hosts, following `nextCursor`; `counts` come from the last page. */

@@ -1,8 +1,12 @@
-import type { Health } from '@flotilla/protocol';
+import type { Health, HealthDetails } from '@flotilla/protocol';
 import { printJson, type Command } from './command.js';
 import { keyValues } from './format.js';
 
-/** `flotilla health`: the controller's own health check; exits 1 when degraded. */
+/**
+ * `flotilla health`: the controller's own health check; exits 1 when degraded. With a token
+ * it reads the authenticated health (version, agents connected); without one, the public
+ * `/healthz`, which tells only whether the controller and its database work.
+ */
 export const healthCommand: Command = {
   name: 'health',
   args: [],
@@ -11,7 +15,9 @@ export const healthCommand: Command = {
   needsToken: false,
   prepare() {
     return async (context) => {
-      const health = await context.client.health();
+      const health = context.client.hasToken
+        ? await context.client.healthDetails()
+        : await context.client.health();
       if (context.json) printJson(context, health);
       else context.out(renderHealth(health, context.client.url));
       return health.status === 'ok' ? 0 : 1;
@@ -20,16 +26,16 @@ export const healthCommand: Command = {
 };
 
 /** The health answer as text. */
-export function renderHealth(health: Health, url: string): string {
+export function renderHealth(health: Health | HealthDetails, url: string): string {
+  const details: [string, string][] =
+    'version' in health
+      ? [
+          ['Version', health.version],
+          ['Agents connected', String(health.agentsConnected)],
+        ]
+      : [];
   return [
     `controller ${url}: ${health.status}`,
-    keyValues(
-      [
-        ['Version', health.version],
-        ['Database', health.database],
-        ['Agents connected', String(health.agentsConnected)],
-      ],
-      '  ',
-    ),
+    keyValues([['Database', health.database], ...details], '  '),
   ].join('\n');
 }

@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
+import { processRunner } from '@flotilla/runtime';
 import { ConfigError, loadConfig } from './config.js';
 
 const dirs: string[] = [];
@@ -70,5 +71,64 @@ describe('loadConfig', () => {
       () => loadConfig(['--config', '/nonexistent/flotilla.json'], {}),
       (error: unknown) => error instanceof ConfigError && /nonexistent/.test(error.message),
     );
+  });
+
+  it('starts children from an allow-list: no Flotilla secret, token or cloud key reaches them', async () => {
+    const secrets = {
+      FLOTILLA_WEBHOOK_SECRET: 'whsec-0123456789abcdefghij',
+      FLOTILLA_REPOSITORY_TOKEN: 'ghp_child_env_secret_0123',
+      FLOTILLA_DATABASE_URL: 'postgres://flotilla:db-password-42@db/flotilla',
+      FLOTILLA_TOKEN: 'flt_admin_secret_in_env',
+      GITHUB_TOKEN: 'ghp_ambient_token_0123',
+      AWS_SECRET_ACCESS_KEY: 'aws-secret-0123',
+    };
+    const config = loadConfig([], {
+      ...secrets,
+      PATH: process.env.PATH,
+      HOME: '/root',
+      NIX_PATH: 'nixpkgs=/x',
+      LC_ALL: 'C',
+    });
+    assert.deepEqual(Object.keys(config.childEnv).sort(), ['HOME', 'LC_ALL', 'NIX_PATH', 'PATH']);
+    // What a real child sees.
+    const child = await processRunner.run('env', [], { env: config.childEnv, captureStdout: true });
+    assert.equal(child.exitCode, 0);
+    for (const [name, value] of Object.entries(secrets)) {
+      assert.ok(!child.stdout.includes(value), `${name} reached the child`);
+    }
+    assert.match(child.stdout, /^NIX_PATH=nixpkgs=\/x$/m);
+  });
+
+  it('refuses a short webhook secret and repository URLs git would misread', () => {
+    const dir = tempDir();
+    const file = join(dir, 'c.json');
+    writeFileSync(
+      file,
+      JSON.stringify({ repository: { url: '--upload-pack=touch /tmp/pwned', branch: '-x' } }),
+    );
+    assert.throws(
+      () => loadConfig([], { FLOTILLA_CONFIG: file, FLOTILLA_WEBHOOK_SECRET: 'short' }),
+      (error: unknown) => {
+        assert.ok(error instanceof ConfigError);
+        const text = error.problems.join('\n');
+        assert.match(text, /repository\.url/);
+        assert.match(text, /repository\.branch/);
+        return true;
+      },
+    );
+    writeFileSync(file, JSON.stringify({ repository: { url: 'http://git.lan/x.git' } }));
+    assert.throws(
+      () => loadConfig([], { FLOTILLA_CONFIG: file, FLOTILLA_WEBHOOK_SECRET: 'short' }),
+      /webhook secret must be at least 20 characters/,
+    );
+    assert.throws(
+      () => loadConfig([], { FLOTILLA_CONFIG: file, FLOTILLA_REPOSITORY_TOKEN: 'ghp_x' }),
+      /only ever sent over https/,
+    );
+    const config = loadConfig([], {
+      FLOTILLA_CONFIG: file,
+      FLOTILLA_WEBHOOK_SECRET: 'a-webhook-secret-long-enough',
+    });
+    assert.equal(config.repository?.url, 'http://git.lan/x.git');
   });
 });

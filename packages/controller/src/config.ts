@@ -1,7 +1,15 @@
 import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { HealthCheck, Policy } from '@flotilla/protocol';
+import {
+  BranchName,
+  FlakeDir,
+  HealthCheck,
+  Policy,
+  repositoryUrlKind,
+  repositoryUrlProblem,
+} from '@flotilla/protocol';
 import {
   loadNotificationSecrets,
   NotificationsConfig,
@@ -26,15 +34,22 @@ const Listen = z
 /** The linked flake repository (the API can link one too, unless this locks it). */
 export const RepositoryConfig = z
   .object({
-    /** https://… (token auth) or ssh://… / git@host:… (deploy key), or a local path. */
+    /**
+     * https://… (token auth) or ssh://… / git@host:… (deploy key); here, unlike through the
+     * API, also http:// (never with a token), file:// or an absolute local path.
+     */
     url: z
       .string()
       .min(1)
       // Passwords in URLs end up in process lists and git's config; tokens go in tokenFile.
-      .refine((url) => !urlHasPassword(url), 'must not contain a password: use tokenFile'),
-    branch: z.string().min(1).default('main'),
+      .refine((url) => !urlHasPassword(url), 'must not contain a password: use tokenFile')
+      .refine(
+        (url) => repositoryUrlKind(url) !== undefined,
+        'must be an https://, http://, ssh://, user@host:path or file:// URL, or an absolute path',
+      ),
+    branch: BranchName.default('main'),
     /** Subdirectory of the repository holding flake.nix; '' for the root. */
-    flakeDir: z.string().default(''),
+    flakeDir: FlakeDir.default(''),
     /** File holding an HTTPS access token (GitHub: a fine-grained token with contents:read). */
     tokenFile: z.string().min(1).optional(),
     /** Private key file for ssh URLs (a deploy key). */
@@ -94,7 +109,13 @@ export const CacheConfig = z
       .regex(/^[A-Za-z0-9._-]+$/)
       .optional(),
     /** Also push release closures to this Nix store URL (s3://…, an Attic or other cache). */
-    pushTo: z.string().min(1).optional(),
+    pushTo: z
+      .string()
+      .min(1)
+      .max(4096)
+      // It reaches Nix as a setting line (see cache/push-target.ts): one line, no spaces.
+      .regex(/^[^\s]+$/, 'must be a store URL without whitespace')
+      .optional(),
   })
   .strict();
 export type CacheConfig = z.infer<typeof CacheConfig>;
@@ -197,13 +218,70 @@ export const AuthConfig = z
     proxy: z
       .object({
         userHeader: z.string().regex(/^[A-Za-z0-9-]+$/),
-        addresses: z.array(z.ipv4().or(z.ipv6())).min(1),
+        /** Addresses or CIDR ranges of the proxy. */
+        addresses: z
+          .array(z.string().refine(isAddressOrRange, 'must be an IP address or CIDR range'))
+          .min(1),
       })
       .strict()
       .optional(),
   })
   .strict();
 export type AuthConfig = z.infer<typeof AuthConfig>;
+/** An IP address or CIDR range (`10.0.0.0/8`, `fd00::/8`), as `trustedProxies` takes them. */
+function isAddressOrRange(entry: string): boolean {
+  const [address = '', prefix, ...rest] = entry.split('/');
+  const version = isIP(address);
+  if (version === 0 || rest.length > 0) return false;
+  return (
+    prefix === undefined || (/^\d+$/.test(prefix) && Number(prefix) <= (version === 6 ? 128 : 32))
+  );
+}
+
+/** Lockouts after failed authentication, per client address (see support/rate-limit.ts). */
+export const FailureLimitConfig = z
+  .object({
+    maxFailures: z.number().int().min(1).max(100_000),
+    windowSeconds: z.number().int().min(1).max(86_400),
+    lockoutSeconds: z.number().int().min(1).max(86_400),
+    maxLockoutSeconds: z
+      .number()
+      .int()
+      .min(1)
+      .max(7 * 86_400),
+  })
+  .strict();
+export type FailureLimitConfig = z.infer<typeof FailureLimitConfig>;
+
+const PEOPLE_FAILURES = {
+  maxFailures: 10,
+  windowSeconds: 300,
+  lockoutSeconds: 60,
+  maxLockoutSeconds: 3600,
+};
+// Hosts reconnect by themselves: a host with a stale token fails every minute or so.
+const HOST_FAILURES = {
+  maxFailures: 30,
+  windowSeconds: 300,
+  lockoutSeconds: 60,
+  maxLockoutSeconds: 900,
+};
+
+export const LimitsConfig = z
+  .object({
+    /** Failed logins and API tokens on the API (per client address; accounts lock on their own). */
+    apiFailures: FailureLimitConfig.default(PEOPLE_FAILURES),
+    /** Webhook deliveries with a bad signature. */
+    webhookFailures: FailureLimitConfig.default(PEOPLE_FAILURES),
+    /** Agent connections and cache requests with a bad host token. */
+    hostFailures: FailureLimitConfig.default(HOST_FAILURES),
+    /** Agent WebSocket connections open at once from one address (a home NAT: all its hosts). */
+    agentConnectionsPerAddress: z.number().int().min(1).max(1_000_000).default(100),
+    /** Agent WebSocket connections open at once in all. */
+    agentConnectionsTotal: z.number().int().min(1).max(1_000_000).default(20_000),
+  })
+  .strict();
+export type LimitsConfig = z.infer<typeof LimitsConfig>;
 
 export const ControllerConfig = z
   .object({
@@ -220,6 +298,16 @@ export const ControllerConfig = z
      * proxy). Default: derived from the Host header an agent connected with.
      */
     publicUrl: z.url().optional(),
+    /**
+     * Reverse proxies whose X-Forwarded-For is believed (addresses or CIDR ranges, e.g.
+     * Traefik's `172.18.0.2` or `10.0.0.0/8`); none by default. Client addresses in logs and
+     * rate limits come from it; from anyone else the header is ignored.
+     */
+    trustedProxies: z
+      .array(z.string().refine(isAddressOrRange, 'must be an IP address or CIDR range'))
+      .max(256)
+      .default([]),
+    limits: LimitsConfig.default(LimitsConfig.parse({})),
     repository: RepositoryConfig.optional(),
     builds: BuildsConfig.default(BuildsConfig.parse({})),
     cache: CacheConfig.default({}),
@@ -287,6 +375,9 @@ export function childEnvironment(env: NodeJS.ProcessEnv): Record<string, string>
   return out;
 }
 
+/** The shortest GitHub webhook secret the controller accepts. */
+export const MIN_WEBHOOK_SECRET_LENGTH = 20;
+
 /** Secrets read once at start from files or env; never logged, never stored in the database. */
 export interface Secrets {
   webhookSecret?: string;
@@ -313,6 +404,8 @@ Configuration is read from FILE (JSON), then environment variables, then flags:
   FLOTILLA_LOG_LEVEL                   fatal|error|warn|info|debug|trace|silent
   FLOTILLA_HEARTBEAT_INTERVAL_SECONDS  how often agents send heartbeats (default 15)
   FLOTILLA_PUBLIC_URL                  URL agents use to reach the controller
+  FLOTILLA_TRUSTED_PROXIES             reverse proxies whose X-Forwarded-For is believed
+                                       (comma-separated addresses or CIDR ranges; default none)
   FLOTILLA_REPOSITORY_URL              flake repository to track (see docs for the config file's
   FLOTILLA_REPOSITORY_BRANCH           "repository" section with tokens, deploy keys, previews)
   FLOTILLA_WEBHOOK_SECRET              GitHub webhook secret (prefer repository.webhookSecretFile)
@@ -370,6 +463,12 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Con
     };
   }
   set('publicUrl', env.FLOTILLA_PUBLIC_URL);
+  set(
+    'trustedProxies',
+    env.FLOTILLA_TRUSTED_PROXIES?.split(',')
+      .map((entry) => entry.trim())
+      .filter((entry) => entry !== ''),
+  );
   if (env.FLOTILLA_REPOSITORY_URL !== undefined || env.FLOTILLA_REPOSITORY_BRANCH !== undefined) {
     const fromFile = typeof file.repository === 'object' && file.repository ? file.repository : {};
     merged.repository = {
@@ -427,7 +526,14 @@ function readSecrets(
   const webhookSecret =
     fromFile('repository.webhookSecretFile', repository?.webhookSecretFile) ??
     env.FLOTILLA_WEBHOOK_SECRET;
-  if (webhookSecret) secrets.webhookSecret = webhookSecret;
+  if (webhookSecret !== undefined && webhookSecret.length < MIN_WEBHOOK_SECRET_LENGTH) {
+    // The secret is all that stands between the public webhook and a sync (and, with
+    // automatic previews, a build): a short one could be guessed offline from one delivery.
+    problems.push(
+      `the GitHub webhook secret must be at least ${MIN_WEBHOOK_SECRET_LENGTH} characters ` +
+        '(e.g. `openssl rand -hex 32`)',
+    );
+  } else if (webhookSecret) secrets.webhookSecret = webhookSecret;
   const repositoryToken =
     fromFile('repository.tokenFile', repository?.tokenFile) ?? env.FLOTILLA_REPOSITORY_TOKEN;
   if (repositoryToken) secrets.repositoryToken = repositoryToken;
@@ -438,6 +544,11 @@ function readSecrets(
   if (adminPassword !== undefined && adminPassword.length < 12) {
     problems.push('auth.initialAdminPasswordFile: the password must have at least 12 characters');
   } else if (adminPassword) secrets.initialAdminPassword = adminPassword;
+  const urlProblem =
+    repository === undefined
+      ? undefined
+      : repositoryUrlProblem(repository.url, 'config', { token: repositoryToken !== undefined });
+  if (urlProblem !== undefined) problems.push(`repository.url: ${urlProblem}`);
   return secrets;
 }
 

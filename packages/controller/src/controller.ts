@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { FLOTILLA_VERSION, type Health } from '@flotilla/protocol';
+import { FLOTILLA_VERSION, type HealthDetails } from '@flotilla/protocol';
 import { systemClock, type Clock } from '@flotilla/runtime';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
@@ -30,7 +30,9 @@ import { createPolicies } from './rollout/policy.composition.js';
 import { HostStatusService } from './status/host-status.service.js';
 import { openDatabase, pingDatabase, type Db } from './storage/database.js';
 import { RepositoryLinkRepository } from './storage/repository-link.repository.js';
+import { WebhookDeliveryRepository } from './storage/hardening.repositories.js';
 import { Store } from './storage/store.js';
+import { createRequestGuards } from './support/request-guards.js';
 
 export interface ControllerOptions {
   config: ControllerConfig;
@@ -166,13 +168,14 @@ export class Controller {
       logger,
     });
     await repository.init();
-    const reboots = new RebootService({ hosts, presence, events: store.events, clock });
+    const reboots = new RebootService({ hosts, presence, store, clock });
     const status = new HostStatusService({
       store,
       hosts,
       commits: repository,
       repositoryId: DEFAULT_REPOSITORY_ID,
     });
+    const guard = createRequestGuards(config, clock);
     const gateway = new AgentGateway({
       hosts,
       presence,
@@ -180,6 +183,9 @@ export class Controller {
       reboots,
       logger,
       heartbeatIntervalSeconds: config.agents.heartbeatIntervalSeconds,
+      trustedProxies: guard.trustedProxies,
+      failures: guard.limits.hosts,
+      connections: guard.agentConnections,
     });
     const auth = new AuthService({
       store,
@@ -203,7 +209,7 @@ export class Controller {
         'no user exists yet: create the first admin with `flotilla setup` and this one-time token',
       );
     }
-    const health = async (): Promise<{ body: Health; healthy: boolean }> => {
+    const health = async (): Promise<{ body: HealthDetails; healthy: boolean }> => {
       const dbOk = await pingDatabase(db);
       return {
         healthy: dbOk,
@@ -240,6 +246,11 @@ export class Controller {
       cache: cache.service,
       health,
       webhookSecret: config.secrets.webhookSecret,
+      webhookDeliveries: new WebhookDeliveryRepository(db),
+      trustedProxies: guard.trustedProxies,
+      limits: guard.limits,
+      https: config.publicUrl?.startsWith('https:') === true,
+      clock,
     });
     gateway.attach(app.server);
     const parts: Lifecycle[] = [
@@ -261,6 +272,7 @@ export class Controller {
       repository,
       deployments: deployments.service,
       runner: deployments.runner,
+      reboots,
       ...policy,
       auth,
       users,
@@ -304,6 +316,7 @@ export interface ControllerServices {
   repository: RepositoryService;
   deployments: ReturnType<typeof createDeployments>['service'];
   runner: ReturnType<typeof createDeployments>['runner'];
+  reboots: RebootService;
   gate: ReturnType<typeof createPolicies>['gate'];
   policies: ReturnType<typeof createPolicies>['policies'];
   rollout: ReturnType<typeof createPolicies>['rollout'];

@@ -202,10 +202,16 @@ export const LogPage = z.object({
 });
 export type LogPage = z.infer<typeof LogPage>;
 
+/** `GET /healthz`, public: what a load balancer needs, and nothing about the fleet or version. */
 export const Health = z.object({
   status: z.enum(['ok', 'degraded']),
   database: z.enum(['ok', 'unavailable']),
+});
+export type Health = z.infer<typeof Health>;
+
+/** `GET /api/v1/health`, for people and tools that may read the fleet. */
+export const HealthDetails = Health.extend({
   version: z.string(),
   agentsConnected: z.number(),
 });
-export type Health = z.infer<typeof Health>;
+export type HealthDetails = z.infer<typeof HealthDetails>;

@@ -10,6 +10,7 @@ import {
   DeploymentListQuery,
   DeploymentWithLog,
   Health,
+  HealthDetails,
   Host,
   HostList,
   HostListQuery,
@@ -774,10 +775,18 @@ export const api = {
   health: contract({
     method: 'GET',
     path: '/healthz',
-    summary: 'Health: database reachable, agents connected (503 when degraded)',
+    summary: 'Health for load balancers: status and database only (503 when degraded)',
     tag: 'meta',
     access: 'public',
     response: json(Health),
+  }),
+  healthDetails: contract({
+    method: 'GET',
+    path: '/api/v1/health',
+    summary: 'Health with version and agents connected (503 when degraded)',
+    tag: 'meta',
+    access: 'viewer',
+    response: json(HealthDetails),
   }),
   openApi: contract({
     method: 'GET',

@@ -27,6 +27,8 @@ export const ErrorCode = z.enum([
   'user_exists',
   'user_not_found',
   'token_not_found',
+  // too many failed attempts or connections from one client address
+  'rate_limited',
   // validation and lookup
   'validation_failed',
   'not_found',
@@ -43,6 +45,7 @@ export const ErrorCode = z.enum([
   'activation_failed',
   'agent_busy',
   'reboot_failed',
+  'reboot_not_requested',
   'verification_failed',
   'agent_disconnected',
   // git pipeline
@@ -50,6 +53,7 @@ export const ErrorCode = z.enum([
   'repository_locked',
   'invalid_signature',
   'webhook_not_configured',
+  'webhook_replayed',
   'git_failed',
   'ref_not_found',
   'preview_ref_not_allowed',

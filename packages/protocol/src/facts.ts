@@ -1,4 +1,20 @@
 import { z } from 'zod';
+import { StorePath } from './store-path.js';
+
+/**
+ * Text a host reports about itself, shown to people as it is: one line of at most `max`
+ * characters, without control characters or the invisible marks that reorder text
+ * (U+200E/F, U+202A–E, U+2066–9), so a host cannot dress up what the fleet view shows.
+ */
+export function plainText(max: number) {
+  return z
+    .string()
+    .max(max)
+    .regex(
+      /^[^\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]*$/,
+      'must be plain text on one line',
+    );
+}
 
 export const HostOs = z.enum(['linux', 'darwin']);
 export type HostOs = z.infer<typeof HostOs>;
@@ -7,17 +23,17 @@ export const HostMode = z.enum(['managed', 'monitor']);
 export type HostMode = z.infer<typeof HostMode>;
 
 export const DiskUsage = z.object({
-  mount: z.string(),
+  mount: plainText(1024),
   totalBytes: z.number().nonnegative(),
   freeBytes: z.number().nonnegative(),
 });
 export type DiskUsage = z.infer<typeof DiskUsage>;
 
 export const OsRelease = z.object({
-  id: z.string().nullable(),
-  name: z.string().nullable(),
-  versionId: z.string().nullable(),
-  prettyName: z.string().nullable(),
+  id: plainText(128).nullable(),
+  name: plainText(256).nullable(),
+  versionId: plainText(128).nullable(),
+  prettyName: plainText(256).nullable(),
 });
 export type OsRelease = z.infer<typeof OsRelease>;
 
@@ -32,16 +48,17 @@ export type Metrics = z.infer<typeof Metrics>;
 
 /** Which NixOS system is running, booted and selected for the next boot (store paths). */
 export const SystemState = z.object({
-  current: z.string().nullable(),
-  booted: z.string().nullable(),
-  bootDefault: z.string().nullable(),
+  current: StorePath.nullable(),
+  booted: StorePath.nullable(),
+  bootDefault: StorePath.nullable(),
 });
 export type SystemState = z.infer<typeof SystemState>;
 
 /** One generation of the system profile (`system-<n>-link`). */
 export const Generation = z.object({
-  number: z.number().int().nonnegative(),
-  path: z.string(),
+  number: z.number().int().nonnegative().max(1_000_000_000),
+  /** The generation's system; a rollback may deploy it, so nothing but a store path. */
+  path: StorePath,
   /** When the generation was made (the link's mtime). */
   date: z.iso.datetime(),
   /** The profile points at this generation (the boot default). */
@@ -54,21 +71,21 @@ export type Generation = z.infer<typeof Generation>;
  * changes; the volatile part (metrics) is refreshed by heartbeats.
  */
 export const Facts = z.object({
-  hostname: z.string(),
+  hostname: plainText(253),
   os: HostOs,
-  kernel: z.string().nullable(),
+  kernel: plainText(256).nullable(),
   osRelease: OsRelease.nullable(),
-  machineId: z.string().nullable(),
-  bootId: z.string().nullable(),
+  machineId: plainText(64).nullable(),
+  bootId: plainText(64).nullable(),
   system: SystemState,
-  nixosVersion: z.string().nullable(),
-  configurationRevision: z.string().nullable(),
+  nixosVersion: plainText(128).nullable(),
+  configurationRevision: plainText(128).nullable(),
   /** Newest first; at most the last 100. */
   generations: z.array(Generation).max(100).default([]),
   /** The booted system's kernel, initrd or modules differ from the boot default's. */
   rebootRequired: z.boolean().default(false),
   /** Failed systemd units; null where there is no systemd. */
-  failedUnits: z.array(z.string()).max(500).nullable().default(null),
+  failedUnits: z.array(plainText(256)).max(500).nullable().default(null),
   metrics: Metrics,
   collectedAt: z.iso.datetime(),
 });

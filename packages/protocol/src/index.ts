@@ -1,6 +1,7 @@
 export * from './version.js';
 export * from './errors.js';
 export * from './facts.js';
+export * from './store-path.js';
 export * from './messages.js';
 export * from './deployment-state.js';
 export * from './force.js';
@@ -8,6 +9,7 @@ export * from './api.js';
 export * from './pipeline.js';
 export * from './cache.js';
 export * from './repository.js';
+export * from './repository-url.js';
 export * from './policy.js';
 export * from './status.js';
 export * from './notifications.js';

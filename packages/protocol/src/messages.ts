@@ -1,14 +1,10 @@
 import { z } from 'zod';
 import { ErrorBody } from './errors.js';
 import { Facts, HostMode, HostOs, Metrics } from './facts.js';
+import { StorePath } from './store-path.js';
 import { MAX_MESSAGE_BYTES, PROTOCOL_VERSION } from './version.js';
 
-/** A Nix store path (`/nix/store/<32-char hash>-<name>`); nothing else may be deployed. */
-export const StorePath = z
-  .string()
-  .max(400)
-  .regex(/^\/nix\/store\/[0-9a-df-np-sv-z]{32}-[A-Za-z0-9+\-._?=]+$/, 'must be a Nix store path');
-export type StorePath = z.infer<typeof StorePath>;
+export { StorePath } from './store-path.js';
 
 /** What `switch-to-configuration` is asked to do. */
 export const DeployAction = z.enum(['switch', 'boot', 'test', 'dry-activate']);
@@ -94,9 +90,9 @@ export const DeployResult = z.object({
   exitCode: z.number().int().nullable(),
   error: ErrorBody.nullable(),
   /** The host's current system as read after the activation. */
-  currentSystem: z.string().nullable(),
+  currentSystem: StorePath.nullable(),
   /** The system running before the deployment, which a rollback re-activated. */
-  previousSystem: z.string().nullable().optional(),
+  previousSystem: StorePath.nullable().optional(),
   /** Why the host rolled back (activation exit code, failed health check, no confirmation). */
   rollbackReason: z.string().max(4000).nullable().optional(),
   /** The new system needs a reboot to be complete (exit 100, or kernel/initrd changed). */

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { repositoryUrlProblem } from './repository-url.js';
 
 /** Bodies of the repository API: the linked flake repository, its revisions and previews. */
 
@@ -22,7 +23,7 @@ export const BranchName = z
   .string()
   .min(1)
   .max(200)
-  .regex(/^[A-Za-z0-9._+@-][A-Za-z0-9._/+@-]*$/, 'must be a branch name such as main')
+  .regex(/^[A-Za-z0-9_+@][A-Za-z0-9._/+@-]*$/, 'must be a branch name such as main')
   .refine(
     (name) => !name.includes('..') && !name.includes('//') && !/(\/|\.lock|\.)$/.test(name),
     'is not a valid branch name',
@@ -69,7 +70,10 @@ export type Repository = z.infer<typeof Repository>;
 /** `PUT /api/v1/repository`: links (or re-links) the repository. Replaces the whole link. */
 export const LinkRepositoryRequest = z
   .object({
-    /** https://…, ssh://…, git@host:path, file://… or a local path. No password in it. */
+    /**
+     * https://…, ssh://… or git@host:path (see repository-url.ts); local paths, file:// and
+     * http:// only in the config file. No password in it.
+     */
     url: z
       .string()
       .min(1)
@@ -94,6 +98,11 @@ export const LinkRepositoryRequest = z
   .strict()
   .refine((r) => r.token === undefined || r.sshKeyFile === undefined, {
     message: 'give either token or sshKeyFile, not both',
+  })
+  .superRefine((r, context) => {
+    const problem = repositoryUrlProblem(r.url, 'api', { token: r.token !== undefined });
+    if (problem !== undefined)
+      context.addIssue({ code: 'custom', path: ['url'], message: problem });
   });
 export type LinkRepositoryRequest = z.infer<typeof LinkRepositoryRequest>;
 

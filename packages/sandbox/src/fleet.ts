@@ -130,6 +130,8 @@ export interface SandboxHostPaths {
   bootIdFile: string;
   /** The host's simulated reboot command (see {@link writeSandboxReboot}). */
   rebootScript: string;
+  /** One line per simulated reboot: the marker a reboot leaves instead of rebooting anything. */
+  rebootMarker: string;
   /** The host's own hostname, read by its agent instead of the machine's. */
   hostnameFile: string;
   /** The host's own machine id, generated once (see {@link writeSandboxIdentity}). */
@@ -147,6 +149,7 @@ export function sandboxHostPaths(root: string): SandboxHostPaths {
     tokenFile: join(root, 'agent-token'),
     bootIdFile: join(root, 'run', 'boot_id'),
     rebootScript: join(root, 'reboot.sh'),
+    rebootMarker: join(root, 'run', 'reboots'),
     hostnameFile: join(root, 'etc', 'hostname'),
     machineIdFile: join(root, 'etc', 'machine-id'),
   };
@@ -195,6 +198,7 @@ set -eu
 export PATH=/usr/bin:/bin
 boot_id=${shellQuote(paths.bootIdFile)}
 profile=${shellQuote(paths.profile)}
+date -u +%Y-%m-%dT%H:%M:%SZ >> ${shellQuote(paths.rebootMarker)}
 cat /proc/sys/kernel/random/uuid > "$boot_id.new"
 mv "$boot_id.new" "$boot_id"
 if [ -e "$profile" ]; then
@@ -226,12 +230,6 @@ export interface StartAgentOptions {
   extraArgs?: string[];
   /** `--activation`; the agent picks `detached` here by itself (no systemd). */
   activation?: 'auto' | 'systemd-run' | 'detached';
-  /** `--boot-id-file`; set by `sandboxReboot`. */
-  bootIdFile?: string;
-  /** `--reboot-command` (split on spaces by the agent); set by `sandboxReboot`. */
-  rebootCommand?: string;
-  /** Gives the host a boot id and reboot command of its own (see {@link writeSandboxReboot}). */
-  sandboxReboot?: boolean;
 }
 
 export interface AgentHandle {
@@ -251,10 +249,9 @@ export async function startAgent(options: StartAgentOptions): Promise<AgentHandl
   await mkdir(join(options.root, 'profiles'), { recursive: true });
   await writeFile(paths.tokenFile, `${options.token}\n`, { mode: 0o600 });
   await writeSandboxIdentity(paths, options.host);
-  if (options.sandboxReboot) await writeSandboxReboot(paths);
-  const bootIdFile = options.bootIdFile ?? (options.sandboxReboot ? paths.bootIdFile : undefined);
-  const rebootCommand =
-    options.rebootCommand ?? (options.sandboxReboot ? paths.rebootScript : undefined);
+  // Always the sandbox's own reboot: an agent started here runs as root on a real machine
+  // (the demo, tests), and a reboot request must never reach that machine.
+  await writeSandboxReboot(paths);
   const args = [
     AGENT_MAIN,
     '--controller-url',
@@ -280,8 +277,10 @@ export async function startAgent(options: StartAgentOptions): Promise<AgentHandl
     '--machine-id-file',
     paths.machineIdFile,
     ...(options.activation ? ['--activation', options.activation] : []),
-    ...(bootIdFile ? ['--boot-id-file', bootIdFile] : []),
-    ...(rebootCommand ? ['--reboot-command', rebootCommand] : []),
+    '--boot-id-file',
+    paths.bootIdFile,
+    '--reboot-command',
+    paths.rebootScript,
     ...(options.extraArgs ?? []),
   ];
   // A prefix such as `ip netns exec NAME` runs the agent inside a network namespace.

@@ -4,6 +4,7 @@ export * from './process.js';
 export * from './fleet.js';
 export * from './http.js';
 export * from './git-repo.js';
+export * from './git-https.js';
 export * from './blob.js';
 export * from './initial-system.js';
 export * from './netns.js';

@@ -3,6 +3,7 @@ import type { Clock } from '@flotilla/runtime';
 import type { HostState } from '../deploy/deployment-run.js';
 import { FAILED_UNITS_ARGS, parseFailedUnits } from '../systemd.js';
 import { readGenerations } from './generations.js';
+import { asStorePath, plain } from './reportable.js';
 import type { HostSources } from './host-sources.js';
 import { parseNixosVersionJson, type SystemVersion } from './nixos-version.js';
 import { parseOsRelease } from './os-release.js';
@@ -61,19 +62,25 @@ export class FactsCollector implements HostState {
       this.systemsNeedReboot(system.booted, system.bootDefault),
       this.failedUnits(),
     ]);
+    const osRelease = osReleaseText === null ? null : parseOsRelease(osReleaseText);
     return {
-      hostname: trimmed(hostname) ?? sources.portable.hostname(),
+      hostname: plain(trimmed(hostname) ?? sources.portable.hostname(), 253),
       os: this.options.os,
-      kernel: trimmed(kernel) ?? (sources.portable.release() || null),
-      osRelease: osReleaseText === null ? null : parseOsRelease(osReleaseText),
-      machineId: trimmed(machineId),
-      bootId,
+      kernel: plain(trimmed(kernel) ?? (sources.portable.release() || null), 256),
+      osRelease: osRelease && {
+        id: plain(osRelease.id, 128),
+        name: plain(osRelease.name, 256),
+        versionId: plain(osRelease.versionId, 128),
+        prettyName: plain(osRelease.prettyName, 256),
+      },
+      machineId: plain(trimmed(machineId), 64),
+      bootId: plain(bootId, 64),
       system,
-      nixosVersion: version.nixosVersion,
-      configurationRevision: version.configurationRevision,
-      generations,
+      nixosVersion: plain(version.nixosVersion, 128),
+      configurationRevision: plain(version.configurationRevision, 128),
+      generations: generations.filter((g) => asStorePath(g.path) !== null),
       rebootRequired,
-      failedUnits,
+      failedUnits: failedUnits && failedUnits.slice(0, 500).map((unit) => plain(unit, 256)),
       metrics,
       collectedAt: this.options.clock.now().toISOString(),
     };
@@ -101,8 +108,8 @@ export class FactsCollector implements HostState {
   }
 
   /** Re-reads the current system link alone, e.g. to report the result of an activation. */
-  currentSystem(): Promise<string | null> {
-    return this.options.sources.realpath(this.options.currentSystemLink);
+  async currentSystem(): Promise<string | null> {
+    return asStorePath(await this.options.sources.realpath(this.options.currentSystemLink));
   }
 
   /** Where the system profile points: the system the next boot starts. */
@@ -148,7 +155,11 @@ export class FactsCollector implements HostState {
       sources.realpath(bootedSystemLink),
       sources.realpath(profile),
     ]);
-    return { current, booted, bootDefault };
+    return {
+      current: asStorePath(current),
+      booted: asStorePath(booted),
+      bootDefault: asStorePath(bootDefault),
+    };
   }
 
   private async readOsRelease(): Promise<string | null> {
@@ -167,7 +178,11 @@ export class FactsCollector implements HostState {
       const usage = usages[index];
       if (usage === null || usage === undefined || seen.has(usage.device)) return;
       seen.add(usage.device);
-      disks.push({ mount, totalBytes: usage.totalBytes, freeBytes: usage.freeBytes });
+      disks.push({
+        mount: plain(mount, 1024),
+        totalBytes: usage.totalBytes,
+        freeBytes: usage.freeBytes,
+      });
     });
     return disks.slice(0, MAX_DISKS);
   }

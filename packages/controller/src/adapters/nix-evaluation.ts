@@ -1,4 +1,4 @@
-import { FlotillaError, type HostEvaluationError } from '@flotilla/protocol';
+import { FlotillaError, isStorePath, type HostEvaluationError } from '@flotilla/protocol';
 import type { RunResult } from '@flotilla/runtime';
 import { nixErrorText, parseNixError } from './nix-error.js';
 
@@ -116,8 +116,8 @@ export async function evaluateFlakeHosts(
     const outcomes = await mapBounded(failed, options.concurrency, (host) =>
       evaluateHost(nix, flakeUrl, host, options.hostTimeoutMs),
     );
-    const drvs = Object.entries(data.nixos).flatMap(([host, entry]) =>
-      entry.drv ? [{ host, drv: entry.drv }] : [],
+    const drvs = Object.entries(data.nixos).flatMap(([host, entry]): HostOutcome[] =>
+      entry.drv ? [isDrvPath(entry.drv) ? { host, drv: entry.drv } : notADerivation(host)] : [],
     );
     return assemble([...drvs, ...outcomes], data, false);
   }
@@ -152,7 +152,8 @@ async function evaluateHost(
 ): Promise<HostOutcome> {
   const result = await nix(['eval', '--raw', '--expr', hostExpression(flakeUrl, host)], timeoutMs);
   const drv = result.stdout.trim();
-  if (result.exitCode === 0 && /^\/nix\/store\/\S+\.drv$/.test(drv)) return { host, drv };
+  if (result.exitCode === 0 && isDrvPath(drv)) return { host, drv };
+  if (result.exitCode === 0) return notADerivation(host);
   if (result.timedOut) {
     const text = `error: evaluating ${host} timed out after ${Math.round(timeoutMs / 1000)} s and was stopped`;
     return { host, text, full: text };
@@ -161,6 +162,20 @@ async function evaluateHost(
   // cut short, so the message and location are read from all of it.
   const full = nixErrorText(result.stderr, Infinity) || `error: evaluating ${host} failed`;
   return { host, text: nixErrorText(result.stderr) || full, full };
+}
+
+/**
+ * A derivation path as Nix makes them. What the flake evaluates to is the repository's
+ * to decide (a `toplevel` can be any attribute set), so it is checked before it becomes a
+ * build's argument.
+ */
+function isDrvPath(value: string): boolean {
+  return value.endsWith('.drv') && isStorePath(value);
+}
+
+function notADerivation(host: string): HostOutcome {
+  const text = `error: ${host}'s system.build.toplevel.drvPath is not a derivation in the Nix store`;
+  return { host, text, full: text };
 }
 
 function assemble(

@@ -2,23 +2,25 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { nixErrorText } from './nix-error.js';
 import { hostsExpression, nixString } from './nix-evaluation.js';
-import { realiseArgs } from './nix.js';
+import { FlotillaError } from '@flotilla/protocol';
+import { NixClient, realiseArgs } from './nix.js';
 
 describe('realiseArgs', () => {
   it('builds locally by default, with a GC root for the output', () => {
     assert.deepEqual(realiseArgs('/nix/store/x.drv', { gcRoot: '/state/gcroots/b1' }), [
       '--realise',
-      '/nix/store/x.drv',
       '--add-root',
       '/state/gcroots/b1',
       '--indirect',
+      '--',
+      '/nix/store/x.drv',
     ]);
   });
 
   it('hands remote builders to Nix and can keep the build off the controller', () => {
     const builders = 'ssh-ng://builder@gpc0 x86_64-linux /key 8 1 big-parallel';
     const args = realiseArgs('/nix/store/x.drv', { builders, remoteOnly: true });
-    assert.deepEqual(args.slice(2), [
+    assert.deepEqual(args.slice(1), [
       '--option',
       'builders',
       builders,
@@ -27,7 +29,23 @@ describe('realiseArgs', () => {
       'true',
       '--max-jobs',
       '0',
+      '--',
+      '/nix/store/x.drv',
     ]);
+  });
+});
+
+describe('NixClient', () => {
+  it('hands Nix nothing but store paths, so no argument can be an option', async () => {
+    const nix = new NixClient({ env: { PATH: process.env.PATH ?? '/usr/bin:/bin' } });
+    for (const path of ['--option=builders x', '/nix/store/../../etc/shadow', '-r']) {
+      await assert.rejects(nix.realise(path), (error: unknown) => {
+        assert.ok(error instanceof FlotillaError);
+        assert.equal(error.code, 'invalid_store_path');
+        return true;
+      });
+      await assert.rejects(nix.closureSize(path), /not a Nix store path/);
+    }
   });
 });
 

@@ -1,4 +1,5 @@
 import { realpath } from 'node:fs/promises';
+import { FlotillaError, isStorePath } from '@flotilla/protocol';
 import { processRunner, type RunResult } from '@flotilla/runtime';
 import {
   evaluateFlakeHosts,
@@ -44,14 +45,24 @@ export type RealiseResult =
  * keep the build off the controller.
  */
 export function realiseArgs(drvPath: string, options: RealiseOptions): string[] {
-  const args = ['--realise', drvPath];
+  const args = ['--realise'];
   if (options.gcRoot) args.push('--add-root', options.gcRoot, '--indirect');
   if (options.builders) {
     args.push('--option', 'builders', options.builders);
     args.push('--option', 'builders-use-substitutes', 'true');
   }
   if (options.remoteOnly) args.push('--max-jobs', '0');
+  // The derivation comes from evaluating the repository: after `--`, never an option.
+  args.push('--', drvPath);
   return args;
+}
+
+/** Refuses anything but a store path before it reaches Nix's command line. */
+function requireStorePath(path: string): string {
+  if (!isStorePath(path)) {
+    throw new FlotillaError('invalid_store_path', `${path.slice(0, 200)} is not a Nix store path`);
+  }
+  return path;
 }
 
 /** What the pipeline needs of Nix: the real client, or a stand-in where Nix is out of reach. */
@@ -86,6 +97,7 @@ export class NixClient {
    */
   async realise(drvPath: string, options: RealiseOptions = {}): Promise<RealiseResult> {
     const onLine = options.onLine;
+    requireStorePath(drvPath);
     const result = await processRunner.run('nix-store', realiseArgs(drvPath, options), {
       env: this.options.env,
       captureStdout: true,
@@ -105,7 +117,7 @@ export class NixClient {
   async closureSize(storePath: string): Promise<number | null> {
     const result = await this.run(
       'nix',
-      [...NIX_FLAGS, 'path-info', '--json', '-S', storePath],
+      [...NIX_FLAGS, 'path-info', '--json', '-S', '--', requireStorePath(storePath)],
       60_000,
     );
     if (result.exitCode !== 0) return null;

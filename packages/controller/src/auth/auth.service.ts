@@ -181,10 +181,20 @@ export class AuthService {
     if (principal.user.totp_enabled !== 1) {
       throw new FlotillaError('validation_failed', 'this user has no TOTP; nothing to step up to');
     }
+    const fresh = (await store.users.findById(principal.user.id)) ?? principal.user;
+    if (fresh.locked_until !== null && Date.parse(fresh.locked_until) > clock.now().getTime()) {
+      throw new FlotillaError(
+        'account_locked',
+        `too many wrong codes: the account is locked until ${fresh.locked_until}`,
+        { lockedUntil: fresh.locked_until },
+      );
+    }
     if (!(await this.checkSecondFactor(principal.user, code))) {
-      await this.audit('auth.step_up_failed', actorOf(principal), null, {});
+      // Wrong codes count like failed logins: a stolen session cannot guess its way up.
+      await this.failed(fresh, null, 'wrong step-up code');
       throw new FlotillaError('step_up_required', 'that code is not valid; give a current one');
     }
+    if (fresh.failed_logins > 0) await store.users.update(fresh.id, { failed_logins: 0 });
     const now = clock.now();
     if (principal.sessionIdHash !== null) {
       await store.users.updateSession(principal.sessionIdHash, {
@@ -278,6 +288,7 @@ export class AuthService {
     if (principal.user.totp_enabled !== 1)
       throw new FlotillaError('validation_failed', 'TOTP is off');
     if (!(await this.checkSecondFactor(principal.user, code))) {
+      await this.failed(principal.user, null, 'wrong TOTP code to turn TOTP off');
       throw new FlotillaError('step_up_required', 'that code is not valid; give a current one');
     }
     const now = clock.now().toISOString();
@@ -304,7 +315,7 @@ export class AuthService {
     return store.users.useRecoveryCode(user.id, recoveryCodeHash(code), clock.now().toISOString());
   }
 
-  private async failed(user: UserRow, client: ClientInfo, reason: string): Promise<void> {
+  private async failed(user: UserRow, client: ClientInfo | null, reason: string): Promise<void> {
     const { store, clock, settings } = this.options;
     const count = await store.users.addFailedLogin(user.id);
     if (count >= settings.lockoutAfter) {

@@ -7,6 +7,7 @@ import type { CachedPath, CacheRepository } from '../storage/cache.repository.js
 import { storeHashOf } from './cache-names.js';
 import { narFileOf } from './narinfo.js';
 import type { SigningKey } from './signing-key.js';
+import { pushTarget, withPushEnvironment } from './push-target.js';
 import { redactStoreUrl, scrubStoreUrlSecrets } from './store-url.js';
 
 /** A built release closure to make fetchable by its host. */
@@ -71,6 +72,7 @@ export class CachePublisher implements ReleasePublisher {
       '--key-file',
       key.secretKeyFile,
       '-r',
+      '--',
       input.storePath,
     ]);
     const fileCache = `file://${storeDir}?compression=${compression}`;
@@ -79,6 +81,7 @@ export class CachePublisher implements ReleasePublisher {
       'copy',
       '--to',
       fileCache,
+      '--',
       input.storePath,
     ]);
     const closure = await this.closureOf(input.storePath);
@@ -87,14 +90,7 @@ export class CachePublisher implements ReleasePublisher {
       input.hostName,
       await this.indexEntries(closure),
     );
-    if (pushTo) {
-      await this.nix(
-        `pushing to ${redactStoreUrl(pushTo)}`,
-        'nix',
-        [...NIX, 'copy', '--to', pushTo, input.storePath],
-        pushTo,
-      );
-    }
+    if (pushTo) await this.push(pushTo, input.storePath);
     logger.info(
       {
         releaseId: input.releaseId,
@@ -107,10 +103,31 @@ export class CachePublisher implements ReleasePublisher {
     );
   }
 
+  /**
+   * Copies a signed closure to `cache.pushTo`. The URL and its credentials reach Nix
+   * through its environment and a netrc file, never its argument list.
+   */
+  private async push(pushTo: string, storePath: string): Promise<void> {
+    const what = `pushing to ${redactStoreUrl(pushTo)}`;
+    let target;
+    try {
+      target = pushTarget(pushTo);
+    } catch (error) {
+      throw new FlotillaError(
+        'cache_unavailable',
+        `binary cache: ${what} failed: ${(error as Error).message}`,
+      );
+    }
+    await withPushEnvironment(target, this.options.env, (env) =>
+      this.nix(what, 'nix', [...NIX, 'copy', '--from', 'auto', '--', storePath], pushTo, env),
+    );
+  }
+
   private async closureOf(storePath: string): Promise<string[]> {
     const result = await this.nix('listing the closure', 'nix-store', [
       '--query',
       '--requisites',
+      '--',
       storePath,
     ]);
     return result.stdout.split('\n').filter((line) => line !== '');
@@ -157,8 +174,9 @@ export class CachePublisher implements ReleasePublisher {
     command: string,
     args: string[],
     secretUrl?: string,
+    env: Record<string, string> = this.options.env,
   ): Promise<RunResult> {
-    const { env, timeoutMs = 3600_000 } = this.options;
+    const { timeoutMs = 3600_000 } = this.options;
     const result = await processRunner.run(command, args, { env, timeoutMs, captureStdout: true });
     if (result.exitCode === 0) return result;
     const reason = result.timedOut

@@ -1,4 +1,4 @@
-import type { Generation } from '@flotilla/protocol';
+import { isStorePath, type Generation } from '@flotilla/protocol';
 import type { DeploymentRow } from '../storage/deployment.repository.js';
 
 /** What a rollback goes to, and why that system. */
@@ -30,7 +30,9 @@ export interface RollbackHistory {
  * is tested on its own.
  */
 export function chooseRollbackTarget(history: RollbackHistory): RollbackTarget | null {
-  const { running, generations, verified, bad } = history;
+  const { running, verified, bad } = history;
+  // Facts are checked when they arrive; facts stored by an older controller are not.
+  const generations = history.generations.filter((g) => isStorePath(g.path));
   const generationOf = (path: string) =>
     [...generations].sort((a, b) => b.number - a.number).find((g) => g.path === path)?.number ??
     null;

@@ -7,6 +7,8 @@ import type { DeploymentRunner } from '../deployments/deployment-runner.js';
 import type { RebootService } from '../hosts/reboot.service.js';
 import type { HostService } from '../hosts/host.service.js';
 import type { PresenceService } from '../hosts/presence.service.js';
+import type { ConnectionLimiter, FailureLimiter } from '../support/rate-limit.js';
+import type { TrustedProxies } from '../support/trusted-proxies.js';
 import { agentBaseUrl } from './agent-base-url.js';
 import { AgentSession } from './agent.session.js';
 
@@ -19,6 +21,12 @@ export interface AgentGatewayOptions {
   reboots: RebootService;
   logger: Logger;
   heartbeatIntervalSeconds: number;
+  /** Gives the client address behind the configured proxies. */
+  trustedProxies: TrustedProxies;
+  /** Failed token checks per client address (shared with the binary cache). */
+  failures: FailureLimiter;
+  /** Connections open at once, per client address and in all (from upgrade to close). */
+  connections: ConnectionLimiter;
 }
 
 /**
@@ -55,10 +63,25 @@ export class AgentGateway {
   }
 
   private async upgrade(request: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
-    const { logger } = this.options;
+    const { logger, failures, connections } = this.options;
     const path = (request.url ?? '').split('?')[0];
     if (path !== AGENT_GATEWAY_PATH) {
       return refuse(socket, 404, 'not_found', `no WebSocket endpoint at ${path}`);
+    }
+    const client = this.options.trustedProxies.clientAddress(
+      request.socket.remoteAddress,
+      request.headers['x-forwarded-for'],
+    );
+    // Counted from the upgrade request to the socket's end, the token check included.
+    const release = connections.acquire(client);
+    if (!release) {
+      logger.warn({ client, open: connections.count }, 'agent connection over the cap refused');
+      return refuse(socket, 429, 'rate_limited', 'too many agent connections', 30);
+    }
+    socket.once('close', release);
+    const retryAfter = failures.retryAfterSeconds(client);
+    if (retryAfter > 0) {
+      return refuse(socket, 429, 'rate_limited', 'too many failed attempts', retryAfter);
     }
     const token = /^Bearer (\S+)$/.exec(request.headers.authorization ?? '')?.[1];
     let host;
@@ -69,8 +92,9 @@ export class AgentGateway {
       return refuse(socket, 503, 'database_unavailable', 'cannot check the token right now');
     }
     if (!host) {
+      const lockoutSeconds = failures.fail(client);
       logger.warn(
-        { remote: request.socket.remoteAddress },
+        { client, path, ...(lockoutSeconds > 0 ? { lockoutSeconds } : {}) },
         'agent connection with a missing or unknown token refused',
       );
       return refuse(socket, 401, 'unauthorized', 'missing or unknown agent token');
@@ -93,12 +117,26 @@ export class AgentGateway {
 }
 
 /** Answers an upgrade request with a plain HTTP error carrying the usual error body. */
-function refuse(socket: Duplex, status: number, code: string, message: string): void {
-  const body = JSON.stringify({ error: { code, message } });
+function refuse(
+  socket: Duplex,
+  status: number,
+  code: string,
+  message: string,
+  retryAfterSeconds?: number,
+): void {
+  const details = retryAfterSeconds === undefined ? {} : { details: { retryAfterSeconds } };
+  const body = JSON.stringify({ error: { code, message, ...details } });
   const reason =
-    { 401: 'Unauthorized', 404: 'Not Found', 503: 'Service Unavailable' }[status] ?? 'Error';
+    {
+      401: 'Unauthorized',
+      404: 'Not Found',
+      429: 'Too Many Requests',
+      503: 'Service Unavailable',
+    }[status] ?? 'Error';
+  const retry = retryAfterSeconds === undefined ? '' : `Retry-After: ${retryAfterSeconds}\r\n`;
   socket.end(
-    `HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json\r\n` +
+    `HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json\r\n${retry}` +
+      'X-Content-Type-Options: nosniff\r\nCache-Control: no-store\r\n' +
       `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
   );
 }

@@ -1,5 +1,13 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -53,6 +61,7 @@ describe('GitClient', () => {
     client = new GitClient({
       gitDir: join(root, 'state', 'mirror.git'),
       url: origin,
+      origin: 'config',
       auth: {},
       baseEnv: gitEnv,
       helperDir: join(root, 'state'),
@@ -98,7 +107,7 @@ describe('GitClient', () => {
     });
   });
 
-  describe('with a token over HTTP', () => {
+  describe('with a token over plain HTTP', () => {
     let server: Server;
     let seen: IncomingHttpHeaders[];
     let url: string;
@@ -106,7 +115,6 @@ describe('GitClient', () => {
 
     before(async () => {
       seen = [];
-      // Asks for credentials like GitHub does, then refuses them: git must have sent them.
       server = createServer((request, response) => {
         seen.push(request.headers);
         response.writeHead(401, { 'www-authenticate': 'Basic realm="GitHub"' });
@@ -118,10 +126,11 @@ describe('GitClient', () => {
 
     after(() => new Promise<void>((resolve) => server.close(() => resolve())));
 
-    it('sends the token through the credential helper and keeps it out of errors', async () => {
+    it('refuses before git runs: a token is only ever sent over https', async () => {
       const withToken = new GitClient({
         gitDir: join(root, 'token-state', 'mirror.git'),
         url,
+        origin: 'config',
         auth: { token },
         baseEnv: gitEnv,
         helperDir: join(root, 'token-state'),
@@ -129,14 +138,107 @@ describe('GitClient', () => {
       await assert.rejects(withToken.fetch(['+refs/heads/main:refs/heads/main']), (error) => {
         assert.ok(error instanceof FlotillaError);
         assert.equal(error.code, 'git_failed');
+        assert.match(error.message, /only ever sent over https/);
         assert.ok(!error.message.includes(token), error.message);
         return true;
       });
-      const basic = `Basic ${Buffer.from(`x-access-token:${token}`).toString('base64')}`;
-      assert.ok(
-        seen.some((headers) => headers.authorization === basic),
-        'git sent the token as x-access-token',
+      assert.deepEqual(seen, [], 'nothing reached the server');
+    });
+  });
+
+  describe('against what an attacker would put in a URL', () => {
+    const marker = () => join(root, 'pwned');
+    const clientFor = (url: string, linkOrigin: 'api' | 'config', env = gitEnv) =>
+      new GitClient({
+        gitDir: join(root, `attack-${Math.random().toString(36).slice(2)}`, 'mirror.git'),
+        url,
+        origin: linkOrigin,
+        auth: {},
+        baseEnv: env,
+        helperDir: join(root, 'attack-helper'),
+      });
+
+    it('never reads a URL as an option: --upload-pack runs nothing', async () => {
+      for (const linkOrigin of ['api', 'config'] as const) {
+        const attack = clientFor(`--upload-pack=touch ${marker()}`, linkOrigin);
+        await assert.rejects(attack.fetch([`+refs/heads/main:refs/heads/main`]), (error) => {
+          assert.ok(error instanceof FlotillaError);
+          assert.equal(error.code, 'git_failed');
+          return true;
+        });
+        assert.equal(existsSync(marker()), false, `${linkOrigin}: no command ran`);
+      }
+    });
+
+    it('refuses remote helpers (ext::) and local paths from the API', async () => {
+      for (const url of [`ext::sh -c touch% ${marker()}`, origin, `file://${origin}`]) {
+        await assert.rejects(clientFor(url, 'api').fetch(['+refs/heads/main:refs/heads/main']));
+      }
+      await assert.rejects(
+        clientFor(`ext::sh -c touch% ${marker()}`, 'config').fetch(['+refs/heads/x:refs/heads/x']),
       );
+      assert.equal(existsSync(marker()), false);
+    });
+
+    it("speaks only https and ssh for an API link, whatever the user's git config rewrites", async () => {
+      // A git config that turns the https URL into the local repository: git would follow
+      // it over the file transport, which an API link must never use.
+      const home = join(root, 'rewriting-home');
+      mkdirSync(home, { recursive: true });
+      writeFileSync(
+        join(home, '.gitconfig'),
+        `[url "${origin}"]\n\tinsteadOf = https://example.invalid/flake.git\n[protocol "file"]\n\tallow = always\n`,
+      );
+      const env = { ...gitEnv, HOME: home };
+      const rewritten = clientFor('https://example.invalid/flake.git', 'api', env);
+      await assert.rejects(rewritten.fetch(['+refs/heads/main:refs/heads/main']), (error) => {
+        assert.ok(error instanceof FlotillaError);
+        assert.match(error.message, /transport 'file' not allowed/);
+        return true;
+      });
+      // A config link may use the file transport only when it names a local path itself.
+      const fromConfig = clientFor('https://example.invalid/flake.git', 'config', env);
+      await assert.rejects(fromConfig.fetch(['+refs/heads/main:refs/heads/main']));
+      const local = clientFor(origin, 'config', env);
+      await local.fetch(['+refs/heads/main:refs/heads/main']);
+      assert.equal(await local.revParse('refs/heads/main'), shas.two);
+    });
+
+    it('gives the token only to network commands of an https remote', async () => {
+      const token = 'ghp_env_Secret_0123456789';
+      const gitDir = join(root, 'env-state', 'mirror.git');
+      const local = new GitClient({
+        gitDir,
+        url: origin,
+        origin: 'config',
+        auth: {},
+        baseEnv: gitEnv,
+        helperDir: join(root, 'env-state'),
+      });
+      await local.fetch(['+refs/heads/main:refs/heads/main']);
+      // Git runs the reference-transaction hook with its own environment on update-ref.
+      const dump = join(root, 'hook-env');
+      mkdirSync(join(gitDir, 'hooks'), { recursive: true });
+      writeFileSync(
+        join(gitDir, 'hooks', 'reference-transaction'),
+        `#!/bin/sh\nenv >> '${dump}'\n`,
+        {
+          mode: 0o755,
+        },
+      );
+      const withToken = new GitClient({
+        gitDir,
+        url: 'https://example.invalid/flake.git',
+        origin: 'api',
+        auth: { token },
+        baseEnv: gitEnv,
+        helperDir: join(root, 'env-state'),
+      });
+      await withToken.updateRef('refs/flotilla/followed', shas.two ?? '');
+      const seen = readFileSync(dump, 'utf8');
+      assert.match(seen, /GIT_TERMINAL_PROMPT=0/, 'the hook ran with git environment');
+      assert.ok(!seen.includes(token), 'no token in a local command');
+      assert.ok(!seen.includes('FLOTILLA_GIT_PASSWORD'));
     });
   });
 });

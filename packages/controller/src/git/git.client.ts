@@ -1,7 +1,13 @@
 import { existsSync } from 'node:fs';
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { FlotillaError } from '@flotilla/protocol';
+import {
+  FlotillaError,
+  repositoryUrlKind,
+  repositoryUrlProblem,
+  type RepositoryUrlKind,
+  type RepositoryUrlOrigin,
+} from '@flotilla/protocol';
 import { processRunner, type RunResult } from '@flotilla/runtime';
 import { redact } from './redact.js';
 import { patternPrefix, refMatchesAny } from './ref-patterns.js';
@@ -17,8 +23,16 @@ export interface GitAuth {
 export interface GitClientOptions {
   /** The bare mirror, created on first use. */
   gitDir: string;
-  /** The remote's URL; never carries a password (tokens go through {@link GitAuth}). */
+  /**
+   * The remote's URL; never carries a password (tokens go through {@link GitAuth}). It must
+   * be one of the kinds of `repositoryUrlKind`: anything else is refused before git runs.
+   */
   url: string;
+  /**
+   * Whether the link comes from the config file, whose operator may name local paths and
+   * plain http; a link from the API reaches git over https or ssh only.
+   */
+  origin: RepositoryUrlOrigin;
   auth: GitAuth;
   /** A private directory (0700) for the credential helper and ssh's known_hosts. */
   helperDir: string;
@@ -46,6 +60,40 @@ export interface RefHead {
 }
 
 const SHA = /^[0-9a-f]{40}([0-9a-f]{24})?$/;
+
+/** Git's transports by name (`protocol.<name>.allow`); anything unnamed is `protocol.allow`. */
+const GIT_PROTOCOLS = ['https', 'http', 'ssh', 'file', 'git', 'ext'] as const;
+type GitProtocol = (typeof GIT_PROTOCOLS)[number];
+
+/** The transport git uses for a URL of each kind. */
+const PROTOCOL_OF: Record<RepositoryUrlKind, GitProtocol> = {
+  https: 'https',
+  http: 'http',
+  ssh: 'ssh',
+  scp: 'ssh',
+  file: 'file',
+  path: 'file',
+};
+
+/**
+ * `-c` settings that let git speak only https and ssh, plus the URL's own transport when
+ * the config file named a local path or plain http. Every transport is named, so a
+ * `protocol.<name>.allow` in the user's git config cannot widen it; `protocol.allow=never`
+ * covers remote helpers (`ext::`, `fd::`, …) and submodules alike.
+ */
+export function protocolSettings(url: string, origin: RepositoryUrlOrigin): string[] {
+  const kind = repositoryUrlKind(url);
+  const allowed = new Set<GitProtocol>(['https', 'ssh']);
+  if (origin === 'config' && kind !== undefined) allowed.add(PROTOCOL_OF[kind]);
+  return [
+    '-c',
+    'protocol.allow=never',
+    ...GIT_PROTOCOLS.flatMap((name) => [
+      '-c',
+      `protocol.${name}.allow=${allowed.has(name) ? 'always' : 'never'}`,
+    ]),
+  ];
+}
 
 // Prints the token for password prompts and the user GitHub expects with tokens for user
 // name prompts. The token comes from the environment of the one git process that needs it,
@@ -93,11 +141,21 @@ export class GitClient {
     await rename(temporary, this.askpassPath);
     if (existsSync(join(gitDir, 'HEAD'))) return;
     await mkdir(dirname(gitDir), { recursive: true, mode: 0o700 });
-    await this.git(['init', '--bare', '--quiet', gitDir], { noGitDir: true });
+    await this.git(['init', '--bare', '--quiet', '--', gitDir], { noGitDir: true });
   }
 
-  /** Fetches `refspecs` (forced, pruned) from the remote into the mirror. */
+  /**
+   * Fetches `refspecs` (forced, pruned) from the remote into the mirror. The URL and the
+   * refspecs come after `--end-of-options`, so none of them is ever read as an option
+   * (`--upload-pack=…` runs a command); a URL of a kind git must not be given is refused
+   * before git runs at all.
+   */
   async fetch(refspecs: readonly string[]): Promise<void> {
+    const { url, origin, auth } = this.options;
+    const problem = repositoryUrlProblem(url, origin, { token: auth.token !== undefined });
+    if (problem !== undefined) {
+      throw new FlotillaError('git_failed', `the repository URL is refused: it ${problem}`);
+    }
     await this.ensureMirror();
     await this.git(
       [
@@ -106,7 +164,8 @@ export class GitClient {
         '--no-tags',
         '--no-write-fetch-head',
         '--quiet',
-        this.options.url,
+        '--end-of-options',
+        url,
         ...refspecs,
       ],
       { network: true },
@@ -190,6 +249,7 @@ export class GitClient {
     const result = await this.git([
       'for-each-ref',
       '--format=%(refname)%00%(objectname)%00%(*objectname)',
+      '--end-of-options',
       ...new Set(patterns.map(listingPrefix)),
     ]);
     const heads: RefHead[] = [];
@@ -213,7 +273,7 @@ export class GitClient {
 
   /** Points a ref at a commit, e.g. to keep a followed commit from being garbage-collected. */
   async updateRef(ref: string, sha: string): Promise<void> {
-    await this.git(['update-ref', ref, checkSha(sha)]);
+    await this.git(['update-ref', '--end-of-options', ref, checkSha(sha)]);
   }
 
   private async git(
@@ -224,11 +284,16 @@ export class GitClient {
     const timeoutMs = options.network === true ? fetchTimeoutMs : commandTimeoutMs;
     // An empty credential.helper list keeps a helper from the user's git config from
     // storing the token (helpers are told about credentials that worked).
-    const prefix = ['-c', 'credential.helper=', ...(options.noGitDir ? [] : ['--git-dir', gitDir])];
+    const prefix = [
+      '-c',
+      'credential.helper=',
+      ...protocolSettings(this.options.url, this.options.origin),
+      ...(options.noGitDir ? [] : ['--git-dir', gitDir]),
+    ];
     let result: RunResult;
     try {
       result = await processRunner.run(this.options.gitBinary ?? 'git', [...prefix, ...args], {
-        env: this.environment(),
+        env: this.environment(options.network === true),
         timeoutMs,
         captureStdout: true,
       });
@@ -245,8 +310,14 @@ export class GitClient {
     return result;
   }
 
-  private environment(): Record<string, string> {
+  /**
+   * Git's environment: the controller's child environment, no prompts, ssh's options, and
+   * the token only for the network commands of an https remote (everything git starts
+   * inherits its environment: hooks, helpers, ssh).
+   */
+  private environment(network: boolean): Record<string, string> {
     const { auth, helperDir } = this.options;
+    const sendsToken = network && auth.token !== undefined && /^https:/i.test(this.options.url);
     const ssh = [
       'ssh',
       ...(auth.sshKeyFile === undefined
@@ -265,7 +336,7 @@ export class GitClient {
       GIT_ASKPASS: this.askpassPath,
       // git runs GIT_SSH_COMMAND through a shell: the paths in it are quoted.
       GIT_SSH_COMMAND: ssh.join(' '),
-      FLOTILLA_GIT_PASSWORD: auth.token ?? '',
+      ...(sendsToken ? { FLOTILLA_GIT_PASSWORD: auth.token } : {}),
       // Messages are matched (e.g. "couldn't find remote ref"); keep them untranslated.
       LC_ALL: 'C',
     };

@@ -12,12 +12,13 @@ import type { AuthService } from '../auth/auth.service.js';
 import { allows, type Principal } from '../auth/principal.js';
 import type { TokensService } from '../auth/tokens.service.js';
 import { hashToken, tokensEqual } from '../support/tokens.js';
+import { TrustedProxies } from '../support/trusted-proxies.js';
 
 /** An authenticating proxy (Traefik forward-auth, oauth2-proxy) whose user header is trusted. */
 export interface TrustedProxyAuth {
   /** The header naming the user, e.g. `X-Forwarded-User`. */
   userHeader: string;
-  /** Only requests whose socket comes from one of these addresses may set it. */
+  /** Only requests whose socket comes from one of these addresses or ranges may set it. */
   addresses: readonly string[];
 }
 
@@ -39,6 +40,7 @@ const CONTRACTS: Readonly<Record<string, Contract>> = api;
  * code. Host, enrollment and webhook routes prove the caller in their own handlers.
  */
 export function installAuthentication(app: FastifyInstance, options: AuthenticationOptions): void {
+  const proxies = new TrustedProxies(options.proxy?.addresses ?? []);
   app.addHook('onRequest', async (request) => {
     const access = request.routeOptions.config.access;
     if (
@@ -50,10 +52,11 @@ export function installAuthentication(app: FastifyInstance, options: Authenticat
       return;
     if (access === 'public') {
       // A stale token in a client's config must not break what anyone may call.
-      request.principal = (await authenticate(request, options).catch(() => null)) ?? undefined;
+      request.principal =
+        (await authenticate(request, options, proxies).catch(() => null)) ?? undefined;
       return;
     }
-    const principal = await authenticate(request, options);
+    const principal = await authenticate(request, options, proxies);
     if (principal) request.principal = principal;
     if (!principal) {
       request.log.info(
@@ -98,6 +101,7 @@ export function installAuthentication(app: FastifyInstance, options: Authenticat
 async function authenticate(
   request: FastifyRequest,
   options: AuthenticationOptions,
+  proxies: TrustedProxies,
 ): Promise<Principal | null> {
   const bearer = /^Bearer (\S+)$/.exec(request.headers.authorization ?? '')?.[1];
   if (bearer !== undefined) {
@@ -132,7 +136,8 @@ async function authenticate(
     };
   }
   const proxy = options.proxy;
-  if (proxy && proxy.addresses.includes(request.socket.remoteAddress ?? '')) {
+  // The socket's own peer, never X-Forwarded-For: only the proxy itself may name a user.
+  if (proxy && proxies.trusts(request.socket.remoteAddress)) {
     const name = request.headers[proxy.userHeader.toLowerCase()];
     if (typeof name !== 'string' || name === '') return null;
     const user = await options.auth.enabledUser(name);

@@ -15,7 +15,8 @@ export const STATUS_BY_CODE: Record<ErrorCode, number> = {
   scope_forbidden: 403,
   csrf_failed: 403,
   step_up_required: 403,
-  totp_required: 401,
+  // The password was right: 403, so the per-address failure limit does not count it.
+  totp_required: 403,
   invalid_credentials: 401,
   account_locked: 423,
   setup_done: 409,
@@ -23,6 +24,7 @@ export const STATUS_BY_CODE: Record<ErrorCode, number> = {
   user_exists: 409,
   user_not_found: 404,
   token_not_found: 404,
+  rate_limited: 429,
   validation_failed: 400,
   not_found: 404,
   host_not_found: 404,
@@ -37,12 +39,14 @@ export const STATUS_BY_CODE: Record<ErrorCode, number> = {
   activation_failed: 502,
   agent_busy: 409,
   reboot_failed: 502,
+  reboot_not_requested: 409,
   verification_failed: 502,
   agent_disconnected: 503,
   repository_not_linked: 409,
   repository_locked: 409,
   invalid_signature: 401,
   webhook_not_configured: 404,
+  webhook_replayed: 409,
   git_failed: 502,
   ref_not_found: 404,
   preview_ref_not_allowed: 400,
@@ -89,13 +93,20 @@ export function installErrorHandlers(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError, request, reply) => {
     const known = error instanceof FlotillaError ? error : fromFastifyError(error);
     if (!known) {
-      request.log.error({ err: error, url: request.url }, 'request failed');
+      request.log.error({ err: error, path: request.url.split('?')[0] }, 'request failed');
       const body: ErrorBody = { code: 'internal_error', message: 'internal error' };
       return reply.status(500).send({ error: body });
     }
     const status = STATUS_BY_CODE[known.code];
-    if (status >= 500) request.log.error({ code: known.code, url: request.url }, known.message);
-    else request.log.info({ code: known.code, url: request.url }, known.message);
+    // The path only: a query string may hold a token someone put there.
+    const where = { code: known.code, client: request.ip, path: request.url.split('?')[0] };
+    if (status >= 500) request.log.error(where, known.message);
+    else request.log.info(where, known.message);
+    const retryAfter = (known.details as { retryAfterSeconds?: unknown } | undefined)
+      ?.retryAfterSeconds;
+    if (known.code === 'rate_limited' && typeof retryAfter === 'number') {
+      reply.header('retry-after', String(retryAfter));
+    }
     return reply.status(status).send({ error: known.toBody() });
   });
   app.setNotFoundHandler((request, reply) => {

@@ -48,6 +48,7 @@ export type CustomRouteName =
   | 'login'
   | 'logout'
   | 'health'
+  | 'healthDetails'
   | 'openApi'
   | 'githubWebhook'
   | 'streamBuildLog'

@@ -1,8 +1,12 @@
-import type { Health } from '@flotilla/protocol';
+import type { Health, HealthDetails } from '@flotilla/protocol';
+import type { Clock } from '@flotilla/runtime';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { BinaryCacheService } from '../cache/cache.service.js';
 import type { RepositoryService } from '../repository/repository.service.js';
+import type { WebhookDeliveryRepository } from '../storage/hardening.repositories.js';
+import type { TrustedProxies } from '../support/trusted-proxies.js';
+import { installAuthFailureLimits, type AuthFailureLimiters } from './auth-failure-limits.js';
 import { authRoutes, registerSessionRoutes, type AuthRouteServices } from './auth.routes.js';
 import { installAuthentication, type TrustedProxyAuth } from './authentication.js';
 import { registerBuildLogStream } from './build-log.stream.js';
@@ -15,6 +19,7 @@ import { buildOpenApi } from './openapi.js';
 import { pipelineRoutes, type PipelineRouteServices } from './pipeline.routes.js';
 import { repositoryRoutes } from './repository.routes.js';
 import { ApiRoutes, routeConfig } from './route.js';
+import { installSecurityHeaders } from './security-headers.js';
 
 export interface HttpServerOptions {
   logger: Logger;
@@ -24,9 +29,17 @@ export interface HttpServerOptions {
   pipeline: PipelineRouteServices;
   repository: RepositoryService;
   cache: BinaryCacheService;
-  health: () => Promise<{ body: Health; healthy: boolean }>;
+  health: () => Promise<{ body: HealthDetails; healthy: boolean }>;
   /** GitHub webhook secret; the webhook endpoint is off without it. */
   webhookSecret: string | undefined;
+  /** Webhook deliveries already acted on (replays are refused). */
+  webhookDeliveries: WebhookDeliveryRepository;
+  /** Proxies whose X-Forwarded-For gives `request.ip`. */
+  trustedProxies: TrustedProxies;
+  limits: AuthFailureLimiters;
+  /** The public URL is https: answers carry HSTS. */
+  https: boolean;
+  clock: Clock;
 }
 
 /**
@@ -45,8 +58,12 @@ export function buildHttpServer(options: HttpServerOptions): FastifyInstance {
     bodyLimit: 1024 * 1024,
     // Agents keep a connection open for days; the default timeouts are for HTTP only.
     requestTimeout: 60_000,
+    // `request.ip` believes X-Forwarded-For only from the configured proxies.
+    trustProxy: (address: string) => options.trustedProxies.trusts(address),
   });
   installErrorHandlers(app);
+  installSecurityHeaders(app, { https: options.https });
+  installAuthFailureLimits(app, options.limits);
 
   // Only the not-found handler has no contract: it answers 404 and runs nothing else.
   installAuthentication(app, {
@@ -56,7 +73,13 @@ export function buildHttpServer(options: HttpServerOptions): FastifyInstance {
   });
   app.addHook('onResponse', async (request, reply) => {
     request.log.debug(
-      { method: request.method, url: request.url, status: reply.statusCode, ms: reply.elapsedTime },
+      {
+        method: request.method,
+        path: request.url.split('?')[0],
+        client: request.ip,
+        status: reply.statusCode,
+        ms: reply.elapsedTime,
+      },
       'request',
     );
   });
@@ -74,6 +97,8 @@ export function buildHttpServer(options: HttpServerOptions): FastifyInstance {
   registerGithubWebhook(app, routes, {
     secret: options.webhookSecret,
     repository: options.repository,
+    deliveries: options.webhookDeliveries,
+    clock: options.clock,
   });
   registerCacheRoutes(app, routes, options.cache);
   // The agent gateway answers upgrades on the HTTP server itself (gateway/agent.gateway.ts).
@@ -83,7 +108,14 @@ export function buildHttpServer(options: HttpServerOptions): FastifyInstance {
   app.get('/api/v1/openapi.json', { config: routeConfig('openApi') }, async () => openApi);
   routes.claim('health');
   app.get('/healthz', { config: routeConfig('health') }, async (_request, reply) => {
-    const { body, healthy }: { body: Health; healthy: boolean } = await options.health();
+    const { body, healthy } = await options.health();
+    // Anonymous callers (load balancers) learn whether it works, not what runs.
+    const answer: Health = { status: body.status, database: body.database };
+    return reply.status(healthy ? 200 : 503).send(answer);
+  });
+  routes.claim('healthDetails');
+  app.get('/api/v1/health', { config: routeConfig('healthDetails') }, async (_request, reply) => {
+    const { body, healthy } = await options.health();
     return reply.status(healthy ? 200 : 503).send(body);
   });
   routes.assertComplete();

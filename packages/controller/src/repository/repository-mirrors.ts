@@ -42,12 +42,18 @@ export class RepositoryMirrors {
       await links.update(link.id, { last_fetch_at: at, last_fetch_error: message, updated_at: at });
       throw error;
     }
-    const key = JSON.stringify([link.url, auth.sshKeyFile ?? null, auth.token ?? null]);
+    const key = JSON.stringify([
+      link.url,
+      link.source,
+      auth.sshKeyFile ?? null,
+      auth.token ?? null,
+    ]);
     let entry = this.clients.get(link.id);
     if (entry?.key !== key) {
       const options: GitClientOptions = {
         gitDir: mirrorPath(stateDir, link.id),
         url: link.url,
+        origin: link.source === 'config' ? 'config' : 'api',
         auth,
         helperDir: credentials.directory(link.id),
         baseEnv: this.options.childEnv,

@@ -78,7 +78,8 @@ export class RepositorySyncPass {
     const { links, clock, logger } = this.options;
     const at = clock.now().toISOString();
     try {
-      await git.fetch([branchRefspec(link.branch), ...refspecsFor(previews.autoRefPatterns)]);
+      const polled = previews.autoRefPatterns.filter((p) => !isPullRequestRef(p));
+      await git.fetch([branchRefspec(link.branch), ...refspecsFor(polled)]);
       const head = await git.revParse(`refs/heads/${link.branch}`);
       if (head === undefined) {
         throw new FlotillaError('git_failed', `branch ${link.branch} is missing after the fetch`);
@@ -203,7 +204,11 @@ export class RepositorySyncPass {
     if (previews.autoRefPatterns.length === 0) return [];
     const { recorder, logger } = this.options;
     const branchRef = `refs/heads/${link.branch}`;
-    const refs = (await git.listRefs(previews.autoRefPatterns)).filter((r) => r.ref !== branchRef);
+    // A pull request's head is previewed automatically only when GitHub said it comes
+    // from the repository itself (autoPreviewPullRequest), never because polling saw it.
+    const refs = (await git.listRefs(previews.autoRefPatterns)).filter(
+      (r) => r.ref !== branchRef && !isPullRequestRef(r.ref),
+    );
     const before = this.judged.get(link.id) ?? new Map<string, string>();
     const after = new Map<string, string>();
     this.judged.set(link.id, after);
@@ -216,21 +221,15 @@ export class RepositorySyncPass {
         continue;
       }
       try {
-        if (!(await this.qualifies(git, previews, link.flake_dir, baseSha, sha))) {
-          logger.debug({ repository: link.id, ref, sha }, 'no watched path changed; no preview');
-        } else {
-          const result = await recorder.record({
-            git,
-            repositoryId: link.id,
-            ref,
-            sha,
-            kind: 'preview',
-            baseRevisionId,
-            actor: 'git',
-            reason,
-          });
-          if (result.created) created.push(result.row);
-        }
+        const row = await this.autoPreview(link, git, previews, {
+          ref,
+          sha,
+          baseSha,
+          baseRevisionId,
+          actor: 'git',
+          reason,
+        });
+        if (row) created.push(row);
         after.set(ref, sha);
       } catch (error) {
         // One bad ref must not hide the others; it is judged again on the next sync.
@@ -238,6 +237,44 @@ export class RepositorySyncPass {
       }
     }
     return created;
+  }
+
+  /**
+   * Records an automatic preview of `ref` at `sha` when it changes a watched path; returns
+   * the revision when it is new. The caller decided that the ref may be previewed.
+   */
+  async autoPreview(
+    link: RepositoryLinkRow,
+    git: GitClient,
+    previews: PreviewSettings,
+    target: {
+      ref: string;
+      sha: string;
+      baseSha: string;
+      baseRevisionId: string | null;
+      actor: string;
+      reason: SyncReason;
+    },
+  ): Promise<RevisionRow | undefined> {
+    const { ref, sha, baseSha, baseRevisionId, actor, reason } = target;
+    if (!(await this.qualifies(git, previews, link.flake_dir, baseSha, sha))) {
+      this.options.logger.debug(
+        { repository: link.id, ref, sha },
+        'no watched path changed; no preview',
+      );
+      return undefined;
+    }
+    const result = await this.options.recorder.record({
+      git,
+      repositoryId: link.id,
+      ref,
+      sha,
+      kind: 'preview',
+      baseRevisionId,
+      actor,
+      reason,
+    });
+    return result.created ? result.row : undefined;
   }
 
   private async qualifies(
@@ -272,4 +309,9 @@ export function touchesWatchedPath(
   return files.some((file) =>
     targets.some((target) => file === target || file.startsWith(`${target}/`)),
   );
+}
+
+/** `refs/pull/…`: GitHub's refs of pull requests, forks' included. */
+export function isPullRequestRef(ref: string): boolean {
+  return ref.startsWith('refs/pull/');
 }

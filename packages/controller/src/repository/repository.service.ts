@@ -56,6 +56,14 @@ export interface RepositoryServiceOptions {
   gitClient?: (options: GitClientOptions) => GitClient;
 }
 
+/** A pull request's head as GitHub's webhook reports it. */
+export interface PullRequestHead {
+  number: number;
+  headSha: string;
+  /** The head branch lives in the repository itself, not in a fork. */
+  fromRepositoryItself: boolean;
+}
+
 /** The one repository for now; everything is keyed by id so more are a small step. */
 export const DEFAULT_REPOSITORY_ID = 'default';
 
@@ -224,6 +232,55 @@ export class RepositoryService {
     });
     if (result.created) this.handOff([result.row]);
     return { revision: toRevision(result.row), created: result.created };
+  }
+
+  /**
+   * GitHub's signed word that pull request `number` was opened or pushed to. Its head is
+   * previewed automatically — built on this controller without anyone asking — only when
+   * it comes from the repository itself (people with push access) and matches
+   * `previews.autoRefPatterns`; a fork's pull request is previewed only on request.
+   * Runs in the background, like a webhook's sync.
+   */
+  requestPullRequestPreview(pr: PullRequestHead): void {
+    const ref = `refs/pull/${pr.number}/head`;
+    const { logger } = this.options;
+    if (!refMatchesAny(this.previews.autoRefPatterns, ref)) return;
+    if (!pr.fromRepositoryItself) {
+      logger.info(
+        { ref, sha: pr.headSha },
+        'pull request from another repository: previewed only on request',
+      );
+      return;
+    }
+    void this.autoPreviewPullRequest(ref, pr.headSha).catch((error: unknown) =>
+      logger.warn({ ref, sha: pr.headSha, err: error }, 'automatic preview failed'),
+    );
+  }
+
+  private async autoPreviewPullRequest(ref: string, headSha: string): Promise<void> {
+    const row = await this.queue.run(async () => {
+      const link = await this.requireLink();
+      const { client: git } = await this.mirrors.clientFor(link);
+      await git.fetchRef(ref);
+      const sha = await git.revParse(ref);
+      // Moved on since GitHub wrote: the delivery for the newer head decides about that one.
+      if (sha !== headSha) return undefined;
+      const baseSha = link.followed_sha ?? (await git.revParse(`refs/heads/${link.branch}`));
+      if (baseSha === undefined) return undefined;
+      return this.pass.autoPreview(link, git, this.previews, {
+        ref,
+        sha,
+        baseSha,
+        baseRevisionId: await this.recorder.branchRevisionId(
+          link.id,
+          link.branch,
+          link.followed_sha,
+        ),
+        actor: 'github',
+        reason: 'webhook',
+      });
+    });
+    if (row) this.handOff([row]);
   }
 
   async listRevisions(query: RevisionListQuery): Promise<RevisionList> {

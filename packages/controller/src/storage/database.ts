@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import SQLite from 'better-sqlite3';
 import { Kysely, Migrator, PostgresDialect, sql, SqliteDialect } from 'kysely';
@@ -42,6 +42,19 @@ function parseBigint(text: string): number {
  * SQLite runs in WAL mode with foreign keys on; `synchronous=NORMAL` is durable across
  * process crashes in WAL mode (only an OS crash can lose the last transactions).
  */
+/**
+ * The database holds hashes of host tokens, the audit log and the fleet's state: it is
+ * created 0600, and an existing one (with its WAL and shared-memory files) tightened to
+ * that. SQLite gives the `-wal` and `-shm` files it creates the database file's mode.
+ */
+function makePrivate(file: string): void {
+  if (file === ':memory:' || file === '') return;
+  closeSync(openSync(file, 'a', 0o600));
+  for (const path of [file, `${file}-wal`, `${file}-shm`]) {
+    if (existsSync(path)) chmodSync(path, 0o600);
+  }
+}
+
 export async function openDatabase(options: OpenDatabaseOptions): Promise<OpenedDatabase> {
   const isPostgres = /^postgres(ql)?:\/\//.test(options.url);
   let db: Db;
@@ -57,7 +70,8 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Opened
     });
   } else {
     const file = options.url.replace(/^sqlite:/, '');
-    mkdirSync(dirname(file), { recursive: true });
+    mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+    makePrivate(file);
     const sqlite = new SQLite(file);
     sqlite.pragma('journal_mode = WAL');
     sqlite.pragma('foreign_keys = ON');

@@ -29,6 +29,8 @@ const TABLES: Record<keyof Database, true> = {
   recovery_codes: true,
   sessions: true,
   api_tokens: true,
+  webhook_deliveries: true,
+  reboot_requests: true,
 };
 
 interface Migrated {

@@ -287,4 +287,22 @@ export interface Database {
   recovery_codes: RecoveryCodesTable;
   sessions: SessionsTable;
   api_tokens: ApiTokensTable;
+  webhook_deliveries: WebhookDeliveriesTable;
+  reboot_requests: RebootRequestsTable;
+}
+
+/** GitHub webhook deliveries acted on, by `X-GitHub-Delivery`; pruned after a while. */
+export interface WebhookDeliveriesTable {
+  id: string;
+  event: string;
+  received_at: string;
+}
+
+/** Reboots asked of hosts; a host's `reboot.result` is accepted only for one of its own. */
+export interface RebootRequestsTable {
+  id: string;
+  host_name: string;
+  requested_by: string;
+  requested_at: string;
+  answered_at: string | null;
 }
