@@ -239,7 +239,9 @@ describe(
       const before = (await fleet.host('demo1')).facts?.bootId;
       assert.ok(before);
       assert.notEqual(before, machineBoot, 'the host has a boot of its own');
-      const answer = await fleet.api.post<{ requestId: string }>('/api/v1/hosts/demo1/reboot', {});
+      const answer = await fleet.api.post<{ requestId: string }>('/api/v1/hosts/demo1/reboot', {
+        confirm: 'demo1',
+      });
       assert.equal(answer.status, 202, JSON.stringify(answer.body));
       const rebooted = await fleet.waitForHost('demo1', (h) => h.facts?.bootId !== before, 30_000);
       assert.notEqual(rebooted.facts?.bootId, machineBoot);

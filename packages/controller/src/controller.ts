@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { chmodSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { FLOTILLA_VERSION, type HealthDetails } from '@flotilla/protocol';
 import { systemClock, type Clock } from '@flotilla/runtime';
@@ -74,7 +74,9 @@ export class Controller {
   static async create(options: ControllerOptions): Promise<Controller> {
     const { config, logger } = options;
     const clock = options.clock ?? systemClock;
+    // Private even when it was made by someone else first: it holds the keys and the database.
     mkdirSync(config.stateDir, { recursive: true, mode: 0o700 });
+    chmodSync(config.stateDir, 0o700);
     const { db, dialect } = await openDatabase({
       url: config.databaseUrl ?? join(config.stateDir, 'flotilla.db'),
     });

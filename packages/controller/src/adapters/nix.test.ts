@@ -47,6 +47,16 @@ describe('NixClient', () => {
       await assert.rejects(nix.closureSize(path), /not a Nix store path/);
     }
   });
+
+  it("reads Nix's effective build sandbox setting", async () => {
+    const path = process.env.PATH ?? '/usr/bin:/bin';
+    const withSetting = (value: string) =>
+      new NixClient({ env: { PATH: path, NIX_CONFIG: `sandbox = ${value}` } }).buildSandbox();
+    assert.equal(await withSetting('false'), 'false');
+    assert.equal(await withSetting('relaxed'), 'relaxed');
+    assert.equal(await withSetting('true'), 'true');
+    assert.equal(await new NixClient({ env: { PATH: '/nonexistent' } }).buildSandbox(), null);
+  });
 });
 
 describe('Nix expressions', () => {

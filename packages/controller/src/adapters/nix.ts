@@ -127,6 +127,23 @@ export class NixClient {
     return typeof first?.closureSize === 'number' ? first.closureSize : null;
   }
 
+  /**
+   * Nix's effective `sandbox` setting (`nix show-config --json`, the same on old and new
+   * Nix): `true`, `false` or `relaxed`; null when Nix cannot tell.
+   */
+  async buildSandbox(): Promise<'true' | 'false' | 'relaxed' | null> {
+    const result = await this.run('nix', [...NIX_FLAGS, 'show-config', '--json'], 30_000);
+    if (result.exitCode !== 0) return null;
+    try {
+      const value = (JSON.parse(result.stdout) as { sandbox?: { value?: unknown } }).sandbox?.value;
+      if (value === true || value === 'true') return 'true';
+      if (value === false || value === 'false') return 'false';
+      return value === 'relaxed' ? 'relaxed' : null;
+    } catch {
+      return null;
+    }
+  }
+
   private run(command: string, args: string[], timeoutMs: number): Promise<RunResult> {
     return processRunner.run(command, args, {
       env: this.options.env,

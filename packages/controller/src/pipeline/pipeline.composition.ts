@@ -91,6 +91,7 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
     releases,
     previews,
     async start() {
+      if (nix instanceof NixClient) void reportBuildSandbox(nix, logger);
       await queue.start();
       await pipeline.start();
     },
@@ -99,4 +100,19 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
       await pipeline.idle();
     },
   };
+}
+
+/**
+ * Says at start whether builds run in Nix's sandbox. The controller builds what the
+ * repository declares on the machine that holds the signing key; without the sandbox a
+ * build can read that machine's files.
+ */
+async function reportBuildSandbox(nix: NixClient, logger: Logger): Promise<void> {
+  const sandbox = await nix.buildSandbox();
+  if (sandbox === 'true') logger.info({ sandbox }, "builds run in Nix's sandbox");
+  else
+    logger.warn(
+      { sandbox: sandbox ?? 'unknown' },
+      "builds do not run in Nix's sandbox: a build can reach this machine's files and network; set sandbox = true in nix.conf where the platform supports it",
+    );
 }
