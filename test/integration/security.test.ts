@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { HostList } from '@flotilla/protocol';
+import type { AuditList, HostList } from '@flotilla/protocol';
 import { rawRequest, startNginx, type NginxHandle, type RawAnswer } from '@flotilla/sandbox';
 import { FleetFixture } from './fleet-fixture.js';
 
@@ -190,6 +190,130 @@ describe(
           assert.ok((JSON.parse(answer.body) as HostList).hosts.some((h) => h.name === 'gpc0'));
         }
       }
+    });
+  },
+);
+
+describe(
+  'people against a running controller: CSRF, lockouts, bodies',
+  { timeout: 180_000 },
+  () => {
+    let fleet: FleetFixture;
+
+    before(async () => {
+      // The default limits: ten failures from one address in five minutes lock it out.
+      fleet = await FleetFixture.start('security-people');
+      const made = await fleet.api.post('/api/v1/users', {
+        username: 'otto',
+        role: 'operator',
+        password: 'otto-password-1',
+      });
+      assert.equal(made.status, 201, JSON.stringify(made.body));
+      await fleet.register('gpc0');
+    });
+    after(async () => {
+      await fleet?.stop();
+    });
+
+    const hostNames = async () =>
+      (await fleet.api.get<HostList>('/api/v1/hosts')).body.hosts.map((h) => h.name).sort();
+    const post = (path: string, body: string, headers: Record<string, string> = {}) =>
+      rawRequest(fleet.controller.url, { method: 'POST', target: path, headers, body });
+
+    it('refuses a browser session without its CSRF token, and keeps the cookie out of scripts', async () => {
+      const login = await post(
+        '/api/v1/auth/session',
+        JSON.stringify({ username: 'otto', password: 'otto-password-1' }),
+      );
+      assert.equal(login.status, 201, login.body);
+      assert.match(login.headers['set-cookie'] ?? '', /HttpOnly; SameSite=Strict/);
+      const cookie = (login.headers['set-cookie'] ?? '').split(';')[0] ?? '';
+      const csrf = (JSON.parse(login.body) as { csrfToken: string }).csrfToken;
+      const before = await hostNames();
+      const forged = await post('/api/v1/hosts', JSON.stringify({ name: 'forged' }), { cookie });
+      assert.equal(forged.status, 403);
+      assert.equal(errorCode(forged), 'csrf_failed');
+      const operatorSetting = await rawRequest(fleet.controller.url, {
+        method: 'PUT',
+        target: '/api/v1/hosts/gpc0/policy',
+        headers: { cookie, 'x-csrf-token': csrf },
+        body: JSON.stringify({ policy: 'monitor' }),
+      });
+      assert.equal(errorCode(operatorSetting), 'forbidden', 'an operator changes no settings');
+      assert.deepEqual(await hostNames(), before);
+      const policies = await fleet.api.get<{ policies: { host: string; policy: string }[] }>(
+        '/api/v1/policies',
+      );
+      assert.equal(policies.body.policies.find((p) => p.host === 'gpc0')?.policy, 'manual');
+      const noSession = await rawRequest(fleet.controller.url, {
+        method: 'GET',
+        target: '/api/v1/me',
+        headers: { cookie: 'flotilla_session=fls_made-up' },
+      });
+      assert.equal(errorCode(noSession), 'unauthorized');
+    });
+
+    it('answers an oversized or malformed body with a code and stores nothing', async () => {
+      const before = await hostNames();
+      const admin = { authorization: `Bearer ${fleet.controller.adminToken}` };
+      const huge = await post(
+        '/api/v1/hosts',
+        JSON.stringify({ name: 'big', padding: 'x'.repeat(2 * 1024 * 1024) }),
+        admin,
+      );
+      assert.equal(huge.status, 413);
+      assert.equal(errorCode(huge), 'payload_too_large');
+      const broken = await post('/api/v1/hosts', '{"name": "half', admin);
+      assert.equal(broken.status, 400);
+      assert.ok(errorCode(broken));
+      const optionShaped = await rawRequest(fleet.controller.url, {
+        method: 'PUT',
+        target: '/api/v1/repository',
+        headers: admin,
+        body: JSON.stringify({ url: '--upload-pack=touch /tmp/flotilla-pwned', branch: 'main' }),
+      });
+      assert.equal(optionShaped.status, 400, optionShaped.body);
+      assert.equal(errorCode(optionShaped), 'validation_failed');
+      assert.deepEqual(await hostNames(), before);
+      const repository = await fleet.api.get<{ repository: unknown }>('/api/v1/repository');
+      assert.equal(repository.body.repository ?? null, null, 'no repository was linked');
+    });
+
+    it('locks an account after five wrong passwords, and an address that keeps guessing', async () => {
+      const attempts: RawAnswer[] = [];
+      // Five at otto lock the account; then other names, until the address is locked out.
+      for (let i = 0; i < 14; i++) {
+        const username = i < 6 ? 'otto' : `user${i}`;
+        attempts.push(
+          await post(
+            '/api/v1/auth/token',
+            JSON.stringify({ username, password: `guess-number-${i}`, name: 'x' }),
+          ),
+        );
+      }
+      const codes = attempts.map(errorCode);
+      assert.deepEqual(codes.slice(0, 5), Array(5).fill('invalid_credentials'));
+      assert.equal(codes[5], 'account_locked', 'the account locks after five');
+      const limited = attempts.at(-1);
+      assert.equal(limited?.status, 429);
+      assert.equal(errorCode(limited ?? attempts[0]!), 'rate_limited');
+      assert.ok(Number(limited?.headers['retry-after']) > 0);
+      const right = await post(
+        '/api/v1/auth/token',
+        JSON.stringify({ username: 'otto', password: 'otto-password-1', name: 'x' }),
+      );
+      assert.ok([423, 429].includes(right.status), 'the right password waits too');
+      // Another address is not locked out, and reads what happened.
+      const audit = await rawRequest(fleet.controller.url, {
+        method: 'GET',
+        target: '/api/v1/audit?kind=auth.login_failed',
+        headers: { authorization: `Bearer ${fleet.controller.adminToken}` },
+        from: '127.0.0.2',
+      });
+      assert.equal(audit.status, 200, audit.body);
+      const entries = (JSON.parse(audit.body) as AuditList).entries;
+      assert.ok(entries.length >= 5);
+      assert.ok(entries.every((e) => (e.data as { address?: string }).address === '127.0.0.1'));
     });
   },
 );

@@ -116,7 +116,14 @@ export interface RawAnswer {
  */
 export function rawRequest(
   url: string,
-  request: { method: string; target: string; headers?: Record<string, string>; body?: string },
+  request: {
+    method: string;
+    target: string;
+    headers?: Record<string, string>;
+    body?: string;
+    /** The local address to send from (another loopback address, such as 127.0.0.2). */
+    from?: string;
+  },
 ): Promise<RawAnswer> {
   const { hostname, port } = new URL(url);
   const body = request.body ?? '';
@@ -138,7 +145,10 @@ export function rawRequest(
     const chunks: Buffer[] = [];
     socket.setTimeout(15_000, () => socket.destroy(new Error(`no answer to ${request.target}`)));
     socket.on('data', (chunk: Buffer) => chunks.push(chunk));
-    socket.once('error', reject);
+    // A server may answer and close before the whole body is sent (413): the answer counts.
+    socket.once('error', (error) => {
+      if (chunks.length === 0) reject(error);
+    });
     socket.once('close', () => {
       try {
         resolve(parseAnswer(Buffer.concat(chunks)));
@@ -146,7 +156,14 @@ export function rawRequest(
         reject(error instanceof Error ? error : new Error(String(error)));
       }
     });
-    socket.connect(Number(port), hostname, () => socket.write(text));
+    socket.connect(
+      {
+        port: Number(port),
+        host: hostname,
+        ...(request.from ? { localAddress: request.from } : {}),
+      },
+      () => socket.write(text),
+    );
   });
 }
 
