@@ -256,11 +256,12 @@ describe(
     it('answers an oversized or malformed body with a code and stores nothing', async () => {
       const before = await hostNames();
       const admin = { authorization: `Bearer ${fleet.controller.adminToken}` };
-      const huge = await post(
-        '/api/v1/hosts',
-        JSON.stringify({ name: 'big', padding: 'x'.repeat(2 * 1024 * 1024) }),
-        admin,
-      );
+      const huge = await rawRequest(fleet.controller.url, {
+        method: 'POST',
+        target: '/api/v1/hosts',
+        headers: { ...admin, 'content-type': 'application/json' },
+        declaredLength: 2 * 1024 * 1024,
+      });
       assert.equal(huge.status, 413);
       assert.equal(errorCode(huge), 'payload_too_large');
       const broken = await post('/api/v1/hosts', '{"name": "half', admin);

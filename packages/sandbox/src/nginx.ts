@@ -123,6 +123,12 @@ export function rawRequest(
     body?: string;
     /** The local address to send from (another loopback address, such as 127.0.0.2). */
     from?: string;
+    /**
+     * Declare a body of this many bytes but send only the headers: a server must refuse an
+     * oversized body by its declared length. (Sending it anyway races the server's close:
+     * unread bytes make its kernel reset the connection, which can drop the answer.)
+     */
+    declaredLength?: number;
   },
 ): Promise<RawAnswer> {
   const { hostname, port } = new URL(url);
@@ -131,7 +137,7 @@ export function rawRequest(
     host: `${hostname}:${port}`,
     connection: 'close',
     ...(body !== '' ? { 'content-type': 'application/json' } : {}),
-    'content-length': String(Buffer.byteLength(body)),
+    'content-length': String(request.declaredLength ?? Buffer.byteLength(body)),
     ...request.headers,
   };
   const text =
@@ -139,7 +145,7 @@ export function rawRequest(
     Object.entries(headers)
       .map(([name, value]) => `${name}: ${value}\r\n`)
       .join('') +
-    `\r\n${body}`;
+    `\r\n${request.declaredLength === undefined ? body : ''}`;
   return new Promise((resolve, reject) => {
     const socket = new Socket();
     const chunks: Buffer[] = [];
