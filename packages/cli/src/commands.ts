@@ -28,7 +28,14 @@ import {
   releaseCommand,
   releasesCommand,
 } from './releases.command.js';
-import { hostAddCommand, hostCommand, hostRemoveCommand, hostsCommand } from './hosts.command.js';
+import {
+  hostAddCommand,
+  hostCommand,
+  hostEnrollCommand,
+  hostRemoveCommand,
+  hostRevokeCommand,
+  hostsCommand,
+} from './hosts.command.js';
 import { notificationsCommand } from './notifications.command.js';
 import {
   repositoryCommand,
@@ -49,6 +56,8 @@ export const COMMANDS: readonly Command[] = [
   hostsCommand,
   hostCommand,
   hostAddCommand,
+  hostEnrollCommand,
+  hostRevokeCommand,
   hostRemoveCommand,
   statusCommand,
   deployCommand,

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { HealthCheck, Policy } from '@flotilla/protocol';
+import { Policy } from '@flotilla/protocol';
 import {
   loadNotificationSecrets,
   NotificationsConfig,
@@ -129,7 +129,17 @@ export type GraduationCriteria = z.infer<typeof GraduationCriteria>;
 export const HostSettings = z
   .object({
     confirmTimeoutSeconds: z.number().int().min(5).max(3600).optional(),
-    healthChecks: z.array(HealthCheck).max(32).default([]),
+    /**
+     * Moved to the agent's own config: health checks run as root on the host, so only the
+     * host's config may declare them. Accepted here only to say so.
+     */
+    healthChecks: z
+      .unknown()
+      .optional()
+      .refine((value) => value === undefined, {
+        message:
+          "health checks moved to each agent's own config (healthChecks in its --config file); remove them here",
+      }),
     /** Declaring the policy here locks it: the API cannot change it. */
     policy: Policy.optional(),
     /** Allow-windows for deployments; none = any time. */
@@ -179,7 +189,7 @@ export const ControllerConfig = z
       confirmTimeoutSeconds: 90,
       queueExpirySeconds: 86400,
     }),
-    /** Per-host settings: policy, windows, graduation, confirm timeout, health checks. */
+    /** Per-host settings: policy, windows, graduation, confirm timeout. */
     hosts: z.record(z.string(), HostSettings).default({}),
     rollout: z
       .object({ waves: z.array(Wave).max(50).default([]) })

@@ -5,12 +5,14 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { NixAdapter } from './adapters/nix.js';
 import { AuditService } from './audit/audit.service.js';
+import { CacheCredentials } from './cache/cache-credentials.js';
 import type { ReleasePublisher } from './cache/cache.publisher.js';
 import { createBinaryCache } from './cache/cache.composition.js';
 import type { SigningKey } from './cache/signing-key.js';
 import type { ControllerConfig } from './config.js';
 import { createDeployments } from './deployments/deployments.composition.js';
 import { AgentGateway } from './gateway/agent.gateway.js';
+import { HostIdentityService } from './hosts/host-identity.service.js';
 import { HostService } from './hosts/host.service.js';
 import { PresenceService } from './hosts/presence.service.js';
 import { RebootService } from './hosts/reboot.service.js';
@@ -93,11 +95,19 @@ export class Controller {
       logger,
     });
     const notifier = notifications.service;
+    const cacheCredentials = new CacheCredentials(clock);
+    const identity = new HostIdentityService({
+      store,
+      presence,
+      clock,
+      onKeyRevoked: (name) => cacheCredentials.revokeHost(name),
+    });
     // The rules react to registrations, releases and deployments, whose parts are built
     // before them; the callbacks below only run once the controller has started.
     const hosts = new HostService({
       store,
       presence,
+      identities: identity,
       clock,
       hostSettings: config.hosts,
       onRegistered: async (tx, name) => {
@@ -105,11 +115,12 @@ export class Controller {
         if (latest?.status === 'ready') await policy.gate.offerRelease(tx, latest);
       },
       afterRegistered: async () => policy.rollout.tick(),
+      afterRemoved: (name) => cacheCredentials.revokeHost(name),
     });
     const cache = await createBinaryCache({
       config,
       db,
-      hosts,
+      credentials: cacheCredentials,
       logger,
       ...(options.parts?.cache ? { injected: options.parts.cache } : {}),
     });
@@ -171,7 +182,9 @@ export class Controller {
       repositoryId: DEFAULT_REPOSITORY_ID,
     });
     const gateway = new AgentGateway({
-      hosts,
+      identity,
+      cacheCredentials,
+      publicUrl: config.publicUrl,
       presence,
       runner: deployments.runner,
       reboots,
@@ -195,6 +208,7 @@ export class Controller {
       adminToken: admin.token,
       hosts: {
         hosts,
+        identity,
         status,
         reboots,
         commands: policy.commands,
@@ -230,6 +244,7 @@ export class Controller {
     const services: ControllerServices = {
       store,
       hosts,
+      identity,
       presence,
       status,
       pipeline,
@@ -270,6 +285,7 @@ export class Controller {
 export interface ControllerServices {
   store: Store;
   hosts: HostService;
+  identity: HostIdentityService;
   presence: PresenceService;
   status: HostStatusService;
   pipeline: Pipeline;

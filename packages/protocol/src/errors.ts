@@ -16,6 +16,12 @@ export const ErrorCode = z.enum([
   // auth
   'unauthorized',
   'forbidden',
+  // agent identities
+  'enrollment_token_invalid',
+  'enrollment_token_expired',
+  'enrollment_token_used',
+  'agent_not_enrolled',
+  'public_key_in_use',
   // validation and lookup
   'validation_failed',
   'not_found',
@@ -33,6 +39,7 @@ export const ErrorCode = z.enum([
   'agent_busy',
   'reboot_failed',
   'verification_failed',
+  'untrusted_closure',
   'agent_disconnected',
   // git pipeline
   'repository_not_linked',

@@ -9,3 +9,5 @@ export * from './initial-system.js';
 export * from './netns.js';
 export * from './pid-lock.js';
 export * from './postgres.js';
+export * from './protocol-agent.js';
+export * from './tls-proxy.js';

@@ -3,17 +3,21 @@ import type { Duplex } from 'node:stream';
 import { MAX_MESSAGE_BYTES } from '@flotilla/protocol';
 import type { Logger } from 'pino';
 import { WebSocketServer } from 'ws';
+import type { CacheCredentials } from '../cache/cache-credentials.js';
 import type { DeploymentRunner } from '../deployments/deployment-runner.js';
+import type { HostIdentityService } from '../hosts/host-identity.service.js';
 import type { RebootService } from '../hosts/reboot.service.js';
-import type { HostService } from '../hosts/host.service.js';
 import type { PresenceService } from '../hosts/presence.service.js';
-import { agentBaseUrl } from './agent-base-url.js';
+import { agentBaseUrl, agentOrigins } from './agent-base-url.js';
 import { AgentSession } from './agent.session.js';
 
 export const AGENT_GATEWAY_PATH = '/api/v1/agent/ws';
 
 export interface AgentGatewayOptions {
-  hosts: HostService;
+  identity: Pick<HostIdentityService, 'authenticate' | 'isCurrent'>;
+  cacheCredentials: Pick<CacheCredentials, 'issue'>;
+  /** `config.publicUrl`: an origin agents may have dialled besides the Host header's. */
+  publicUrl: string | undefined;
   presence: PresenceService;
   runner: DeploymentRunner;
   reboots: RebootService;
@@ -22,8 +26,9 @@ export interface AgentGatewayOptions {
 }
 
 /**
- * Accepts agent WebSocket connections on the API's HTTP server. The agent token is
- * checked before the upgrade, so unauthenticated clients never get a socket.
+ * Accepts agent WebSocket connections on the API's HTTP server. No secret travels at the
+ * upgrade: each connection starts with a challenge the agent must sign with its enrolled
+ * key (see AgentSession); a socket that does not answer within the hello timeout is closed.
  */
 export class AgentGateway {
   /**
@@ -40,7 +45,7 @@ export class AgentGateway {
 
   attach(server: Server): void {
     server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
-      void this.upgrade(request, socket, head);
+      this.upgrade(request, socket, head);
     });
   }
 
@@ -54,31 +59,19 @@ export class AgentGateway {
     return new Promise((resolve) => this.wss.close(() => resolve()));
   }
 
-  private async upgrade(request: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+  private upgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void {
     const { logger } = this.options;
     const path = (request.url ?? '').split('?')[0];
     if (path !== AGENT_GATEWAY_PATH) {
       return refuse(socket, 404, 'not_found', `no WebSocket endpoint at ${path}`);
     }
-    const token = /^Bearer (\S+)$/.exec(request.headers.authorization ?? '')?.[1];
-    let host;
-    try {
-      host = token === undefined ? undefined : await this.options.hosts.authenticateAgent(token);
-    } catch (error) {
-      logger.error({ err: error }, 'agent authentication failed');
-      return refuse(socket, 503, 'database_unavailable', 'cannot check the token right now');
-    }
-    if (!host) {
-      logger.warn(
-        { remote: request.socket.remoteAddress },
-        'agent connection with a missing or unknown token refused',
-      );
-      return refuse(socket, 401, 'unauthorized', 'missing or unknown agent token');
-    }
     this.wss.handleUpgrade(request, socket, head, (ws) => {
       new AgentSession({
         socket: ws,
-        host,
+        identity: this.options.identity,
+        origins: agentOrigins(request.headers, this.options.publicUrl),
+        remoteAddress: request.socket.remoteAddress,
+        cacheCredential: (host) => this.options.cacheCredentials.issue(host),
         presence: this.options.presence,
         runner: this.options.runner,
         reboots: this.options.reboots,
@@ -95,8 +88,7 @@ export class AgentGateway {
 /** Answers an upgrade request with a plain HTTP error carrying the usual error body. */
 function refuse(socket: Duplex, status: number, code: string, message: string): void {
   const body = JSON.stringify({ error: { code, message } });
-  const reason =
-    { 401: 'Unauthorized', 404: 'Not Found', 503: 'Service Unavailable' }[status] ?? 'Error';
+  const reason = { 404: 'Not Found' }[status] ?? 'Error';
   socket.end(
     `HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json\r\n` +
       `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,

@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import type { BinaryCacheService } from '../cache/cache.service.js';
 import type { RepositoryService } from '../repository/repository.service.js';
 import { tokensEqual } from '../support/tokens.js';
+import { registerAgentEnrollment } from './agent-enroll.route.js';
 import { registerBuildLogStream } from './build-log.stream.js';
 import { registerCacheRoutes } from './cache.routes.js';
 import { deploymentRoutes, type DeploymentRouteServices } from './deployments.routes.js';
@@ -84,6 +85,7 @@ export function buildHttpServer(options: HttpServerOptions): FastifyInstance {
     repository: options.repository,
   });
   registerCacheRoutes(app, routes, options.cache);
+  registerAgentEnrollment(app, routes, options.hosts.identity);
   // The agent gateway answers upgrades on the HTTP server itself (gateway/agent.gateway.ts).
   routes.claim('agentGateway');
   const openApi = buildOpenApi();

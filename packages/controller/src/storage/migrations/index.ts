@@ -5,6 +5,7 @@ import * as safeActivation from './0003_safe_activation.js';
 import * as policies from './0004_policies.js';
 import * as notifications from './0005_notifications.js';
 import * as rules from './0006_rules.js';
+import * as agentIdentity from './0008_agent_identity.js';
 
 import type { SqlDialectName } from './dialect.js';
 
@@ -23,6 +24,7 @@ const STEPS: Record<string, Step> = {
   '0004_policies': policies,
   '0005_notifications': notifications,
   '0006_rules': rules,
+  '0008_agent_identity': agentIdentity,
 };
 
 export class InlineMigrationProvider implements MigrationProvider {
