@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, X509Certificate } from 'node:crypto';
 import { checkServerIdentity, type PeerCertificate } from 'node:tls';
 import type { ControllerTls } from '../config.js';
 
@@ -27,10 +27,18 @@ export function controllerTlsOptions(tls: ControllerTls): TlsOptions {
   return options;
 }
 
-/** An error when the certificate's public key is not the pinned one; undefined when it is. */
-export function pinMismatch(pin: string, cert: Pick<PeerCertificate, 'pubkey'>): Error | undefined {
-  const spki = cert.pubkey;
-  if (spki === undefined) return new Error('the controller certificate shows no public key to pin');
+/**
+ * An error when the certificate's public key is not the pinned one; undefined when it is.
+ * The pin covers the DER SubjectPublicKeyInfo, as curl's `--pinnedpubkey` does (node's own
+ * `pubkey` field is only the bare key for EC certificates, so it is read from the DER).
+ */
+export function pinMismatch(pin: string, cert: { raw: Uint8Array }): Error | undefined {
+  let spki: Buffer;
+  try {
+    spki = new X509Certificate(cert.raw).publicKey.export({ type: 'spki', format: 'der' });
+  } catch {
+    return new Error('the controller certificate cannot be read to check its pin');
+  }
   const actual = `sha256//${createHash('sha256').update(spki).digest('base64')}`;
   if (actual === pin) return undefined;
   return new Error(`the controller certificate's public key is ${actual}, not the pinned ${pin}`);
