@@ -34,20 +34,23 @@ describe('agentBaseUrl', () => {
 });
 
 describe('agentOrigins', () => {
-  it('gives the Host header with either scheme, and the public URL', () => {
+  it('gives the Host header, the scheme its headers suggest first, and the public URL', () => {
     assert.deepEqual(agentOrigins({ host: '127.0.0.1:8080' }, undefined), [
-      'https://127.0.0.1:8080',
       'http://127.0.0.1:8080',
+      'https://127.0.0.1:8080',
     ]);
     assert.deepEqual(agentOrigins({ host: 'ctl.internal:8080' }, 'https://fleet.example.org/'), [
-      'https://ctl.internal:8080',
       'http://ctl.internal:8080',
+      'https://ctl.internal:8080',
       'https://fleet.example.org',
     ]);
-    assert.deepEqual(agentOrigins({ host: 'fleet.example.org' }, 'https://fleet.example.org'), [
-      'https://fleet.example.org',
-      'http://fleet.example.org',
-    ]);
+    assert.deepEqual(
+      agentOrigins(
+        { host: 'fleet.example.org', 'x-forwarded-proto': 'https' },
+        'https://fleet.example.org',
+      ),
+      ['https://fleet.example.org', 'http://fleet.example.org'],
+    );
     assert.deepEqual(agentOrigins({}, undefined), []);
   });
 });

@@ -32,8 +32,11 @@ export function agentOrigins(
   const origins = new Set<string>();
   const base = agentBaseUrl(headers);
   if (base !== null) {
-    const host = new URL(base).host;
-    for (const scheme of ['https', 'http']) origins.add(new URL(`${scheme}://${host}`).origin);
+    // The scheme the headers suggest first: most agents signed that one, so it is checked first.
+    const url = new URL(base);
+    origins.add(url.origin);
+    url.protocol = url.protocol === 'https:' ? 'http:' : 'https:';
+    origins.add(url.origin);
   }
   if (publicUrl !== undefined) origins.add(new URL(publicUrl).origin);
   return [...origins];
