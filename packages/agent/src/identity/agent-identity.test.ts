@@ -124,6 +124,17 @@ describe('ensureEnrolled', () => {
     assert.equal(kept.fingerprint, renewed.fingerprint);
   });
 
+  it('keeps its enrolled key when a token it has not used is refused', async () => {
+    const enroller = new Enroller();
+    const first = options(enroller, { enrollmentToken: 'flte_one' });
+    const key = await ensureEnrolled(first);
+    const stale = await ensureEnrolled({ ...first, enrollmentToken: 'not-a-valid-token' });
+    assert.equal(stale.fingerprint, key.fingerprint);
+    assert.equal(enroller.requests.length, 2, 'it tried');
+    const paths = identityPaths(first.stateDir);
+    assert.deepEqual((await readdir(paths.dir)).sort(), ['agent-key.pem', 'enrollment.json']);
+  });
+
   it('reads the token from a file, and says what to do without one', async () => {
     const enroller = new Enroller();
     const file = join(dir, 'token-file');

@@ -96,7 +96,21 @@ export async function ensureEnrolled(options: EnrollmentOptions): Promise<AgentK
     );
   }
   const pending = await pendingKey(paths, tokenSha256);
-  const enrolled = await enrollWithRetry(options, pending.key, token, pending.earlierAttempt);
+  let enrolled: EnrollAgentResponse | null;
+  try {
+    enrolled = await enrollWithRetry(options, pending.key, token, pending.earlierAttempt);
+  } catch (error) {
+    // An agent that is enrolled keeps its key when a token it has not used before is
+    // refused (an old one left in the file, say): the connection tells whether the key
+    // still works, and says what to do if not.
+    if (!(error instanceof NotEnrolled) || key === null || !record.success) throw error;
+    options.logger.warn(`${error.message}; keeping the key this agent enrolled before`, {
+      keyFingerprint: key.fingerprint,
+    });
+    await rm(paths.pendingKey, { force: true });
+    await rm(paths.pendingRecord, { force: true });
+    return key;
+  }
   await writeFileAtomic(paths.key, pending.key.toPem(), 0o600);
   const saved: EnrollmentRecord = {
     host: options.host,
