@@ -1,18 +1,34 @@
 /**
  * `npm run bench:agents -- --agents N [--seconds S] [--heartbeat S]`
  *
- * Starts a real controller process, registers N hosts, connects N simulated agents from
- * this process (real WebSocket, real protocol: hello, facts, heartbeats with metrics) and,
- * while they heartbeat, measures `GET /api/v1/hosts` latency sequentially plus the
- * controller's RSS and CPU. The same latency measurement with no agents connected, in the
- * same run, is the baseline.
+ * Starts a real controller process, registers N hosts and enrolls an Ed25519 key for each
+ * through the API (the agent's own enrollment call), connects N simulated agents from this
+ * process (real WebSocket, real protocol: the signed challenge, hello, facts, heartbeats
+ * with metrics) and, while they heartbeat, measures `GET /api/v1/hosts` latency
+ * sequentially plus the controller's RSS and CPU. The same latency measurement with no
+ * agents connected, in the same run, is the baseline.
  */
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { FLOTILLA_VERSION, PROTOCOL_VERSION, type Facts, type HostList } from '@flotilla/protocol';
-import { agentGatewayUrl, JsonClient, startController } from '@flotilla/sandbox';
+import {
+  FLOTILLA_VERSION,
+  PROTOCOL_VERSION,
+  type ControllerMessage,
+  type CreateHostResponse,
+  type Facts,
+  type HostList,
+} from '@flotilla/protocol';
+import {
+  agentGatewayUrl,
+  enrollIdentity,
+  JsonClient,
+  newAgentIdentity,
+  signChallenge,
+  startController,
+  type AgentIdentity,
+} from '@flotilla/sandbox';
 import WebSocket from 'ws';
 
 const { values } = parseArgs({
@@ -58,33 +74,40 @@ function facts(name: string): Facts {
   };
 }
 
-/** One simulated agent: connects, says hello, sends facts, then heartbeats forever. */
+/**
+ * One simulated agent: connects, answers the challenge with a signed hello, sends facts,
+ * then heartbeats forever.
+ */
 function connectAgent(
   url: string,
-  name: string,
-  token: string,
+  origin: string,
+  identity: AgentIdentity,
   sockets: WebSocket[],
 ): Promise<void> {
+  const name = identity.host;
   return new Promise((resolve, reject) => {
-    const socket = new WebSocket(url, {
-      headers: { authorization: `Bearer ${token}` },
-      perMessageDeflate: false,
-    });
+    const socket = new WebSocket(url, { perMessageDeflate: false });
     let seq = 0;
-    socket.once('open', () => {
-      socket.send(
-        JSON.stringify({
-          type: 'hello',
-          protocolVersion: PROTOCOL_VERSION,
-          host: name,
-          os: 'linux',
-          mode: 'managed',
-          agentVersion: FLOTILLA_VERSION,
-        }),
-      );
-    });
     socket.on('message', (data) => {
-      const message = JSON.parse((data as Buffer).toString('utf8')) as { type: string };
+      const message = JSON.parse((data as Buffer).toString('utf8')) as ControllerMessage;
+      if (message.type === 'challenge') {
+        socket.send(
+          JSON.stringify({
+            type: 'hello',
+            protocolVersion: PROTOCOL_VERSION,
+            host: name,
+            os: 'linux',
+            mode: 'managed',
+            agentVersion: FLOTILLA_VERSION,
+            auth: signChallenge(identity, { nonce: message.nonce, origin }),
+          }),
+        );
+        return;
+      }
+      if (message.type === 'error') {
+        reject(new Error(`${name}: ${message.error.code}: ${message.error.message}`));
+        return;
+      }
       if (message.type !== 'welcome') return;
       socket.send(JSON.stringify({ type: 'facts', facts: facts(name) }));
       // Spread heartbeats evenly over the interval, as real agents started at random times would.
@@ -170,14 +193,23 @@ async function main(): Promise<void> {
   const api = new JsonClient(controller.url, controller.adminToken);
   const sockets: WebSocket[] = [];
   try {
-    console.log(`registering ${AGENTS} hosts…`);
+    console.log(`registering ${AGENTS} hosts and enrolling a key for each…`);
     const names = Array.from({ length: AGENTS }, (_, i) => `bench-${String(i).padStart(5, '0')}`);
-    const tokens = new Map<string, string>();
+    const identities = new Map<string, AgentIdentity>();
+    const enrollStart = Date.now();
     await pool(names, 32, async (name) => {
-      const response = await api.post<{ token: string }>('/api/v1/hosts', { name });
+      const response = await api.post<CreateHostResponse>('/api/v1/hosts', { name });
       if (response.status !== 201) throw new Error(`register ${name}: ${response.status}`);
-      tokens.set(name, response.body.token);
+      const identity = newAgentIdentity(name);
+      const enrolled = await enrollIdentity(
+        controller.url,
+        identity,
+        response.body.enrollment.token,
+      );
+      if (enrolled.status !== 201) throw new Error(`enroll ${name}: ${enrolled.status}`);
+      identities.set(name, identity);
     });
+    const enrollSeconds = (Date.now() - enrollStart) / 1000;
 
     console.log(
       `baseline: GET /api/v1/hosts with no agents connected for ${Math.min(10, SECONDS)} s…`,
@@ -187,7 +219,12 @@ async function main(): Promise<void> {
     console.log(`connecting ${AGENTS} agents…`);
     const connectStart = Date.now();
     const url = agentGatewayUrl(controller.url);
-    await pool(names, 200, (name) => connectAgent(url, name, tokens.get(name) ?? '', sockets));
+    const origin = new URL(controller.url).origin;
+    await pool(names, 200, async (name) => {
+      const identity = identities.get(name);
+      if (!identity) throw new Error(`${name} has no identity`);
+      await connectAgent(url, origin, identity, sockets);
+    });
     const connectSeconds = (Date.now() - connectStart) / 1000;
     await JsonClient.until(
       async () => {
@@ -213,6 +250,7 @@ async function main(): Promise<void> {
       agents: AGENTS,
       heartbeatSeconds: HEARTBEAT,
       online,
+      registerAndEnrollSeconds: Number(enrollSeconds.toFixed(1)),
       connectSeconds: Number(connectSeconds.toFixed(1)),
       controllerRssMiB: Number(rss.toFixed(0)),
       controllerCpuPercent: Number(cpuPercent.toFixed(1)),

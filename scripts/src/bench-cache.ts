@@ -4,7 +4,8 @@
  * Builds NARs of random bytes (about --mb MB in --nars store paths), publishes them through
  * a real controller's cache as one release of a host, then has --clients concurrent curl
  * processes each download every NAR (one keep-alive connection per client, as Nix does)
- * from (a) the controller, with the host's token, and (b) an nginx of our own serving the
+ * from (a) the controller, with a cache credential the host's (simulated) agent asked for
+ * over its connection, and (b) an nginx of our own serving the
  * same cache directory without auth. After one untimed round each, rounds alternate between
  * the two; the median of each is compared, and the servers' CPU time per GB is reported.
  */
@@ -22,7 +23,16 @@ import {
   openDatabase,
   type Db,
 } from '@flotilla/controller';
-import { buildRandomBlob, JsonClient, sandboxChildEnv, startController } from '@flotilla/sandbox';
+import type { CreateHostResponse } from '@flotilla/protocol';
+import {
+  buildRandomBlob,
+  enrollIdentity,
+  JsonClient,
+  newAgentIdentity,
+  ProtocolAgent,
+  sandboxChildEnv,
+  startController,
+} from '@flotilla/sandbox';
 import { sql } from 'kysely';
 import { pino } from 'pino';
 import { ensureNginx, startNginx, type StaticServer } from './bench-cache.nginx.js';
@@ -136,9 +146,15 @@ async function main(): Promise<void> {
   const api = new JsonClient(controller.url, controller.adminToken);
   const { db } = await openDatabase({ url: join(controller.stateDir, 'flotilla.db') });
   let nginx: StaticServer | undefined;
+  let agent: ProtocolAgent | undefined;
   try {
-    const host = await api.post<{ token: string }>('/api/v1/hosts', { name: 'bench' });
+    const host = await api.post<CreateHostResponse>('/api/v1/hosts', { name: 'bench' });
     if (host.status !== 201) throw new Error(`registering the host: ${JSON.stringify(host.body)}`);
+    const identity = newAgentIdentity('bench');
+    const enrolled = await enrollIdentity(controller.url, identity, host.body.enrollment.token);
+    if (enrolled.status !== 201) throw new Error(`enrolling: ${JSON.stringify(enrolled.body)}`);
+    agent = await ProtocolAgent.connectAs(controller.url, identity);
+    const credential = await agent.cacheCredential();
     const narBytes = Math.round((TOTAL_MB * 1e6) / NARS);
     console.log(`building ${NARS} store paths of ${(narBytes / 1e6).toFixed(1)} MB random bytes…`);
     const paths: string[] = [];
@@ -173,7 +189,7 @@ async function main(): Promise<void> {
     nginx = server;
     const controllerUrls = narFiles.map((f) => `${controller.url}/cache/nar/${f}`);
     const nginxUrls = narFiles.map((f) => `${server.url}/nar/${f}`);
-    const auth = ['-H', `Authorization: Bearer ${host.body.token}`];
+    const auth = ['-H', `Authorization: Bearer ${credential}`];
     const rates = { controller: [] as number[], nginx: [] as number[] };
     const cpu = { controller: 0, nginx: 0 };
     const servedGB = (ROUNDS * CLIENTS * total) / 1e9;
@@ -199,7 +215,7 @@ async function main(): Promise<void> {
     console.log('| --- | ---: | --- | ---: |');
     console.log(
       row(
-        'controller /cache (host token, authorized per request)',
+        'controller /cache (cache credential, authorized per request)',
         a,
         rates.controller,
         cpu.controller,
@@ -208,6 +224,7 @@ async function main(): Promise<void> {
     console.log(row('nginx (static files, sendfile, no auth)', b, rates.nginx, cpu.nginx));
     console.log(`\nratio controller ÷ nginx: ${(a / b).toFixed(2)} (target ≥ 0.8)`);
   } finally {
+    agent?.socket.terminate();
     await nginx?.stop();
     await db.destroy();
     await controller.process.stop();

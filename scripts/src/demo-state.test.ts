@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, readdir, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -8,8 +8,7 @@ import {
   deleteSavedDemo,
   demoPaths,
   inspectSavedDemo,
-  readHostToken,
-  saveHostToken,
+  saveEnrollmentToken,
   writeDemoState,
   type DemoHost,
   type DemoPaths,
@@ -29,7 +28,12 @@ async function savedDemo(paths: DemoPaths): Promise<void> {
   for (const file of ['flotilla.db', 'sandbox-admin.json', 'webhook-secret']) {
     await writeFile(join(paths.controllerDir, file), 'x');
   }
-  for (const host of FLEET) await saveHostToken(paths, host.name, `token-${host.name}`);
+  for (const host of FLEET) {
+    const identity = join(paths.hostsDir, host.name, 'agent', 'identity');
+    await mkdir(identity, { recursive: true });
+    await writeFile(join(identity, 'agent-key.pem'), 'key', { mode: 0o600 });
+    await writeFile(join(identity, 'enrollment.json'), '{}', { mode: 0o600 });
+  }
   await mkdir(join(paths.hostsDir, 'hsb1', 'profiles'), { recursive: true });
   await mkdir(join(paths.hostsDir, 'hsb1', 'run'), { recursive: true });
   await symlink('/nix/store/x-system', join(paths.hostsDir, 'hsb1', 'profiles', 'system'));
@@ -58,7 +62,7 @@ describe('the saved demo', () => {
     assert.deepEqual(await inspectSavedDemo(paths, FLEET), { kind: 'none' });
   });
 
-  it('resumes a finished first run, with tokens kept readable by their owner only', async () => {
+  it('resumes a finished first run whose agents hold their enrolled keys', async () => {
     const paths = await fresh();
     await savedDemo(paths);
     const saved = await inspectSavedDemo(paths, FLEET);
@@ -71,9 +75,14 @@ describe('the saved demo', () => {
         createdAt: '2024-05-01T00:00:00.000Z',
       },
     });
-    assert.equal(await readHostToken(paths, 'imac0'), 'token-imac0');
-    const mode = (await stat(join(paths.hostsDir, 'imac0', 'agent-token'))).mode & 0o777;
-    assert.equal(mode, 0o600);
+  });
+
+  it('hands a host its enrollment token readable by its owner only', async () => {
+    const paths = await fresh();
+    await saveEnrollmentToken(paths, 'imac0', 'flte_x');
+    const file = join(paths.hostsDir, 'imac0', 'enrollment-token');
+    assert.equal(await readFile(file, 'utf8'), 'flte_x\n');
+    assert.equal((await stat(file)).mode & 0o777, 0o600);
   });
 
   it('refuses a demo from the layout before saved state existed', async () => {
@@ -122,14 +131,14 @@ describe('the saved demo', () => {
     const paths = await fresh();
     await savedDemo(paths);
     await rm(join(paths.controllerDir, 'flotilla.db'));
-    await rm(join(paths.hostsDir, 'imac0', 'agent-token'));
+    await rm(join(paths.hostsDir, 'imac0', 'agent', 'identity', 'agent-key.pem'));
     await rm(join(paths.hostsDir, 'hsb1', 'profiles', 'system'));
     const saved = await inspectSavedDemo(paths, FLEET);
     assert.equal(saved.kind, 'unusable');
     assert.equal(
       saved.kind === 'unusable' ? saved.reason : '',
       'the saved demo is broken: controller/flotilla.db, hosts/hsb1/profiles/system, ' +
-        'hosts/imac0/agent-token are missing',
+        'hosts/imac0/agent/identity/agent-key.pem are missing',
     );
   });
 

@@ -3,7 +3,7 @@
  * Everything lives under one directory (`.demo`); `demo-state.json` says which layout wrote
  * it and whether its first run finished setting up.
  */
-import { lstat, mkdir, readdir, readFile, rm } from 'node:fs/promises';
+import { lstat, mkdir, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { readJsonFile, writeFileAtomic } from '@flotilla/runtime';
 import { SANDBOX_ADMIN_FILE, sandboxHostPaths } from '@flotilla/sandbox';
@@ -11,8 +11,9 @@ import { SANDBOX_ADMIN_FILE, sandboxHostPaths } from '@flotilla/sandbox';
 /**
  * The layout of a saved demo. Bump it whenever a demo saved by the previous code can no
  * longer be resumed by the new code; such a demo is then refused, never silently deleted.
+ * 2: hosts keep an enrolled key instead of a static agent token.
  */
-export const DEMO_LAYOUT = 1;
+export const DEMO_LAYOUT = 2;
 
 /** A host of the demo fleet, as far as its saved state is concerned. */
 export interface DemoHost {
@@ -23,7 +24,7 @@ export interface DemoHost {
 /** What `demo-state.json` holds. */
 export interface DemoStateFile {
   layout: number;
-  /** `setting-up` until the first run registered every host and kept its token. */
+  /** `setting-up` until the first run registered every host and each agent enrolled. */
   status: 'setting-up' | 'ready';
   hosts: string[];
   createdAt: string;
@@ -166,7 +167,9 @@ async function missingPaths(paths: DemoPaths, fleet: readonly DemoHost[]): Promi
   ];
   for (const host of fleet) {
     const sandbox = sandboxHostPaths(demoHostRoot(paths, host.name));
-    required.push(sandbox.tokenFile);
+    // The agent's own key and its enrollment: it proves the key, no token is kept.
+    required.push(join(sandbox.identityDir, 'agent-key.pem'));
+    required.push(join(sandbox.identityDir, 'enrollment.json'));
     // What the host ran before Flotilla: its first generation, and its current system.
     if (host.mode === 'managed') required.push(sandbox.profile, sandbox.currentSystemLink);
   }
@@ -209,17 +212,17 @@ export async function deleteSavedDemo(paths: DemoPaths): Promise<void> {
   );
 }
 
-/** Keeps a host's agent token in its sandbox, readable by its owner only (like a real host). */
-export async function saveHostToken(paths: DemoPaths, host: string, token: string): Promise<void> {
-  const { root, tokenFile } = sandboxHostPaths(demoHostRoot(paths, host));
+/**
+ * Hands a host its one-time enrollment token, in its sandbox, readable by its owner only
+ * (as an operator would put it on a real host). Its agent enrolls with it on first start
+ * and keeps its own key from then on; the used token is worthless.
+ */
+export async function saveEnrollmentToken(
+  paths: DemoPaths,
+  host: string,
+  token: string,
+): Promise<void> {
+  const { root, enrollmentTokenFile } = sandboxHostPaths(demoHostRoot(paths, host));
   await mkdir(root, { recursive: true });
-  await writeFileAtomic(tokenFile, `${token}\n`, 0o600);
-}
-
-/** The agent token a host was given when the demo registered it. */
-export async function readHostToken(paths: DemoPaths, host: string): Promise<string> {
-  const { tokenFile } = sandboxHostPaths(demoHostRoot(paths, host));
-  const token = (await readFile(tokenFile, 'utf8')).trim();
-  if (token === '') throw new Error(`${tokenFile} is empty`);
-  return token;
+  await writeFileAtomic(enrollmentTokenFile, `${token}\n`, 0o600);
 }

@@ -61,7 +61,7 @@ Flotilla demo is running (${how}):
   Repository       .demo/github/origin.git (stands in for GitHub), edit in .demo/flake
   Logs             .demo/controller/controller.log, .demo/hosts/<host>/agent.log
   Saved state      .demo: the controller's database and state, the repository with your
-                   commits, each host's sandbox (system profile, agent state, token).
+                   commits, each host's sandbox (system profile, agent state, its key).
                    Ctrl-C keeps it; \`npm run demo\` resumes it, \`npm run demo -- --fresh\`
                    deletes it and starts over.
 

@@ -12,7 +12,12 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { contextFilePath, writeContext } from '@flotilla/cli';
-import type { HostList, PendingApprovalList } from '@flotilla/protocol';
+import type {
+  CacheInfo,
+  CreateHostResponse,
+  HostList,
+  PendingApprovalList,
+} from '@flotilla/protocol';
 import {
   installInitialSystem,
   JsonClient,
@@ -43,8 +48,7 @@ import {
   demoHostRoot,
   demoPaths,
   inspectSavedDemo,
-  readHostToken,
-  saveHostToken,
+  saveEnrollmentToken,
   writeDemoState,
   type DemoPaths,
 } from './demo-state.js';
@@ -138,22 +142,25 @@ async function startDemoController(
   });
 }
 
-/** First run: registers every host, keeps its token in its sandbox, installs its old system. */
+/**
+ * First run: registers every host, hands it its one-time enrollment token in its sandbox
+ * and installs its old system. Each agent enrolls a key of its own when it first starts.
+ */
 async function registerHosts(
   paths: DemoPaths,
   api: JsonClient,
   systems: Map<string, string>,
 ): Promise<void> {
-  step('registering the nine hosts (each keeps its agent token in its sandbox, mode 0600)');
+  step('registering the nine hosts (each gets a one-time enrollment token in its sandbox)');
   for (const host of FLEET) {
-    const response = await api.post<{ token: string }>('/api/v1/hosts', {
+    const response = await api.post<CreateHostResponse>('/api/v1/hosts', {
       name: host.name,
       mode: host.mode,
       os: host.kind === 'darwin' ? 'darwin' : 'linux',
     });
     if (response.status !== 201)
       throw new Error(`registering ${host.name}: ${JSON.stringify(response.body)}`);
-    await saveHostToken(paths, host.name, response.body.token);
+    await saveEnrollmentToken(paths, host.name, response.body.enrollment.token);
     const system = systems.get(host.name);
     if (system) await installInitialSystem(demoHostRoot(paths, host.name), system);
   }
@@ -174,19 +181,23 @@ async function checkHostsKnown(api: JsonClient): Promise<void> {
   }
 }
 
+/**
+ * Starts the nine agents. Each enrolls with the token in its sandbox on its first start and
+ * proves its own key (kept in its sandbox) from then on; all trust the controller's cache key.
+ */
 async function startAgents(
   paths: DemoPaths,
   controllerUrl: string,
+  cacheKey: string,
   processes: DemoProcesses,
 ): Promise<AgentHandle[]> {
   const agents: AgentHandle[] = [];
   for (const host of FLEET) {
-    const token = await readHostToken(paths, host.name);
     const agent = await processes.start(host.name, () =>
       startAgent({
         host: host.name,
         controllerUrl,
-        token,
+        trustedPublicKeys: [cacheKey],
         root: demoHostRoot(paths, host.name),
         mode: host.mode,
       }),
@@ -212,7 +223,13 @@ function refusedAgent(agents: AgentHandle[]): string | null {
       const refused =
         entry.status === 401 ||
         entry.status === 403 ||
-        ['unauthorized', 'host_not_found', 'host_mismatch'].includes(entry.code ?? '');
+        [
+          'unauthorized',
+          'agent_not_enrolled',
+          'invalid_signature',
+          'host_not_found',
+          'host_mismatch',
+        ].includes(entry.code ?? '');
       if (entry.level === 'error' && refused) {
         return `the controller refused the agent of ${agent.paths.root}: ${entry.msg ?? line}`;
       }
@@ -228,7 +245,7 @@ async function waitForAgents(api: JsonClient, agents: AgentHandle[], resuming: b
       if (refusal !== null) {
         throw new DemoRefusal(
           resuming
-            ? `Cannot resume the demo: ${refusal}\nThe saved tokens do not match the saved controller. ${FRESH_HINT}`
+            ? `Cannot resume the demo: ${refusal}\nThe saved agent keys do not match the saved controller. ${FRESH_HINT}`
             : refusal,
         );
       }
@@ -298,16 +315,24 @@ async function startFleet(
   const api = new JsonClient(controller.url, controller.adminToken);
   if (state.resuming) {
     await checkHostsKnown(api);
+    run.phase = 'ready';
   } else {
     await registerHosts(paths, api, state.systems);
-    await writeDemoState(paths, 'ready', FLEET, state.createdAt);
   }
-  run.phase = 'ready';
+  const cache = await api.get<CacheInfo>('/api/v1/cache');
+  if (cache.status !== 200) throw new Error(`GET /api/v1/cache: HTTP ${cache.status}`);
 
-  step(`starting the nine agents${state.resuming ? ' with the tokens they kept' : ''}`);
-  const agents = await startAgents(paths, controller.url, processes);
+  step(
+    state.resuming
+      ? 'starting the nine agents with the keys they enrolled'
+      : 'starting the nine agents: each makes its own key and enrolls it with its token',
+  );
+  const agents = await startAgents(paths, controller.url, cache.body.publicKey, processes);
   await waitForAgents(api, agents, state.resuming);
   if (!state.resuming) {
+    // Only now is the demo resumable: every agent holds an enrolled key.
+    await writeDemoState(paths, 'ready', FLEET, state.createdAt);
+    run.phase = 'ready';
     step(
       'waiting for the pipeline: one evaluation, six builds, six signed releases awaiting approval',
     );

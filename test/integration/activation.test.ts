@@ -40,17 +40,6 @@ describe('safe activation: confirm, roll back, never strand a host', { timeout: 
     fleet = await FleetFixture.start('activation', {
       config: () => ({
         deployments: { confirmTimeoutSeconds: 15, queueExpirySeconds: 8 },
-        hosts: {
-          checked: {
-            healthChecks: [
-              {
-                kind: 'command',
-                argv: ['test', '-e', '/nonexistent/flotilla-health'],
-                timeoutSeconds: 5,
-              },
-            ],
-          },
-        },
       }),
     });
     flake = join(fleet.dir, 'flake');
@@ -60,7 +49,21 @@ describe('safe activation: confirm, roll back, never strand a host', { timeout: 
       names.map((name) => ({ name, version: `${stamp}-0` })),
     );
     for (const name of names) {
-      await fleet.addAgent(name, { initialSystem: await buildHost(`path:${flake}`, name) });
+      await fleet.addAgent(name, {
+        initialSystem: await buildHost(`path:${flake}`, name),
+        // Health checks belong to the host's own agent config, never to the controller's.
+        ...(name === 'checked'
+          ? {
+              healthChecks: [
+                {
+                  kind: 'command' as const,
+                  argv: ['test', '-e', '/nonexistent/flotilla-health'],
+                  timeoutSeconds: 5,
+                },
+              ],
+            }
+          : {}),
+      });
     }
   });
 

@@ -1,22 +1,38 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { PROTOCOL_VERSION, type ErrorBody } from '@flotilla/protocol';
-import { agentGatewayUrl, buildHost, JsonClient, writeSandboxFlake } from '@flotilla/sandbox';
+import {
+  buildHost,
+  enrollIdentity,
+  JsonClient,
+  newAgentIdentity,
+  ProtocolAgent,
+  writeSandboxFlake,
+  type AgentIdentity,
+} from '@flotilla/sandbox';
 import WebSocket from 'ws';
 import { join } from 'node:path';
 import { FleetFixture } from './fleet-fixture.js';
-import { RawAgent } from './raw-agent.js';
 
 describe(
   'bad input is answered with stable error codes and the controller stays healthy',
   { timeout: 300_000 },
   () => {
     let fleet: FleetFixture;
-    let token: string;
+    let raw1: AgentIdentity;
+
+    /** Registers a host and enrolls a key for it made here. */
+    async function enrolled(name: string): Promise<AgentIdentity> {
+      const identity = newAgentIdentity(name);
+      const token = await fleet.register(name);
+      const answer = await enrollIdentity(fleet.controller.url, identity, token);
+      assert.equal(answer.status, 201, JSON.stringify(answer.body));
+      return identity;
+    }
 
     before(async () => {
       fleet = await FleetFixture.start('bad-input');
-      token = await fleet.register('raw1');
+      raw1 = await enrolled('raw1');
     });
 
     after(async () => {
@@ -40,22 +56,22 @@ describe(
       assert.equal(response.body.error.code, 'unauthorized');
     });
 
-    it('refuses an agent connection with a wrong token before the upgrade', async () => {
-      const url = agentGatewayUrl(fleet.controller.url);
-      await assert.rejects(RawAgent.connect(url, 'flta_wrong'), /HTTP 401/);
+    it('refuses a hello that does not answer the challenge, and closes', async () => {
+      const agent = await ProtocolAgent.connect(fleet.controller.url);
+      await agent.hello(null, { host: 'raw1' });
+      assert.equal((await agent.nextError(0)).code, 'unauthorized');
+      assert.equal(await agent.closed(), 4004);
+      assert.equal((await fleet.host('raw1')).status, 'never_seen');
     });
 
     it('answers frames it cannot use, in order, without dropping the connection', async () => {
-      const agent = await RawAgent.connect(agentGatewayUrl(fleet.controller.url), token);
+      const agent = await ProtocolAgent.connect(fleet.controller.url);
       let mark = agent.received.length;
       agent.socket.send(JSON.stringify({ type: 'heartbeat', seq: 1 }));
       assert.equal((await agent.nextError(mark)).code, 'hello_required');
 
-      agent.hello('raw1');
-      await JsonClient.until(
-        async () => agent.received.find((m) => m.type === 'welcome'),
-        'welcome',
-      );
+      await agent.hello(raw1);
+      await agent.next('welcome');
 
       mark = agent.received.length;
       agent.socket.send('{"type": "facts", ');
@@ -82,8 +98,9 @@ describe(
     });
 
     it('reports a protocol version mismatch and closes the connection', async () => {
-      const agent = await RawAgent.connect(agentGatewayUrl(fleet.controller.url), token);
-      agent.hello('raw1', PROTOCOL_VERSION + 1);
+      const agent = await ProtocolAgent.connect(fleet.controller.url);
+      // As an agent of protocol 1 says hello: no answer to the challenge at all.
+      await agent.hello(null, { host: 'raw1', protocolVersion: PROTOCOL_VERSION - 1 });
       const error = await agent.nextError(0);
       assert.equal(error.code, 'protocol_version_mismatch');
       assert.match(error.message, /protocol version mismatch/);
@@ -92,18 +109,18 @@ describe(
     });
 
     it('flags an agent older than the controller', async () => {
-      const oldToken = await fleet.register('old1');
-      const agent = await RawAgent.connect(agentGatewayUrl(fleet.controller.url), oldToken);
-      agent.hello('old1', PROTOCOL_VERSION, '0.0.9');
+      const old1 = await enrolled('old1');
+      const agent = await ProtocolAgent.connect(fleet.controller.url);
+      await agent.hello(old1, { agentVersion: '0.0.9' });
       const host = await fleet.waitForHost('old1', (h) => h.status === 'online');
       assert.equal(host.agentVersion, '0.0.9');
       assert.equal(host.agentOutdated, true);
       agent.socket.close();
     });
 
-    it('refuses a hello for another host than the token belongs to', async () => {
-      const agent = await RawAgent.connect(agentGatewayUrl(fleet.controller.url), token);
-      agent.hello('someone-else');
+    it("refuses a hello for another host than the key's", async () => {
+      const agent = await ProtocolAgent.connect(fleet.controller.url);
+      await agent.hello(raw1, { host: 'someone-else' });
       assert.equal((await agent.nextError(0)).code, 'host_mismatch');
     });
 

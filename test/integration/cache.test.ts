@@ -5,11 +5,20 @@ import { mkdir, mkdtemp, readdir, readFile, realpath, rm, stat } from 'node:fs/p
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { CacheInfo, Deployment, DeploymentDecision } from '@flotilla/protocol';
+import type {
+  CacheInfo,
+  CreateHostResponse,
+  Deployment,
+  DeploymentDecision,
+  EnrollmentToken,
+} from '@flotilla/protocol';
 import {
   buildHost,
   buildRandomBlob,
+  enrollIdentity,
   JsonClient,
+  newAgentIdentity,
+  ProtocolAgent,
   SANDBOX_NIX_CONFIG,
   startAgent,
   startController,
@@ -44,7 +53,9 @@ describe('the controller binary cache, with real Nix and real HTTP', { timeout: 
   let api: JsonClient;
   let publishing: CachePublishing;
   let agent: AgentHandle | undefined;
+  /** Each host's short-lived cache credential, asked for over its own agent connection. */
   const tokens: Record<string, string> = {};
+  const connections: ProtocolAgent[] = [];
   let info: CacheInfo;
   let cacheUrl: string;
   let storePath: string;
@@ -54,9 +65,27 @@ describe('the controller binary cache, with real Nix and real HTTP', { timeout: 
     controller = await startController({ stateDir: join(dir, 'controller') });
     api = new JsonClient(controller.url, controller.adminToken);
     for (const name of ['h1', 'h2']) {
-      const created = await api.post<{ token: string }>('/api/v1/hosts', { name, mode: 'managed' });
+      const created = await api.post<CreateHostResponse>('/api/v1/hosts', {
+        name,
+        mode: 'managed',
+      });
       assert.equal(created.status, 201);
-      tokens[name] = created.body.token;
+      const identity = newAgentIdentity(name);
+      const enrolled = await enrollIdentity(
+        controller.url,
+        identity,
+        created.body.enrollment.token,
+      );
+      assert.equal(enrolled.status, 201, JSON.stringify(enrolled.body));
+      const connection = await ProtocolAgent.connect(controller.url);
+      connections.push(connection);
+      await connection.hello(identity);
+      await connection.next('welcome');
+      connection.socket.send(JSON.stringify({ type: 'cache.credential_request', requestId: name }));
+      const credential = await connection.next('cache.credential');
+      assert.equal(credential.requestId, name);
+      assert.ok(Date.parse(credential.expiresAt) - Date.now() <= 10 * 60_000, 'minutes, not days');
+      tokens[name] = credential.token;
     }
     info = (await api.get<CacheInfo>('/api/v1/cache')).body;
     cacheUrl = `${controller.url}${info.path}`;
@@ -71,6 +100,7 @@ describe('the controller binary cache, with real Nix and real HTTP', { timeout: 
   });
 
   after(async () => {
+    for (const connection of connections) connection.socket.terminate();
     await agent?.process.stop();
     await publishing?.close();
     await controller?.process.stop();
@@ -95,7 +125,7 @@ describe('the controller binary cache, with real Nix and real HTTP', { timeout: 
     assert.equal(secret.mode & 0o777, 0o600);
   });
 
-  it("lets a host with its own token and the controller's key fetch its release", async () => {
+  it("lets a host with its own cache credential and the controller's key fetch its release", async () => {
     const target = await emptyStore('h1-ok');
     const result = await copyFromCache({
       cacheUrl,
@@ -206,7 +236,7 @@ describe('the controller binary cache, with real Nix and real HTTP', { timeout: 
     await assert.rejects(stat(inStore(target.root, storePath)));
   });
 
-  it('refuses a client without a token and a host that is not the release host', async () => {
+  it("refuses a client without a credential, and host h2's credential for h1's closure", async () => {
     const anonymous = await emptyStore('anonymous');
     const none = await copyFromCache({
       cacheUrl,
@@ -299,14 +329,18 @@ describe('the controller binary cache, with real Nix and real HTTP', { timeout: 
     assert.deepEqual(new Set(downloads), new Set([expected]));
   });
 
-  it('gives deploy requests the cache, and the agent fetches with its own token into its empty store', async () => {
+  it('gives deploy requests the cache, and the agent fetches with a credential it asked for into its empty store', async () => {
     const root = join(dir, 'hosts', 'h1');
     const store = join(dir, 'stores', 'agent-h1');
+    // A real agent for h1, enrolled with a fresh token (it replaces the test's key for h1).
+    const enrollment = await api.post<EnrollmentToken>('/api/v1/hosts/h1/enrollment', {});
+    assert.equal(enrollment.status, 201);
     // The agent's Nix works on a store of its own, so the release must come from the cache.
     agent = await startAgent({
       host: 'h1',
       controllerUrl: controller.url,
-      token: tokens.h1 ?? '',
+      enrollmentToken: enrollment.body.token,
+      trustedPublicKeys: [info.publicKey],
       root,
       env: { NIX_CONFIG: `${SANDBOX_NIX_CONFIG}\nstore = local?root=${store}` },
     });
@@ -336,6 +370,16 @@ describe('the controller binary cache, with real Nix and real HTTP', { timeout: 
     assert.ok((await stat(inStore(store, storePath))).isDirectory());
     assert.equal(await realpath(agent.paths.currentSystemLink), storePath);
     const leftovers = (await readdir(agent.paths.stateDir)).filter((f) => f.startsWith('netrc'));
-    assert.deepEqual(leftovers, [], 'the netrc file with the token is removed after the fetch');
+    assert.deepEqual(
+      leftovers,
+      [],
+      'the netrc file with the credential is removed after the fetch',
+    );
+    assert.ok(done.log.some((l) => l.line === `${storePath} is signed by a trusted key`));
+    // The test's own key for h1 was replaced: its credential stopped working with it.
+    const stale = await fetch(`${cacheUrl}/nix-cache-info`, {
+      headers: { authorization: `Bearer ${tokens.h1}` },
+    });
+    assert.equal(stale.status, 401);
   });
 });

@@ -1,11 +1,14 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { access, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   FINAL_DEPLOYMENT_STATUSES,
+  type CacheInfo,
+  type CreateHostResponse,
   type Deployment,
   type DeploymentDecision,
   type ErrorBody,
+  type HealthCheck,
   type Host,
   type HostList,
 } from '@flotilla/protocol';
@@ -13,6 +16,7 @@ import {
   installInitialSystem,
   JsonClient,
   nixAvailable,
+  signStorePath,
   startAgent,
   startController,
   type AgentHandle,
@@ -26,17 +30,26 @@ export interface AgentOptions {
   commandPrefix?: string[];
   /** A system the host already runs before the agent starts (its first generation). */
   initialSystem?: string;
+  /** Health checks in the agent's own config. */
+  healthChecks?: HealthCheck[];
+  /** Another URL of the agent gateway to dial (e.g. wss:// through a TLS proxy). */
+  gatewayUrl?: string;
+  /** Extra `--trusted-public-key`s besides the controller's cache key. */
+  extraTrustedKeys?: string[];
 }
 
 /** A controller, its API client and the agents started against it, all under one temp dir. */
 export class FleetFixture {
   readonly agents = new Map<string, AgentHandle>();
-  private readonly tokens = new Map<string, string>();
+  /** The enrollment token each host was registered with (what its agent enrolls with). */
+  readonly tokens = new Map<string, string>();
   private constructor(
     readonly dir: string,
     public controller: ControllerHandle,
     public api: JsonClient,
     private readonly env: NodeJS.ProcessEnv,
+    /** The controller's cache key: what every agent's config trusts. */
+    readonly cacheKey: string,
   ) {}
 
   /**
@@ -70,15 +83,23 @@ export class FleetFixture {
       ...(options.listen ? { listen: options.listen } : {}),
     });
     const api = new JsonClient(controller.url, controller.adminToken);
-    return new FleetFixture(dir, controller, api, env);
+    const cache = await api.get<CacheInfo>('/api/v1/cache');
+    if (cache.status !== 200) throw new Error(`GET /api/v1/cache: ${JSON.stringify(cache.body)}`);
+    return new FleetFixture(dir, controller, api, env, cache.body.publicKey);
   }
 
-  /** Registers a host through the API and returns its agent token. */
+  /** Registers a host through the API and returns its one-time enrollment token. */
   async register(name: string, mode: 'managed' | 'monitor' = 'managed'): Promise<string> {
-    const response = await this.api.post<{ token: string }>('/api/v1/hosts', { name, mode });
+    const response = await this.api.post<CreateHostResponse>('/api/v1/hosts', { name, mode });
     if (response.status !== 201)
       throw new Error(`registering ${name}: ${JSON.stringify(response.body)}`);
-    return response.body.token;
+    this.tokens.set(name, response.body.enrollment.token);
+    return response.body.enrollment.token;
+  }
+
+  /** The controller's signing key file (what it signs releases with). */
+  get signingKeyFile(): string {
+    return join(this.controller.stateDir, 'cache', 'signing-key.sec');
   }
 
   /** Registers a host, starts its agent and waits until the controller sees it online. */
@@ -86,28 +107,32 @@ export class FleetFixture {
     name: string,
     options: AgentOptions & { mode?: 'managed' | 'monitor' } = {},
   ): Promise<AgentHandle> {
-    const token = await this.register(name, options.mode);
-    this.tokens.set(name, token);
+    await this.register(name, options.mode);
     if (options.initialSystem) {
       await installInitialSystem(join(this.dir, 'hosts', name), options.initialSystem);
     }
     const agent = await this.launchAgent(name, {
+      ...options,
       agentMode: options.agentMode ?? options.mode,
-      extraArgs: options.extraArgs,
-      commandPrefix: options.commandPrefix,
     });
     await this.waitForHost(name, (h) => h.status === 'online' && h.facts !== null);
     return agent;
   }
 
-  /** Starts (again) the agent of a registered host, with the token it got at registration. */
+  /**
+   * Starts (again) the agent of a registered host. It enrolls with the token the host got at
+   * registration the first time, and proves the key it made then on every later start.
+   */
   async launchAgent(name: string, options: AgentOptions = {}): Promise<AgentHandle> {
     const token = this.tokens.get(name);
     if (token === undefined) throw new Error(`host ${name} was not added through the fixture`);
     const agent = await startAgent({
       host: name,
       controllerUrl: this.controller.url,
-      token,
+      ...(options.gatewayUrl ? { gatewayUrl: options.gatewayUrl } : {}),
+      enrollmentToken: token,
+      trustedPublicKeys: [this.cacheKey, ...(options.extraTrustedKeys ?? [])],
+      ...(options.healthChecks ? { healthChecks: options.healthChecks } : {}),
       root: join(this.dir, 'hosts', name),
       mode: options.agentMode ?? 'managed',
       extraArgs: options.extraArgs,
@@ -119,9 +144,16 @@ export class FleetFixture {
 
   /**
    * Asks for a deployment (`POST /api/v1/deployments`) and answers like a plain post, with
-   * the created deployment as the body on success (the decision's notes in `notes`).
+   * the created deployment as the body on success (the decision's notes in `notes`). A store
+   * path given is signed with the controller's key first, as every release is: agents
+   * activate only what their trusted keys signed.
    */
-  async deploy(body: object): Promise<DecisionAnswer> {
+  async deploy(body: Record<string, unknown>): Promise<DecisionAnswer> {
+    const { storePath } = body;
+    // A made-up path that is not in the store has nothing to sign (the test wants a refusal).
+    if (typeof storePath === 'string' && (await pathExists(storePath))) {
+      await signStorePath(storePath, this.signingKeyFile);
+    }
     const response = await this.api.post<DeploymentDecision>('/api/v1/deployments', body);
     return decisionAnswer(response);
   }
@@ -194,6 +226,13 @@ export class FleetFixture {
     await this.controller.process.stop();
     await rm(this.dir, { recursive: true, force: true });
   }
+}
+
+async function pathExists(path: string): Promise<boolean> {
+  return access(path).then(
+    () => true,
+    () => false,
+  );
 }
 
 /**

@@ -3,10 +3,16 @@ import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { AuditList, ErrorBody } from '@flotilla/protocol';
-import { agentGatewayUrl, JsonClient } from '@flotilla/sandbox';
+import {
+  agentGatewayUrl,
+  enrollIdentity,
+  JsonClient,
+  newAgentIdentity,
+  ProtocolAgent,
+  type AgentIdentity,
+} from '@flotilla/sandbox';
 import WebSocket from 'ws';
 import { FleetFixture } from './fleet-fixture.js';
-import { RawAgent } from './raw-agent.js';
 
 const SYSTEM = '/nix/store/0c2a7wq2mrhhvs6f8p8ryzfqmdj3b5x9-nixos-system-raw1';
 
@@ -39,11 +45,10 @@ function facts(overrides: Record<string, unknown> = {}): Record<string, unknown>
 /** Opens a WebSocket to the gateway; resolves with the HTTP status of a refusal, or 101. */
 function upgradeStatus(
   url: string,
-  token: string,
   keep: WebSocket[] = [],
 ): Promise<{ status: number; retryAfter?: string }> {
   return new Promise((resolve, reject) => {
-    const socket = new WebSocket(url, { headers: { authorization: `Bearer ${token}` } });
+    const socket = new WebSocket(url);
     socket.once('open', () => {
       keep.push(socket);
       resolve({ status: 101 });
@@ -59,9 +64,9 @@ function upgradeStatus(
   });
 }
 
-describe('the controller against forged agents and guessed tokens', { timeout: 300_000 }, () => {
+describe('the controller against forged agents and guessed keys', { timeout: 300_000 }, () => {
   let fleet: FleetFixture;
-  let token: string;
+  let raw1: AgentIdentity;
   let url: string;
 
   before(async () => {
@@ -78,7 +83,9 @@ describe('the controller against forged agents and guessed tokens', { timeout: 3
         },
       }),
     });
-    token = await fleet.register('raw1');
+    raw1 = newAgentIdentity('raw1');
+    const enrolled = await enrollIdentity(fleet.controller.url, raw1, await fleet.register('raw1'));
+    assert.equal(enrolled.status, 201, JSON.stringify(enrolled.body));
     url = agentGatewayUrl(fleet.controller.url);
   });
 
@@ -102,14 +109,8 @@ describe('the controller against forged agents and guessed tokens', { timeout: 3
   });
 
   it('stores no facts that fail the protocol: no path outside the store, no megabyte strings', async () => {
-    const agent = await RawAgent.connect(url, token);
+    const agent = await ProtocolAgent.connectAs(fleet.controller.url, raw1);
     try {
-      agent.hello('raw1');
-      await JsonClient.until(
-        async () => agent.received.find((m) => m.type === 'welcome'),
-        'the welcome',
-        10_000,
-      );
       const shadow = {
         number: 1,
         path: '../../../../etc/shadow',
@@ -142,14 +143,8 @@ describe('the controller against forged agents and guessed tokens', { timeout: 3
   });
 
   it('writes no audit entry for a reboot result nobody asked for', async () => {
-    const agent = await RawAgent.connect(url, token);
+    const agent = await ProtocolAgent.connectAs(fleet.controller.url, raw1);
     try {
-      agent.hello('raw1');
-      await JsonClient.until(
-        async () => agent.received.find((m) => m.type === 'welcome'),
-        'the welcome',
-        10_000,
-      );
       for (let i = 0; i < 3; i++) {
         const from = agent.received.length;
         agent.socket.send(
@@ -175,8 +170,8 @@ describe('the controller against forged agents and guessed tokens', { timeout: 3
   it('caps agent connections per address', async () => {
     const open: WebSocket[] = [];
     try {
-      for (let i = 0; i < 3; i++) assert.equal((await upgradeStatus(url, token, open)).status, 101);
-      const over = await upgradeStatus(url, token, open);
+      for (let i = 0; i < 3; i++) assert.equal((await upgradeStatus(url, open)).status, 101);
+      const over = await upgradeStatus(url, open);
       assert.equal(over.status, 429);
       assert.ok(over.retryAfter);
     } finally {
@@ -186,7 +181,7 @@ describe('the controller against forged agents and guessed tokens', { timeout: 3
     await JsonClient.until(
       async () => {
         const keep: WebSocket[] = [];
-        const { status } = await upgradeStatus(url, token, keep);
+        const { status } = await upgradeStatus(url, keep);
         keep.forEach((socket) => socket.terminate());
         return status === 101 ? true : undefined;
       },
@@ -195,26 +190,35 @@ describe('the controller against forged agents and guessed tokens', { timeout: 3
     );
   });
 
-  it('locks out an address that guesses agent tokens, at the gateway and the cache', async () => {
-    for (let i = 0; i < 3; i++) assert.equal((await upgradeStatus(url, 'flta_guess')).status, 401);
-    assert.equal((await upgradeStatus(url, 'flta_guess')).status, 401, 'starts the lockout');
-    const locked = await upgradeStatus(url, token);
-    assert.equal(locked.status, 429, 'even the right token waits');
+  it('locks out an address that signs with keys it does not hold, at the gateway and the cache', async () => {
+    // A key never enrolled, claiming raw1: each refused hello counts against the address.
+    const impostor = newAgentIdentity('raw1');
+    const forge = async (): Promise<string> => {
+      const agent = await ProtocolAgent.connect(fleet.controller.url);
+      await agent.hello(impostor);
+      const code = (await agent.nextError(0)).code;
+      await agent.closed();
+      return code;
+    };
+    for (let i = 0; i < 4; i++) assert.equal(await forge(), 'agent_not_enrolled');
+    const locked = await upgradeStatus(url);
+    assert.equal(locked.status, 429, 'even the real agent waits');
     assert.equal(locked.retryAfter, '2');
     const cache = await fetch(`${fleet.controller.url}/cache/nix-cache-info`, {
-      headers: { authorization: `Bearer ${token}` },
+      headers: { authorization: 'Bearer fltc_guess' },
     });
     assert.equal(cache.status, 429, 'the binary cache shares the hosts’ lockout');
     assert.equal(((await cache.json()) as { error: ErrorBody }).error.code, 'rate_limited');
-    await JsonClient.until(
-      async () => ((await upgradeStatus(url, token, [])).status === 101 ? true : undefined),
+    const agent = await JsonClient.until(
+      async () => ProtocolAgent.connectAs(fleet.controller.url, raw1).catch(() => undefined),
       'the lockout to end',
       10_000,
     );
+    agent.socket.close();
     const log = fleet.controller.process.lines.join('\n');
     assert.match(
       log,
-      /agent connection with a missing or unknown token refused.*"client":"127\.0\.0\.1"|"client":"127\.0\.0\.1".*agent connection with a missing or unknown token refused/,
+      /agent authentication failed.*"remote":"127\.0\.0\.1"|"remote":"127\.0\.0\.1".*agent authentication failed/,
     );
   });
 });

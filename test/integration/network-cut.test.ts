@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { realpath } from 'node:fs/promises';
+import { mkdtemp, realpath, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Deployment } from '@flotilla/protocol';
@@ -7,8 +8,10 @@ import {
   buildHost,
   JsonClient,
   NetworkNamespace,
+  startTlsProxy,
   writeHost,
   writeSandboxFlake,
+  type TlsProxy,
 } from '@flotilla/sandbox';
 import { FleetFixture } from './fleet-fixture.js';
 
@@ -17,7 +20,9 @@ const CONFIRM_TIMEOUT_SECONDS = 10;
 /**
  * The classic disaster: the new system cuts the host off, so nobody can tell it to roll
  * back. The agent runs in its own network namespace, joined to the controller by a veth
- * pair; the test takes the link down while the new system activates.
+ * pair; the test takes the link down while the new system activates. The controller is on
+ * another "machine" here, so the agent reaches it over TLS only (a proxy in front of it, as
+ * in production), trusting the proxy's certificate by its CA file and a pin.
  */
 describe(
   'magic rollback: a host that cannot reach the controller reverts by itself',
@@ -25,6 +30,8 @@ describe(
   () => {
     let fleet: FleetFixture | undefined;
     let ns: NetworkNamespace | undefined;
+    let proxy: TlsProxy | undefined;
+    let proxyDir: string | undefined;
 
     before(async () => {
       if (!(await NetworkNamespace.available())) {
@@ -32,15 +39,26 @@ describe(
       }
       ns = await NetworkNamespace.create(`flt-cut-${process.pid}`, process.pid % 64);
       const address = ns.hostAddress;
+      proxy = await startTlsProxy({
+        host: address,
+        dir: (proxyDir = await mkdtemp(join(tmpdir(), 'flotilla-network-cut-tls-'))),
+        target: () => ({ host: address, port: Number(new URL(fleet?.controller.url ?? '').port) }),
+      });
+      const publicUrl = proxy.url;
       fleet = await FleetFixture.start('network-cut', {
         listen: `${address}:0`,
-        config: () => ({ deployments: { confirmTimeoutSeconds: CONFIRM_TIMEOUT_SECONDS } }),
+        config: () => ({
+          publicUrl,
+          deployments: { confirmTimeoutSeconds: CONFIRM_TIMEOUT_SECONDS },
+        }),
       });
     });
 
     after(async () => {
       await fleet?.stop();
+      await proxy?.close();
       await ns?.destroy();
+      if (proxyDir) await rm(proxyDir, { recursive: true, force: true });
     });
 
     it('rolls back within the confirm timeout with the link down, and reports it once the link is back', async () => {
@@ -49,7 +67,12 @@ describe(
       const stamp = Date.now();
       await writeSandboxFlake(flake, [{ name: 'far', version: `${stamp}-0` }]);
       const initial = await buildHost(`path:${flake}`, 'far');
-      await f.addAgent('far', { initialSystem: initial, commandPrefix: ns!.execPrefix });
+      await f.addAgent('far', {
+        initialSystem: initial,
+        commandPrefix: ns!.execPrefix,
+        gatewayUrl: `${proxy!.url.replace(/^https/, 'wss')}/api/v1/agent/ws`,
+        extraArgs: ['--ca-file', proxy!.caFile, '--certificate-pin', proxy!.pin],
+      });
       const paths = f.agents.get('far')!.paths;
 
       await writeHost(flake, { name: 'far', version: `${stamp}-1`, activationSeconds: 3 });

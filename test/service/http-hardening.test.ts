@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { testDatabases, type EmptyDatabase } from '@flotilla/controller/testing';
+import type { CreateHostResponse } from '@flotilla/protocol';
 import { pino } from 'pino';
 import { ServiceFleet } from './service-fixture.js';
 
@@ -96,7 +97,7 @@ describe('the HTTP API against an attacker', { timeout: 60_000 }, () => {
       body: { name: 'hsb8', mode: 'managed' },
     });
     assert.equal(created.statusCode, 201);
-    assert.ok(created.json<{ token: string }>().token);
+    assert.ok(created.json<CreateHostResponse>().enrollment.token);
     assert.equal(created.headers['cache-control'], 'no-store');
   });
 

@@ -244,7 +244,10 @@ export class ServiceFleet {
     name: string,
     options: { mode?: 'managed' | 'monitor'; running?: string } = {},
   ): Promise<AgentStandIn> {
-    await this.services.hosts.register({ name, mode: options.mode ?? 'managed' }, 'admin');
+    await this.services.hosts.register(
+      { name, mode: options.mode ?? 'managed', enrollmentExpiresInSeconds: 3600 },
+      'admin',
+    );
     const agent = new AgentStandIn(name, this, options.running ?? storePath(`${name}-initial`));
     this.agents.set(name, agent);
     this.services.presence.connected(name, agent, {

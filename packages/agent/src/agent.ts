@@ -1,5 +1,12 @@
 import { join } from 'node:path';
-import type { DeployRequest, Facts, HostMode, RebootRequest, Welcome } from '@flotilla/protocol';
+import type {
+  DeployRequest,
+  Facts,
+  HealthCheck,
+  HostMode,
+  RebootRequest,
+  Welcome,
+} from '@flotilla/protocol';
 import { systemClock, type CancelTimer, type Clock } from '@flotilla/runtime';
 import { ControllerConnection, type ControllerConnectionOptions } from './connection.js';
 import type { Activator } from './deploy/activator.js';
@@ -22,6 +29,8 @@ export interface AgentOptions {
   store: SystemStore;
   activator: Activator;
   health: HealthChecker;
+  /** Run after each activation; from the agent's own config only. */
+  healthChecks: readonly HealthCheck[];
   /** The system profile deployments set. */
   profile: string;
   /**
@@ -95,6 +104,7 @@ export class Agent {
       activator: options.activator,
       host: options.facts,
       health: options.health,
+      healthChecks: options.healthChecks,
       reporter: this.outbox,
       clock: this.clock,
       logger,

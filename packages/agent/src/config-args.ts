@@ -3,6 +3,11 @@ export const FLAGS = {
   '--config': { key: 'configFile', value: 'FILE' },
   '--controller-url': { key: 'controllerUrl', value: 'URL' },
   '--host': { key: 'host', value: 'NAME' },
+  '--enrollment-token-file': { key: 'enrollmentTokenFile', value: 'PATH' },
+  '--trusted-public-key': { key: 'trustedPublicKeys', value: 'NAME:KEY' },
+  '--ca-file': { key: 'caFile', value: 'PATH' },
+  '--certificate-pin': { key: 'certificatePin', value: 'sha256//BASE64' },
+  // Removed in protocol 2; still recognised, so the error can say what replaced it.
   '--token-file': { key: 'tokenFile', value: 'PATH' },
   '--mode': { key: 'mode', value: 'managed|monitor' },
   '--state-dir': { key: 'stateDir', value: 'DIR' },
@@ -21,12 +26,16 @@ export const FLAGS = {
 
 type FlagName = keyof typeof FLAGS;
 export type FlagKey = (typeof FLAGS)[FlagName]['key'];
+/** Options that may be repeated; each collects every value given. */
+type ListKey = 'disks' | 'trustedPublicKeys';
 
 export interface ParsedArgs {
   /** Last value given for each single-valued option. */
-  values: Partial<Record<Exclude<FlagKey, 'disks'>, string>>;
+  values: Partial<Record<Exclude<FlagKey, ListKey>, string>>;
   /** `--disk` may be repeated; empty when not given. */
   disks: string[];
+  /** `--trusted-public-key` may be repeated; empty when not given. */
+  trustedPublicKeys: string[];
   help: boolean;
   version: boolean;
   errors: string[];
@@ -38,7 +47,14 @@ function isFlag(name: string): name is FlagName {
 
 /** Parses `--name value` and `--name=value` options; collects every problem instead of stopping. */
 export function parseArgs(argv: readonly string[]): ParsedArgs {
-  const parsed: ParsedArgs = { values: {}, disks: [], help: false, version: false, errors: [] };
+  const parsed: ParsedArgs = {
+    values: {},
+    disks: [],
+    trustedPublicKeys: [],
+    help: false,
+    version: false,
+    errors: [],
+  };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] ?? '';
     if (arg === '--help' || arg === '-h') {
@@ -70,6 +86,7 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
     }
     const key = FLAGS[name].key;
     if (key === 'disks') parsed.disks.push(value);
+    else if (key === 'trustedPublicKeys') parsed.trustedPublicKeys.push(value);
     else parsed.values[key] = value;
   }
   return parsed;
@@ -83,17 +100,37 @@ Connects out to a Flotilla controller, reports this host's facts and activates t
 NixOS systems the controller sends. Options override environment variables, which
 override the JSON config file.
 
+What the agent trusts comes from here, never from the controller: the controller's URL
+(and its TLS certificate), the keys every closure must be signed with, and the health
+checks run after an activation. On first start it enrolls: it makes its own Ed25519 key
+(in the state directory, mode 0600; it never leaves the host) and registers the public
+half with a one-time enrollment token; later connections sign a fresh challenge instead
+of sending any secret.
+
 Options:
   --config FILE                  JSON file with any of the settings below, keyed by the
                                  names in brackets          [FLOTILLA_AGENT_CONFIG]
-  --controller-url URL           ws:// or wss:// URL of the controller's agent gateway,
-                                 e.g. wss://flotilla.example/api/v1/agent/ws (required)
+  --controller-url URL           wss:// URL of the controller's agent gateway, e.g.
+                                 wss://flotilla.example/api/v1/agent/ws (required);
+                                 ws:// only to a controller on this host (loopback)
                                  [controllerUrl; FLOTILLA_CONTROLLER_URL]
+  --ca-file PATH                 PEM file of the CA (or certificate) the controller's
+                                 TLS certificate must chain to, instead of the system's
+                                 [caFile; FLOTILLA_CA_FILE]
+  --certificate-pin sha256//B64  also require this SHA-256 of the controller
+                                 certificate's public key (SPKI), base64
+                                 [certificatePin]
   --host NAME                    this host's name in the fleet (default: the hostname)
                                  [host; FLOTILLA_HOST]
-  --token-file PATH              file holding the agent token (required unless
-                                 FLOTILLA_AGENT_TOKEN is set)
-                                 [tokenFile; FLOTILLA_AGENT_TOKEN_FILE]
+  --enrollment-token-file PATH   file holding the one-time enrollment token from
+                                 \`flotilla host add\` or \`flotilla host enroll\`; read only
+                                 while the agent is not enrolled (or the token is new)
+                                 [enrollmentTokenFile; FLOTILLA_AGENT_ENROLLMENT_TOKEN_FILE,
+                                 or the token itself in FLOTILLA_AGENT_ENROLLMENT_TOKEN]
+  --trusted-public-key NAME:KEY  a key closures must be signed with (the controller's
+                                 cache key, \`flotilla cache\`); repeatable; required for
+                                 managed hosts
+                                 [trustedPublicKeys; FLOTILLA_TRUSTED_PUBLIC_KEYS, spaces]
   --mode managed|monitor         monitor hosts report facts but refuse deployments
                                  (default: managed)          [mode; FLOTILLA_MODE]
   --state-dir DIR                deployment journal, undelivered results, GC roots
@@ -123,6 +160,11 @@ Options:
                                  missing, the system's hostname) [hostnameFile]
   --machine-id-file PATH         where the machine id reported in facts is read
                                  (default: /etc/machine-id)  [machineIdFile]
+  (config file only)             health checks run after each activation, e.g.
+                                 [{"kind": "unit", "unit": "sshd.service"},
+                                  {"kind": "http", "url": "http://127.0.0.1/health"},
+                                  {"kind": "command", "argv": ["/run/check"]}]
+                                 [healthChecks]
   --version                      print the version and exit
   -h, --help                     print this help and exit
 

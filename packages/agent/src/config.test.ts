@@ -28,14 +28,24 @@ function expectConfig(result: ConfigResult) {
   return result.config;
 }
 
-const required = ['--controller-url', 'ws://ctl:8080/api/v1/agent/ws', '--token-file', '/tok'];
-const tokenFile = { '/tok': 'tkn-123\n' };
+const KEY = 'flotilla-ctl-1:dQMazEW7OQfpD355sb5asrOVwPQpeh4xHJ+DgDncQyo=';
+const required = [
+  '--controller-url',
+  'ws://127.0.0.1:8080/api/v1/agent/ws',
+  '--trusted-public-key',
+  KEY,
+];
+const tokenFile = {};
 
 describe('loadConfig', () => {
-  it('applies defaults and reads the token file', async () => {
+  it('applies defaults; nothing is trusted but what the config says', async () => {
     const config = expectConfig(await loadConfig(sources(required, {}, tokenFile)));
-    assert.equal(config.controllerUrl, 'ws://ctl:8080/api/v1/agent/ws');
-    assert.equal(config.token, 'tkn-123');
+    assert.equal(config.controllerUrl, 'ws://127.0.0.1:8080/api/v1/agent/ws');
+    assert.deepEqual(config.trustedPublicKeys, [KEY]);
+    assert.deepEqual(config.healthChecks, []);
+    assert.deepEqual(config.tls, { ca: null, caFile: null, pin: null });
+    assert.equal(config.enrollmentTokenFile, null);
+    assert.equal(config.enrollmentToken, null);
     assert.equal(config.host, 'web-1');
     assert.equal(config.mode, 'managed');
     assert.equal(config.stateDir, '/var/lib/flotilla-agent');
@@ -138,16 +148,115 @@ describe('loadConfig', () => {
     assert.deepEqual(config.disks, ['/', '/data']);
   });
 
-  it('takes the token from FLOTILLA_AGENT_TOKEN and keeps it out of child environments', async () => {
+  it('takes the enrollment token from the environment and keeps it out of child environments', async () => {
     const env = {
       FLOTILLA_CONTROLLER_URL: 'wss://ctl/api/v1/agent/ws',
-      FLOTILLA_AGENT_TOKEN: 'env-token',
+      FLOTILLA_AGENT_ENROLLMENT_TOKEN: ' flte_env-token\n',
+      FLOTILLA_TRUSTED_PUBLIC_KEYS: `${KEY} other-1:${'A'.repeat(43)}=`,
       PATH: '/bin',
     };
     const config = expectConfig(await loadConfig(sources([], env)));
-    assert.equal(config.token, 'env-token');
+    assert.equal(config.enrollmentToken, 'flte_env-token');
+    assert.deepEqual(config.trustedPublicKeys, [KEY, `other-1:${'A'.repeat(43)}=`]);
     assert.equal(config.childEnv.PATH, '/bin');
-    assert.equal(config.childEnv.FLOTILLA_AGENT_TOKEN, undefined);
+    assert.equal(config.childEnv.FLOTILLA_AGENT_ENROLLMENT_TOKEN, undefined);
+  });
+
+  it('requires TLS to a controller on another machine, and allows plain ws only to this one', async () => {
+    for (const url of [
+      'ws://127.0.0.1:8080/api/v1/agent/ws',
+      'ws://127.1.2.3/x',
+      'ws://localhost:8080/x',
+      'ws://[::1]:8080/x',
+      'wss://fleet.example.org/api/v1/agent/ws',
+    ]) {
+      expectConfig(
+        await loadConfig(sources(['--controller-url', url, '--trusted-public-key', KEY])),
+      );
+    }
+    for (const url of [
+      'ws://fleet.example.org/api/v1/agent/ws',
+      'ws://10.0.0.5:8080/x',
+      'ws://169.254.213.1:8080/x',
+      'ws://127.0.0.1.evil.test/x',
+    ]) {
+      const result = await loadConfig(
+        sources(['--controller-url', url, '--trusted-public-key', KEY]),
+      );
+      const errors = result.kind === 'invalid' ? result.errors.join('\n') : '';
+      assert.match(errors, /must use wss:\/\/ \(TLS\)/, url);
+    }
+  });
+
+  it('reads the trust a host pins: CA file, certificate pin, keys and health checks (file only)', async () => {
+    const pem = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n';
+    const pin = `sha256//${'B'.repeat(43)}=`;
+    const file = JSON.stringify({
+      controllerUrl: 'wss://fleet.example.org/api/v1/agent/ws',
+      caFile: '/etc/flotilla/ca.pem',
+      certificatePin: pin,
+      trustedPublicKeys: [KEY],
+      enrollmentTokenFile: '/run/secrets/enroll',
+      healthChecks: [
+        { kind: 'unit', unit: 'sshd.service' },
+        { kind: 'command', argv: ['/run/check', '--quick'], timeoutSeconds: 3 },
+      ],
+    });
+    const config = expectConfig(
+      await loadConfig(
+        sources(['--config', '/c.json'], {}, { '/c.json': file, '/etc/flotilla/ca.pem': pem }),
+      ),
+    );
+    assert.deepEqual(config.tls, { ca: pem, caFile: '/etc/flotilla/ca.pem', pin });
+    assert.equal(config.enrollmentTokenFile, '/run/secrets/enroll');
+    assert.deepEqual(config.healthChecks, [
+      { kind: 'unit', unit: 'sshd.service', timeoutSeconds: 10 },
+      { kind: 'command', argv: ['/run/check', '--quick'], timeoutSeconds: 3 },
+    ]);
+
+    const bad = await loadConfig(
+      sources(
+        [
+          '--controller-url',
+          'wss://fleet.example.org/x',
+          '--trusted-public-key',
+          'not-a-key',
+          '--certificate-pin',
+          'md5//x',
+          '--ca-file',
+          '/missing.pem',
+        ],
+        {},
+        {},
+      ),
+    );
+    const errors = bad.kind === 'invalid' ? bad.errors.join('\n') : '';
+    assert.match(errors, /trusted public key "not-a-key" must be NAME:KEY/);
+    assert.match(errors, /certificate pin "md5\/\/x" must be sha256\/\//);
+  });
+
+  it('needs trusted keys on a managed host, not on a monitor-only one', async () => {
+    const url = ['--controller-url', 'ws://127.0.0.1:8080/x'];
+    const managed = await loadConfig(sources(url));
+    assert.match(
+      managed.kind === 'invalid' ? managed.errors.join('\n') : '',
+      /a managed host needs the key closures are signed with/,
+    );
+    expectConfig(await loadConfig(sources([...url, '--mode', 'monitor'])));
+  });
+
+  it('refuses the retired static token settings and says what replaced them', async () => {
+    for (const [argv, env] of [
+      [['--token-file', '/tok'], {}],
+      [[], { FLOTILLA_AGENT_TOKEN: 'flta_x' }],
+      [[], { FLOTILLA_AGENT_TOKEN_FILE: '/tok' }],
+    ] as const) {
+      const result = await loadConfig(sources([...required, ...argv], env));
+      assert.match(
+        result.kind === 'invalid' ? result.errors.join('\n') : '',
+        /static agent tokens are retired.*--enrollment-token-file/,
+      );
+    }
   });
 
   it('lists every problem at once', async () => {
@@ -161,33 +270,42 @@ describe('loadConfig', () => {
     const errors = result.kind === 'invalid' ? result.errors.join('\n') : '';
     for (const expected of [
       /unknown option --bogus/,
-      /ws:\/\/ or wss:\/\//,
+      /must start with wss:\/\//,
       /host "Bad Host"/,
       /mode "boss"/,
       /log level "loud"/,
-      /token is required/,
     ]) {
       assert.match(errors, expected);
     }
   });
 
-  it('reports a missing controller URL, an unreadable token file and a bad number', async () => {
+  it('reports a missing controller URL, an unreadable CA file and a bad number', async () => {
     const result = await loadConfig(
-      sources(['--token-file', '/missing', '--reconnect-max-seconds', 'soon', '--disk']),
+      sources([
+        '--mode',
+        'monitor',
+        '--ca-file',
+        '/missing',
+        '--reconnect-max-seconds',
+        'soon',
+        '--disk',
+      ]),
     );
     const errors = result.kind === 'invalid' ? result.errors : [];
-    assert.equal(errors.length, 4, errors.join('\n'));
+    assert.equal(errors.length, 3, errors.join('\n'));
     assert.match(errors.join('\n'), /controller URL is required/);
-    assert.match(errors.join('\n'), /token file \/missing cannot be read/);
     assert.match(errors.join('\n'), /"soon" must be a positive number/);
     assert.match(errors.join('\n'), /--disk needs a value/);
+    const unreadable = await loadConfig(sources([...required, '--ca-file', '/missing']));
+    assert.match(
+      unreadable.kind === 'invalid' ? unreadable.errors.join('\n') : '',
+      /CA file \/missing cannot be read/,
+    );
   });
 
   it('rejects unknown and mistyped keys in the config file', async () => {
     const files = { ...tokenFile, '/c.json': '{"controllerUrl": 1, "hots": "x"}' };
-    const result = await loadConfig(
-      sources(['--config', '/c.json', '--token-file', '/tok'], {}, files),
-    );
+    const result = await loadConfig(sources(['--config', '/c.json'], {}, files));
     const errors = result.kind === 'invalid' ? result.errors.join('\n') : '';
     assert.match(errors, /at "controllerUrl"/);
     assert.match(errors, /hots/);

@@ -1,16 +1,35 @@
-import { resolve } from 'node:path';
-import { HostMode, HostName } from '@flotilla/protocol';
+import { HealthCheck, type HostMode } from '@flotilla/protocol';
+import type { LogLevel } from '@flotilla/runtime';
 import { z } from 'zod';
 import { parseArgs, usage, type ParsedArgs } from './config-args.js';
-import { LOG_LEVELS, type LogLevel } from '@flotilla/runtime';
+import { Settings, type ActivationSetting } from './config-settings.js';
+
+export type { ActivationSetting } from './config-settings.js';
+
+/** How the agent checks the controller's TLS certificate (wss:// and https://). */
+export interface ControllerTls {
+  /** PEM text of the CA (or self-signed certificate) to trust instead of the system's. */
+  ca: string | null;
+  /** Where `ca` was read, for Nix (`NIX_SSL_CERT_FILE`). */
+  caFile: string | null;
+  /** `sha256//<base64>` of the certificate's public key (SPKI), checked on top. */
+  pin: string | null;
+}
 
 /** Everything the agent is told at start; read once, never from the environment later. */
 export interface AgentConfig {
   controllerUrl: string;
+  tls: ControllerTls;
   host: string;
-  /** Secret: never log it, never pass it to a child process. */
-  token: string;
   mode: HostMode;
+  /** Read only while the agent is not enrolled (or the token in it is a new one). */
+  enrollmentTokenFile: string | null;
+  /** FLOTILLA_AGENT_ENROLLMENT_TOKEN. Secret: never log it, never pass it to a child. */
+  enrollmentToken: string | null;
+  /** The keys (`name:base64`) every closure the agent fetches must be signed with. */
+  trustedPublicKeys: string[];
+  /** Run after each activation, as root; only ever from this config. */
+  healthChecks: HealthCheck[];
   stateDir: string;
   profile: string;
   currentSystemLink: string;
@@ -27,12 +46,9 @@ export interface AgentConfig {
   hostnameFile: string;
   /** Where the machine id reported in facts is read. */
   machineIdFile: string;
-  /** Environment for child processes: the agent's own, minus the token. */
+  /** Environment for child processes: the agent's own, minus secrets. */
   childEnv: Record<string, string>;
 }
-
-export const ACTIVATION_SETTINGS = ['auto', 'systemd-run', 'detached'] as const;
-export type ActivationSetting = (typeof ACTIVATION_SETTINGS)[number];
 
 export type ConfigResult =
   | { kind: 'config'; config: AgentConfig }
@@ -53,8 +69,12 @@ export interface ConfigSources {
 const ConfigFile = z
   .strictObject({
     controllerUrl: z.string(),
+    caFile: z.string(),
+    certificatePin: z.string(),
     host: z.string(),
-    tokenFile: z.string(),
+    enrollmentTokenFile: z.string(),
+    trustedPublicKeys: z.array(z.string()),
+    healthChecks: z.array(HealthCheck).max(32),
     mode: z.string(),
     stateDir: z.string(),
     profile: z.string(),
@@ -68,39 +88,43 @@ const ConfigFile = z
     bootIdFile: z.string(),
     hostnameFile: z.string(),
     machineIdFile: z.string(),
+    // Removed; recognised so the error can say what replaced it.
+    tokenFile: z.string(),
   })
   .partial();
 type ConfigFile = z.infer<typeof ConfigFile>;
 
-const DEFAULTS = {
-  mode: 'managed',
-  stateDir: '/var/lib/flotilla-agent',
-  profile: '/nix/var/nix/profiles/system',
-  currentSystemLink: '/run/current-system',
-  bootedSystemLink: '/run/booted-system',
-  disks: ['/', '/nix'],
-  logLevel: 'info',
-  reconnectMaxSeconds: '60',
-  activation: 'auto',
-  bootIdFile: '/proc/sys/kernel/random/boot_id',
-  hostnameFile: '/proc/sys/kernel/hostname',
-  machineIdFile: '/etc/machine-id',
-} as const;
-
-/** Environment variables that set a config key. The token itself is FLOTILLA_AGENT_TOKEN. */
+/** Environment variables that set a config key. */
 const ENV_NAMES = {
   controllerUrl: 'FLOTILLA_CONTROLLER_URL',
+  caFile: 'FLOTILLA_CA_FILE',
   host: 'FLOTILLA_HOST',
-  tokenFile: 'FLOTILLA_AGENT_TOKEN_FILE',
+  enrollmentTokenFile: 'FLOTILLA_AGENT_ENROLLMENT_TOKEN_FILE',
   mode: 'FLOTILLA_MODE',
   stateDir: 'FLOTILLA_AGENT_STATE_DIR',
   logLevel: 'FLOTILLA_LOG_LEVEL',
 } as const;
 
-/** Each setting as text, after precedence was applied but before validation. */
-type RawSettings = Partial<Record<Exclude<keyof ConfigFile, 'disks'>, string>> & {
+/** The one variable holding a secret: kept out of every child process's environment. */
+const ENROLLMENT_TOKEN_VARIABLE = 'FLOTILLA_AGENT_ENROLLMENT_TOKEN';
+
+/** How earlier versions took the static agent token, which protocol 2 retired. */
+const RETIRED = {
+  flag: '--token-file',
+  variables: ['FLOTILLA_AGENT_TOKEN', 'FLOTILLA_AGENT_TOKEN_FILE'],
+  message:
+    'static agent tokens are retired: the agent enrolls once with a one-time token ' +
+    '(`flotilla host enroll HOST`, then --enrollment-token-file) and proves its own key ' +
+    'from then on; remove the old token setting',
+};
+
+/** Each setting after precedence was applied but before validation. */
+type RawSettings = Partial<
+  Record<Exclude<keyof ConfigFile, 'disks' | 'trustedPublicKeys' | 'healthChecks'>, string>
+> & {
   disks: string[] | undefined;
-  inlineToken: string | undefined;
+  trustedPublicKeys: string[] | undefined;
+  healthChecks: HealthCheck[] | undefined;
 };
 
 /**
@@ -115,27 +139,42 @@ export async function loadConfig(sources: ConfigSources): Promise<ConfigResult> 
   const configPath = args.values.configFile ?? nonEmpty(sources.env.FLOTILLA_AGENT_CONFIG);
   const file = configPath === undefined ? {} : await readConfigFile(configPath, sources, errors);
   const raw = mergeSources(args, sources.env, file);
-  const token = await readToken(sources, raw, errors);
-  const config = validate(raw, sources, errors);
-  if (errors.length > 0 || config === null || token === undefined) {
-    return { kind: 'invalid', errors };
+  if (raw.tokenFile !== undefined || RETIRED.variables.some((v) => nonEmpty(sources.env[v]))) {
+    errors.push(RETIRED.message);
   }
-  return { kind: 'config', config: { ...config, token } };
+  const settings = Settings.safeParse({ ...raw, host: raw.host ?? defaultHost(sources) });
+  if (!settings.success) errors.push(...settings.error.issues.map((issue) => issue.message));
+  const ca = settings.success ? await readCa(settings.data.caFile, sources, errors) : null;
+  if (errors.length > 0 || !settings.success) return { kind: 'invalid', errors };
+  const { caFile, certificatePin, ...rest } = settings.data;
+  return {
+    kind: 'config',
+    config: {
+      ...rest,
+      tls: { ca, caFile, pin: certificatePin },
+      enrollmentToken: nonEmpty(sources.env[ENROLLMENT_TOKEN_VARIABLE])?.trim() ?? null,
+      childEnv: childEnvironment(sources.env),
+    },
+  };
 }
 
 function mergeSources(args: ParsedArgs, env: ConfigSources['env'], file: ConfigFile): RawSettings {
   const fromEnv = (key: keyof typeof ENV_NAMES) => nonEmpty(env[ENV_NAMES[key]]);
-  const inlineToken = nonEmpty(env.FLOTILLA_AGENT_TOKEN);
+  const envKeys = nonEmpty(env.FLOTILLA_TRUSTED_PUBLIC_KEYS)?.split(/\s+/).filter(Boolean);
   const fileReconnect = file.reconnectMaxSeconds;
   return {
     controllerUrl: args.values.controllerUrl ?? fromEnv('controllerUrl') ?? file.controllerUrl,
+    caFile: args.values.caFile ?? fromEnv('caFile') ?? file.caFile,
+    certificatePin: args.values.certificatePin ?? file.certificatePin,
     host: args.values.host ?? fromEnv('host') ?? file.host,
-    // A token given in the environment beats a token file named in the config file.
-    tokenFile:
-      args.values.tokenFile ??
-      fromEnv('tokenFile') ??
-      (inlineToken === undefined ? file.tokenFile : undefined),
-    inlineToken,
+    enrollmentTokenFile:
+      args.values.enrollmentTokenFile ?? fromEnv('enrollmentTokenFile') ?? file.enrollmentTokenFile,
+    trustedPublicKeys:
+      args.trustedPublicKeys.length > 0
+        ? args.trustedPublicKeys
+        : (envKeys ?? file.trustedPublicKeys),
+    healthChecks: file.healthChecks,
+    tokenFile: args.values.tokenFile ?? file.tokenFile,
     mode: args.values.mode ?? fromEnv('mode') ?? file.mode,
     stateDir: args.values.stateDir ?? fromEnv('stateDir') ?? file.stateDir,
     profile: args.values.profile ?? file.profile,
@@ -152,127 +191,6 @@ function mergeSources(args: ParsedArgs, env: ConfigSources['env'], file: ConfigF
     hostnameFile: args.values.hostnameFile ?? file.hostnameFile,
     machineIdFile: args.values.machineIdFile ?? file.machineIdFile,
   };
-}
-
-/**
- * The agent's settings as one schema: every setting (as text, after precedence was applied)
- * checked and turned into its typed value, each problem with a message that names the
- * setting and how to set it. Relative paths are resolved once, at start.
- */
-const path = (fallback: string) =>
-  z
-    .string()
-    .optional()
-    .transform((value) => resolve(value ?? fallback));
-
-/** A text setting that must be one of `options`; `message(value)` says so otherwise. */
-function oneOf<T extends string>(
-  options: readonly T[],
-  fallback: T,
-  message: (value: string) => string,
-) {
-  return z
-    .string()
-    .default(fallback)
-    .transform((value, ctx) => {
-      if ((options as readonly string[]).includes(value)) return value as T;
-      ctx.addIssue({ code: 'custom', message: message(value) });
-      return z.NEVER;
-    });
-}
-
-const Settings = z.object({
-  controllerUrl: z
-    .string({
-      error: 'controller URL is required: set --controller-url or FLOTILLA_CONTROLLER_URL',
-    })
-    .superRefine((url, ctx) => {
-      let parsed: URL;
-      try {
-        parsed = new URL(url);
-      } catch {
-        ctx.addIssue({ code: 'custom', message: `controller URL "${url}" is not a valid URL` });
-        return;
-      }
-      if (parsed.protocol !== 'ws:' && parsed.protocol !== 'wss:')
-        ctx.addIssue({
-          code: 'custom',
-          message: `controller URL "${url}" must start with ws:// or wss://`,
-        });
-    }),
-  host: z.string().superRefine((host, ctx) => {
-    if (!HostName.safeParse(host).success)
-      ctx.addIssue({
-        code: 'custom',
-        message: `host "${host}" must be a lowercase DNS label (a-z, 0-9, -); set --host`,
-      });
-  }),
-  mode: oneOf(HostMode.options, DEFAULTS.mode, (v) => `mode "${v}" must be "managed" or "monitor"`),
-  stateDir: path(DEFAULTS.stateDir),
-  profile: path(DEFAULTS.profile),
-  currentSystemLink: path(DEFAULTS.currentSystemLink),
-  bootedSystemLink: path(DEFAULTS.bootedSystemLink),
-  disks: z
-    .array(z.string())
-    .default([...DEFAULTS.disks])
-    .superRefine((disks, ctx) => {
-      if (disks.length > 16)
-        ctx.addIssue({
-          code: 'custom',
-          message: `at most 16 disks can be reported, got ${disks.length}`,
-        });
-    })
-    .transform((disks) => disks.map((disk) => resolve(disk))),
-  logLevel: oneOf(
-    LOG_LEVELS,
-    DEFAULTS.logLevel,
-    (v) => `log level "${v}" must be one of ${LOG_LEVELS.join(', ')}`,
-  ),
-  reconnectMaxSeconds: z
-    .string()
-    .default(DEFAULTS.reconnectMaxSeconds)
-    .transform((text, ctx) => {
-      const seconds = Number(text);
-      if (Number.isFinite(seconds) && seconds > 0) return seconds;
-      ctx.addIssue({
-        code: 'custom',
-        message: `reconnect max seconds "${text}" must be a positive number`,
-      });
-      return z.NEVER;
-    }),
-  activation: oneOf(
-    ACTIVATION_SETTINGS,
-    DEFAULTS.activation,
-    (v) => `activation "${v}" must be one of ${ACTIVATION_SETTINGS.join(', ')}`,
-  ),
-  // Split on spaces, never given to a shell: no quoting, no expansion.
-  rebootCommand: z
-    .string()
-    .optional()
-    .transform((text, ctx) => {
-      if (text === undefined) return null;
-      const parts = text.split(' ').filter((part) => part !== '');
-      if (parts.length > 0) return parts;
-      ctx.addIssue({ code: 'custom', message: 'reboot command must not be empty' });
-      return z.NEVER;
-    }),
-  bootIdFile: path(DEFAULTS.bootIdFile),
-  hostnameFile: path(DEFAULTS.hostnameFile),
-  machineIdFile: path(DEFAULTS.machineIdFile),
-});
-
-/** Checks every setting, adding one message per problem; null when any was found. */
-function validate(
-  raw: RawSettings,
-  sources: ConfigSources,
-  errors: string[],
-): Omit<AgentConfig, 'token'> | null {
-  const parsed = Settings.safeParse({ ...raw, host: raw.host ?? defaultHost(sources) });
-  if (!parsed.success) {
-    errors.push(...parsed.error.issues.map((issue) => issue.message));
-    return null;
-  }
-  return { ...parsed.data, childEnv: childEnvironment(sources.env) };
 }
 
 function nonEmpty(value: string | undefined): string | undefined {
@@ -300,38 +218,34 @@ async function readConfigFile(
   return {};
 }
 
+/** The CA file's PEM text, read once at start. */
+async function readCa(
+  path: string | null,
+  sources: ConfigSources,
+  errors: string[],
+): Promise<string | null> {
+  if (path === null) return null;
+  try {
+    const pem = await sources.readTextFile(path);
+    if (!pem.includes('-----BEGIN CERTIFICATE-----')) {
+      errors.push(`CA file ${path} holds no PEM certificate`);
+    }
+    return pem;
+  } catch (error) {
+    errors.push(
+      `CA file ${path} cannot be read: ${error instanceof Error ? error.message : String(error)}`,
+    );
+    return null;
+  }
+}
+
 /** The short, lowercased hostname, so "Web-1.example.org" becomes "web-1". */
 function defaultHost(sources: ConfigSources): string {
   return (sources.hostname().split('.')[0] ?? '').toLowerCase();
 }
 
-async function readToken(
-  sources: ConfigSources,
-  raw: RawSettings,
-  errors: string[],
-): Promise<string | undefined> {
-  const path = raw.tokenFile;
-  if (path === undefined) {
-    if (raw.inlineToken !== undefined) return raw.inlineToken.trim();
-    errors.push(
-      'agent token is required: set --token-file, FLOTILLA_AGENT_TOKEN_FILE or FLOTILLA_AGENT_TOKEN',
-    );
-    return undefined;
-  }
-  let token: string;
-  try {
-    token = (await sources.readTextFile(path)).trim();
-  } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error);
-    errors.push(`token file ${path} cannot be read: ${reason}`);
-    return undefined;
-  }
-  if (token === '') errors.push(`token file ${path} is empty`);
-  return token;
-}
-
-/** Variables that would hand the agent's secret to activation scripts and Nix. */
-const SECRET_VARIABLES = new Set(['FLOTILLA_AGENT_TOKEN']);
+/** Variables that would hand the agent's secrets to activation scripts and Nix. */
+const SECRET_VARIABLES = new Set([ENROLLMENT_TOKEN_VARIABLE, 'FLOTILLA_AGENT_TOKEN']);
 
 function childEnvironment(env: ConfigSources['env']): Record<string, string> {
   const result: Record<string, string> = {};

@@ -1,10 +1,14 @@
+import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import {
+  agentAuthPayload,
   PROTOCOL_VERSION,
   type ErrorBody,
   parseControllerMessage,
   protocolMismatchMessage,
   type AgentMessage,
+  type CacheCredential,
+  type Challenge,
   type DeployConfirm,
   type DeployRequest,
   type ErrorMessage,
@@ -17,6 +21,8 @@ import { Backoff, type BackoffOptions } from './backoff.js';
 import { systemClock, type CancelTimer, type Clock } from '@flotilla/runtime';
 import type { MessageSink } from './deploy/deployment-outbox.js';
 import type { Logger } from '@flotilla/runtime';
+import { controllerHttpOrigin } from './controller-origin.js';
+import type { TlsOptions } from './identity/controller-tls.js';
 import { explainControllerError, explainRejectedUpgrade, readErrorBody } from './refusals.js';
 
 /** What the connection tells its owner. */
@@ -33,12 +39,25 @@ export interface ConnectionHandlers {
   onDown(): void;
 }
 
+/** The agent's enrolled key, as the connection uses it: to answer each challenge. */
+export interface ConnectionIdentity {
+  /** The key's fingerprint, named in the hello. */
+  keyId: string;
+  /** Ed25519 signature of a payload, base64url. */
+  sign(payload: string): string;
+}
+
+/** A short-lived credential for the controller's binary cache. */
+export type CacheCredentialGrant = Pick<CacheCredential, 'token' | 'expiresAt'>;
+
 export interface ControllerConnectionOptions {
   /** ws:// or wss:// URL of the controller's agent gateway. */
   url: string;
-  /** Secret; sent only in the Authorization header. */
-  token: string;
-  hello: Omit<Hello, 'type'>;
+  /** How the controller's certificate is checked (wss:// only). */
+  tls?: TlsOptions;
+  /** The key that answers the controller's challenges; no secret ever goes on the wire. */
+  identity: ConnectionIdentity;
+  hello: Omit<Hello, 'type' | 'auth'>;
   /** Read at every dial: what the agent is doing, so the controller can reconcile. */
   helloState?: () => Pick<Hello, 'activeDeploymentId' | 'unacknowledgedResults'>;
   handlers: ConnectionHandlers;
@@ -63,6 +82,14 @@ interface Session {
   timers: CancelTimer[];
   /** The upgrade was answered with an HTTP error, already logged. */
   rejected: boolean;
+  /** The hello (with the signed challenge) went out. */
+  helloSent: boolean;
+}
+
+interface PendingCredential {
+  resolve(grant: CacheCredentialGrant): void;
+  reject(error: Error): void;
+  cancel: CancelTimer;
 }
 
 /**
@@ -79,6 +106,10 @@ export class ControllerConnection implements MessageSink {
   private cancelReconnect: CancelTimer | null = null;
   private readonly backoff: Backoff;
   private readonly clock: Clock;
+  /** Cache credential requests waiting for their answer, by request id. */
+  private readonly credentialRequests = new Map<string, PendingCredential>();
+  /** Called when the connection becomes ready (for requests that wait for it). */
+  private readyWaiters: (() => void)[] = [];
 
   constructor(private readonly options: ControllerConnectionOptions) {
     this.backoff = new Backoff(options.backoff, options.random);
@@ -121,14 +152,39 @@ export class ControllerConnection implements MessageSink {
     return true;
   }
 
+  /**
+   * Asks the controller for a short-lived cache credential, waiting (up to `timeoutMs` in
+   * all) for the connection to be ready first. Rejects when no answer comes in time or the
+   * controller refuses.
+   */
+  requestCacheCredential(timeoutMs = 30_000): Promise<CacheCredentialGrant> {
+    const requestId = randomUUID();
+    return new Promise<CacheCredentialGrant>((resolve, reject) => {
+      const cancel = this.clock.setTimer(() => {
+        this.credentialRequests.delete(requestId);
+        reject(new Error(`no cache credential from the controller within ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.credentialRequests.set(requestId, { resolve, reject, cancel });
+      const ask = () => {
+        if (!this.credentialRequests.has(requestId)) return;
+        if (!this.send({ type: 'cache.credential_request', requestId })) {
+          this.readyWaiters.push(ask);
+        }
+      };
+      ask();
+    });
+  }
+
   private connect(): void {
     this.cancelReconnect = null;
-    const { url, token, logger } = this.options;
+    const { url, logger } = this.options;
     logger.debug('connecting to the controller', { url });
+    // ws hands these on to tls.connect, whose checkServerIdentity returns an Error or
+    // undefined; ws's own typing of that option (a boolean) is not what runs.
     const socket = new WebSocket(url, {
-      headers: { Authorization: `Bearer ${token}` },
       maxPayload: this.options.maxPayloadBytes ?? 4 * 1024 * 1024,
       handshakeTimeout: 15_000,
+      ...(this.options.tls as WebSocket.ClientOptions | undefined),
     });
     const session: Session = {
       socket,
@@ -137,6 +193,7 @@ export class ControllerConnection implements MessageSink {
       lastInboundAt: this.clock.now().getTime(),
       timers: [],
       rejected: false,
+      helloSent: false,
     };
     this.session = session;
     socket.on('open', () => this.onOpen(session));
@@ -149,9 +206,8 @@ export class ControllerConnection implements MessageSink {
     socket.on('close', (code, reason) => this.onClose(session, code, reason.toString()));
   }
 
+  /** The hello goes out once the controller's challenge arrives; see {@link onChallenge}. */
   private onOpen(session: Session): void {
-    const hello: Hello = { type: 'hello', ...this.options.hello, ...this.options.helloState?.() };
-    session.socket.send(JSON.stringify(hello));
     const timeoutMs = this.options.welcomeTimeoutMs ?? 30_000;
     session.timers.push(
       this.clock.setTimer(() => {
@@ -179,6 +235,8 @@ export class ControllerConnection implements MessageSink {
     }
     const message = parsed.message;
     switch (message.type) {
+      case 'challenge':
+        return this.onChallenge(session, message);
       case 'welcome':
         return this.onWelcome(session, message);
       case 'deploy.request':
@@ -191,9 +249,48 @@ export class ControllerConnection implements MessageSink {
         return this.dispatch(message);
       case 'deploy.result.ack':
         return this.options.handlers.onResultAcknowledged(message.deploymentId);
+      case 'cache.credential':
+        return this.onCacheCredential(message);
       case 'error':
         return this.onControllerError(session, message);
     }
+  }
+
+  /**
+   * Answers the connection's challenge with the hello, signed for this host, the
+   * controller's origin as the agent dialled it, this protocol version and the challenge.
+   */
+  private onChallenge(session: Session, challenge: Challenge): void {
+    const { logger, identity, hello } = this.options;
+    if (session.helloSent) {
+      logger.warn('ignoring a second challenge on the same connection');
+      return;
+    }
+    if (challenge.protocolVersion !== PROTOCOL_VERSION) {
+      logger.warn(protocolMismatchMessage(challenge.protocolVersion, 'agent'));
+    }
+    const payload = agentAuthPayload({
+      host: hello.host,
+      origin: controllerHttpOrigin(this.options.url),
+      protocolVersion: PROTOCOL_VERSION,
+      nonce: challenge.nonce,
+    });
+    const message: Hello = {
+      type: 'hello',
+      ...hello,
+      ...this.options.helloState?.(),
+      auth: { keyId: identity.keyId, signature: identity.sign(payload) },
+    };
+    session.helloSent = true;
+    session.socket.send(JSON.stringify(message));
+  }
+
+  private onCacheCredential(message: CacheCredential): void {
+    const pending = this.credentialRequests.get(message.requestId);
+    if (!pending) return;
+    this.credentialRequests.delete(message.requestId);
+    pending.cancel();
+    pending.resolve({ token: message.token, expiresAt: message.expiresAt });
   }
 
   private dispatch(message: DeployRequest | DeployConfirm | RebootRequest): void {
@@ -226,6 +323,9 @@ export class ControllerConnection implements MessageSink {
     });
     this.keepAlive(session, Math.max(1000, welcome.heartbeatIntervalSeconds * 1000));
     this.options.handlers.onReady(welcome);
+    const waiters = this.readyWaiters;
+    this.readyWaiters = [];
+    for (const waiter of waiters) waiter();
   }
 
   /**
@@ -248,6 +348,17 @@ export class ControllerConnection implements MessageSink {
   }
 
   private onControllerError(session: Session, message: ErrorMessage): void {
+    if (message.inReplyTo === 'cache.credential_request') {
+      // One request at a time in practice; the refusal answers every one waiting.
+      for (const [id, pending] of this.credentialRequests) {
+        this.credentialRequests.delete(id);
+        pending.cancel();
+        pending.reject(
+          new Error(`the controller refused a cache credential: ${message.error.message}`),
+        );
+      }
+      return;
+    }
     const explanation = explainControllerError(message.error, this.options.hello.host);
     const fields = { code: message.error.code, inReplyTo: message.inReplyTo };
     if (explanation === null) {

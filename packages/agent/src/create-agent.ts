@@ -3,6 +3,8 @@ import { FLOTILLA_VERSION, PROTOCOL_VERSION, type HostOs } from '@flotilla/proto
 import { Agent } from './agent.js';
 import { systemClock } from '@flotilla/runtime';
 import type { AgentConfig } from './config.js';
+import type { AgentKey } from './identity/agent-key.js';
+import { controllerTlsOptions } from './identity/controller-tls.js';
 import { DetachedActivator, type ActivationMode } from './deploy/detached-activator.js';
 import { HostHealthChecker } from './deploy/health-checks.js';
 import { NixStore } from './deploy/nix-store.js';
@@ -35,9 +37,13 @@ export function activationMode(
   return setting;
 }
 
-/** Builds an agent on the real host, Nix and network from a parsed configuration. */
+/**
+ * Builds an agent on the real host, Nix and network from a parsed configuration and its
+ * enrolled key (see `ensureEnrolled`).
+ */
 export function createAgent(
   config: AgentConfig,
+  key: AgentKey,
   logger: Logger,
   environment: HostEnvironment = { systemd: systemdRunning() },
 ): Agent {
@@ -46,11 +52,22 @@ export function createAgent(
   const capMs = config.reconnectMaxSeconds * 1000;
   const mode = activationMode(config.activation, environment.systemd);
   logger.info('activation mode', { activation: mode, systemd: environment.systemd });
-  return new Agent({
+  // The store asks the agent's own connection for cache credentials, once it runs.
+  const store: NixStore = new NixStore({
+    runner,
+    env: config.childEnv,
+    stateDir: config.stateDir,
+    controllerUrl: config.controllerUrl,
+    trustedPublicKeys: config.trustedPublicKeys,
+    caFile: config.tls.caFile,
+    credential: () => agent.connection.requestCacheCredential(),
+  });
+  const agent: Agent = new Agent({
     mode: config.mode,
     connection: {
       url: config.controllerUrl,
-      token: config.token,
+      tls: controllerTlsOptions(config.tls),
+      identity: { keyId: key.fingerprint, sign: (payload) => key.sign(payload) },
       hello: {
         protocolVersion: PROTOCOL_VERSION,
         host: config.host,
@@ -74,12 +91,7 @@ export function createAgent(
       systemd: environment.systemd,
       clock: systemClock,
     }),
-    store: new NixStore({
-      runner,
-      env: config.childEnv,
-      stateDir: config.stateDir,
-      host: { controllerUrl: config.controllerUrl, token: config.token },
-    }),
+    store,
     activator: new DetachedActivator({
       mode,
       dir: join(config.stateDir, 'activations'),
@@ -90,6 +102,7 @@ export function createAgent(
       clock: systemClock,
     }),
     health: new HostHealthChecker({ runner, env: config.childEnv, systemd: environment.systemd }),
+    healthChecks: config.healthChecks,
     profile: config.profile,
     stateDir: config.stateDir,
     reboot: {
@@ -99,4 +112,5 @@ export function createAgent(
     },
     logger,
   });
+  return agent;
 }

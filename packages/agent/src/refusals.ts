@@ -8,14 +8,22 @@ import type { Clock } from '@flotilla/runtime';
  */
 const OPERATOR_FIXES: Partial<Record<ErrorCode, (error: ErrorBody, host: string) => string>> = {
   unauthorized: (error, host) =>
-    `the controller rejected this agent's token (${error.message}); ` +
-    `put the token issued for host "${host}" in the token file or FLOTILLA_AGENT_TOKEN`,
+    `the controller refused this agent (${error.message}); enroll host "${host}" again: ` +
+    `\`flotilla host enroll ${host}\`, then restart the agent with --enrollment-token-file`,
+  agent_not_enrolled: (error, host) =>
+    `the controller does not accept this agent's key (${error.message}); it was revoked or ` +
+    `replaced: run \`flotilla host enroll ${host}\` and restart the agent with the new ` +
+    'token in --enrollment-token-file',
+  invalid_signature: (error) =>
+    `the controller did not accept this agent's signature (${error.message}); check that ` +
+    '--controller-url names the controller as it is reached (host and port), or set its ' +
+    'publicUrl to that URL',
   protocol_version_mismatch: (error) =>
     `the controller does not speak this agent's protocol version ${PROTOCOL_VERSION} ` +
     `(${error.message}); upgrade the agent or the controller so both match`,
   host_mismatch: (error, host) =>
-    `the controller says the token does not belong to host "${host}" (${error.message}); ` +
-    "set --host to the host the token was issued for, or use that host's token",
+    `the controller says this agent's key does not belong to host "${host}" (${error.message}); ` +
+    'set --host to the host the key was enrolled for, or enroll this host',
   host_not_found: (error, host) =>
     `the controller does not know host "${host}" (${error.message}); ` +
     'register the host on the controller or fix --host',
@@ -40,8 +48,9 @@ export function explainRejectedUpgrade(
   if (status === 401 || status === 403) {
     return {
       message:
-        `the controller refused the connection with HTTP ${status}${said}; ` +
-        `check that the agent token is the one issued for host "${host}"`,
+        `the controller refused the connection with HTTP ${status}${said} before any ` +
+        `challenge: it wants a bearer token, so it is older than this agent (protocol ` +
+        `${PROTOCOL_VERSION}); upgrade the controller (host "${host}")`,
       operatorMustAct: true,
     };
   }

@@ -228,3 +228,27 @@ export function listOption(
   }
   return items;
 }
+
+/** Seconds per unit of a duration option. */
+const DURATION_UNITS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86400 };
+
+/**
+ * A duration option such as `90s`, `30m`, `1h` or `7d`, in seconds, within [min, max];
+ * throws UsageError otherwise.
+ */
+export function durationOption(
+  input: CommandInput,
+  name: string,
+  range: { min: number; max: number },
+): number | undefined {
+  const value = stringOption(input, name);
+  if (value === undefined) return undefined;
+  const match = /^(\d+)([smhd])$/.exec(value);
+  const seconds = match ? Number(match[1]) * (DURATION_UNITS[match[2] ?? ''] ?? 0) : NaN;
+  if (!(seconds >= range.min && seconds <= range.max)) {
+    throw new UsageError(
+      `--${name} must be a duration such as 30m, 1h or 7d, from ${range.min} s to ${range.max / 86400} d (got "${value}")`,
+    );
+  }
+  return seconds;
+}

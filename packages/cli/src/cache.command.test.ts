@@ -15,12 +15,11 @@ describe('flotilla cache', () => {
 
   const cli = (...argv: string[]) => runCli(controller, argv, new Date('2025-01-01T12:00:00Z'));
 
-  it('prints the key and the nix.conf lines that trust it', async () => {
+  it('prints the key and the agent setting that trusts it', async () => {
     const { code, stdout } = await cli('cache');
     assert.equal(code, 0);
     assert.match(stdout, new RegExp(`Public key: +${KEY.replace(/[+/]/g, '\\$&')}`));
-    assert.ok(stdout.includes(`extra-substituters = ${controller.url}/cache`));
-    assert.ok(stdout.includes(`extra-trusted-public-keys = ${KEY}`));
+    assert.ok(stdout.includes(`--trusted-public-key ${KEY}`));
     assert.equal(controller.requests.at(-1)?.authorization, 'Bearer admin');
   });
 

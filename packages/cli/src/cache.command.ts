@@ -6,10 +6,11 @@ import { keyValues } from './format.js';
 export const cacheCommand: Command = {
   name: 'cache',
   args: [],
-  summary: "Show the binary cache's public key and the Nix settings that trust it",
+  summary: "Show the binary cache's public key, which each agent's config must trust",
   description:
-    'Agents are sent the cache URL and key with every deployment; the settings are for\n' +
-    'hosts or builders that should also use the cache outside deployments.',
+    'Agents trust only the keys of their own config (--trusted-public-key): deploy requests\n' +
+    'carry no keys. The cache serves agents only, each its own releases, with short-lived\n' +
+    'credentials their agent asks for over its connection.',
   options: {},
   needsToken: true,
   prepare() {
@@ -31,8 +32,7 @@ export function renderCache(cache: CacheInfo, controllerUrl: string): string {
       ['Also pushed to', cache.pushTo ?? '-'],
     ]),
     '',
-    'nix.conf (the host token goes in a netrc file, as its password, for the URL):',
-    `  extra-substituters = ${controllerUrl}${cache.path}`,
-    `  extra-trusted-public-keys = ${cache.publicKey}`,
+    'Agent setting (flag, or trustedPublicKeys in its --config file):',
+    `  --trusted-public-key ${cache.publicKey}`,
   ].join('\n');
 }

@@ -55,6 +55,8 @@ interface Captured {
   sleeps: number;
 }
 
+const CACHE_KEY = 'flotilla-ctl-1:Gz1khmvwnIoerheSuoHH0tTQTkfYrr7KFacyah/y6Pc=';
+
 describe('flotilla commands against a controller', () => {
   let controller: TestController;
 
@@ -119,8 +121,29 @@ describe('flotilla commands against a controller', () => {
       'GET /api/v1/hosts/web1': () => ({ json: sampleHost({ facts }) }),
       'POST /api/v1/hosts': () => ({
         status: 201,
-        json: { host: sampleHost({ name: 'web3', status: 'never_seen' }), token: 'agent-secret' },
+        json: {
+          host: sampleHost({ name: 'web3', status: 'never_seen' }),
+          enrollment: {
+            host: 'web3',
+            token: 'flte_enroll-secret',
+            expiresAt: '2025-01-01T13:00:00.000Z',
+          },
+        },
       }),
+      'POST /api/v1/hosts/web3/enrollment': () => ({
+        status: 201,
+        json: { host: 'web3', token: 'flte_second', expiresAt: '2025-01-08T12:00:00.000Z' },
+      }),
+      'POST /api/v1/hosts/web3/revoke': () => ({
+        json: {
+          host: 'web3',
+          revokedAt: '2025-01-01T12:00:00.000Z',
+          keyFingerprint: `SHA256:${'a'.repeat(43)}`,
+          enrollmentTokensRevoked: 1,
+          disconnected: true,
+        },
+      }),
+      'GET /api/v1/cache': () => ({ json: { publicKey: CACHE_KEY, path: '/cache', pushTo: null } }),
       'POST /api/v1/deployments': () => ({
         status: 201,
         json: { deployment: sampleDeployment({ id: 'dep-ok' }), notes: [] },
@@ -183,15 +206,49 @@ describe('flotilla commands against a controller', () => {
     assert.match(stdout, new RegExp(`Current system:\\s+${STORE_PATH}`));
   });
 
-  it('registers a host and shows its token once', async () => {
-    const { code, stdout } = await cli('host', 'add', 'web3', '--mode', 'monitor', '--os', 'linux');
+  it('registers a host and shows its enrollment token once, with the agent settings', async () => {
+    const { code, stdout } = await cli(
+      'host',
+      'add',
+      'web3',
+      '--mode',
+      'monitor',
+      '--os',
+      'linux',
+      '--expires-in',
+      '2h',
+    );
     assert.equal(code, 0);
-    assert.deepEqual(controller.requests.at(-1)?.body, {
+    const created = controller.requests.find(
+      (r) => r.path === '/api/v1/hosts' && r.method === 'POST',
+    );
+    assert.deepEqual(created?.body, {
       name: 'web3',
       mode: 'monitor',
       os: 'linux',
+      enrollmentExpiresInSeconds: 7200,
     });
-    assert.match(stdout, /^ {2}agent-secret$/m);
+    assert.match(stdout, /^ {2}flte_enroll-secret$/m);
+    const gateway = `${controller.url.replace(/^http/, 'ws')}/api/v1/agent/ws`;
+    assert.ok(stdout.includes(`--controller-url ${gateway}`), stdout);
+    assert.ok(stdout.includes(`--trusted-public-key ${CACHE_KEY}`), stdout);
+    assert.ok(stdout.includes('"enrollmentTokenFile": "/var/lib/flotilla-agent/enrollment-token"'));
+    assert.match(stdout, /valid once, until 2025-01-01 13:00:00Z/);
+  });
+
+  it('issues a new enrollment token and revokes a host', async () => {
+    const enrolled = await cli('host', 'enroll', 'web3', '--expires-in', '7d');
+    assert.equal(enrolled.code, 0);
+    assert.deepEqual(controller.requests.at(-2)?.body, { expiresInSeconds: 604800 });
+    assert.match(enrolled.stdout, /^ {2}flte_second$/m);
+    assert.match(enrolled.stdout, /current key works until then/);
+    const bad = await cli('host', 'enroll', 'web3', '--expires-in', 'forever');
+    assert.equal(bad.code, 2);
+    const revoked = await cli('host', 'revoke', 'web3', '--reason', 'stolen laptop');
+    assert.equal(revoked.code, 0);
+    assert.deepEqual(controller.requests.at(-1)?.body, { reason: 'stolen laptop' });
+    assert.match(revoked.stdout, /Revoked web3: key SHA256:a+, 1 unused enrollment token\./);
+    assert.match(revoked.stdout, /Its agent was disconnected\./);
   });
 
   it('prints the validated JSON answer with --json', async () => {

@@ -46,7 +46,14 @@ import {
   releaseCommand,
   releasesCommand,
 } from './releases.command.js';
-import { hostAddCommand, hostCommand, hostRemoveCommand, hostsCommand } from './hosts.command.js';
+import {
+  hostAddCommand,
+  hostCommand,
+  hostEnrollCommand,
+  hostRemoveCommand,
+  hostRevokeCommand,
+  hostsCommand,
+} from './hosts.command.js';
 import { notificationsCommand } from './notifications.command.js';
 import {
   repositoryCommand,
@@ -67,6 +74,8 @@ export const COMMANDS: readonly Command[] = [
   hostsCommand,
   hostCommand,
   hostAddCommand,
+  hostEnrollCommand,
+  hostRevokeCommand,
   hostRemoveCommand,
   statusCommand,
   deployCommand,

@@ -1,4 +1,13 @@
-import type { CreateHostResponse, Generation, Host, HostList, Metrics } from '@flotilla/protocol';
+import type {
+  CreateHostResponse,
+  EnrollmentToken,
+  Generation,
+  Host,
+  HostIdentity,
+  HostList,
+  Metrics,
+  RevokeHostResponse,
+} from '@flotilla/protocol';
 import {
   formatBytes,
   formatDuration,
@@ -99,6 +108,7 @@ export function renderHostDetail(host: Host, time: TimeFormat): string {
       ['Status', status],
       ['Running', `${revisionLabel(host)} (${syncLabel(host)})`],
       ['Agent', agent],
+      ['Identity', identityLabel(host.name, host.identity, time)],
       ['Last seen', time.stamp(host.lastSeenAt, 'never')],
       ['Registered', time.stamp(host.createdAt)],
     ]),
@@ -202,20 +212,112 @@ function renderMetrics(metrics: Metrics): string {
   return lines.join('\n');
 }
 
-/** The answer to `host add`: the token, once, and how to hand it to the agent. */
-export function renderCreatedHost(created: CreateHostResponse, controllerUrl: string): string {
-  const { host, token } = created;
+/** Where a host's key stands, and what to do when it has none. */
+export function identityLabel(
+  name: string,
+  identity: HostIdentity | undefined,
+  time: TimeFormat,
+): string {
+  if (identity === undefined) return '-';
+  const pending =
+    identity.enrollmentExpiresAt === null
+      ? `no valid token: flotilla host enroll ${name}`
+      : `token valid until ${time.stamp(identity.enrollmentExpiresAt)}`;
+  switch (identity.status) {
+    case 'enrolled':
+      return `enrolled ${time.stamp(identity.enrolledAt)}, key ${identity.keyFingerprint ?? '-'}${
+        identity.enrollmentExpiresAt === null ? '' : ` (a new ${pending})`
+      }`;
+    case 'pending':
+      return `not enrolled yet (${pending})`;
+    case 'revoked':
+      return `revoked ${time.stamp(identity.revokedAt)} (${pending})`;
+  }
+}
+
+/** The first line of the answer to `host add`; the enrollment follows. */
+export function renderCreatedHost(created: CreateHostResponse): string {
+  const { host } = created;
   const os = host.os === null ? '' : `, ${host.os}`;
-  return [
-    `Registered host ${host.name} (${host.mode}${os}).`,
-    '',
-    'Agent token (shown only this once; the controller keeps only its hash):',
+  return `Registered host ${host.name} (${host.mode}${os}).\n`;
+}
+
+/** The agent gateway URL for a controller URL the CLI talks to (http→ws, https→wss). */
+export function agentGatewayUrl(controllerUrl: string): string {
+  const url = new URL('/api/v1/agent/ws', controllerUrl);
+  url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
+  return url.toString();
+}
+
+/**
+ * A one-time enrollment token, once, with the agent settings to give it on the host:
+ * flags and the same as a config file. `cacheKey` is the key agents must trust (null when
+ * unknown).
+ */
+export function renderEnrollment(
+  enrollment: EnrollmentToken,
+  controllerUrl: string,
+  cacheKey: string | null,
+  time: TimeFormat,
+  renewal: boolean,
+): string {
+  const { host, token, expiresAt } = enrollment;
+  const gateway = agentGatewayUrl(controllerUrl);
+  const tokenFile = '/var/lib/flotilla-agent/enrollment-token';
+  const key = cacheKey ?? 'NAME:KEY (see flotilla cache)';
+  const config = {
+    controllerUrl: gateway,
+    host,
+    enrollmentTokenFile: tokenFile,
+    trustedPublicKeys: [key],
+    healthChecks: [],
+  };
+  const lines = [
+    `Enrollment token for ${host} (shown only this once; valid once, until ${time.stamp(expiresAt)}):`,
     '',
     `  ${token}`,
     '',
-    `Store it on ${host.name} in a file only root can read, and configure the agent there with`,
-    `that token file and the controller URL ${controllerUrl}.`,
+    `On ${host}, put it in a file only root can read, e.g. ${tokenFile}, and start the agent:`,
+    '',
+    `  flotilla-agent --controller-url ${gateway} \\`,
+    `    --host ${host} --enrollment-token-file ${tokenFile} \\`,
+    `    --trusted-public-key ${key}`,
+    '',
+    'or with these settings in its --config file (health checks go there too):',
+    '',
+    indent(JSON.stringify(config, null, 2), '  '),
+    '',
+    'The agent makes its own key on first start and enrolls it with the token, which is then',
+    'used up; the key never leaves the host.' +
+      (renewal ? " The host's current key works until then." : ''),
+  ];
+  if (new URL(gateway).protocol === 'ws:' && !isLoopback(new URL(gateway).hostname)) {
+    lines.push(
+      '',
+      `Note: agents on other machines need wss:// (TLS); ${controllerUrl} is plain HTTP. Put the`,
+      'controller behind a TLS proxy and use its https:// URL.',
+    );
+  }
+  return lines.join('\n');
+}
+
+/** The answer to `host revoke`. */
+export function renderRevoked(revoked: RevokeHostResponse): string {
+  const key = revoked.keyFingerprint === null ? 'it had no key' : `key ${revoked.keyFingerprint}`;
+  const tokens =
+    revoked.enrollmentTokensRevoked === 0
+      ? ''
+      : `, ${revoked.enrollmentTokensRevoked} unused enrollment token${revoked.enrollmentTokensRevoked === 1 ? '' : 's'}`;
+  return [
+    `Revoked ${revoked.host}: ${key}${tokens}.`,
+    revoked.disconnected ? 'Its agent was disconnected.' : 'Its agent was not connected.',
+    `It comes back only with a new token: flotilla host enroll ${revoked.host}`,
   ].join('\n');
+}
+
+function isLoopback(hostname: string): boolean {
+  const host = hostname.replace(/^\[|\]$/g, '');
+  return host === 'localhost' || host === '::1' || /^127\./.test(host);
 }
 
 function indent(text: string, prefix: string): string {

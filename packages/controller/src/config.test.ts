@@ -66,6 +66,34 @@ describe('loadConfig', () => {
     }
   });
 
+  it("refuses health checks in a host's settings: they moved to the agent's own config", () => {
+    const dir = tempDir();
+    const file = join(dir, 'c.json');
+    writeFileSync(
+      file,
+      JSON.stringify({
+        hosts: {
+          gpc0: {
+            confirmTimeoutSeconds: 120,
+            healthChecks: [{ kind: 'unit', unit: 'sshd.service' }],
+          },
+          hsb1: { confirmTimeoutSeconds: 60 },
+        },
+      }),
+    );
+    assert.throws(
+      () => loadConfig([], { FLOTILLA_CONFIG: file }),
+      (error: unknown) =>
+        error instanceof ConfigError &&
+        error.problems.length === 1 &&
+        /hosts\.gpc0\.healthChecks: health checks moved to each agent's own config/.test(
+          error.message,
+        ),
+    );
+    writeFileSync(file, JSON.stringify({ hosts: { gpc0: { confirmTimeoutSeconds: 120 } } }));
+    assert.equal(loadConfig([], { FLOTILLA_CONFIG: file }).hosts.gpc0?.confirmTimeoutSeconds, 120);
+  });
+
   it('reports an unreadable config file', () => {
     assert.throws(
       () => loadConfig(['--config', '/nonexistent/flotilla.json'], {}),

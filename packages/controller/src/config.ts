@@ -5,7 +5,6 @@ import { parseArgs } from 'node:util';
 import {
   BranchName,
   FlakeDir,
-  HealthCheck,
   Policy,
   repositoryUrlKind,
   repositoryUrlProblem,
@@ -150,7 +149,17 @@ export type GraduationCriteria = z.infer<typeof GraduationCriteria>;
 export const HostSettings = z
   .object({
     confirmTimeoutSeconds: z.number().int().min(5).max(3600).optional(),
-    healthChecks: z.array(HealthCheck).max(32).default([]),
+    /**
+     * Moved to the agent's own config: health checks run as root on the host, so only the
+     * host's config may declare them. Accepted here only to say so.
+     */
+    healthChecks: z
+      .unknown()
+      .optional()
+      .refine((value) => value === undefined, {
+        message:
+          "health checks moved to each agent's own config (healthChecks in its --config file); remove them here",
+      }),
     /** Declaring the policy here locks it: the API cannot change it. */
     policy: Policy.optional(),
     /** Allow-windows for deployments; none = any time. */
@@ -316,7 +325,7 @@ export const ControllerConfig = z
       queueExpirySeconds: 86400,
     }),
     auth: AuthConfig.default(AuthConfig.parse({})),
-    /** Per-host settings: policy, windows, graduation, confirm timeout, health checks. */
+    /** Per-host settings: policy, windows, graduation, confirm timeout. */
     hosts: z.record(z.string(), HostSettings).default({}),
     rollout: z
       .object({ waves: z.array(Wave).max(50).default([]) })

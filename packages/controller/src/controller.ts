@@ -9,12 +9,14 @@ import { AuditService } from './audit/audit.service.js';
 import { AuthService } from './auth/auth.service.js';
 import { TokensService } from './auth/tokens.service.js';
 import { UsersService } from './auth/users.service.js';
+import { CacheCredentials } from './cache/cache-credentials.js';
 import type { ReleasePublisher } from './cache/cache.publisher.js';
 import { createBinaryCache } from './cache/cache.composition.js';
 import type { SigningKey } from './cache/signing-key.js';
 import type { ControllerConfig } from './config.js';
 import { createDeployments } from './deployments/deployments.composition.js';
 import { AgentGateway } from './gateway/agent.gateway.js';
+import { HostIdentityService } from './hosts/host-identity.service.js';
 import { HostService } from './hosts/host.service.js';
 import { PresenceService } from './hosts/presence.service.js';
 import { RebootService } from './hosts/reboot.service.js';
@@ -100,11 +102,19 @@ export class Controller {
       logger,
     });
     const notifier = notifications.service;
+    const cacheCredentials = new CacheCredentials(clock);
+    const identity = new HostIdentityService({
+      store,
+      presence,
+      clock,
+      onKeyRevoked: (name) => cacheCredentials.revokeHost(name),
+    });
     // The rules react to registrations, releases and deployments, whose parts are built
     // before them; the callbacks below only run once the controller has started.
     const hosts = new HostService({
       store,
       presence,
+      identities: identity,
       clock,
       hostSettings: config.hosts,
       onRegistered: async (tx, name) => {
@@ -112,11 +122,12 @@ export class Controller {
         if (latest?.status === 'ready') await policy.gate.offerRelease(tx, latest);
       },
       afterRegistered: async () => policy.rollout.tick(),
+      afterRemoved: (name) => cacheCredentials.revokeHost(name),
     });
     const cache = await createBinaryCache({
       config,
       db,
-      hosts,
+      credentials: cacheCredentials,
       logger,
       ...(options.parts?.cache ? { injected: options.parts.cache } : {}),
     });
@@ -179,7 +190,9 @@ export class Controller {
     });
     const guard = createRequestGuards(config, clock);
     const gateway = new AgentGateway({
-      hosts,
+      identity,
+      cacheCredentials,
+      publicUrl: config.publicUrl,
       presence,
       runner: deployments.runner,
       reboots,
@@ -228,6 +241,7 @@ export class Controller {
       auth: { auth, users, tokens, publicUrl: config.publicUrl, proxy: config.auth.proxy },
       hosts: {
         hosts,
+        identity,
         status,
         reboots,
         commands: policy.commands,
@@ -268,6 +282,7 @@ export class Controller {
     const services: ControllerServices = {
       store,
       hosts,
+      identity,
       presence,
       status,
       pipeline,
@@ -312,6 +327,7 @@ export class Controller {
 export interface ControllerServices {
   store: Store;
   hosts: HostService;
+  identity: HostIdentityService;
   presence: PresenceService;
   status: HostStatusService;
   pipeline: Pipeline;

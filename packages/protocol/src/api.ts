@@ -3,6 +3,12 @@ import { Facts, HostMode, HostOs, Metrics } from './facts.js';
 import { DeploymentStatus } from './deployment-state.js';
 import { HostSync } from './status.js';
 import { FORCE_REASON_MESSAGE, ForceFields, forceNeedsReason } from './force.js';
+import {
+  DEFAULT_ENROLLMENT_TTL_SECONDS,
+  EnrollmentToken,
+  EnrollmentTtlSeconds,
+  HostIdentity,
+} from './identity.js';
 import { DeployAction, DeployPhase, HostName, LogStream, StorePath } from './messages.js';
 
 /** Bodies of the HTTP API under /api/v1. The controller validates with them; the CLI parses with them. */
@@ -27,6 +33,8 @@ export const Host = z.object({
   createdAt: z.string(),
   /** Running revision against the branch head; absent where the answer does not carry it. */
   sync: HostSync.optional(),
+  /** The agent's enrolled key; absent where the answer does not carry it. */
+  identity: HostIdentity.optional(),
 });
 export type Host = z.infer<typeof Host>;
 
@@ -54,13 +62,15 @@ export const CreateHostRequest = z.object({
   name: HostName,
   mode: HostMode.default('managed'),
   os: HostOs.optional(),
+  /** How long the host's first enrollment token stays valid (default 1 h). */
+  enrollmentExpiresInSeconds: EnrollmentTtlSeconds.default(DEFAULT_ENROLLMENT_TTL_SECONDS),
 });
 export type CreateHostRequest = z.infer<typeof CreateHostRequest>;
 
 export const CreateHostResponse = z.object({
   host: Host,
-  /** The agent's token. Shown once; only its hash is stored. */
-  token: z.string(),
+  /** The one-time token the host's agent enrolls with. Shown once; only its hash is stored. */
+  enrollment: EnrollmentToken,
 });
 export type CreateHostResponse = z.infer<typeof CreateHostResponse>;
 

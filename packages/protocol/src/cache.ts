@@ -4,8 +4,8 @@ import { z } from 'zod';
 export const CACHE_PATH = '/cache';
 
 /**
- * The controller's binary cache as shown to admins (`GET /api/v1/cache`). Hosts trust
- * `publicKey`; agents are told the cache URL and key in every deploy request.
+ * The controller's binary cache as shown to admins (`GET /api/v1/cache`). Each agent's own
+ * config pins `publicKey` (its `trustedPublicKeys`); deploy requests carry only the URL.
  */
 export const CacheInfo = z.object({
   /** `name:base64` as written in Nix's `trusted-public-keys`. */

@@ -43,6 +43,14 @@ import {
   Username,
 } from './auth.js';
 import { CacheInfo } from './cache.js';
+import {
+  EnrollAgentRequest,
+  EnrollAgentResponse,
+  EnrollmentToken,
+  IssueEnrollmentRequest,
+  RevokeHostRequest,
+  RevokeHostResponse,
+} from './identity.js';
 import { HostName } from './messages.js';
 import { NotificationList, NotificationListQuery } from './notifications.js';
 import {
@@ -91,8 +99,10 @@ import { HostStatusReport } from './status.js';
  * `viewer` reads, `operator` also decides (approve, reject, deploy, roll back, reboot,
  * cancel, pin), `admin` also changes settings (policies, the repository, hosts, users).
  * `public`: anyone (health, the OpenAPI document); `host`: an agent as its own host (the
- * binary cache, the agent gateway); `enrollment`: a host proving a one-time enrollment
- * token; `webhook`: a caller that proves itself by signing the body (GitHub).
+ * agent gateway, by signing a challenge with its enrolled key; the binary cache, with a
+ * short-lived credential issued over that connection); `enrollment`: a host proving a
+ * one-time enrollment token; `webhook`: a caller that proves itself by signing the body
+ * (GitHub).
  */
 export type Access = 'public' | 'viewer' | 'operator' | 'admin' | 'host' | 'enrollment' | 'webhook';
 
@@ -162,7 +172,8 @@ export const api = {
   createHost: contract({
     method: 'POST',
     path: '/api/v1/hosts',
-    summary: 'Register a host; returns its agent token once',
+    summary:
+      'Register a host; returns its one-time enrollment token once (valid 1 h unless the request says otherwise)',
     tag: 'hosts',
     access: 'admin',
     body: CreateHostRequest,
@@ -182,11 +193,35 @@ export const api = {
     stepUp: 'always',
     path: '/api/v1/hosts/:name',
     summary:
-      'Remove a host: its token stops working, its agent is disconnected, its deployments and policy go (the audit log keeps what happened)',
+      'Remove a host: its key and enrollment tokens stop working, its agent is disconnected, its deployments and policy go (the audit log keeps what happened)',
     tag: 'hosts',
     access: 'admin',
     params: NameParams,
     response: json(z.object({ removed: z.string(), deploymentsRemoved: z.number() })),
+  }),
+  issueEnrollment: contract({
+    method: 'POST',
+    stepUp: 'always',
+    path: '/api/v1/hosts/:name/enrollment',
+    summary:
+      "Issue a fresh one-time enrollment token to (re-)enroll a host (shown once); the host's current key works until the new enrollment completes",
+    tag: 'hosts',
+    access: 'admin',
+    params: NameParams,
+    body: IssueEnrollmentRequest,
+    response: json(EnrollmentToken, 201),
+  }),
+  revokeHost: contract({
+    method: 'POST',
+    stepUp: 'always',
+    path: '/api/v1/hosts/:name/revoke',
+    summary:
+      "Revoke a host's key and unused enrollment tokens; its live agent connection is closed at once and it reconnects only after enrolling again",
+    tag: 'hosts',
+    access: 'admin',
+    params: NameParams,
+    body: RevokeHostRequest,
+    response: json(RevokeHostResponse),
   }),
   getHostStatus: contract({
     method: 'GET',
@@ -565,7 +600,8 @@ export const api = {
   cacheInfoFile: contract({
     method: 'GET',
     path: '/cache/nix-cache-info',
-    summary: 'Nix binary cache: store layout and priority (host token, Basic or Bearer)',
+    summary:
+      "Nix binary cache: store layout and priority (a host's short-lived cache credential, Basic or Bearer)",
     tag: 'cache',
     access: 'host',
     response: {
@@ -579,7 +615,7 @@ export const api = {
     method: 'GET',
     path: '/cache/:name',
     summary:
-      "Nix binary cache: `<hash>.narinfo` of a path in one of the host's releases (host token)",
+      "Nix binary cache: `<hash>.narinfo` of a path in one of the host's releases (cache credential)",
     tag: 'cache',
     access: 'host',
     params: CacheNameParams,
@@ -594,7 +630,7 @@ export const api = {
     method: 'GET',
     path: '/cache/nar/:file',
     summary:
-      "Nix binary cache: a NAR file holding a path of one of the host's releases (host token)",
+      "Nix binary cache: a NAR file holding a path of one of the host's releases (cache credential)",
     tag: 'cache',
     access: 'host',
     params: FileParams,
@@ -605,11 +641,21 @@ export const api = {
       description: 'the (compressed) NAR, streamed',
     },
   }),
+  enrollAgent: contract({
+    method: 'POST',
+    path: '/api/v1/agent/enroll',
+    summary:
+      'An agent enrolls: it proves a one-time enrollment token and registers the Ed25519 public key it generated (the private key never leaves the host); the token is used up',
+    tag: 'agents',
+    access: 'enrollment',
+    body: EnrollAgentRequest,
+    response: json(EnrollAgentResponse, 201),
+  }),
   agentGateway: contract({
     method: 'GET',
     path: '/api/v1/agent/ws',
     summary:
-      "Agents' WebSocket: upgrade with the host token; messages are the protocol's agent⇄controller messages",
+      "Agents' WebSocket: no secret at the upgrade; the controller sends a challenge, the agent signs it with its enrolled key in its hello; then the protocol's agent⇄controller messages",
     tag: 'agents',
     access: 'host',
     response: {

@@ -29,6 +29,12 @@ export const ErrorCode = z.enum([
   'token_not_found',
   // too many failed attempts or connections from one client address
   'rate_limited',
+  // agent identities
+  'enrollment_token_invalid',
+  'enrollment_token_expired',
+  'enrollment_token_used',
+  'agent_not_enrolled',
+  'public_key_in_use',
   // validation and lookup
   'validation_failed',
   'not_found',
@@ -47,6 +53,7 @@ export const ErrorCode = z.enum([
   'reboot_failed',
   'reboot_not_requested',
   'verification_failed',
+  'untrusted_closure',
   'agent_disconnected',
   // git pipeline
   'repository_not_linked',

@@ -2,6 +2,7 @@ export * from './version.js';
 export * from './errors.js';
 export * from './facts.js';
 export * from './store-path.js';
+export * from './identity.js';
 export * from './messages.js';
 export * from './deployment-state.js';
 export * from './force.js';

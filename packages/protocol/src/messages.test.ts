@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { agentAuthPayload } from './identity.js';
 import { parseAgentMessage, parseControllerMessage } from './messages.js';
 import { compareVersions, PROTOCOL_VERSION } from './version.js';
 
@@ -90,5 +91,86 @@ describe('compareVersions', () => {
     assert.ok(compareVersions('0.1.0', '0.1.1') < 0);
     assert.equal(compareVersions('1.0', '1.0.0'), 0);
     assert.equal(compareVersions('1.2.0-rc1', '1.2.0'), 0);
+  });
+});
+
+describe('agent identity messages', () => {
+  const nonce = 'n'.repeat(43);
+
+  it('opens a connection with a challenge and answers it in the hello', () => {
+    const challenge = parseControllerMessage(
+      JSON.stringify({ type: 'challenge', protocolVersion: PROTOCOL_VERSION, nonce }),
+    );
+    assert.equal(challenge.ok, true);
+    const signed = parseAgentMessage(
+      JSON.stringify({
+        ...hello,
+        auth: { keyId: `SHA256:${'a'.repeat(43)}`, signature: 's'.repeat(86) },
+      }),
+    );
+    assert.equal(
+      signed.ok && signed.message.type === 'hello' && signed.message.auth?.keyId,
+      `SHA256:${'a'.repeat(43)}`,
+    );
+    const bad = parseAgentMessage(
+      JSON.stringify({ ...hello, auth: { keyId: 'x', signature: 'y' } }),
+    );
+    assert.equal(!bad.ok && bad.error.code, 'invalid_message');
+    const short = parseControllerMessage(
+      JSON.stringify({ type: 'challenge', protocolVersion: 2, nonce: 'x' }),
+    );
+    assert.equal(!short.ok && short.error.code, 'invalid_message');
+  });
+
+  it('signs a payload that binds the host, the controller origin, the version and the challenge', () => {
+    const base = { host: 'hsb1', origin: 'https://fleet.example.org', protocolVersion: 2, nonce };
+    const payload = agentAuthPayload(base);
+    assert.equal(payload, `flotilla-agent-auth\n2\nhsb1\nhttps://fleet.example.org\n${nonce}`);
+    for (const change of [
+      { host: 'gpc0' },
+      { origin: 'https://evil.example' },
+      { protocolVersion: 3 },
+      { nonce: 'm'.repeat(43) },
+    ]) {
+      assert.notEqual(agentAuthPayload({ ...base, ...change }), payload);
+    }
+  });
+
+  it('drops keys and health checks from a deploy request: it carries no trust', () => {
+    const parsed = parseControllerMessage(
+      JSON.stringify({
+        type: 'deploy.request',
+        deploymentId: 'd1',
+        storePath: '/nix/store/0c2a7wq2mrhhvs6f8p8ryzfqmdj3b5x9-nixos-system-hsb1',
+        action: 'switch',
+        cache: { url: 'https://fleet.example.org/cache', publicKeys: ['evil-1:AAAA'] },
+        healthChecks: [{ kind: 'command', argv: ['/bin/sh', '-c', 'id'] }],
+      }),
+    );
+    assert.ok(parsed.ok);
+    assert.deepEqual(parsed.message, {
+      type: 'deploy.request',
+      deploymentId: 'd1',
+      storePath: '/nix/store/0c2a7wq2mrhhvs6f8p8ryzfqmdj3b5x9-nixos-system-hsb1',
+      action: 'switch',
+      cache: { url: 'https://fleet.example.org/cache' },
+      confirmTimeoutSeconds: 90,
+    });
+  });
+
+  it('carries short-lived cache credentials both ways', () => {
+    assert.ok(
+      parseAgentMessage(JSON.stringify({ type: 'cache.credential_request', requestId: 'r1' })).ok,
+    );
+    assert.ok(
+      parseControllerMessage(
+        JSON.stringify({
+          type: 'cache.credential',
+          requestId: 'r1',
+          token: 'fltc_x',
+          expiresAt: '2026-03-01T10:10:00.000Z',
+        }),
+      ).ok,
+    );
   });
 });

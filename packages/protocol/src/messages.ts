@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { ErrorBody } from './errors.js';
 import { Facts, HostMode, HostOs, Metrics } from './facts.js';
 import { StorePath } from './store-path.js';
+import { AgentSignature, ChallengeNonce, KeyFingerprint } from './identity.js';
 import { MAX_MESSAGE_BYTES, PROTOCOL_VERSION } from './version.js';
 
 export { StorePath } from './store-path.js';
@@ -19,6 +20,19 @@ export const HostName = z
 
 // ---- agent → controller ----
 
+/** The agent's answer to the connection's challenge: its enrolled key and a signature. */
+export const AgentAuth = z.object({
+  /** The fingerprint of the key the host enrolled. */
+  keyId: KeyFingerprint,
+  /** Ed25519 signature of `agentAuthPayload` (host, controller origin, protocol, challenge). */
+  signature: AgentSignature,
+});
+export type AgentAuth = z.infer<typeof AgentAuth>;
+
+/**
+ * The agent's first message, sent once it has the connection's challenge. An identity acts
+ * only as its own host: `host` must be the host `auth.keyId` was enrolled for.
+ */
 export const Hello = z.object({
   type: z.literal('hello'),
   protocolVersion: z.number().int().positive(),
@@ -30,6 +44,11 @@ export const Hello = z.object({
   activeDeploymentId: z.string().min(1).max(64).nullable().optional(),
   /** Results the agent holds that the controller has not acknowledged yet (sent right after). */
   unacknowledgedResults: z.array(z.string().min(1).max(64)).max(100).optional(),
+  /**
+   * Required since protocol 2; optional in the schema only so that an older agent's hello
+   * is answered with a clear protocol version mismatch rather than a parse error.
+   */
+  auth: AgentAuth.optional(),
 });
 export type Hello = z.infer<typeof Hello>;
 
@@ -128,7 +147,42 @@ export const RebootResult = z.object({
 });
 export type RebootResult = z.infer<typeof RebootResult>;
 
+/**
+ * Asks for a credential to read the binary cache (`/cache`) for the next minutes. Nix reads
+ * the cache over plain HTTP(S) with a netrc file, so the agent needs a password there; it
+ * gets a fresh, short-lived one for each fetch instead of keeping a long-lived secret.
+ */
+export const CacheCredentialRequest = z.object({
+  type: z.literal('cache.credential_request'),
+  requestId: z.string().min(1).max(64),
+});
+export type CacheCredentialRequest = z.infer<typeof CacheCredentialRequest>;
+
 // ---- controller → agent ----
+
+/**
+ * The controller's first message on every connection: a fresh random challenge the agent
+ * signs with its key (see `agentAuthPayload`) and answers in its hello.
+ */
+export const Challenge = z.object({
+  type: z.literal('challenge'),
+  protocolVersion: z.number().int().positive(),
+  nonce: ChallengeNonce,
+});
+export type Challenge = z.infer<typeof Challenge>;
+
+/**
+ * A credential for the binary cache, bound to this host (it reads only its own releases'
+ * closures) and valid until `expiresAt` (minutes). Use it as the password (HTTP Basic, any
+ * user name) or as a Bearer token; it never reaches the disk of the controller.
+ */
+export const CacheCredential = z.object({
+  type: z.literal('cache.credential'),
+  requestId: z.string().min(1).max(64),
+  token: z.string().min(1).max(200),
+  expiresAt: z.iso.datetime(),
+});
+export type CacheCredential = z.infer<typeof CacheCredential>;
 
 export const Welcome = z.object({
   type: z.literal('welcome'),
@@ -138,14 +192,17 @@ export const Welcome = z.object({
 });
 export type Welcome = z.infer<typeof Welcome>;
 
-/** Where and how the agent fetches a closure; signatures are always checked. */
-export const CacheSource = z.object({
-  url: z.url(),
-  publicKeys: z.array(z.string().min(1)).min(1),
-});
+/**
+ * Where the agent fetches a closure. Only the URL: the agent fetches only from its own
+ * controller's origin, and trusts only the signing keys of its own config.
+ */
+export const CacheSource = z.object({ url: z.url() });
 export type CacheSource = z.infer<typeof CacheSource>;
 
-/** A check the agent runs after activating, before it asks for confirmation. */
+/**
+ * A check the agent runs after activating, before it asks for confirmation. Declared in
+ * the agent's own config (it runs as root), never sent by the controller.
+ */
 export const HealthCheck = z.discriminatedUnion('kind', [
   z.object({
     kind: z.literal('unit'),
@@ -166,6 +223,12 @@ export const HealthCheck = z.discriminatedUnion('kind', [
 ]);
 export type HealthCheck = z.infer<typeof HealthCheck>;
 
+/**
+ * Deploy a store path. It carries no trust: the keys a closure must be signed with and the
+ * health checks come from the agent's own config only. The schema has no fields for them,
+ * and fields it does not know are dropped, so a controller cannot hand an agent a key or
+ * a command to run.
+ */
 export const DeployRequest = z.object({
   type: z.literal('deploy.request'),
   deploymentId: z.string().min(1).max(64),
@@ -177,7 +240,6 @@ export const DeployRequest = z.object({
    * controller's confirmation; past it the host rolls back by itself.
    */
   confirmTimeoutSeconds: z.number().int().min(5).max(3600).default(90),
-  healthChecks: z.array(HealthCheck).max(32).default([]),
 });
 export type DeployRequest = z.infer<typeof DeployRequest>;
 
@@ -225,16 +287,19 @@ export const AgentMessage = z.discriminatedUnion('type', [
   DeployResult,
   DeployConfirmRequest,
   RebootResult,
+  CacheCredentialRequest,
   ErrorMessage,
 ]);
 export type AgentMessage = z.infer<typeof AgentMessage>;
 
 export const ControllerMessage = z.discriminatedUnion('type', [
+  Challenge,
   Welcome,
   DeployRequest,
   DeployResultAck,
   DeployConfirm,
   RebootRequest,
+  CacheCredential,
   ErrorMessage,
 ]);
 export type ControllerMessage = z.infer<typeof ControllerMessage>;

@@ -1,5 +1,10 @@
-/** Version of the agent⇄controller wire protocol. Bump on any incompatible message change. */
-export const PROTOCOL_VERSION = 1;
+/**
+ * Version of the agent⇄controller wire protocol. Bump on any incompatible message change.
+ * 2: agents prove their enrolled Ed25519 identity by signing a challenge (no bearer token);
+ * deploy requests carry no signing keys and no health checks (the agent's own config does);
+ * the binary cache is read with short-lived credentials asked for over the connection.
+ */
+export const PROTOCOL_VERSION = 2;
 
 /** Version of the Flotilla software (controller, agent and CLI ship together). */
 export const FLOTILLA_VERSION = '0.1.0';

@@ -2,6 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { HealthCheck } from '@flotilla/protocol';
 import { sandboxNixEnv } from './nix.js';
 import { ManagedProcess } from './process.js';
 
@@ -125,7 +126,12 @@ export interface SandboxHostPaths {
   currentSystemLink: string;
   bootedSystemLink: string;
   stateDir: string;
-  tokenFile: string;
+  /** The one-time enrollment token the agent enrolls with (mode 0600). */
+  enrollmentTokenFile: string;
+  /** The agent's own key and what it knows of its enrollment (in its state directory). */
+  identityDir: string;
+  /** The agent's JSON config file (its health checks), when it has one. */
+  configFile: string;
   /** The host's own boot id, used instead of the machine's when reboots are simulated. */
   bootIdFile: string;
   /** The host's simulated reboot command (see {@link writeSandboxReboot}). */
@@ -146,7 +152,9 @@ export function sandboxHostPaths(root: string): SandboxHostPaths {
     currentSystemLink: join(root, 'run', 'current-system'),
     bootedSystemLink: join(root, 'run', 'booted-system'),
     stateDir: join(root, 'agent'),
-    tokenFile: join(root, 'agent-token'),
+    enrollmentTokenFile: join(root, 'enrollment-token'),
+    identityDir: join(root, 'agent', 'identity'),
+    configFile: join(root, 'agent.json'),
     bootIdFile: join(root, 'run', 'boot_id'),
     rebootScript: join(root, 'reboot.sh'),
     rebootMarker: join(root, 'run', 'reboots'),
@@ -221,7 +229,17 @@ export interface StartAgentOptions {
   commandPrefix?: string[];
   /** Controller base URL (http://…); the agent gateway URL is derived from it. */
   controllerUrl: string;
-  token: string;
+  /** Another URL of the agent gateway to dial (e.g. wss:// through a TLS proxy). */
+  gatewayUrl?: string;
+  /**
+   * A one-time enrollment token, written to the host's token file (mode 0600): the agent
+   * enrolls with it unless it already did. Without one it must be enrolled already.
+   */
+  enrollmentToken?: string;
+  /** The keys the agent trusts closures from (the controller's cache key); required for managed hosts. */
+  trustedPublicKeys: string[];
+  /** Health checks of the agent's own config (written to its config file). */
+  healthChecks?: HealthCheck[];
   root: string;
   mode?: 'managed' | 'monitor';
   /** Added to the agent's environment, which its activations and health checks inherit. */
@@ -247,7 +265,12 @@ export async function startAgent(options: StartAgentOptions): Promise<AgentHandl
   const paths = sandboxHostPaths(options.root);
   await mkdir(join(options.root, 'run'), { recursive: true });
   await mkdir(join(options.root, 'profiles'), { recursive: true });
-  await writeFile(paths.tokenFile, `${options.token}\n`, { mode: 0o600 });
+  if (options.enrollmentToken !== undefined) {
+    await writeFile(paths.enrollmentTokenFile, `${options.enrollmentToken}\n`, { mode: 0o600 });
+  }
+  if (options.healthChecks !== undefined) {
+    await writeFile(paths.configFile, JSON.stringify({ healthChecks: options.healthChecks }));
+  }
   await writeSandboxIdentity(paths, options.host);
   // Always the sandbox's own reboot: an agent started here runs as root on a real machine
   // (the demo, tests), and a reboot request must never reach that machine.
@@ -255,11 +278,13 @@ export async function startAgent(options: StartAgentOptions): Promise<AgentHandl
   const args = [
     AGENT_MAIN,
     '--controller-url',
-    agentGatewayUrl(options.controllerUrl),
+    options.gatewayUrl ?? agentGatewayUrl(options.controllerUrl),
     '--host',
     options.host,
-    '--token-file',
-    paths.tokenFile,
+    '--enrollment-token-file',
+    paths.enrollmentTokenFile,
+    ...options.trustedPublicKeys.flatMap((key) => ['--trusted-public-key', key]),
+    ...(options.healthChecks !== undefined ? ['--config', paths.configFile] : []),
     '--mode',
     options.mode ?? 'managed',
     '--state-dir',

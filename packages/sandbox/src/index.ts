@@ -11,3 +11,5 @@ export * from './netns.js';
 export * from './pid-lock.js';
 export * from './postgres.js';
 export * from './nginx.js';
+export * from './protocol-agent.js';
+export * from './tls-proxy.js';

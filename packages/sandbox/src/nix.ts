@@ -79,3 +79,23 @@ export async function nixAvailable(): Promise<boolean> {
     return false;
   }
 }
+
+/**
+ * Signs a path and its closure in this machine's store with a Nix secret key file, as the
+ * controller signs every release it publishes (`nix store sign -r`).
+ */
+export async function signStorePath(storePath: string, secretKeyFile: string): Promise<void> {
+  const result = await run('nix', [
+    '--extra-experimental-features',
+    'nix-command',
+    'store',
+    'sign',
+    '--key-file',
+    secretKeyFile,
+    '-r',
+    storePath,
+  ]);
+  if (result.code !== 0) {
+    throw new Error(`nix store sign ${storePath} failed (exit ${result.code}):\n${result.stderr}`);
+  }
+}

@@ -1,66 +1,46 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import {
-  controllerHttpOrigin,
-  resolveCacheAccess,
-  splitCacheCredentials,
-} from './cache-credentials.js';
+import { controllerHttpOrigin } from '../controller-origin.js';
+import { checkCacheUrl, netrcEntry } from './cache-credentials.js';
 
-describe('splitCacheCredentials', () => {
-  it('leaves a URL without credentials alone', () => {
-    assert.deepEqual(splitCacheCredentials('https://cache.example/fleet'), {
-      url: 'https://cache.example/fleet',
-      netrc: null,
-    });
-  });
+describe('checkCacheUrl', () => {
+  const controller = 'ws://ctl.example:8080/api/v1/agent/ws';
 
-  it('moves decoded credentials into a netrc entry for the host', () => {
-    const access = splitCacheCredentials('http://fleet:s3cr%25t@cache.example:8080/nix');
-    assert.equal(access.url, 'http://cache.example:8080/nix');
-    assert.equal(access.netrc, 'machine cache.example login fleet password s3cr%t\n');
-  });
-
-  it('refuses credentials netrc cannot hold, without repeating them', () => {
-    assert.throws(
-      () => splitCacheCredentials('https://fleet:two%20words@cache.example/'),
-      (error: Error) => !error.message.includes('two words') && /netrc/.test(error.message),
+  it("accepts the controller's own cache", () => {
+    assert.equal(
+      checkCacheUrl('http://ctl.example:8080/cache', controller),
+      'http://ctl.example:8080/cache',
     );
-  });
-});
-
-describe('resolveCacheAccess', () => {
-  const host = { controllerUrl: 'ws://ctl.example:8080/api/v1/agent/ws', token: 'flta_secret' };
-
-  it('sends the host token to the controller own cache, as a netrc entry', () => {
-    const access = resolveCacheAccess('http://ctl.example:8080/cache', host);
-    assert.equal(access.url, 'http://ctl.example:8080/cache');
-    assert.equal(access.netrc, 'machine ctl.example login flotilla password flta_secret\n');
-    assert.equal(access.usesHostToken, true);
   });
 
   it('maps wss to https and ignores default ports when comparing origins', () => {
-    const secure = { ...host, controllerUrl: 'wss://ctl.example/api/v1/agent/ws' };
-    assert.equal(resolveCacheAccess('https://ctl.example:443/cache', secure).usesHostToken, true);
-    assert.equal(resolveCacheAccess('http://ctl.example/cache', secure).usesHostToken, false);
+    const secure = 'wss://ctl.example/api/v1/agent/ws';
+    assert.equal(
+      checkCacheUrl('https://ctl.example:443/cache', secure),
+      'https://ctl.example/cache',
+    );
+    assert.throws(() => checkCacheUrl('http://ctl.example/cache', secure), /not on the controller/);
   });
 
-  it('never sends the token to another host, port or scheme', () => {
+  it('refuses another host, port or scheme, and credentials in the URL', () => {
     for (const url of [
       'http://cache.example:8080/cache',
       'http://ctl.example:8081/cache',
       'https://ctl.example:8080/cache',
       'http://ctl.example.evil.test:8080/cache',
     ]) {
-      const access = resolveCacheAccess(url, host);
-      assert.equal(access.netrc, null, url);
-      assert.equal(access.usesHostToken, false, url);
+      assert.throws(
+        () => checkCacheUrl(url, controller),
+        /the agent fetches only from its controller/,
+        url,
+      );
     }
-  });
-
-  it('uses credentials given in the URL instead of the token', () => {
-    const access = resolveCacheAccess('http://u:pw@ctl.example:8080/cache', host);
-    assert.equal(access.netrc, 'machine ctl.example login u password pw\n');
-    assert.equal(access.usesHostToken, false);
+    assert.throws(
+      () => checkCacheUrl('http://u:secret@ctl.example:8080/cache', controller),
+      (error: Error) =>
+        /carries credentials/.test(error.message) && !error.message.includes('secret'),
+    );
+    assert.throws(() => checkCacheUrl('not a url', controller), /not a URL/);
   });
 
   it('derives the controller origin from its WebSocket URL', () => {
@@ -69,5 +49,21 @@ describe('resolveCacheAccess', () => {
       'http://127.0.0.1:9000',
     );
     assert.equal(controllerHttpOrigin('wss://Fleet.Example:443/x'), 'https://fleet.example');
+  });
+});
+
+describe('netrcEntry', () => {
+  it("gives the credential to the cache's host only, under a fixed login", () => {
+    assert.equal(
+      netrcEntry('https://ctl.example:8443/cache', 'fltc_abc'),
+      'machine ctl.example login flotilla password fltc_abc\n',
+    );
+  });
+
+  it('refuses what netrc cannot hold, without repeating it', () => {
+    assert.throws(
+      () => netrcEntry('https://ctl.example/cache', 'two words'),
+      (error: Error) => !error.message.includes('two words') && /netrc/.test(error.message),
+    );
   });
 });

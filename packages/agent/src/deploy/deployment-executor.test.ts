@@ -3,6 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import type { HealthCheck } from '@flotilla/protocol';
 import { deployRequest, Harness, waitFor } from './executor-harness.js';
 import { NEW, OLD } from './test-stand-ins.js';
 
@@ -15,8 +16,8 @@ describe('DeploymentExecutor', () => {
   after(async () => {
     await rm(root, { recursive: true, force: true });
   });
-  const harness = (mode: 'managed' | 'monitor' = 'managed') =>
-    new Harness(join(root, String(++count)), mode);
+  const harness = (mode: 'managed' | 'monitor' = 'managed', healthChecks: HealthCheck[] = []) =>
+    new Harness(join(root, String(++count)), mode, healthChecks);
 
   /** Runs a switch up to the confirm request; returns the pending flow (wrapped, or await would wait for it). */
   async function untilConfirming(
@@ -108,17 +109,13 @@ describe('DeploymentExecutor', () => {
     assert.equal(t.reporter.confirmRequests.length, 0);
   });
 
-  it('rolls back when a health check fails, without asking for confirmation', async () => {
-    const t = harness();
+  it("rolls back when a health check of the agent's config fails, without asking for confirmation", async () => {
+    const t = harness('managed', [
+      { kind: 'command', argv: ['true'], timeoutSeconds: 5 },
+      { kind: 'http', url: 'http://127.0.0.1:8080/health', timeoutSeconds: 5 },
+    ]);
     t.health.failing.set('http http://127.0.0.1:8080/health', 'HTTP 503 Service Unavailable');
-    await t.executor.handle(
-      deployRequest({
-        healthChecks: [
-          { kind: 'command', argv: ['true'], timeoutSeconds: 5 },
-          { kind: 'http', url: 'http://127.0.0.1:8080/health', timeoutSeconds: 5 },
-        ],
-      }),
-    );
+    await t.executor.handle(deployRequest());
     const result = t.reporter.results[0];
     assert.equal(result?.outcome, 'rolled_back');
     assert.equal(
@@ -274,15 +271,44 @@ describe('DeploymentExecutor', () => {
 
     const u = harness();
     u.store.valid.delete(NEW);
-    const flow = u.executor.handle(
-      deployRequest({ cache: { url: 'http://u:pw@cache.local/', publicKeys: ['k:abc'] } }),
-    );
+    const flow = u.executor.handle(deployRequest({ cache: { url: 'http://u:pw@cache.local/' } }));
     await waitFor(() => u.reporter.confirmRequests.length > 0, 'confirming');
     u.executor.confirm('d1');
     await flow;
     assert.deepEqual(u.store.calls, [`fetch ${NEW}`, `set ${NEW}`]);
+    assert.deepEqual(u.store.verified, [NEW], 'checked after the fetch');
     assert.ok(u.reporter.lines().includes(`fetching ${NEW} from http://cache.local/`));
     assert.ok(u.reporter.lines().every((line) => !line.includes('pw')));
+  });
+
+  it('activates nothing that is not signed by a trusted key, fetched or already there', async () => {
+    const fetched = harness();
+    fetched.store.valid.delete(NEW);
+    fetched.store.signed.delete(NEW);
+    await fetched.executor.handle(deployRequest({ cache: { url: 'http://ctl/cache' } }));
+    const result = fetched.reporter.results[0];
+    assert.equal(result?.outcome, 'failed');
+    assert.equal(result?.error?.code, 'untrusted_closure');
+    assert.deepEqual(fetched.activator.started, [], 'nothing was activated');
+    assert.equal(fetched.host.profile, OLD);
+
+    const present = harness();
+    present.store.signed.delete(NEW);
+    await present.executor.handle(deployRequest());
+    assert.equal(present.reporter.results[0]?.error?.code, 'untrusted_closure');
+    assert.deepEqual(present.activator.started, []);
+  });
+
+  it('activates an unsigned system that is one of its own generations (a rollback)', async () => {
+    const t = harness();
+    t.store.signed.delete(NEW);
+    t.store.generations.set(7, NEW);
+    const { flow } = await untilConfirming(t);
+    t.executor.confirm('d1');
+    await flow;
+    assert.equal(t.reporter.results[0]?.outcome, 'succeeded');
+    assert.ok(t.reporter.lines().includes(`${NEW} is generation 7 of /p/system`));
+    assert.deepEqual(t.store.verified, [], 'no signature needed');
   });
 
   it('refuses in monitor mode and while another deployment is in progress', async () => {

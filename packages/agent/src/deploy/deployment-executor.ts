@@ -1,4 +1,4 @@
-import type { DeployRequest, ErrorCode, HostMode } from '@flotilla/protocol';
+import type { DeployRequest, ErrorCode, HealthCheck, HostMode } from '@flotilla/protocol';
 import type { Clock } from '@flotilla/runtime';
 import type { Logger } from '@flotilla/runtime';
 import type { Activator } from './activator.js';
@@ -27,6 +27,8 @@ export interface DeploymentExecutorOptions {
   activator: Activator;
   host: HostState;
   health: HealthChecker;
+  /** The checks of the agent's own config; deploy requests never carry any. */
+  healthChecks: readonly HealthCheck[];
   reporter: DeploymentReporter;
   clock: Clock;
   logger: Logger;
@@ -182,7 +184,7 @@ export class DeploymentExecutor {
       phase: 'fetching',
       confirmTimeoutSeconds: request.confirmTimeoutSeconds,
       confirmDeadline: null,
-      healthChecks: request.healthChecks,
+      healthChecks: [...this.options.healthChecks],
       failedUnitsBefore: null,
       health: null,
       profileChanged: false,

@@ -3,6 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import type { HealthCheck } from '@flotilla/protocol';
 import { deployRequest, Harness, waitFor } from './executor-harness.js';
 import { NEW, OLD } from './test-stand-ins.js';
 
@@ -19,7 +20,8 @@ describe('DeploymentExecutor after a restart', () => {
   after(async () => {
     await rm(root, { recursive: true, force: true });
   });
-  const harness = () => new Harness(join(root, String(++count)));
+  const harness = (healthChecks: HealthCheck[] = []) =>
+    new Harness(join(root, String(++count)), 'managed', healthChecks);
   const settle = () => new Promise((resolve) => setTimeout(resolve, 20));
 
   it('follows an activation still running instead of starting another', async () => {
@@ -77,10 +79,8 @@ describe('DeploymentExecutor after a restart', () => {
   });
 
   it('asks again while confirming, keeping the deadline and the health results', async () => {
-    const t = harness();
-    void t.executor.handle(
-      deployRequest({ healthChecks: [{ kind: 'command', argv: ['true'], timeoutSeconds: 1 }] }),
-    );
+    const t = harness([{ kind: 'command', argv: ['true'], timeoutSeconds: 1 }]);
+    void t.executor.handle(deployRequest());
     await waitFor(() => t.reporter.confirmRequests.length === 1, 'the confirm request');
     t.clock.advance(20_000);
     await t.restart();

@@ -1,6 +1,6 @@
 /** An executor wired to the stand-ins of test-stand-ins.ts, for its unit tests. */
 import { join } from 'node:path';
-import type { DeployRequest, HostMode } from '@flotilla/protocol';
+import type { DeployRequest, HealthCheck, HostMode } from '@flotilla/protocol';
 import { Logger, ManualClock } from '@flotilla/runtime';
 import { DeploymentExecutor } from './deployment-executor.js';
 import { JournalStore } from './journal.js';
@@ -33,7 +33,6 @@ export function deployRequest(overrides: Partial<DeployRequest> = {}): DeployReq
     action: 'switch',
     cache: null,
     confirmTimeoutSeconds: 30,
-    healthChecks: [],
     ...overrides,
   };
 }
@@ -53,6 +52,8 @@ export class Harness {
   constructor(
     dir: string,
     private readonly mode: HostMode = 'managed',
+    /** The agent config's health checks. */
+    private readonly healthChecks: HealthCheck[] = [],
   ) {
     this.journal = new JournalStore(join(dir, 'deployment.json'));
     this.executor = this.create();
@@ -85,6 +86,7 @@ export class Harness {
       activator: this.activator,
       host: this.host,
       health: this.health,
+      healthChecks: this.healthChecks,
       reporter: this.reporter,
       clock: this.clock,
       logger: quiet,

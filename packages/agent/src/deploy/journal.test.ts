@@ -11,7 +11,7 @@ const journal: DeploymentJournal = {
   deploymentId: 'd1',
   storePath: NEW,
   action: 'switch',
-  cache: { url: 'http://cache.local/', publicKeys: ['k:abc'] },
+  cache: { url: 'http://cache.local/' },
   previousSystem: OLD,
   phase: 'confirming',
   confirmTimeoutSeconds: 90,

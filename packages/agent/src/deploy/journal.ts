@@ -51,7 +51,7 @@ export const DeploymentJournal = z.object({
   deploymentId: z.string().min(1).max(64),
   storePath: StorePath,
   action: DeployAction,
-  /** Kept for a fetch that is redone after a restart; the file is readable by root only. */
+  /** Kept for a fetch that is redone after a restart (a URL only, no secret). */
   cache: CacheSource.nullable(),
   /** Exact realpath of the current-system link before anything changed; null on a fresh host. */
   previousSystem: z.string().nullable(),
@@ -59,6 +59,7 @@ export const DeploymentJournal = z.object({
   confirmTimeoutSeconds: z.number().int().positive(),
   /** Epoch ms after which, unconfirmed, the host rolls back by itself; set when activation ends. */
   confirmDeadline: z.number().nullable(),
+  /** The agent config's checks when the deployment began. */
   healthChecks: z.array(HealthCheck),
   /** Units failed before activating (null without systemd), so only new failures count. */
   failedUnitsBefore: z.array(z.string()).nullable(),

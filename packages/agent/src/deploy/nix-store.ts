@@ -1,22 +1,27 @@
 import { randomUUID } from 'node:crypto';
-import { mkdir, readdir, readlink, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readlink, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { generationNumbers } from '../facts/generations.js';
-import type { CacheSource } from '@flotilla/protocol';
+import type { CacheSource, ErrorCode } from '@flotilla/protocol';
 import {
   describeExit,
+  systemClock,
+  writeFileAtomic,
+  type CancelTimer,
+  type Clock,
   type OutputStream,
   type ProcessRunner,
   type RunResult,
 } from '@flotilla/runtime';
-import {
-  controllerHttpOrigin,
-  resolveCacheAccess,
-  type HostCredentials,
-} from './cache-credentials.js';
+import type { CacheCredentialGrant } from '../connection.js';
+import { checkCacheUrl, netrcEntry } from './cache-credentials.js';
+import { parsePathInfo, trustedSigners } from './closure-signature.js';
 
-/** Success, or a reason that is safe to show (it never contains credentials). */
-export type StepOutcome = { ok: true } | { ok: false; reason: string };
+/**
+ * Success, or a reason that is safe to show (it never contains credentials), with the
+ * error code to report when it is not the step's usual one.
+ */
+export type StepOutcome = { ok: true } | { ok: false; reason: string; code?: ErrorCode };
 
 export type OnOutputLine = (stream: OutputStream, line: string) => void;
 
@@ -24,8 +29,15 @@ export type OnOutputLine = (stream: OutputStream, line: string) => void;
 export interface SystemStore {
   /** Whether the path and its closure are in the local store. */
   isValid(storePath: string): Promise<boolean>;
-  /** Copies the closure from a binary cache, checking signatures against the given keys. */
+  /**
+   * Copies the closure from the controller's binary cache; every path must be signed by
+   * one of the agent's own trusted keys (or be content-addressed and named by one that is).
+   */
   fetch(cache: CacheSource, storePath: string, onLine: OnOutputLine): Promise<StepOutcome>;
+  /** Whether the path itself carries a valid signature by one of the agent's trusted keys. */
+  checkSignature(storePath: string): Promise<StepOutcome>;
+  /** The generation of `profile` that holds `storePath`; null when none does. */
+  generationOf(profile: string, storePath: string): Promise<number | null>;
   /** Points the profile at the path, adding a generation when it differs. */
   setProfile(profile: string, storePath: string, onLine: OnOutputLine): Promise<StepOutcome>;
   /** Makes `root` an indirect GC root of the path (replacing what it pointed at). */
@@ -39,8 +51,15 @@ export interface NixStoreOptions {
   env: Record<string, string>;
   /** Where short-lived netrc files are written (mode 0600). */
   stateDir: string;
-  /** Sent (through a netrc file) to the controller's own cache only. */
-  host: HostCredentials;
+  /** The agent's ws(s) controller URL: the only origin closures are fetched from. */
+  controllerUrl: string;
+  /** The keys (`name:base64`) of the agent's own config; nothing else is trusted. */
+  trustedPublicKeys: readonly string[];
+  /** The controller's CA file, for Nix's HTTPS (`NIX_SSL_CERT_FILE`); null: the system's. */
+  caFile: string | null;
+  /** A fresh short-lived cache credential, asked for over the controller connection. */
+  credential: () => Promise<CacheCredentialGrant>;
+  clock?: Clock;
 }
 
 /** {@link SystemStore} on the real `nix`, `nix-store` and `nix-env` commands. */
@@ -55,48 +74,133 @@ export class NixStore implements SystemStore {
   }
 
   async fetch(cache: CacheSource, storePath: string, onLine: OnOutputLine): Promise<StepOutcome> {
-    let access;
+    let url: string;
     try {
-      access = resolveCacheAccess(cache.url, this.options.host);
+      url = checkCacheUrl(cache.url, this.options.controllerUrl);
     } catch (error) {
       return { ok: false, reason: error instanceof Error ? error.message : String(error) };
     }
-    const netrcFile = access.netrc === null ? null : await this.writeNetrc(access.netrc);
+    let netrc: RefreshedNetrc;
     try {
-      // Signatures are always checked: no --no-check-sigs, and only the controller's keys
-      // are trusted. A zero negative TTL stops a path that was asked for before it was
-      // pushed from staying "missing" for an hour; Nix 2.8 has no connect timeout otherwise.
+      netrc = await this.openNetrc(url);
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      return { ok: false, reason: `cannot get a cache credential: ${reason}` };
+    }
+    try {
+      // Signatures are required (`require-sigs`, never `--no-check-sigs`) and only the
+      // agent's own keys are trusted. A zero negative TTL stops a path that was asked for
+      // before it was pushed from staying "missing" for an hour; Nix 2.8 has no connect
+      // timeout otherwise.
       const args = [
         '--extra-experimental-features',
         'nix-command',
         'copy',
         '--from',
-        access.url,
+        url,
+        '--option',
+        'require-sigs',
+        'true',
         '--option',
         'trusted-public-keys',
-        cache.publicKeys.join(' '),
+        this.options.trustedPublicKeys.join(' '),
         '--option',
         'narinfo-cache-negative-ttl',
         '0',
         '--option',
         'connect-timeout',
         '10',
-        ...(netrcFile === null ? [] : ['--option', 'netrc-file', netrcFile]),
+        '--option',
+        'netrc-file',
+        netrc.path,
         storePath,
       ];
-      const result = await this.options.runner.run('nix', args, { env: this.options.env, onLine });
+      const result = await this.options.runner.run('nix', args, { env: this.nixEnv(), onLine });
       if (result.exitCode === 0) return { ok: true };
-      const reason = failure(`nix copy from ${access.url}`, result);
-      if (access.netrc !== null) return { ok: false, reason };
-      // Say why no credentials went along: a cache that needs the host token must be served
-      // from the origin the agent connects to.
-      return {
-        ok: false,
-        reason: `${reason} (no credentials were sent: the cache is not on the controller's origin ${controllerHttpOrigin(this.options.host.controllerUrl)})`,
-      };
+      const reason = failure(`nix copy from ${url}`, result);
+      const unsigned = result.stderrTail.some((line) => UNSIGNED.test(line));
+      return unsigned ? { ok: false, reason, code: 'untrusted_closure' } : { ok: false, reason };
     } finally {
-      if (netrcFile !== null) await rm(netrcFile, { force: true });
+      await netrc.close();
     }
+  }
+
+  async checkSignature(storePath: string): Promise<StepOutcome> {
+    const result = await this.options.runner.run(
+      'nix',
+      ['--extra-experimental-features', 'nix-command', 'path-info', '--json', '--sigs', storePath],
+      { env: this.options.env, captureStdout: true },
+    );
+    if (result.exitCode !== 0) {
+      return { ok: false, reason: failure(`nix path-info ${storePath}`, result) };
+    }
+    const info = parsePathInfo(result.stdout, storePath);
+    if (info === null) {
+      return { ok: false, reason: `nix path-info gave no usable signature data for ${storePath}` };
+    }
+    if (trustedSigners(info, this.options.trustedPublicKeys).length > 0) return { ok: true };
+    const names = this.options.trustedPublicKeys.map((key) => key.split(':')[0]).join(', ');
+    return {
+      ok: false,
+      code: 'untrusted_closure',
+      reason:
+        `${storePath} is not signed by any of this host's trusted keys (${names}); ` +
+        (info.signatures.length === 0
+          ? 'it carries no signature'
+          : `its signatures are by ${info.signatures.map((sig) => sig.split(':')[0]).join(', ')}`),
+    };
+  }
+
+  generationOf(profile: string, storePath: string): Promise<number | null> {
+    return generationHolding(profile, storePath);
+  }
+
+  /**
+   * Writes a netrc file (0600, a fresh name so concurrent fetches never share one) with a
+   * new cache credential, and replaces it with a fresh one at half its lifetime for as long
+   * as the copy runs: curl reads the file for every request, so a long copy never outlives
+   * its credential.
+   */
+  private async openNetrc(url: string): Promise<RefreshedNetrc> {
+    const clock = this.options.clock ?? systemClock;
+    await mkdir(this.options.stateDir, { recursive: true, mode: 0o700 });
+    const path = join(this.options.stateDir, `netrc-${randomUUID()}`);
+    const write = async (grant: CacheCredentialGrant) => {
+      await writeFileAtomic(path, netrcEntry(url, grant.token), 0o600);
+      return Date.parse(grant.expiresAt);
+    };
+    let expiresAt = await write(await this.options.credential());
+    let cancel: CancelTimer | null = null;
+    let closed = false;
+    const schedule = () => {
+      const delay = Math.max(1000, (expiresAt - clock.now().getTime()) / 2);
+      cancel = clock.setTimer(() => {
+        void this.options
+          .credential()
+          .then(async (grant) => {
+            if (!closed) expiresAt = await write(grant);
+          })
+          // A failed refresh leaves the old credential; nix copy reports if it runs out.
+          .catch(() => undefined)
+          .finally(() => {
+            if (!closed) schedule();
+          });
+      }, delay);
+    };
+    schedule();
+    return {
+      path,
+      close: async () => {
+        closed = true;
+        cancel?.();
+        await rm(path, { force: true });
+      },
+    };
+  }
+
+  private nixEnv(): Record<string, string> {
+    const { env, caFile } = this.options;
+    return caFile === null ? env : { ...env, NIX_SSL_CERT_FILE: caFile };
   }
 
   async setProfile(profile: string, storePath: string, onLine: OnOutputLine): Promise<StepOutcome> {
@@ -144,15 +248,16 @@ export class NixStore implements SystemStore {
   async unpin(root: string): Promise<void> {
     await rm(root, { force: true });
   }
-
-  /** Writes a netrc file readable by root only; a fresh name so concurrent agents never share one. */
-  private async writeNetrc(content: string): Promise<string> {
-    await mkdir(this.options.stateDir, { recursive: true, mode: 0o700 });
-    const path = join(this.options.stateDir, `netrc-${randomUUID()}`);
-    await writeFile(path, content, { mode: 0o600, flag: 'wx' });
-    return path;
-  }
 }
+
+/** A netrc file kept fresh while a fetch runs. */
+interface RefreshedNetrc {
+  path: string;
+  close(): Promise<void>;
+}
+
+/** How Nix says a path lacks a signature by a trusted key (2.8 and later). */
+const UNSIGNED = /lacks a valid signature|not signed by any of the keys/;
 
 function failure(what: string, result: RunResult): string {
   const lastError = result.stderrTail.filter((line) => line.trim() !== '').at(-1);

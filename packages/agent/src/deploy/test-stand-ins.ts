@@ -46,6 +46,12 @@ export class FakeStore implements SystemStore {
   roots = new Map<string, string>();
   fetchOutcome: StepOutcome = { ok: true };
   profileOutcome: StepOutcome = { ok: true };
+  /** Paths signed by a trusted key. */
+  signed = new Set<string>([OLD, NEW]);
+  /** Paths whose signature was checked, in order. */
+  verified: string[] = [];
+  /** Generations of the profile, by number. */
+  generations = new Map<number, string>();
   constructor(private readonly host: FakeHost) {}
   isValid(path: string): Promise<boolean> {
     return Promise.resolve(this.valid.has(path));
@@ -55,6 +61,23 @@ export class FakeStore implements SystemStore {
     onLine('stderr', 'copying path');
     if (this.fetchOutcome.ok) this.valid.add(path);
     return Promise.resolve(this.fetchOutcome);
+  }
+  checkSignature(path: string): Promise<StepOutcome> {
+    this.verified.push(path);
+    return Promise.resolve(
+      this.signed.has(path)
+        ? { ok: true }
+        : {
+            ok: false,
+            code: 'untrusted_closure',
+            reason: `${path} is not signed by a trusted key`,
+          },
+    );
+  }
+  generationOf(_profile: string, path: string): Promise<number | null> {
+    for (const [number, target] of this.generations)
+      if (target === path) return Promise.resolve(number);
+    return Promise.resolve(null);
   }
   setProfile(_profile: string, path: string): Promise<StepOutcome> {
     this.calls.push(`set ${path}`);

@@ -1,9 +1,9 @@
 /**
- * The host token in a cache request's `Authorization` header, or undefined.
+ * The cache credential in a cache request's `Authorization` header, or undefined.
  *
- * Nix reaches the cache with curl and a netrc file, which sends HTTP Basic: the token is
- * the password and the user name is ignored (any name works, so a netrc line needs no
- * host-specific login). `Bearer <token>` is accepted too, for curl and scripts.
+ * Nix reaches the cache with curl and a netrc file, which sends HTTP Basic: the credential
+ * is the password and the user name is ignored (any name works, so a netrc line needs no
+ * host-specific login). `Bearer <credential>` is accepted too, for curl and scripts.
  */
 export function tokenFromAuthorization(header: string | undefined): string | undefined {
   if (header === undefined) return undefined;

@@ -2,9 +2,9 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { ControllerConfig } from '../config.js';
-import type { HostService } from '../hosts/host.service.js';
 import { CacheRepository } from '../storage/cache.repository.js';
 import type { Db } from '../storage/database.js';
+import { CacheCredentials } from './cache-credentials.js';
 import { CachePublisher, type ReleasePublisher } from './cache.publisher.js';
 import { BinaryCacheService } from './cache.service.js';
 import { loadOrCreateSigningKey, type SigningKey } from './signing-key.js';
@@ -12,7 +12,8 @@ import { loadOrCreateSigningKey, type SigningKey } from './signing-key.js';
 export interface BinaryCacheDeps {
   config: Pick<ControllerConfig, 'stateDir' | 'cache' | 'publicUrl' | 'childEnv'>;
   db: Db;
-  hosts: Pick<HostService, 'authenticateAgent'>;
+  /** The agents' short-lived cache credentials, issued over their connections. */
+  credentials: CacheCredentials;
   logger: Logger;
   /** A key and a publisher made elsewhere (a test or tool without Nix); default: Nix. */
   injected?: { key: SigningKey; publisher: ReleasePublisher };
@@ -39,7 +40,7 @@ export function defaultKeyName(machine = hostname()): string {
 
 /** Loads (or on first start creates) the signing key and builds the cache's services. */
 export async function createBinaryCache(deps: BinaryCacheDeps): Promise<BinaryCache> {
-  const { config, db, hosts, logger } = deps;
+  const { config, db, credentials, logger } = deps;
   const { dir, storeDir } = cacheDirs(config.stateDir);
   const index = new CacheRepository(db);
   const pushTo = config.cache.pushTo ?? null;
@@ -49,7 +50,7 @@ export async function createBinaryCache(deps: BinaryCacheDeps): Promise<BinaryCa
       publicKey,
       ...(config.publicUrl === undefined ? {} : { publicUrl: config.publicUrl }),
       pushTo,
-      hosts,
+      credentials,
       index,
     });
   if (deps.injected) {

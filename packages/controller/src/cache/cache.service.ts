@@ -1,10 +1,9 @@
 import { open, readFile, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CACHE_PATH, FlotillaError, type CacheInfo, type CacheSource } from '@flotilla/protocol';
-import type { HostService } from '../hosts/host.service.js';
 import type { CacheRepository } from '../storage/cache.repository.js';
-import type { HostRow } from '../storage/host.repository.js';
 import { tokenFromAuthorization } from './cache-auth.js';
+import type { CacheCredentials } from './cache-credentials.js';
 import { redactStoreUrl } from './store-url.js';
 
 export interface BinaryCacheServiceOptions {
@@ -14,7 +13,8 @@ export interface BinaryCacheServiceOptions {
   /** `config.publicUrl`: when set, agents are always sent there. */
   publicUrl?: string;
   pushTo?: string | null;
-  hosts: Pick<HostService, 'authenticateAgent'>;
+  /** The short-lived credentials agents ask for over their connection. */
+  credentials: Pick<CacheCredentials, 'hostOf'>;
   index: Pick<CacheRepository, 'hostMayReadPath' | 'hostMayReadNar'>;
 }
 
@@ -25,9 +25,10 @@ export interface OpenNar {
 }
 
 /**
- * The controller's binary cache as hosts see it. Every read is authenticated with the
- * host's own agent token and authorized against the closures of that host's releases;
- * anything else is "not found", so a host cannot learn what other hosts run.
+ * The controller's binary cache as hosts see it. Every read is authenticated with a
+ * short-lived credential issued to the host's agent and authorized against the closures of
+ * that host's releases; anything else is "not found", so a host cannot learn what other
+ * hosts run.
  */
 export class BinaryCacheService {
   constructor(private readonly options: BinaryCacheServiceOptions) {}
@@ -45,21 +46,25 @@ export class BinaryCacheService {
   cacheSourceFor(agentBaseUrl: string | null): CacheSource | null {
     const base = this.options.publicUrl?.replace(/\/+$/, '') ?? agentBaseUrl;
     if (base === null || base === undefined) return null;
-    return { url: `${base}${CACHE_PATH}`, publicKeys: [this.options.publicKey] };
+    return { url: `${base}${CACHE_PATH}` };
   }
 
-  /** The host whose agent token is in the `Authorization` header; `unauthorized` otherwise. */
-  async authenticate(authorization: string | undefined): Promise<HostRow> {
+  /**
+   * The host whose valid cache credential is in the `Authorization` header; `unauthorized`
+   * otherwise (unknown, expired, or its host revoked).
+   */
+  authenticate(authorization: string | undefined): string {
     const token = tokenFromAuthorization(authorization);
-    const host =
-      token === undefined ? undefined : await this.options.hosts.authenticateAgent(token);
-    if (!host) throw new FlotillaError('unauthorized', 'missing or unknown host token');
+    const host = token === undefined ? undefined : this.options.credentials.hostOf(token);
+    if (host === undefined) {
+      throw new FlotillaError('unauthorized', 'missing, unknown or expired cache credential');
+    }
     return host;
   }
 
   /** The narinfo of a path in one of the host's releases. */
-  async narinfo(host: HostRow, storeHash: string): Promise<string> {
-    if (!(await this.options.index.hostMayReadPath(host.name, storeHash))) throw notFound();
+  async narinfo(host: string, storeHash: string): Promise<string> {
+    if (!(await this.options.index.hostMayReadPath(host, storeHash))) throw notFound();
     try {
       return await readFile(join(this.options.storeDir, `${storeHash}.narinfo`), 'utf8');
     } catch (error) {
@@ -72,8 +77,8 @@ export class BinaryCacheService {
    * file, so Content-Length matches what is streamed even if the file is replaced meanwhile
    * (`nix copy` writes files by renaming a new one into place).
    */
-  async openNar(host: HostRow, narFile: string): Promise<OpenNar> {
-    if (!(await this.options.index.hostMayReadNar(host.name, narFile))) throw notFound();
+  async openNar(host: string, narFile: string): Promise<OpenNar> {
+    if (!(await this.options.index.hostMayReadNar(host, narFile))) throw notFound();
     let handle: FileHandle;
     try {
       handle = await open(join(this.options.storeDir, 'nar', narFile), 'r');

@@ -8,7 +8,6 @@ import {
   type DeployLog,
   type DeployProgress,
   type DeployResult,
-  type HealthCheck,
 } from '@flotilla/protocol';
 import type { Clock } from '@flotilla/runtime';
 import type { Logger } from 'pino';
@@ -138,15 +137,14 @@ export class DeploymentRunner {
       }),
     );
     if (!started) return;
-    const settings = this.settingsFor(host);
+    // No keys and no health checks: the agent trusts only its own config for those.
     const sent = presence.send(host, {
       type: 'deploy.request',
       deploymentId: next.id,
       storePath: next.store_path,
       action: next.action,
       cache: this.options.cacheSource?.(live.baseUrl ?? null) ?? null,
-      confirmTimeoutSeconds: settings.confirmTimeoutSeconds,
-      healthChecks: settings.healthChecks,
+      confirmTimeoutSeconds: this.confirmTimeoutFor(host),
     });
     if (!sent) {
       // The agent vanished between the check and the send: put it back in the queue.
@@ -158,13 +156,9 @@ export class DeploymentRunner {
     logger.info({ host, deploymentId: next.id }, 'deployment sent to agent');
   }
 
-  settingsFor(host: string): { confirmTimeoutSeconds: number; healthChecks: HealthCheck[] } {
+  private confirmTimeoutFor(host: string): number {
     const own = this.options.hostSettings[host];
-    return {
-      confirmTimeoutSeconds:
-        own?.confirmTimeoutSeconds ?? this.options.defaults.confirmTimeoutSeconds,
-      healthChecks: own?.healthChecks ?? [],
-    };
+    return own?.confirmTimeoutSeconds ?? this.options.defaults.confirmTimeoutSeconds;
   }
 
   async onProgress(host: string, message: DeployProgress): Promise<void> {

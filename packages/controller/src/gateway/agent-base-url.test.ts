@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { agentBaseUrl } from './agent-base-url.js';
+import { agentBaseUrl, agentOrigins } from './agent-base-url.js';
 
 describe('agentBaseUrl', () => {
   it('uses the Host header as the agent sent it', () => {
@@ -30,5 +30,27 @@ describe('agentBaseUrl', () => {
     assert.equal(agentBaseUrl({ host: 'evil.example/path' }), null);
     assert.equal(agentBaseUrl({ host: 'user@evil.example' }), null);
     assert.equal(agentBaseUrl({ host: 'a b' }), null);
+  });
+});
+
+describe('agentOrigins', () => {
+  it('gives the Host header, the scheme its headers suggest first, and the public URL', () => {
+    assert.deepEqual(agentOrigins({ host: '127.0.0.1:8080' }, undefined), [
+      'http://127.0.0.1:8080',
+      'https://127.0.0.1:8080',
+    ]);
+    assert.deepEqual(agentOrigins({ host: 'ctl.internal:8080' }, 'https://fleet.example.org/'), [
+      'http://ctl.internal:8080',
+      'https://ctl.internal:8080',
+      'https://fleet.example.org',
+    ]);
+    assert.deepEqual(
+      agentOrigins(
+        { host: 'fleet.example.org', 'x-forwarded-proto': 'https' },
+        'https://fleet.example.org',
+      ),
+      ['https://fleet.example.org', 'http://fleet.example.org'],
+    );
+    assert.deepEqual(agentOrigins({}, undefined), []);
   });
 });

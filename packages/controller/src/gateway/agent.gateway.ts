@@ -3,19 +3,23 @@ import type { Duplex } from 'node:stream';
 import { MAX_MESSAGE_BYTES } from '@flotilla/protocol';
 import type { Logger } from 'pino';
 import { WebSocketServer } from 'ws';
+import type { CacheCredentials } from '../cache/cache-credentials.js';
 import type { DeploymentRunner } from '../deployments/deployment-runner.js';
+import type { HostIdentityService } from '../hosts/host-identity.service.js';
 import type { RebootService } from '../hosts/reboot.service.js';
-import type { HostService } from '../hosts/host.service.js';
 import type { PresenceService } from '../hosts/presence.service.js';
 import type { ConnectionLimiter, FailureLimiter } from '../support/rate-limit.js';
 import type { TrustedProxies } from '../support/trusted-proxies.js';
-import { agentBaseUrl } from './agent-base-url.js';
+import { agentBaseUrl, agentOrigins } from './agent-base-url.js';
 import { AgentSession } from './agent.session.js';
 
 export const AGENT_GATEWAY_PATH = '/api/v1/agent/ws';
 
 export interface AgentGatewayOptions {
-  hosts: HostService;
+  identity: Pick<HostIdentityService, 'authenticate' | 'isCurrent'>;
+  cacheCredentials: Pick<CacheCredentials, 'issue'>;
+  /** `config.publicUrl`: an origin agents may have dialled besides the Host header's. */
+  publicUrl: string | undefined;
   presence: PresenceService;
   runner: DeploymentRunner;
   reboots: RebootService;
@@ -23,15 +27,16 @@ export interface AgentGatewayOptions {
   heartbeatIntervalSeconds: number;
   /** Gives the client address behind the configured proxies. */
   trustedProxies: TrustedProxies;
-  /** Failed token checks per client address (shared with the binary cache). */
+  /** Failed authentications per client address (refused hellos; shared with the binary cache). */
   failures: FailureLimiter;
   /** Connections open at once, per client address and in all (from upgrade to close). */
   connections: ConnectionLimiter;
 }
 
 /**
- * Accepts agent WebSocket connections on the API's HTTP server. The agent token is
- * checked before the upgrade, so unauthenticated clients never get a socket.
+ * Accepts agent WebSocket connections on the API's HTTP server. No secret travels at the
+ * upgrade: each connection starts with a challenge the agent must sign with its enrolled
+ * key (see AgentSession); a socket that does not answer within the hello timeout is closed.
  */
 export class AgentGateway {
   /**
@@ -48,7 +53,7 @@ export class AgentGateway {
 
   attach(server: Server): void {
     server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
-      void this.upgrade(request, socket, head);
+      this.upgrade(request, socket, head);
     });
   }
 
@@ -62,7 +67,7 @@ export class AgentGateway {
     return new Promise((resolve) => this.wss.close(() => resolve()));
   }
 
-  private async upgrade(request: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+  private upgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void {
     const { logger, failures, connections } = this.options;
     const path = (request.url ?? '').split('?')[0];
     if (path !== AGENT_GATEWAY_PATH) {
@@ -72,7 +77,7 @@ export class AgentGateway {
       request.socket.remoteAddress,
       request.headers['x-forwarded-for'],
     );
-    // Counted from the upgrade request to the socket's end, the token check included.
+    // Counted from the upgrade request to the socket's end, the signed hello included.
     const release = connections.acquire(client);
     if (!release) {
       logger.warn({ client, open: connections.count }, 'agent connection over the cap refused');
@@ -83,26 +88,14 @@ export class AgentGateway {
     if (retryAfter > 0) {
       return refuse(socket, 429, 'rate_limited', 'too many failed attempts', retryAfter);
     }
-    const token = /^Bearer (\S+)$/.exec(request.headers.authorization ?? '')?.[1];
-    let host;
-    try {
-      host = token === undefined ? undefined : await this.options.hosts.authenticateAgent(token);
-    } catch (error) {
-      logger.error({ err: error }, 'agent authentication failed');
-      return refuse(socket, 503, 'database_unavailable', 'cannot check the token right now');
-    }
-    if (!host) {
-      const lockoutSeconds = failures.fail(client);
-      logger.warn(
-        { client, path, ...(lockoutSeconds > 0 ? { lockoutSeconds } : {}) },
-        'agent connection with a missing or unknown token refused',
-      );
-      return refuse(socket, 401, 'unauthorized', 'missing or unknown agent token');
-    }
     this.wss.handleUpgrade(request, socket, head, (ws) => {
       new AgentSession({
         socket: ws,
-        host,
+        identity: this.options.identity,
+        origins: agentOrigins(request.headers, this.options.publicUrl),
+        remoteAddress: client,
+        authenticationFailed: () => failures.fail(client),
+        cacheCredential: (host) => this.options.cacheCredentials.issue(host),
         presence: this.options.presence,
         runner: this.options.runner,
         reboots: this.options.reboots,

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import {
   FlotillaError,
   parseAgentMessage,
@@ -10,14 +11,25 @@ import {
 } from '@flotilla/protocol';
 import type { Logger } from 'pino';
 import type { WebSocket } from 'ws';
+import type { CacheCredentialGrant } from '../cache/cache-credentials.js';
 import type { HostRow } from '../storage/host.repository.js';
 import type { DeploymentRunner } from '../deployments/deployment-runner.js';
+import type { HostIdentityService } from '../hosts/host-identity.service.js';
 import type { RebootService } from '../hosts/reboot.service.js';
 import type { AgentChannel, PresenceService } from '../hosts/presence.service.js';
 
 export interface AgentSessionOptions {
   socket: WebSocket;
-  host: HostRow;
+  /** Checks the agent's signed answer to the challenge. */
+  identity: Pick<HostIdentityService, 'authenticate' | 'isCurrent'>;
+  /** The http(s) origins the agent may have dialled (its signature names one). */
+  origins: readonly string[];
+  /** The client's address (behind trusted proxies), for the log of refused attempts. */
+  remoteAddress: string | undefined;
+  /** Counts a refused hello against the client's address; answers the lockout in seconds. */
+  authenticationFailed: () => number;
+  /** Issues a short-lived credential for the binary cache to an authenticated host. */
+  cacheCredential: (host: string) => CacheCredentialGrant;
   presence: PresenceService;
   runner: DeploymentRunner;
   reboots: RebootService;
@@ -34,22 +46,30 @@ export const CloseCode = {
   protocolMismatch: 4000,
   helloRequired: 4001,
   hostMismatch: 4003,
+  unauthorized: 4004,
   heartbeatTimeout: 4008,
   replaced: 4009,
+  removed: 4010,
+  revoked: 4011,
 } as const;
 
 /**
- * One authenticated agent connection. Messages are handled strictly in arrival order
- * (a promise chain), so a deployment's log lines are stored before its result.
+ * One agent connection. It opens with a fresh challenge; the agent's hello must carry the
+ * challenge signed with its enrolled key, and nothing else is handled before that. Messages
+ * are handled strictly in arrival order (a promise chain), so a deployment's log lines are
+ * stored before its result.
  */
 export class AgentSession implements AgentChannel {
-  private ready = false;
+  private authenticated: HostRow | null = null;
+  private closed = false;
   private chain: Promise<void> = Promise.resolve();
-  private readonly log: Logger;
+  private log: Logger;
   private helloTimer: NodeJS.Timeout | undefined;
+  /** 32 random bytes, base64url: this connection's challenge, never reused. */
+  private readonly nonce = randomBytes(32).toString('base64url');
 
   constructor(private readonly options: AgentSessionOptions) {
-    this.log = options.logger.child({ host: options.host.name });
+    this.log = options.logger.child({ remote: options.remoteAddress });
   }
 
   start(): void {
@@ -58,6 +78,7 @@ export class AgentSession implements AgentChannel {
       this.sendError('hello_required', 'no hello received in time');
       this.close(CloseCode.helloRequired, 'hello required');
     }, helloTimeoutMs);
+    this.send({ type: 'challenge', protocolVersion: PROTOCOL_VERSION, nonce: this.nonce });
     socket.on('message', (data, isBinary) => {
       const raw = isBinary ? Buffer.from(data as Buffer) : (data as Buffer);
       this.chain = this.chain
@@ -65,9 +86,10 @@ export class AgentSession implements AgentChannel {
         .catch((error: unknown) => this.fail(error));
     });
     socket.on('close', (code) => {
+      this.closed = true;
       clearTimeout(this.helloTimer);
-      if (this.ready) {
-        this.options.presence.disconnected(this.options.host.name, this, `closed (${code})`);
+      if (this.authenticated) {
+        this.options.presence.disconnected(this.authenticated.name, this, `closed (${code})`);
         this.log.info({ code }, 'agent disconnected');
       }
     });
@@ -81,11 +103,14 @@ export class AgentSession implements AgentChannel {
     return true;
   }
 
+  /** Closes the connection; nothing it still receives is handled. */
   close(code: number, reason: string): void {
+    this.closed = true;
     this.options.socket.close(code, reason);
   }
 
   private async receive(raw: Buffer): Promise<void> {
+    if (this.closed) return;
     const parsed = parseAgentMessage(raw, this.options.maxMessageBytes);
     if (!parsed.ok) {
       this.log.warn({ code: parsed.error.code, type: parsed.type }, parsed.error.message);
@@ -107,13 +132,13 @@ export class AgentSession implements AgentChannel {
   }
 
   private async handle(message: AgentMessage): Promise<void> {
-    if (!this.ready && message.type !== 'hello') {
+    if (message.type === 'hello') return this.hello(message);
+    const host = this.authenticated;
+    if (host === null) {
       throw new FlotillaError('hello_required', `expected hello before "${message.type}"`);
     }
-    const { presence, runner, host } = this.options;
+    const { presence, runner } = this.options;
     switch (message.type) {
-      case 'hello':
-        return this.hello(message);
       case 'heartbeat':
         presence.heartbeat(host.name, message.metrics);
         return;
@@ -127,9 +152,11 @@ export class AgentSession implements AgentChannel {
       case 'deploy.confirm_request':
         return runner.onConfirmRequest(host.name, message);
       case 'deploy.result':
-        return this.result(message);
+        return this.result(host, message);
       case 'reboot.result':
         return this.options.reboots.onResult(host.name, message);
+      case 'cache.credential_request':
+        return this.cacheCredential(host, message.requestId);
       case 'error':
         this.log.warn(
           { code: message.error.code, inReplyTo: message.inReplyTo },
@@ -144,10 +171,13 @@ export class AgentSession implements AgentChannel {
    * deployment this controller does not know is acknowledged too (after the error), or
    * the agent would resend it forever.
    */
-  private async result(message: Extract<AgentMessage, { type: 'deploy.result' }>): Promise<void> {
+  private async result(
+    host: HostRow,
+    message: Extract<AgentMessage, { type: 'deploy.result' }>,
+  ): Promise<void> {
     const ack = { type: 'deploy.result.ack', deploymentId: message.deploymentId } as const;
     try {
-      await this.options.runner.onResult(this.options.host.name, message);
+      await this.options.runner.onResult(host.name, message);
     } catch (error) {
       if (error instanceof FlotillaError && error.code === 'deployment_not_found') {
         this.log.warn({ deploymentId: message.deploymentId }, error.message);
@@ -160,13 +190,26 @@ export class AgentSession implements AgentChannel {
     this.send(ack);
   }
 
+  /**
+   * A cache credential for the host's own releases, valid for minutes. Monitor hosts never
+   * fetch anything and get none.
+   */
+  private cacheCredential(host: HostRow, requestId: string): void {
+    if (host.mode === 'monitor') {
+      throw new FlotillaError('host_not_managed', `host "${host.name}" is monitor-only`);
+    }
+    const grant = this.options.cacheCredential(host.name);
+    this.send({ type: 'cache.credential', requestId, ...grant });
+  }
+
   private async hello(message: Extract<AgentMessage, { type: 'hello' }>): Promise<void> {
-    const { host, presence, runner, heartbeatIntervalSeconds } = this.options;
-    if (this.ready) throw new FlotillaError('invalid_message', 'hello was already received');
+    const { presence, runner, heartbeatIntervalSeconds, identity } = this.options;
+    if (this.authenticated)
+      throw new FlotillaError('invalid_message', 'hello was already received');
     clearTimeout(this.helloTimer);
     if (message.protocolVersion !== PROTOCOL_VERSION) {
       const text = protocolMismatchMessage(message.protocolVersion, 'controller');
-      this.log.error({ agentVersion: message.agentVersion }, text);
+      this.log.error({ agentVersion: message.agentVersion, host: message.host }, text);
       this.sendError('protocol_version_mismatch', text, {
         controllerProtocolVersion: PROTOCOL_VERSION,
         agentProtocolVersion: message.protocolVersion,
@@ -174,21 +217,35 @@ export class AgentSession implements AgentChannel {
       this.close(CloseCode.protocolMismatch, 'protocol version mismatch');
       return;
     }
-    if (message.host !== host.name) {
-      this.sendError(
-        'host_mismatch',
-        `this token belongs to host "${host.name}", not "${message.host}"`,
-      );
-      this.close(CloseCode.hostMismatch, 'host mismatch');
+    let agent;
+    try {
+      agent = await identity.authenticate({
+        host: message.host,
+        auth: message.auth,
+        nonce: this.nonce,
+        origins: this.options.origins,
+      });
+    } catch (error) {
+      if (!(error instanceof FlotillaError)) throw error;
+      this.refuse(error, message.host, message.auth?.keyId);
       return;
     }
+    // Checked in the same turn as it is marked online, so a revocation is either seen here
+    // or finds the connection online and cuts it off (see HostIdentityService).
+    if (!identity.isCurrent(agent) || this.closed) {
+      const revoked = new FlotillaError('agent_not_enrolled', 'the key was revoked just now');
+      this.refuse(revoked, message.host, message.auth?.keyId);
+      return;
+    }
+    const host = agent.host;
+    this.authenticated = host;
+    this.log = this.options.logger.child({ host: host.name });
     if (message.mode !== host.mode) {
       this.log.warn(
         { agentMode: message.mode, registryMode: host.mode },
         'agent mode differs from the registry; the registry decides',
       );
     }
-    this.ready = true;
     presence.connected(host.name, this, {
       version: message.agentVersion,
       protocolVersion: message.protocolVersion,
@@ -201,12 +258,33 @@ export class AgentSession implements AgentChannel {
       controllerVersion: FLOTILLA_VERSION,
       heartbeatIntervalSeconds,
     });
-    this.log.info({ agentVersion: message.agentVersion }, 'agent connected');
+    this.log.info(
+      { agentVersion: message.agentVersion, keyFingerprint: agent.keyFingerprint },
+      'agent connected',
+    );
     await runner.reconcile(host.name, {
       activeDeploymentId: message.activeDeploymentId ?? null,
       unacknowledgedResults: message.unacknowledgedResults ?? [],
     });
     await runner.dispatchPending(host.name);
+  }
+
+  /** Answers a failed authentication with its code, logs it with the peer's address, closes. */
+  private refuse(error: FlotillaError, claimedHost: string, keyId: string | undefined): void {
+    const lockoutSeconds = this.options.authenticationFailed();
+    this.log.warn(
+      {
+        code: error.code,
+        claimedHost,
+        keyId,
+        remote: this.options.remoteAddress,
+        ...(lockoutSeconds > 0 ? { lockoutSeconds } : {}),
+      },
+      `agent authentication failed: ${error.message}`,
+    );
+    this.sendError(error.code, error.message);
+    const code = error.code === 'host_mismatch' ? CloseCode.hostMismatch : CloseCode.unauthorized;
+    this.close(code, error.code);
   }
 
   private sendError(code: ErrorCode, message: string, details?: unknown): void {

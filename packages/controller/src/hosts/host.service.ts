@@ -10,18 +10,21 @@ import {
   type Host,
   type HostList,
   type HostListQuery,
+  type HostIdentity,
   type HostStatus,
 } from '@flotilla/protocol';
 import type { Clock } from '@flotilla/runtime';
 import type { HostSettings } from '../config.js';
 import type { HostRepository, HostRow } from '../storage/host.repository.js';
 import type { Store } from '../storage/store.js';
-import { generateToken, hashToken } from '../support/tokens.js';
+import { issueEnrollmentToken, type HostIdentityService } from './host-identity.service.js';
 import type { LiveHost, PresenceService } from './presence.service.js';
 
 export interface HostServiceOptions {
   store: Store;
   presence: PresenceService;
+  /** Reads each host's enrolled key for the answers that show it. */
+  identities: Pick<HostIdentityService, 'identities'>;
   clock: Clock;
   /** Per-host settings of the config file (a declared policy applies from registration). */
   hostSettings: Readonly<Record<string, HostSettings>>;
@@ -32,19 +35,21 @@ export interface HostServiceOptions {
   onRegistered?: (tx: Store, name: string) => Promise<void>;
   /** Called after the registration committed (the rollout's gates run). */
   afterRegistered?: (name: string) => Promise<void>;
+  /** Called after a removal committed (the host's cache credentials go). */
+  afterRemoved?: (name: string) => void;
 }
 
-/** The host registry: registration, agent authentication and the merged live view. */
+/** The host registry: registration, removal and the merged live view. */
 export class HostService {
   constructor(private readonly options: HostServiceOptions) {}
 
   /**
    * Registers a host with its policy (the config's, else `manual`; a monitor host stays
-   * monitor) in one transaction, and returns its agent token once.
+   * monitor) and its first one-time enrollment token in one transaction, and returns the
+   * token once.
    */
   async register(request: CreateHostRequest, actor: string): Promise<CreateHostResponse> {
     const { store, clock, hostSettings } = this.options;
-    const token = generateToken('flta');
     const now = clock.now().toISOString();
     const declared = hostSettings[request.name]?.policy;
     const mode = declared === 'monitor' ? 'monitor' : request.mode;
@@ -56,7 +61,6 @@ export class HostService {
         name: request.name,
         mode,
         os: request.os ?? null,
-        tokenHash: hashToken(token),
         createdAt: now,
       });
       await tx.policies.ensure({
@@ -70,19 +74,26 @@ export class HostService {
       await tx.events.append([
         { at: now, kind: 'host.registered', actor, hostName: request.name, data: { mode } },
       ]);
+      const enrollment = await issueEnrollmentToken(tx, {
+        host: request.name,
+        expiresInSeconds: request.enrollmentExpiresInSeconds,
+        actor,
+        now: clock.now(),
+      });
       await this.options.onRegistered?.(tx, request.name);
       const inserted = await tx.hosts.findByName(request.name);
       if (!inserted) throw new FlotillaError('internal_error', 'host vanished after insert');
-      return inserted;
+      return { inserted, enrollment };
     });
     await this.options.afterRegistered?.(request.name);
-    return { host: this.toHost(row), token };
+    return { host: await this.withIdentity(row.inserted), enrollment: row.enrollment };
   }
 
   /**
-   * Removes a host: its token stops working, its agent is disconnected, its deployments,
-   * logs and policy are deleted; the audit log keeps what happened. Refused while a
-   * deployment runs on the host (the agent owns it until it ends).
+   * Removes a host: its keys and enrollment tokens go (they cascade) and stop working, its
+   * agent is disconnected, its deployments, logs and policy are deleted; the audit log keeps
+   * what happened. Refused while a deployment runs on the host (the agent owns it until it
+   * ends).
    */
   async remove(
     name: string,
@@ -115,12 +126,8 @@ export class HostService {
       return deployments;
     });
     presence.evict(name, 'host removed');
+    this.options.afterRemoved?.(name);
     return { removed: name, deploymentsRemoved: removed };
-  }
-
-  /** The host an agent token belongs to, or undefined. */
-  async authenticateAgent(token: string): Promise<HostRow | undefined> {
-    return this.hosts.findByTokenHash(hashToken(token));
   }
 
   private get hosts(): HostRepository {
@@ -130,7 +137,12 @@ export class HostService {
   async get(name: string): Promise<Host> {
     const row = await this.hosts.findByName(name);
     if (!row) throw new FlotillaError('host_not_found', `no host named "${name}"`);
-    return this.toHost(row);
+    return this.withIdentity(row);
+  }
+
+  private async withIdentity(row: HostRow): Promise<Host> {
+    const identities = await this.options.identities.identities([row.name]);
+    return this.toHost(row, identities.get(row.name));
   }
 
   async exists(name: string): Promise<boolean> {
@@ -151,8 +163,9 @@ export class HostService {
     const online = presence.onlineCount;
     const page = rows.slice(0, query.limit);
     const last = page.at(-1);
+    const identities = await this.options.identities.identities(page.map((row) => row.name));
     return {
-      hosts: page.map((row) => this.toHost(row)),
+      hosts: page.map((row) => this.toHost(row, identities.get(row.name))),
       nextCursor: rows.length > query.limit && last ? last.name : null,
       counts: {
         total: counts.total,
@@ -192,7 +205,7 @@ export class HostService {
   }
 
   /** Merges the stored row with the live session, which is fresher when present. */
-  toHost(row: HostRow): Host {
+  toHost(row: HostRow, identity?: HostIdentity): Host {
     const live = this.options.presence.get(row.name);
     const agentVersion = live?.agentVersion ?? row.agent_version;
     const facts = live?.facts ?? parseStored(Facts, row.facts_json);
@@ -210,6 +223,7 @@ export class HostService {
       factsAt: row.facts_at,
       metrics: live?.metrics ?? parseStored(Metrics, row.metrics_json) ?? facts?.metrics ?? null,
       createdAt: row.created_at,
+      ...(identity === undefined ? {} : { identity }),
     };
   }
 }

@@ -63,7 +63,6 @@ describe('PresenceService (real SQLite)', () => {
       name: 'h1',
       mode: 'managed',
       os: null,
-      tokenHash: 'x',
       createdAt: clock.now().toISOString(),
     });
   });

@@ -173,6 +173,19 @@ export class PresenceService {
     entry?.channel.close(4010, reason);
   }
 
+  /**
+   * Cuts a host's agent off at once (its key was revoked or replaced): it is offline from
+   * now on, nothing more is sent to it, and its connection is closed with code 4011.
+   * Returns whether it was connected.
+   */
+  cutOff(name: string, reason: string): boolean {
+    const entry = this.live.get(name);
+    if (!entry) return false;
+    this.disconnected(name, entry.channel, reason);
+    entry.channel.close(4011, reason);
+    return true;
+  }
+
   heartbeat(name: string, metrics: Metrics | undefined): void {
     const entry = this.live.get(name);
     if (!entry) return;

@@ -1,6 +1,5 @@
 import { api, FlotillaError } from '@flotilla/protocol';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { HostRow } from '../storage/host.repository.js';
 import { CACHE_AUTH_CHALLENGE } from '../cache/cache-auth.js';
 import { isNarFileName, parseCacheFileName } from '../cache/cache-names.js';
 import type { BinaryCacheService } from '../cache/cache.service.js';
@@ -19,8 +18,8 @@ const NAR_CHUNK_BYTES = 512 * 1024;
 
 /**
  * The binary cache protocol under `/cache`, outside `/api/` so the admin token check
- * does not apply: hosts authenticate with their own agent token (HTTP Basic password, as
- * sent from a netrc file, or Bearer).
+ * does not apply: hosts authenticate with a short-lived cache credential their agent got
+ * over its connection (HTTP Basic password, as sent from a netrc file, or Bearer).
  */
 export function registerCacheRoutes(
   app: FastifyInstance,
@@ -30,9 +29,9 @@ export function registerCacheRoutes(
   routes.claim('cacheInfoFile');
   routes.claim('cacheNarinfo');
   routes.claim('cacheNar');
-  const authenticate = async (request: FastifyRequest, reply: FastifyReply): Promise<HostRow> => {
+  const authenticate = (request: FastifyRequest, reply: FastifyReply): string => {
     try {
-      return await cache.authenticate(request.headers.authorization);
+      return cache.authenticate(request.headers.authorization);
     } catch (error) {
       if (error instanceof FlotillaError && error.code === 'unauthorized') {
         reply.header('www-authenticate', CACHE_AUTH_CHALLENGE);
@@ -45,7 +44,7 @@ export function registerCacheRoutes(
     api.cacheInfoFile.path,
     { config: routeConfig('cacheInfoFile') },
     async (request, reply) => {
-      await authenticate(request, reply);
+      authenticate(request, reply);
       return reply.type('text/x-nix-cache-info').send(NIX_CACHE_INFO);
     },
   );
@@ -54,7 +53,7 @@ export function registerCacheRoutes(
     api.cacheNarinfo.path,
     { config: routeConfig('cacheNarinfo') },
     async (request, reply) => {
-      const host = await authenticate(request, reply);
+      const host = authenticate(request, reply);
       const name = parseCacheFileName(request.params.name);
       switch (name.kind) {
         case 'invalid':
@@ -73,7 +72,7 @@ export function registerCacheRoutes(
     api.cacheNar.path,
     { config: routeConfig('cacheNar') },
     async (request, reply) => {
-      const host = await authenticate(request, reply);
+      const host = authenticate(request, reply);
       if (!isNarFileName(request.params.file)) {
         throw new FlotillaError('not_found', 'no such file in the binary cache');
       }

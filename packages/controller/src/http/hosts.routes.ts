@@ -1,4 +1,5 @@
 import { FlotillaError } from '@flotilla/protocol';
+import type { HostIdentityService } from '../hosts/host-identity.service.js';
 import type { HostService } from '../hosts/host.service.js';
 import type { RebootService } from '../hosts/reboot.service.js';
 import type { DeployCommands } from '../rollout/deploy.commands.js';
@@ -8,6 +9,7 @@ import type { ApiHandlers } from './route.js';
 
 export interface HostRouteServices {
   hosts: HostService;
+  identity: HostIdentityService;
   status: HostStatusService;
   reboots: RebootService;
   commands: DeployCommands;
@@ -20,6 +22,8 @@ type HostRoutes = Pick<
   | 'createHost'
   | 'getHost'
   | 'removeHost'
+  | 'issueEnrollment'
+  | 'revokeHost'
   | 'getHostStatus'
   | 'rollbackHost'
   | 'rebootHost'
@@ -28,7 +32,7 @@ type HostRoutes = Pick<
   | 'unpinHost'
 >;
 
-/** Hosts: registry, status, rollback, reboot, policy and pin. */
+/** Hosts: registry, enrollment and revocation, status, rollback, reboot, policy and pin. */
 export function hostRoutes(s: HostRouteServices): HostRoutes {
   return {
     listHosts: async ({ query }) => {
@@ -38,6 +42,8 @@ export function hostRoutes(s: HostRouteServices): HostRoutes {
     createHost: ({ body, actor }) => s.hosts.register(body, actor),
     getHost: async ({ params }) => s.status.withSyncOne(await s.hosts.get(params.name)),
     removeHost: ({ params, actor }) => s.hosts.remove(params.name, actor),
+    issueEnrollment: ({ params, body, actor }) => s.identity.issue(params.name, body, actor),
+    revokeHost: ({ params, body, actor }) => s.identity.revoke(params.name, body, actor),
     getHostStatus: ({ params }) => s.status.report(params.name),
     rollbackHost: ({ params, body, actor }) => s.commands.rollback(params.name, body, actor),
     rebootHost: ({ params, body, actor }) => {

@@ -12,7 +12,7 @@ const SECURITY: Record<Contract['access'], unknown[] | undefined> = {
   viewer: [{ bearer: [] }],
   operator: [{ bearer: [] }],
   admin: [{ bearer: [] }],
-  host: [{ hostToken: [] }],
+  host: [{ cacheCredential: [] }],
   enrollment: [],
   webhook: [],
 };
@@ -117,15 +117,16 @@ export function buildOpenApi(): Record<string, unknown> {
       title: 'Flotilla controller API',
       version: FLOTILLA_VERSION,
       description:
-        'Fleet manager for NixOS hosts. People and tools authenticate with `Authorization: Bearer <admin token>`; hosts use their own agent token on the binary cache and the agent gateway; the GitHub webhook is authenticated by its HMAC signature.',
+        'Fleet manager for NixOS hosts. People and tools authenticate with `Authorization: Bearer <admin token>`. Agents enroll once with a one-time enrollment token and their own Ed25519 public key, then prove that key on the agent gateway by signing a challenge; they read the binary cache with short-lived credentials issued over that connection. The GitHub webhook is authenticated by its HMAC signature.',
     },
     components: {
       securitySchemes: {
         bearer: { type: 'http', scheme: 'bearer' },
-        hostToken: {
+        cacheCredential: {
           type: 'http',
           scheme: 'basic',
-          description: "A host's agent token, as the Basic password (netrc) or a Bearer token",
+          description:
+            "A host's short-lived cache credential (asked for over its agent connection), as the Basic password (netrc) or a Bearer token",
         },
       },
     },

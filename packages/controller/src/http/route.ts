@@ -55,6 +55,7 @@ export type CustomRouteName =
   | 'cacheInfoFile'
   | 'cacheNarinfo'
   | 'cacheNar'
+  | 'enrollAgent'
   | 'agentGateway';
 
 /** Every JSON route's handler: a missing one is a type error, so it fails the build. */

@@ -9,6 +9,7 @@ import type { TrustedProxies } from '../support/trusted-proxies.js';
 import { installAuthFailureLimits, type AuthFailureLimiters } from './auth-failure-limits.js';
 import { authRoutes, registerSessionRoutes, type AuthRouteServices } from './auth.routes.js';
 import { installAuthentication, type TrustedProxyAuth } from './authentication.js';
+import { registerAgentEnrollment } from './agent-enroll.route.js';
 import { registerBuildLogStream } from './build-log.stream.js';
 import { registerCacheRoutes } from './cache.routes.js';
 import { deploymentRoutes, type DeploymentRouteServices } from './deployments.routes.js';
@@ -101,6 +102,7 @@ export function buildHttpServer(options: HttpServerOptions): FastifyInstance {
     clock: options.clock,
   });
   registerCacheRoutes(app, routes, options.cache);
+  registerAgentEnrollment(app, routes, options.hosts.identity);
   // The agent gateway answers upgrades on the HTTP server itself (gateway/agent.gateway.ts).
   routes.claim('agentGateway');
   const openApi = buildOpenApi();

@@ -24,12 +24,12 @@ for (const engine of testDatabases()) {
       try {
         await t.db
           .insertInto('hosts')
-          .values({ name: 'a\u0000b', mode: 'managed', token_hash: 'h\u0000', created_at: 'now' })
+          .values({ name: 'a\u0000b', mode: 'managed', os: null, created_at: 'n\u0000w' })
           .execute();
         await sql`update hosts set os = ${'li\u0000nux'}`.execute(t.db);
         assert.deepEqual(
-          await t.db.selectFrom('hosts').select(['name', 'token_hash', 'os']).execute(),
-          [{ name: 'a\uFFFDb', token_hash: 'h\uFFFD', os: 'li\uFFFDnux' }],
+          await t.db.selectFrom('hosts').select(['name', 'created_at', 'os']).execute(),
+          [{ name: 'a\uFFFDb', created_at: 'n\uFFFDw', os: 'li\uFFFDnux' }],
         );
         const found = await t.db
           .selectFrom('hosts')

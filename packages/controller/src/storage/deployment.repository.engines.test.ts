@@ -13,7 +13,7 @@ const at = (seconds: number) => new Date(Date.parse(T0) + seconds * 1000).toISOS
 async function repositories(db: Db) {
   const hosts = new HostRepository(db);
   for (const name of ['alpha', 'beta']) {
-    await hosts.insert({ name, mode: 'managed', os: 'linux', tokenHash: name, createdAt: T0 });
+    await hosts.insert({ name, mode: 'managed', os: 'linux', createdAt: T0 });
   }
   const deployments = new DeploymentRepository(db);
   const add = async (id: string, host: string, status: DeploymentStatus, seconds: number) => {

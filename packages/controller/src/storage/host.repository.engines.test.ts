@@ -21,7 +21,6 @@ function repositories(db: Db) {
       name,
       mode,
       os: null,
-      tokenHash: `hash-${name}`,
       createdAt: '2025-01-01T00:00:00.000Z',
     });
   };
@@ -30,27 +29,15 @@ function repositories(db: Db) {
 
 for (const engine of testDatabases()) {
   describe(`hosts and events on ${engine.name}`, { concurrency: true }, () => {
-    it('finds hosts by name and token hash, and refuses a second host of the same name or token', () =>
+    it('finds hosts by name and refuses a second host of the same name', () =>
       engine.withDatabase(async (db) => {
         const { hosts, addHost } = repositories(db);
         await addHost('alpha');
         const row = await hosts.findByName('alpha');
-        assert.equal(row?.token_hash, 'hash-alpha');
-        assert.equal(row.mode, 'managed');
+        assert.equal(row?.mode, 'managed');
         assert.equal(row.protocol_version, null);
-        assert.equal((await hosts.findByTokenHash('hash-alpha'))?.name, 'alpha');
         assert.equal(await hosts.findByName('nobody'), undefined);
         await assert.rejects(addHost('alpha'), 'the name is the primary key');
-        await assert.rejects(
-          hosts.insert({
-            name: 'beta',
-            mode: 'managed',
-            os: null,
-            tokenHash: 'hash-alpha',
-            createdAt: 'x',
-          }),
-          'token hashes are unique',
-        );
       }));
 
     it('pages hosts by name, bytewise, after a cursor', () =>

@@ -10,7 +10,6 @@ export interface NewHost {
   name: string;
   mode: HostMode;
   os: HostOs | null;
-  tokenHash: string;
   createdAt: string;
 }
 
@@ -37,7 +36,6 @@ export class HostRepository {
         name: host.name,
         mode: host.mode,
         os: host.os,
-        token_hash: host.tokenHash,
         created_at: host.createdAt,
         agent_version: null,
         protocol_version: null,
@@ -62,14 +60,6 @@ export class HostRepository {
 
   async findByName(name: string): Promise<HostRow | undefined> {
     return this.db.selectFrom('hosts').selectAll().where('name', '=', name).executeTakeFirst();
-  }
-
-  async findByTokenHash(tokenHash: string): Promise<HostRow | undefined> {
-    return this.db
-      .selectFrom('hosts')
-      .selectAll()
-      .where('token_hash', '=', tokenHash)
-      .executeTakeFirst();
   }
 
   /** A page of hosts ordered by name, starting after `cursor`. */

@@ -10,6 +10,8 @@ import type { Database } from './schema.js';
 /** Every table of schema.ts; typed so that a table added there must be added here. */
 const TABLES: Record<keyof Database, true> = {
   hosts: true,
+  agent_keys: true,
+  enrollment_tokens: true,
   deployments: true,
   deployment_logs: true,
   events: true,
@@ -80,7 +82,17 @@ describe('migrations from an empty database, on SQLite and PostgreSQL', () => {
     const hosts = sqlite.get('hosts');
     assert.ok(hosts);
     assert.deepEqual(hosts.primaryKey, ['name']);
-    assert.ok(hosts.columns.some((c) => c.name === 'token_hash' && c.notNull));
+    assert.ok(hosts.columns.some((c) => c.name === 'created_at' && c.notNull));
+    assert.ok(
+      !hosts.columns.some((c) => c.name === 'token_hash'),
+      'static agent tokens are retired (0008)',
+    );
+    assert.ok(
+      sqlite
+        .get('agent_keys')
+        ?.indexes.some((i) => i.unique && i.name === 'agent_keys_one_active_per_host'),
+      'one active key per host',
+    );
     assert.deepEqual(
       sqlite.get('events')?.columns.find((c) => c.name === 'id')?.type,
       'auto-id',
@@ -101,7 +113,7 @@ describe('migrations from an empty database, on SQLite and PostgreSQL', () => {
       const first = await openDatabase({ url: entry.empty.url });
       await first.db
         .insertInto('hosts')
-        .values({ name: 'kept', mode: 'managed', token_hash: 'h', created_at: 'now' })
+        .values({ name: 'kept', mode: 'managed', created_at: 'now' })
         .execute();
       await first.db.destroy();
 

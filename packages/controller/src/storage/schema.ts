@@ -9,8 +9,6 @@ export interface HostsTable {
   name: string;
   mode: 'managed' | 'monitor';
   os: 'linux' | 'darwin' | null;
-  /** SHA-256 of the agent token, hex. The token itself is never stored. */
-  token_hash: string;
   created_at: string;
   agent_version: string | null;
   protocol_version: number | null;
@@ -19,6 +17,34 @@ export interface HostsTable {
   facts_json: string | null;
   facts_at: string | null;
   metrics_json: string | null;
+}
+
+/** An agent's Ed25519 public key; at most one per host has no `revoked_at`. */
+export interface AgentKeysTable {
+  id: string;
+  host_name: string;
+  /** The 32 raw bytes, base64url. */
+  public_key: string;
+  /** `SHA256:<base64>`; unique, so a key is never enrolled twice. */
+  fingerprint: string;
+  enrolled_at: string;
+  revoked_at: string | null;
+  revoked_by: string | null;
+  revoke_reason: string | null;
+}
+
+/** A one-time enrollment token, by its SHA-256 (hex); the token itself is never stored. */
+export interface EnrollmentTokensTable {
+  token_hash: string;
+  host_name: string;
+  created_at: string;
+  created_by: string;
+  expires_at: string;
+  used_at: string | null;
+  /** The key it enrolled, once used. */
+  key_id: string | null;
+  /** Superseded by a newer token, or the host was revoked. */
+  revoked_at: string | null;
 }
 
 export interface DeploymentsTable {
@@ -268,6 +294,8 @@ export interface ApiTokensTable {
 
 export interface Database {
   hosts: HostsTable;
+  agent_keys: AgentKeysTable;
+  enrollment_tokens: EnrollmentTokensTable;
   deployments: DeploymentsTable;
   deployment_logs: DeploymentLogsTable;
   events: EventsTable;

@@ -5,6 +5,7 @@ import { DeploymentRepository } from './deployment.repository.js';
 import { EvaluationRepository } from './evaluation.repository.js';
 import { EventRepository } from './event.repository.js';
 import { HostRepository } from './host.repository.js';
+import { IdentityRepository } from './identity.repository.js';
 import { NotificationRepository } from './notification.repository.js';
 import { PolicyRepository } from './policy.repository.js';
 import { ReleaseRepository } from './release.repository.js';
@@ -19,6 +20,7 @@ import { UserRepository } from './user.repository.js';
  */
 export class Store {
   readonly hosts: HostRepository;
+  readonly identities: IdentityRepository;
   readonly deployments: DeploymentRepository;
   readonly events: EventRepository;
   readonly policies: PolicyRepository;
@@ -35,6 +37,7 @@ export class Store {
 
   constructor(readonly db: Db) {
     this.hosts = new HostRepository(db);
+    this.identities = new IdentityRepository(db);
     this.deployments = new DeploymentRepository(db);
     this.events = new EventRepository(db);
     this.policies = new PolicyRepository(db);

@@ -6,6 +6,7 @@ import * as policies from './0004_policies.js';
 import * as notifications from './0005_notifications.js';
 import * as rules from './0006_rules.js';
 import * as users from './0007_users.js';
+import * as agentIdentity from './0008_agent_identity.js';
 import * as hardening from './0009_hardening.js';
 
 import type { SqlDialectName } from './dialect.js';
@@ -26,6 +27,7 @@ const STEPS: Record<string, Step> = {
   '0005_notifications': notifications,
   '0006_rules': rules,
   '0007_users': users,
+  '0008_agent_identity': agentIdentity,
   '0009_hardening': hardening,
 };
 
