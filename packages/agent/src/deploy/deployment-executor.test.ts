@@ -330,4 +330,27 @@ describe('DeploymentExecutor', () => {
     await t.executor.handle(deployRequest());
     assert.equal(t.reporter.results.length, 2, 'a repeat of a finished deployment is ignored');
   });
+
+  it('takes the next deployment as soon as the last one reported, while it still cleans up', async () => {
+    const t = harness();
+    let next: Promise<void> | undefined;
+    t.reporter.onResult = (result) => {
+      if (result.deploymentId === 'd1') {
+        next = t.executor.handle(deployRequest({ deploymentId: 'd2', action: 'test' }));
+      }
+    };
+    const { flow } = await untilConfirming(t);
+    t.executor.confirm('d1');
+    await flow;
+    assert.ok(next, 'd2 was sent when d1 reported');
+    await next;
+    await t.executor.idle();
+    assert.deepEqual(
+      t.reporter.results.map((r) => [r.deploymentId, r.outcome]),
+      [
+        ['d1', 'succeeded'],
+        ['d2', 'succeeded'],
+      ],
+    );
+  });
 });

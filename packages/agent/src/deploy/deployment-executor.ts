@@ -47,6 +47,7 @@ export class DeploymentExecutor {
   private activeId: string | null = null;
   private lastFinishedId: string | null = null;
   private flow: Promise<void> | null = null;
+  private activeRun: DeploymentRun | null = null;
   private readonly abort = new AbortController();
   private readonly gate: ConfirmationGate;
 
@@ -108,6 +109,11 @@ export class DeploymentExecutor {
       // A repeated request (e.g. after a reconnect): the flow goes on and its result will follow.
       logger.info('deployment is already in progress; ignoring the repeated request');
       return;
+    }
+    if (this.activeId !== null && this.activeRun?.delivered && this.flow) {
+      // The last one's result is out and only its clean-up is left: the next waits for it,
+      // since a controller sends the next deployment as soon as it has the result.
+      await this.flow;
     }
     if (this.activeId !== null) {
       logger.warn('refusing deployment: another one is in progress', { active: this.activeId });
@@ -207,6 +213,7 @@ export class DeploymentExecutor {
 
   private startFlow(run: DeploymentRun, body: () => Promise<void>): Promise<void> {
     this.activeId = run.id;
+    this.activeRun = run;
     const flow = body()
       .catch((error: unknown) => run.logger.error('deployment flow failed', { error }))
       .finally(() => {

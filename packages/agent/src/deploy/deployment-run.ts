@@ -64,6 +64,8 @@ export interface DeploymentRunOptions {
  */
 export class DeploymentRun {
   readonly logger: Logger;
+  /** The result is on its way: the controller may send the next deployment any moment. */
+  delivered = false;
   private readonly batcher: DeployLogBatcher;
 
   constructor(
@@ -122,6 +124,7 @@ export class DeploymentRun {
   /** Stores the result (it is sent until acknowledged) after the last log lines. */
   async deliver(result: DeployResult): Promise<void> {
     this.batcher.flush();
+    this.delivered = true;
     await this.options.reporter.deliverResult(result);
   }
 }

@@ -212,11 +212,14 @@ export class FakeReporter implements DeploymentReporter {
   /** Confirm requests that did not get through because `connected` was false. */
   refusedConfirmRequests: DeployConfirmRequest[] = [];
   connected = true;
+  /** Called with each result as it is delivered (as a controller that answers at once). */
+  onResult: ((result: DeployResult) => void) | undefined;
   send(message: DeployProgress | DeployLog): void {
     this.messages.push(message);
   }
   deliverResult(result: DeployResult): Promise<void> {
     this.results.push(DeployResult.parse(result));
+    this.onResult?.(result);
     return Promise.resolve();
   }
   sendNow(message: DeployConfirmRequest): boolean {
