@@ -327,6 +327,28 @@ for (const engine of testDatabases()) {
       assert.equal(repository.followedSha, committed.body.commit, 'synced right after the push');
     });
 
+    it('commits a draft once when asked twice at the same time', async () => {
+      const draft = await newDraft({ 'docs/twice.md': 'asked twice\n' });
+      const url = `/api/v1/editor/drafts/${draft.id}/commit`;
+      const answers = await Promise.all([
+        call<CommitDraftResult>('POST', url, { revision: draft.revision }),
+        call<CommitDraftResult>('POST', url, { revision: draft.revision }),
+      ]);
+      assert.deepEqual(
+        answers.map((a) => a.status).sort(),
+        [201, 409],
+        JSON.stringify(answers.map((a) => a.body)),
+      );
+      assert.equal(answers.find((a) => a.status === 409)?.body.error.code, 'draft_busy');
+      const pushed = answers.find((a) => a.status === 201)?.body.commit;
+      assert.equal(await remoteHead(), pushed);
+      assert.equal(
+        await github.git(github.bare, ['rev-parse', `${pushed ?? ''}^`]),
+        answers.find((a) => a.status === 201)?.body.parent,
+        'one commit on the branch, not two',
+      );
+    });
+
     it('merges onto a branch that moved with other changes, and pushes the merge', async () => {
       const draft = await newDraft({
         'hosts/alpha.nix': HOST('1').replace('exitCode = 0', 'exitCode = 4'),

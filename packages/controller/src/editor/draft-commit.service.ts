@@ -8,6 +8,7 @@ import {
 import type { Clock } from '@flotilla/runtime';
 import type { Logger } from 'pino';
 import type { Principal } from '../auth/principal.js';
+import type { GitIdentity } from '../git/git-objects.js';
 import type { GitClient } from '../git/git.client.js';
 import type { DraftFileRow, DraftRow } from '../storage/draft.repository.js';
 import type { RepositoryLinkRow } from '../storage/repository-link.repository.js';
@@ -103,14 +104,16 @@ export class DraftCommitter {
   ): Promise<CommitDraftResult> {
     const row = await this.options.drafts.owned(principal, id);
     requireRevision(row, request.revision);
+    // Checked and taken with no await between: a second commit of the draft is refused.
     if (row.status !== 'open' || this.busy.has(id)) throw busy(id);
-    const message = (request.message ?? row.message).trim();
-    if (message === '')
-      throw new FlotillaError('validation_failed', 'a commit message is required');
-    const files = await this.options.store.drafts.files(id);
-    if (files.length === 0) throw new FlotillaError('draft_empty', `draft ${id} changes nothing`);
     this.busy.add(id);
     try {
+      const message = (request.message ?? row.message).trim();
+      if (message === '') {
+        throw new FlotillaError('validation_failed', 'a commit message is required');
+      }
+      const files = await this.options.store.drafts.files(id);
+      if (files.length === 0) throw new FlotillaError('draft_empty', `draft ${id} changes nothing`);
       await this.options.repository.sync('editor');
       for (let attempt = 1; attempt <= PUSH_ATTEMPTS; attempt += 1) {
         const result = await this.attempt(principal, row, files, message, actor);
@@ -137,27 +140,20 @@ export class DraftCommitter {
     message: string,
     actor: string,
   ): Promise<CommitDraftResult | 'moved'> {
-    const { store, checker, clock } = this.options;
+    const { store, clock } = this.options;
     const { link, git } = await this.options.repository.mirror();
     const ref = candidateRef('commit', row.id);
     const author = authorOf(principal.user.username);
-    const candidate = await checker.candidate(git, link, draftOf(row, files), {
+    const { candidate, check } = await this.prepare(git, link, row, files, {
       ref,
       message,
       author,
+      actor,
+    }).catch(async (error: unknown) => {
+      // Nothing is pushed: the candidate commit is not needed any more.
+      await git.deleteRef(ref).catch(() => undefined);
+      throw error;
     });
-    const check = await this.checkOf(link, candidate, row);
-    await store.drafts.saveCheck(row.id, row.revision, JSON.stringify(check));
-    if (candidate.kind === 'conflict' || candidate.empty || !check.ok) {
-      await git.deleteRef(ref).catch(() => undefined);
-      throw refused(row.id, candidate, check);
-    }
-    const at = clock.now().toISOString();
-    const pending = { commit: candidate.commit, parent: candidate.head, actor, message, at };
-    if (!(await store.drafts.markPushing(row.id, row.revision, pending))) {
-      await git.deleteRef(ref).catch(() => undefined);
-      throw new FlotillaError('draft_stale', `draft ${row.id} changed while it was checked`);
-    }
     const pushing: DraftRow = {
       ...row,
       status: 'pushing',
@@ -200,6 +196,37 @@ export class DraftCommitter {
       message,
       check,
     };
+  }
+
+  /**
+   * Steps before the push: the candidate on the fetched head and its check (kept on the
+   * draft), refused when it conflicts, changes nothing or fails; then step 1, the intent.
+   */
+  private async prepare(
+    git: GitClient,
+    link: RepositoryLinkRow,
+    row: DraftRow,
+    files: readonly DraftFileRow[],
+    commit: { ref: string; message: string; author: GitIdentity; actor: string },
+  ): Promise<{ candidate: Extract<Candidate, { kind: 'commit' }>; check: DraftCheck }> {
+    const { store, checker, clock } = this.options;
+    const candidate = await checker.candidate(git, link, draftOf(row, files), commit);
+    const check = await this.checkOf(link, candidate, row);
+    await store.drafts.saveCheck(row.id, row.revision, JSON.stringify(check));
+    if (candidate.kind === 'conflict' || candidate.empty || !check.ok) {
+      throw refused(row.id, candidate, check);
+    }
+    const pending = {
+      commit: candidate.commit,
+      parent: candidate.head,
+      actor: commit.actor,
+      message: commit.message,
+      at: clock.now().toISOString(),
+    };
+    if (!(await store.drafts.markPushing(row.id, row.revision, pending))) {
+      throw new FlotillaError('draft_stale', `draft ${row.id} changed while it was checked`);
+    }
+    return { candidate, check };
   }
 
   /**
