@@ -9,6 +9,7 @@ const LAYERS = [
   ['status'],
   ['rollout'],
   ['deployments'],
+  ['editor'],
   ['pipeline'],
   ['repository', 'cache'],
   ['hosts', 'notifications', 'audit', 'auth'],

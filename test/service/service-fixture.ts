@@ -47,8 +47,11 @@ export class ScriptedNix implements NixAdapter {
   hosts: Record<string, string | { error: string }> = {};
   readonly failing = new Set<string>();
   readonly realised: string[] = [];
+  /** Answers evaluations by flake URL instead of `hosts` (a test reading the commit itself). */
+  evaluateWith: ((flakeUrl: string) => Promise<FlakeHostsEvaluation>) | undefined;
 
-  async evaluateHosts(): Promise<FlakeHostsEvaluation> {
+  async evaluateHosts(flakeUrl: string): Promise<FlakeHostsEvaluation> {
+    if (this.evaluateWith) return this.evaluateWith(flakeUrl);
     const nixos: Record<string, string> = {};
     const hostErrors: Record<string, string> = {};
     for (const [host, value] of Object.entries(this.hosts)) {
@@ -229,12 +232,14 @@ export class ServiceFleet {
     });
     const fleet = new ServiceFleet(dir, controller, clock, nix);
     // The linked repository the revisions below belong to (no git: revisions are recorded
-    // here directly, as a sync would record them).
-    const now = clock.now().toISOString();
-    await sql`insert into repositories (id, url, branch, flake_dir, auth_kind, poll_interval_seconds, allow_force_push, source, created_at, updated_at)
-      values ('default', '/nonexistent', 'main', '', 'none', 3600, 0, 'api', ${now}, ${now})`.execute(
-      controller.services.store.db,
-    );
+    // here directly, as a sync would record them), unless the config links a real one.
+    if (!('repository' in (options.config ?? {}))) {
+      const now = clock.now().toISOString();
+      await sql`insert into repositories (id, url, branch, flake_dir, auth_kind, poll_interval_seconds, allow_force_push, source, created_at, updated_at)
+        values ('default', '/nonexistent', 'main', '', 'none', 3600, 0, 'api', ${now}, ${now})`.execute(
+        controller.services.store.db,
+      );
+    }
     await controller.services.pipeline.queue.start();
     return fleet;
   }

@@ -49,7 +49,10 @@ export const RepositoryConfig = z
     branch: BranchName.default('main'),
     /** Subdirectory of the repository holding flake.nix; '' for the root. */
     flakeDir: FlakeDir.default(''),
-    /** File holding an HTTPS access token (GitHub: a fine-grained token with contents:read). */
+    /**
+     * File holding an HTTPS access token (GitHub: a fine-grained token with contents:read,
+     * or contents:read and write when the web editor commits).
+     */
     tokenFile: z.string().min(1).optional(),
     /** Private key file for ssh URLs (a deploy key). */
     sshKeyFile: z.string().min(1).optional(),

@@ -15,6 +15,7 @@ import { createBinaryCache } from './cache/cache.composition.js';
 import type { SigningKey } from './cache/signing-key.js';
 import type { ControllerConfig } from './config.js';
 import { createDeployments } from './deployments/deployments.composition.js';
+import { createEditor, type Editor } from './editor/editor.composition.js';
 import { AgentGateway } from './gateway/agent.gateway.js';
 import { HostIdentityService } from './hosts/host-identity.service.js';
 import { HostService } from './hosts/host.service.js';
@@ -181,6 +182,13 @@ export class Controller {
       logger,
     });
     await repository.init();
+    const editor = createEditor({
+      store,
+      repository,
+      pipeline: pipeline.pipeline,
+      clock,
+      logger,
+    });
     const reboots = new RebootService({ hosts, presence, store, clock });
     const status = new HostStatusService({
       store,
@@ -259,6 +267,7 @@ export class Controller {
       },
       pipeline,
       repository,
+      editor,
       cache: cache.service,
       health,
       webhookSecret: config.secrets.webhookSecret,
@@ -276,6 +285,7 @@ export class Controller {
       policy.rollout,
       policy.graduation,
       repository,
+      editor,
       notifications.worker,
       notifications.offline,
     ];
@@ -287,6 +297,7 @@ export class Controller {
       status,
       pipeline,
       repository,
+      editor,
       deployments: deployments.service,
       runner: deployments.runner,
       reboots,
@@ -332,6 +343,7 @@ export interface ControllerServices {
   status: HostStatusService;
   pipeline: Pipeline;
   repository: RepositoryService;
+  editor: Editor;
   deployments: ReturnType<typeof createDeployments>['service'];
   runner: ReturnType<typeof createDeployments>['runner'];
   reboots: RebootService;

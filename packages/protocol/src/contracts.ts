@@ -44,6 +44,24 @@ import {
 } from './auth.js';
 import { CacheInfo } from './cache.js';
 import {
+  CheckDraftRequest,
+  CommitDraftRequest,
+  CommitDraftResult,
+  CreateDraftRequest,
+  DiscardedDraft,
+  Draft,
+  DraftCheck,
+  DraftList,
+  DraftSummary,
+  EditorFile,
+  EditorFileQuery,
+  EditorTree,
+  EditorTreeQuery,
+  RebaseDraftRequest,
+  SaveDraftFileRequest,
+  SaveDraftRequest,
+} from './editor.js';
+import {
   EnrollAgentRequest,
   EnrollAgentResponse,
   EnrollmentToken,
@@ -586,6 +604,119 @@ export const api = {
     tag: 'repository',
     access: 'webhook',
     response: json(WebhookAnswer, 202),
+  }),
+
+  // ---- web editor (paths relative to the repository root; every route admin-only) ----
+  editorTree: contract({
+    method: 'GET',
+    path: '/api/v1/editor/tree',
+    summary:
+      "List the tracked branch's files and directories at its head (or a commit of the branch), paths relative to the repository root",
+    tag: 'editor',
+    access: 'admin',
+    query: EditorTreeQuery,
+    response: json(EditorTree),
+  }),
+  editorFile: contract({
+    method: 'GET',
+    path: '/api/v1/editor/file',
+    summary:
+      'Read a text file of the tracked branch at its head (or a commit of the branch); file_not_text, file_too_large or file_not_found otherwise',
+    tag: 'editor',
+    access: 'admin',
+    query: EditorFileQuery,
+    response: json(EditorFile),
+  }),
+  listDrafts: contract({
+    method: 'GET',
+    path: '/api/v1/editor/drafts',
+    summary: "The caller's drafts, newest change first (without file contents)",
+    tag: 'editor',
+    access: 'admin',
+    response: json(DraftList),
+  }),
+  createDraft: contract({
+    method: 'POST',
+    path: '/api/v1/editor/drafts',
+    summary:
+      'Start a draft on the branch head (or a commit of the branch); it is kept until committed or discarded',
+    tag: 'editor',
+    access: 'admin',
+    body: CreateDraftRequest,
+    response: json(Draft, 201),
+  }),
+  getDraft: contract({
+    method: 'GET',
+    path: '/api/v1/editor/drafts/:id',
+    summary: "One of the caller's drafts with the new contents of its files and its last check",
+    tag: 'editor',
+    access: 'admin',
+    params: IdParams,
+    response: json(Draft),
+  }),
+  saveDraft: contract({
+    method: 'PUT',
+    path: '/api/v1/editor/drafts/:id',
+    summary:
+      "Replace a draft's message and all of its changes (draft_stale when `revision` is not the draft's)",
+    tag: 'editor',
+    access: 'admin',
+    params: IdParams,
+    body: SaveDraftRequest,
+    response: json(DraftSummary),
+  }),
+  saveDraftFile: contract({
+    method: 'PUT',
+    path: '/api/v1/editor/drafts/:id/files',
+    summary:
+      "Save one file of a draft as the editor types: write it, delete it, or revert it to the draft's base",
+    tag: 'editor',
+    access: 'admin',
+    params: IdParams,
+    body: SaveDraftFileRequest,
+    response: json(DraftSummary),
+  }),
+  discardDraft: contract({
+    method: 'DELETE',
+    path: '/api/v1/editor/drafts/:id',
+    summary: 'Throw a draft away (recorded in the audit log)',
+    tag: 'editor',
+    access: 'admin',
+    params: IdParams,
+    response: json(DiscardedDraft),
+  }),
+  checkDraft: contract({
+    method: 'POST',
+    path: '/api/v1/editor/drafts/:id/check',
+    summary:
+      'Evaluate the draft applied to the branch head, as the pipeline would, without pushing: per host unchanged, rebuild, added, removed or error (message, file:line)',
+    tag: 'editor',
+    access: 'admin',
+    params: IdParams,
+    body: CheckDraftRequest,
+    response: json(DraftCheck),
+  }),
+  rebaseDraft: contract({
+    method: 'POST',
+    path: '/api/v1/editor/drafts/:id/rebase',
+    summary:
+      'Move a draft onto the branch head: clean merges are taken, conflicting files need a resolution (draft_conflict otherwise, the draft unchanged)',
+    tag: 'editor',
+    access: 'admin',
+    params: IdParams,
+    body: RebaseDraftRequest,
+    response: json(Draft),
+  }),
+  commitDraft: contract({
+    method: 'POST',
+    path: '/api/v1/editor/drafts/:id/commit',
+    summary:
+      'Check the draft again, commit it as the caller onto the fetched branch head (merged when the branch moved) and push; draft_conflict or draft_check_failed keep the draft and push nothing',
+    tag: 'editor',
+    access: 'admin',
+    params: IdParams,
+    body: CommitDraftRequest,
+    response: json(CommitDraftResult, 201),
   }),
 
   // ---- binary cache ----

@@ -71,6 +71,16 @@ export const ErrorCode = z.enum([
   'build_not_retryable',
   'release_not_found',
   'cache_unavailable',
+  // web editor
+  'file_not_found',
+  'file_not_text',
+  'file_too_large',
+  'draft_not_found',
+  'draft_stale',
+  'draft_busy',
+  'draft_empty',
+  'draft_conflict',
+  'draft_check_failed',
   // human in the loop
   'policy_locked',
   'approval_not_allowed',

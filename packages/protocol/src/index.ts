@@ -11,6 +11,7 @@ export * from './pipeline.js';
 export * from './cache.js';
 export * from './repository.js';
 export * from './repository-url.js';
+export * from './editor.js';
 export * from './policy.js';
 export * from './status.js';
 export * from './notifications.js';

@@ -143,8 +143,8 @@ export const RevisionListQuery = z.object({
 });
 export type RevisionListQuery = z.infer<typeof RevisionListQuery>;
 
-/** What started a sync. */
-export const SyncReason = z.enum(['startup', 'poll', 'webhook', 'manual', 'api']);
+/** What started a sync (`editor`: the web editor, before and after it pushes). */
+export const SyncReason = z.enum(['startup', 'poll', 'webhook', 'manual', 'api', 'editor']);
 export type SyncReason = z.infer<typeof SyncReason>;
 
 /** What one sync found. */

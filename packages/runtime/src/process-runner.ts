@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { StringDecoder } from 'node:string_decoder';
 import { LineSplitter } from './line-splitter.js';
 
 export type OutputStream = 'stdout' | 'stderr';
@@ -99,14 +100,17 @@ export class ChildProcessRunner implements ProcessRunner {
       if (!outPipe || !errPipe) throw new Error('spawned without output pipes');
       const out = new LineSplitter((line) => options.onLine?.('stdout', line));
       const err = new LineSplitter((line) => options.onLine?.('stderr', line));
+      // A character's bytes may arrive in two chunks: the decoder keeps them together.
+      const stdoutText = new StringDecoder('utf8');
+      const captureStdout = (text: string) => {
+        if (!options.captureStdout || stdoutTruncated) return;
+        if (stdout.length + text.length > stdoutLimit) {
+          stdout += text.slice(0, stdoutLimit - stdout.length);
+          stdoutTruncated = true;
+        } else stdout += text;
+      };
       outPipe.on('data', (chunk: Buffer) => {
-        if (options.captureStdout && !stdoutTruncated) {
-          const text = chunk.toString('utf8');
-          if (stdout.length + text.length > stdoutLimit) {
-            stdout += text.slice(0, stdoutLimit - stdout.length);
-            stdoutTruncated = true;
-          } else stdout += text;
-        }
+        captureStdout(stdoutText.write(chunk));
         if (options.onLine) out.push(chunk);
       });
       errPipe.on('data', (chunk: Buffer) => {
@@ -145,6 +149,7 @@ export class ChildProcessRunner implements ProcessRunner {
         if (settled) return;
         settled = true;
         timers.forEach(clearTimeout);
+        captureStdout(stdoutText.end());
         options.signal?.removeEventListener('abort', onAbort);
         if (options.onLine) {
           out.end();

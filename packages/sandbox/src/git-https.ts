@@ -34,6 +34,8 @@ export interface GitHttpsServerOptions {
   root: string;
   /** When set, every request must carry it as GitHub takes tokens: Basic `x-access-token:<token>`. */
   token?: string;
+  /** Refuses pushes (403), as GitHub does for a token without write access. */
+  readOnly?: boolean;
 }
 
 /**
@@ -47,17 +49,31 @@ export class GitHttpsServer {
     readonly baseUrl: string,
     /** The Authorization header of every request so far, in order. */
     readonly authorizations: readonly (string | undefined)[],
+    /** Every request so far: whether it was part of a push, and its Authorization header. */
+    readonly requests: readonly { push: boolean; authorization: string | undefined }[],
   ) {}
 
   static async start(options: GitHttpsServerOptions): Promise<GitHttpsServer> {
     const authorizations: (string | undefined)[] = [];
+    const requests: { push: boolean; authorization: string | undefined }[] = [];
     const server = createServer(
       { cert: readFileSync(TEST_TLS.certFile), key: readFileSync(TEST_TLS.keyFile) },
       (request, response) => {
-        authorizations.push(request.headers.authorization);
+        const { authorization } = request.headers;
+        authorizations.push(authorization);
+        const url = new URL(request.url ?? '/', 'https://127.0.0.1');
+        const push =
+          url.pathname.endsWith('/git-receive-pack') ||
+          url.searchParams.get('service') === 'git-receive-pack';
+        requests.push({ push, authorization });
         if (options.token !== undefined && !authorized(request, options.token)) {
           response.writeHead(401, { 'www-authenticate': 'Basic realm="GitHub"' });
           response.end();
+          return;
+        }
+        if (push && options.readOnly === true) {
+          response.writeHead(403, { 'content-type': 'text/plain' });
+          response.end('Permission to owner/flake.git denied to x-access-token.\n');
           return;
         }
         serveGit(options.root, request, response);
@@ -65,7 +81,7 @@ export class GitHttpsServer {
     );
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const { port } = server.address() as AddressInfo;
-    return new GitHttpsServer(server, `https://127.0.0.1:${port}`, authorizations);
+    return new GitHttpsServer(server, `https://127.0.0.1:${port}`, authorizations, requests);
   }
 
   /** The https URL of the bare repository at `<root>/<name>`. */

@@ -276,9 +276,61 @@ export class GitClient {
     await this.git(['update-ref', '--end-of-options', ref, checkSha(sha)]);
   }
 
+  /** Removes a ref of the mirror (nothing happens when it does not exist). */
+  async deleteRef(ref: string): Promise<void> {
+    await this.git(['update-ref', '-d', '--end-of-options', ref]);
+  }
+
+  /**
+   * Pushes `sha` to `refs/heads/<branch>` of the remote, never forced: the remote refuses
+   * unless its branch is an ancestor of `sha`, so a branch that moved meanwhile is never
+   * overwritten (`push_rejected` in the error's message). Credentials as for fetches; the
+   * token or deploy key must allow writing. No hook of the mirror runs.
+   */
+  async push(sha: string, branch: string): Promise<void> {
+    const { url, origin, auth } = this.options;
+    const problem = repositoryUrlProblem(url, origin, { token: auth.token !== undefined });
+    if (problem !== undefined) {
+      throw new FlotillaError('git_failed', `the repository URL is refused: it ${problem}`);
+    }
+    await this.ensureMirror();
+    await this.git(
+      [
+        '-c',
+        'core.hooksPath=/dev/null',
+        'push',
+        '--quiet',
+        '--no-verify',
+        '--end-of-options',
+        url,
+        `${checkSha(sha)}:refs/heads/${branch}`,
+      ],
+      { network: true },
+    );
+  }
+
+  /**
+   * Runs a local git command in the mirror, for the plumbing of `git-objects.ts` (reading
+   * trees and blobs, writing blobs, trees and commits). No network and no token; `env`
+   * adds git's own variables (an index file, author and committer). The caller makes its
+   * arguments safe (checked ids, `--end-of-options`, paths only through stdin).
+   */
+  plumbing(
+    args: readonly string[],
+    options: { okCodes?: readonly number[]; input?: string; env?: Record<string, string> } = {},
+  ): Promise<RunResult> {
+    return this.git(args, options);
+  }
+
   private async git(
     args: readonly string[],
-    options: { okCodes?: readonly number[]; network?: boolean; noGitDir?: boolean } = {},
+    options: {
+      okCodes?: readonly number[];
+      network?: boolean;
+      noGitDir?: boolean;
+      input?: string;
+      env?: Record<string, string>;
+    } = {},
   ): Promise<RunResult> {
     const { gitDir, fetchTimeoutMs = 300_000, commandTimeoutMs = 60_000 } = this.options;
     const timeoutMs = options.network === true ? fetchTimeoutMs : commandTimeoutMs;
@@ -293,9 +345,10 @@ export class GitClient {
     let result: RunResult;
     try {
       result = await processRunner.run(this.options.gitBinary ?? 'git', [...prefix, ...args], {
-        env: this.environment(options.network === true),
+        env: { ...this.environment(options.network === true), ...options.env },
         timeoutMs,
         captureStdout: true,
+        ...(options.input !== undefined ? { input: options.input } : {}),
       });
     } catch (error) {
       throw this.failure(args, `cannot run git: ${(error as Error).message}`);
@@ -343,7 +396,8 @@ export class GitClient {
   }
 
   private failure(args: readonly string[], detail: string): FlotillaError {
-    const message = `git ${args[0] ?? ''} failed: ${detail}`;
+    const command = args.find((arg, index) => !arg.startsWith('-') && args[index - 1] !== '-c');
+    const message = `git ${command ?? ''} failed: ${detail}`;
     return new FlotillaError('git_failed', redact(message, [this.options.auth.token]));
   }
 }

@@ -3,6 +3,7 @@ import type { Clock } from '@flotilla/runtime';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { BinaryCacheService } from '../cache/cache.service.js';
+import type { Editor } from '../editor/editor.composition.js';
 import type { RepositoryService } from '../repository/repository.service.js';
 import type { WebhookDeliveryRepository } from '../storage/hardening.repositories.js';
 import type { TrustedProxies } from '../support/trusted-proxies.js';
@@ -13,6 +14,7 @@ import { registerAgentEnrollment } from './agent-enroll.route.js';
 import { registerBuildLogStream } from './build-log.stream.js';
 import { registerCacheRoutes } from './cache.routes.js';
 import { deploymentRoutes, type DeploymentRouteServices } from './deployments.routes.js';
+import { editorRoutes } from './editor.routes.js';
 import { installErrorHandlers } from './errors.js';
 import { registerGithubWebhook } from './github-webhook.js';
 import { hostRoutes, type HostRouteServices } from './hosts.routes.js';
@@ -29,6 +31,7 @@ export interface HttpServerOptions {
   deployments: DeploymentRouteServices;
   pipeline: PipelineRouteServices;
   repository: RepositoryService;
+  editor: Editor;
   cache: BinaryCacheService;
   health: () => Promise<{ body: HealthDetails; healthy: boolean }>;
   /** GitHub webhook secret; the webhook endpoint is off without it. */
@@ -92,6 +95,7 @@ export function buildHttpServer(options: HttpServerOptions): FastifyInstance {
     ...deploymentRoutes(options.deployments),
     ...pipelineRoutes(options.pipeline),
     ...repositoryRoutes(options.repository),
+    ...editorRoutes(options.editor),
   });
   registerSessionRoutes(app, routes, options.auth);
   registerBuildLogStream(app, routes, options.pipeline.builds);

@@ -5,7 +5,7 @@ import {
   type NotRebuiltHost,
 } from '@flotilla/protocol';
 import type { Logger } from 'pino';
-import type { NixAdapter } from '../adapters/nix.js';
+import type { FlakeHostsEvaluation, NixAdapter } from '../adapters/nix.js';
 import type { Clock } from '@flotilla/runtime';
 import type { BuildRepository, BuildRow } from '../storage/build.repository.js';
 import {
@@ -111,9 +111,23 @@ export class PipelineService {
 
   /** The flake reference of a revision inside the controller's mirror. */
   flakeUrl(repository: RepositoryRow, revision: RevisionRow): string {
-    const params = new URLSearchParams({ ref: revision.ref, rev: revision.sha });
-    if (repository.flake_dir) params.set('dir', repository.flake_dir);
-    return `git+file://${this.options.mirrorPath(repository.id)}?${params.toString()}`;
+    return mirrorFlakeUrl(this.options.mirrorPath(repository.id), repository.flake_dir, {
+      ref: revision.ref,
+      sha: revision.sha,
+    });
+  }
+
+  /**
+   * Evaluates any commit of a repository's mirror as a push of it would be evaluated (one
+   * call for all hosts, host by host when that fails), recording nothing: the web editor
+   * checks drafts with it. `ref` must point at (or contain) the commit.
+   */
+  evaluateCommit(
+    repository: Pick<RepositoryRow, 'id' | 'flake_dir'>,
+    commit: { ref: string; sha: string },
+  ): Promise<FlakeHostsEvaluation> {
+    const mirror = this.options.mirrorPath(repository.id);
+    return this.options.nix.evaluateHosts(mirrorFlakeUrl(mirror, repository.flake_dir, commit));
   }
 
   /** Evaluates a revision's hosts; a failure of the flake as a whole is recorded here. */
@@ -234,4 +248,11 @@ export class PipelineService {
       : await evaluations.latestEvaluatedBranch(revision.repository_id);
     return parseEvaluation(base?.evaluation_json ?? null);
   }
+}
+
+/** `git+file://<mirror>?ref=…&rev=…[&dir=…]`: one commit of a mirror as a flake. */
+function mirrorFlakeUrl(mirror: string, flakeDir: string, commit: { ref: string; sha: string }) {
+  const params = new URLSearchParams({ ref: commit.ref, rev: commit.sha });
+  if (flakeDir) params.set('dir', flakeDir);
+  return `git+file://${mirror}?${params.toString()}`;
 }

@@ -137,6 +137,17 @@ export class RepositoryService {
     return mirrorPath(this.options.stateDir, repositoryId);
   }
 
+  /**
+   * The link and its mirror's git client, for the web editor (which reads trees and blobs
+   * of the mirror, writes objects and pushes); `repository_not_linked` without a link.
+   */
+  async mirror(): Promise<{ link: RepositoryLinkRow; git: GitClient }> {
+    const link = await this.requireLink();
+    const { client } = await this.mirrors.clientFor(link);
+    await client.ensureMirror();
+    return { link, git: client };
+  }
+
   async get(): Promise<Repository> {
     return toRepository(await this.requireLink());
   }

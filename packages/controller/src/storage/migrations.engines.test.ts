@@ -33,6 +33,8 @@ const TABLES: Record<keyof Database, true> = {
   api_tokens: true,
   webhook_deliveries: true,
   reboot_requests: true,
+  editor_drafts: true,
+  editor_draft_files: true,
 };
 
 interface Migrated {
@@ -103,6 +105,11 @@ describe('migrations from an empty database, on SQLite and PostgreSQL', () => {
         .get('revisions')
         ?.indexes.some((i) => i.unique && i.columns.join() === 'repository_id,ref,sha'),
       'the unique constraint that revision discovery relies on',
+    );
+    assert.deepEqual(
+      sqlite.get('editor_draft_files')?.primaryKey,
+      ['draft_id', 'path'],
+      'one row per file of a draft (0011)',
     );
   });
 

@@ -317,6 +317,8 @@ export interface Database {
   api_tokens: ApiTokensTable;
   webhook_deliveries: WebhookDeliveriesTable;
   reboot_requests: RebootRequestsTable;
+  editor_drafts: EditorDraftsTable;
+  editor_draft_files: EditorDraftFilesTable;
 }
 
 /** GitHub webhook deliveries acted on, by `X-GitHub-Delivery`; pruned after a while. */
@@ -333,4 +335,33 @@ export interface RebootRequestsTable {
   requested_by: string;
   requested_at: string;
   answered_at: string | null;
+}
+
+/** A web editor draft: base commit, message, owner; its files are rows of their own. */
+export interface EditorDraftsTable {
+  id: string;
+  repository_id: string;
+  owner_id: string;
+  branch: string;
+  base_commit: string;
+  message: string;
+  revision: number;
+  status: 'open' | 'pushing';
+  pending_commit: string | null;
+  pending_parent: string | null;
+  pending_actor: string | null;
+  check_json: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+/** One file a draft changes. */
+export interface EditorDraftFilesTable {
+  draft_id: string;
+  path: string;
+  kind: 'added' | 'modified' | 'deleted';
+  content: string | null;
+  size: number;
+  base_blob: string | null;
+  base_mode: string | null;
 }

@@ -2,6 +2,7 @@ import { BuildRepository } from './build.repository.js';
 import { CacheRepository } from './cache.repository.js';
 import type { Db } from './database.js';
 import { DeploymentRepository } from './deployment.repository.js';
+import { DraftRepository } from './draft.repository.js';
 import { EvaluationRepository } from './evaluation.repository.js';
 import { EventRepository } from './event.repository.js';
 import { HostRepository } from './host.repository.js';
@@ -31,6 +32,7 @@ export class Store {
   readonly notifications: NotificationRepository;
   readonly cache: CacheRepository;
   readonly users: UserRepository;
+  readonly drafts: DraftRepository;
 
   /** Work to run once the transaction this store is bound to has committed. */
   private readonly commitHooks: (() => void)[] = [];
@@ -48,6 +50,7 @@ export class Store {
     this.notifications = new NotificationRepository(db);
     this.cache = new CacheRepository(db);
     this.users = new UserRepository(db);
+    this.drafts = new DraftRepository(db);
   }
 
   /** Runs `work` in one transaction; called inside one, `work` joins it. */
