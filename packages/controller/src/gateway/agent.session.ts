@@ -157,6 +157,10 @@ export class AgentSession implements AgentChannel {
         return this.options.reboots.onResult(host.name, message);
       case 'cache.credential_request':
         return this.cacheCredential(host, message.requestId);
+      case 'plan.result':
+        // Not asked for yet: plans are stored from the next step on.
+        this.log.debug({ deploymentId: message.deploymentId }, 'plan result ignored');
+        return;
       case 'error':
         this.log.warn(
           { code: message.error.code, inReplyTo: message.inReplyTo },
