@@ -1,4 +1,4 @@
-import type { DeploymentStatus } from '@flotilla/protocol';
+import type { DeploymentStatus, PlanState } from '@flotilla/protocol';
 import type { Generated } from 'kysely';
 
 /**
@@ -317,6 +317,7 @@ export interface Database {
   api_tokens: ApiTokensTable;
   webhook_deliveries: WebhookDeliveriesTable;
   reboot_requests: RebootRequestsTable;
+  activation_plans: ActivationPlansTable;
 }
 
 /** GitHub webhook deliveries acted on, by `X-GitHub-Delivery`; pruned after a while. */
@@ -333,4 +334,22 @@ export interface RebootRequestsTable {
   requested_by: string;
   requested_at: string;
   answered_at: string | null;
+}
+
+/** A deployment's activation plan as its agent prepared it (see migration 0010). */
+export interface ActivationPlansTable {
+  deployment_id: string;
+  host_name: string;
+  store_path: string;
+  state: PlanState;
+  /** An `ErrorCode` when failed or unavailable. */
+  code: string | null;
+  reason: string | null;
+  /** The `ActivationPlan` when ready. */
+  plan_json: string | null;
+  /** The host's current system the plan compared with. */
+  base_system: string | null;
+  attempts: Generated<number>;
+  requested_at: string | null;
+  updated_at: string;
 }

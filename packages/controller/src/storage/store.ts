@@ -7,6 +7,7 @@ import { EventRepository } from './event.repository.js';
 import { HostRepository } from './host.repository.js';
 import { IdentityRepository } from './identity.repository.js';
 import { NotificationRepository } from './notification.repository.js';
+import { PlanRepository } from './plan.repository.js';
 import { PolicyRepository } from './policy.repository.js';
 import { ReleaseRepository } from './release.repository.js';
 import { RevisionRepository } from './revision.repository.js';
@@ -31,6 +32,7 @@ export class Store {
   readonly notifications: NotificationRepository;
   readonly cache: CacheRepository;
   readonly users: UserRepository;
+  readonly plans: PlanRepository;
 
   /** Work to run once the transaction this store is bound to has committed. */
   private readonly commitHooks: (() => void)[] = [];
@@ -48,6 +50,7 @@ export class Store {
     this.notifications = new NotificationRepository(db);
     this.cache = new CacheRepository(db);
     this.users = new UserRepository(db);
+    this.plans = new PlanRepository(db);
   }
 
   /** Runs `work` in one transaction; called inside one, `work` joins it. */

@@ -8,6 +8,7 @@ import * as rules from './0006_rules.js';
 import * as users from './0007_users.js';
 import * as agentIdentity from './0008_agent_identity.js';
 import * as hardening from './0009_hardening.js';
+import * as activationPlans from './0010_activation_plans.js';
 
 import type { SqlDialectName } from './dialect.js';
 
@@ -29,6 +30,7 @@ const STEPS: Record<string, Step> = {
   '0007_users': users,
   '0008_agent_identity': agentIdentity,
   '0009_hardening': hardening,
+  '0010_activation_plans': activationPlans,
 };
 
 export class InlineMigrationProvider implements MigrationProvider {
