@@ -9,6 +9,7 @@ const LAYERS = [
   ['status'],
   ['rollout'],
   ['deployments'],
+  ['plans'],
   ['pipeline'],
   ['repository', 'cache'],
   ['hosts', 'notifications', 'audit', 'auth'],

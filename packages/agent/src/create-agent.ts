@@ -1,5 +1,10 @@
 import { join } from 'node:path';
-import { FLOTILLA_VERSION, PROTOCOL_VERSION, type HostOs } from '@flotilla/protocol';
+import {
+  FLOTILLA_VERSION,
+  PROTOCOL_VERSION,
+  type AgentFeature,
+  type HostOs,
+} from '@flotilla/protocol';
 import { Agent } from './agent.js';
 import { systemClock } from '@flotilla/runtime';
 import type { AgentConfig } from './config.js';
@@ -76,7 +81,7 @@ export function createAgent(
         mode: config.mode,
         agentVersion: FLOTILLA_VERSION,
         // A monitor host never deploys, so it prepares nothing either.
-        features: config.mode === 'managed' ? ['plan'] : [],
+        features: config.mode === 'managed' ? (['plan'] satisfies AgentFeature[]) : [],
       },
       logger,
       backoff: { baseMs: Math.min(RECONNECT_BASE_MS, capMs), capMs },

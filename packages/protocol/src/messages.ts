@@ -51,7 +51,7 @@ export const Hello = z.object({
    */
   auth: AgentAuth.optional(),
   /**
-   * What this agent can do beyond its protocol version (see {@link AGENT_FEATURES}). Added
+   * What this agent can do beyond its protocol version (see {@link AgentFeature}). Added
    * without a protocol bump: an older agent sends none, and the controller then never asks
    * it for what it would not understand.
    */
@@ -63,8 +63,7 @@ export type Hello = z.infer<typeof Hello>;
  * Features an agent may announce in its hello. `plan`: it answers `plan.request` (fetches
  * a waiting deployment's closure ahead and says what it will change).
  */
-export const AGENT_FEATURES = ['plan'] as const;
-export type AgentFeature = (typeof AGENT_FEATURES)[number];
+export type AgentFeature = 'plan';
 
 export const FactsReport = z.object({ type: z.literal('facts'), facts: Facts });
 export type FactsReport = z.infer<typeof FactsReport>;
