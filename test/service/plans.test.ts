@@ -208,6 +208,32 @@ for (const engine of testDatabases()) {
       await fleet.agent('hsb1').complete(hsb1.deploymentId);
     });
 
+    it('prepares an approved deployment the gates hold, and not one that starts at once', async () => {
+      const agent = fleet.agent('hsb1');
+      const first = await fleet.services.commands.deploy(
+        { host: 'hsb1', storePath: storePath('hsb1-first'), action: 'switch', force: false },
+        'ada',
+      );
+      assert.equal(first.deployment.status, 'activating', 'it started at once');
+      const startedAt = await fleet.services.deployments.plan(first.deployment.id);
+      assert.equal(startedAt.code, 'deployment_started');
+      const second = await fleet.services.commands.deploy(
+        { host: 'hsb1', storePath: storePath('hsb1-second'), action: 'switch', force: false },
+        'ada',
+      );
+      assert.equal(second.deployment.status, 'approved');
+      assert.match(second.deployment.holdReason ?? '', /another deployment/);
+      await fleet.services.plans.idle();
+      const asked = agent.planRequests().map((r) => r.deploymentId);
+      assert.ok(asked.includes(second.deployment.id), 'the held one is prepared');
+      assert.ok(!asked.includes(first.deployment.id), 'the one that started is not');
+      await agent.answerPlan(second.deployment.id);
+      await agent.complete(first.deployment.id);
+      await fleet.services.rollout.tick();
+      await agent.complete(second.deployment.id);
+      assert.equal((await fleet.services.deployments.plan(second.deployment.id)).state, 'ready');
+    });
+
     it('marks the plan of a deployment that ended or started before its agent was asked', async () => {
       const agent = fleet.agent('gpc0');
       fleet.services.presence.disconnected('gpc0', agent, 'test');

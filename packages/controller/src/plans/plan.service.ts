@@ -86,24 +86,30 @@ export class PlanService {
 
   /**
    * Called in the transaction that records a deployment's creation or move. A deployment
-   * created waiting gets its plan row (asked for once that transaction commits); one that
-   * ends, or starts before its agent was ever asked, leaves a pending plan unavailable.
+   * created waiting gets its plan row; its agent is asked once that transaction commits
+   * when it waits for a person, or once the rollout's gates hold it (a wave, a soak, a
+   * window) — an approved deployment nothing holds starts at once, and preparing it would
+   * only race its own fetch. One that ends, or starts before its agent was ever asked,
+   * leaves a pending plan unavailable.
    */
   async onRecorded(tx: Store, row: DeploymentRow, created: boolean): Promise<void> {
     const at = this.options.clock.now().toISOString();
-    if (created) {
-      if (!WAITING_DEPLOYMENT_STATUSES.includes(row.status)) return;
-      const off = !this.prefetchOn(row.host_name);
-      await tx.plans.insertIfAbsent({
-        deploymentId: row.id,
-        host: row.host_name,
-        storePath: row.store_path,
-        state: off ? 'unavailable' : 'pending',
-        code: off ? 'prefetch_disabled' : null,
-        reason: off ? REASONS.prefetchOff : REASONS.notAsked,
-        at,
-      });
-      if (!off) tx.afterCommit(() => void this.refreshHost(row.host_name));
+    if (WAITING_DEPLOYMENT_STATUSES.includes(row.status)) {
+      if (created) {
+        const off = !this.prefetchOn(row.host_name);
+        await tx.plans.insertIfAbsent({
+          deploymentId: row.id,
+          host: row.host_name,
+          storePath: row.store_path,
+          state: off ? 'unavailable' : 'pending',
+          code: off ? 'prefetch_disabled' : null,
+          reason: off ? REASONS.prefetchOff : REASONS.notAsked,
+          at,
+        });
+      }
+      if (waitsLong(row) && this.prefetchOn(row.host_name)) {
+        tx.afterCommit(() => void this.refreshHost(row.host_name));
+      }
       return;
     }
     if (FINAL_DEPLOYMENT_STATUSES.has(row.status)) {
@@ -234,7 +240,7 @@ export class PlanService {
     const { store, presence, clock } = this.options;
     const waiting = await store.deployments.forHost(host, WAITING_DEPLOYMENT_STATUSES);
     const live = presence.get(host);
-    for (const deployment of waiting) {
+    for (const deployment of waiting.filter(waitsLong)) {
       const at = clock.now().toISOString();
       // Deployments that waited before plans existed get one now.
       await store.plans.insertIfAbsent({
@@ -328,6 +334,16 @@ export class PlanService {
   private prefetchOn(host: string): boolean {
     return this.options.hostSettings[host]?.prefetch ?? true;
   }
+}
+
+/**
+ * Waits for something that takes a while: a person's approval, or the rollout's gates that
+ * hold an approved deployment (its wave, a soak, the deploy window, another deployment).
+ */
+function waitsLong(row: DeploymentRow): boolean {
+  return (
+    row.status === 'awaiting_approval' || (row.status === 'approved' && row.hold_reason !== null)
+  );
 }
 
 /** A change of state, or nothing when the plan says so already. */
