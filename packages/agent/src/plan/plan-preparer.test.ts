@@ -214,6 +214,7 @@ describe('PlanPreparer (real Nix)', { timeout: 120_000 }, () => {
     assert.ok(plan);
     assert.equal(plan.currentSystem, current);
     assert.equal(plan.fetched, false, 'it was in the store already');
+    assert.equal(plan.timings.fetchMs, 0);
     assert.deepEqual(
       plan.closure?.changed.map((p) => [p.name, p.from, p.to]),
       [

@@ -124,8 +124,7 @@ export class PlanPreparer {
       throw new PlanFailure('deployment_started', 'the deployment is running already');
     }
     const started = clock.now().getTime();
-    const fetched = await this.fetch(request, logger);
-    const fetchMs = clock.now().getTime() - started;
+    const fetchMs = await this.fetch(request, logger);
     const trusted = await checkRunnable(store, profile, storePath);
     if (!trusted.ok) throw new PlanFailure(trusted.code ?? 'untrusted_closure', trusted.reason);
     const pinned = await store.pin(storePath, this.options.gcRoot);
@@ -154,17 +153,17 @@ export class PlanPreparer {
       closure,
       activation,
       reboot,
-      fetched,
-      timings: { fetchMs, diffMs, dryActivateMs, totalMs: now.getTime() - started },
+      fetched: fetchMs !== null,
+      timings: { fetchMs: fetchMs ?? 0, diffMs, dryActivateMs, totalMs: now.getTime() - started },
       preparedAt: now.toISOString(),
     };
   }
 
-  /** Copies the closure unless it is in the store already; true when it had to. */
-  private async fetch(request: PlanRequest, logger: Logger): Promise<boolean> {
-    const { store } = this.options;
+  /** Copies the closure unless it is in the store already; how long the copy took (ms), or null. */
+  private async fetch(request: PlanRequest, logger: Logger): Promise<number | null> {
+    const { store, clock } = this.options;
     const { storePath, cache } = request;
-    if (await store.isValid(storePath)) return false;
+    if (await store.isValid(storePath)) return null;
     if (cache === null) {
       throw new PlanFailure(
         'fetch_failed',
@@ -172,11 +171,12 @@ export class PlanPreparer {
       );
     }
     logger.info('prefetching the closure');
+    const started = clock.now().getTime();
     const fetched = await store.fetch(cache, storePath, (stream, line) =>
       logger.debug('nix copy', { stream, line }),
     );
     if (!fetched.ok) throw new PlanFailure(fetched.code ?? 'fetch_failed', fetched.reason);
-    return true;
+    return clock.now().getTime() - started;
   }
 
   private async closureDiff(current: string, next: string, logger: Logger): Promise<ClosureDiff> {
