@@ -9,7 +9,7 @@ const LAYERS = [
   ['status'],
   ['rollout'],
   ['deployments'],
-  ['editor'],
+  ['editor', 'plans'],
   ['pipeline'],
   ['repository', 'cache'],
   ['hosts', 'notifications', 'audit', 'auth'],

@@ -14,14 +14,63 @@ import {
 } from '@flotilla/sandbox';
 import type { DemoHost, DemoPaths } from './demo-state.js';
 
+type SystemParts = Pick<SandboxHostSpec, 'packages' | 'units' | 'kernel'>;
+
+/**
+ * What the managed hosts ran before Flotilla: a few packages, systemd units and a kernel,
+ * so that the first release's approval shows what a nixpkgs update changes.
+ */
+const BEFORE: SystemParts = {
+  kernel: '6.6.20',
+  packages: {
+    openssl: { version: '3.0.13', kib: 240 },
+    curl: { version: '8.6.0', kib: 64 },
+    hello: { version: '2.10', kib: 20 },
+    tzdata: { version: '2024a', kib: 32 },
+    'node-exporter': { version: '1.7.0', kib: 96 },
+  },
+  units: {
+    'sshd.service': { revision: '1', onChange: 'restart' },
+    'nginx.service': { revision: '1', onChange: 'reload' },
+    'backup.service': { revision: '1' },
+    'node-exporter.service': { revision: '1' },
+    'journald-upload.service': { revision: '1', onChange: 'keep' },
+  },
+};
+
+/**
+ * The repository's first configuration: newer packages, one more and one fewer, units
+ * changed, added and removed; gpc0 (the gaming PC) also gets a newer kernel.
+ */
+function firstRelease(name: string): SystemParts {
+  return {
+    kernel: name === 'gpc0' ? '6.9.3' : '6.6.20',
+    packages: {
+      openssl: { version: '3.0.14', kib: 244 },
+      hello: { version: '2.12', kib: 24 },
+      tzdata: { version: '2024b', kib: 32 },
+      'node-exporter': { version: '1.8.1', kib: 104 },
+      nginx: { version: '1.26.0', kib: 128 },
+      ...(name === 'gpc0' ? { steam: { version: '1.0.0.79', kib: 512 } } : {}),
+    },
+    units: {
+      'sshd.service': { revision: '2', onChange: 'restart' },
+      'nginx.service': { revision: '2', onChange: 'reload' },
+      'backup.service': { revision: '2' },
+      'metrics-push.service': { revision: '1' },
+      'journald-upload.service': { revision: '2', onChange: 'keep' },
+    },
+  };
+}
+
 /** The fleet from the user's plan. */
 export const FLEET: (SandboxHostSpec & DemoHost)[] = [
-  { name: 'csb1', mode: 'managed' },
-  { name: 'csb0', mode: 'managed' },
-  { name: 'hsb0', mode: 'managed' },
-  { name: 'hsb1', mode: 'managed' },
-  { name: 'hsb8', mode: 'managed' },
-  { name: 'gpc0', mode: 'managed' },
+  { name: 'csb1', mode: 'managed', ...firstRelease('csb1') },
+  { name: 'csb0', mode: 'managed', ...firstRelease('csb0') },
+  { name: 'hsb0', mode: 'managed', ...firstRelease('hsb0') },
+  { name: 'hsb1', mode: 'managed', ...firstRelease('hsb1') },
+  { name: 'hsb8', mode: 'managed', ...firstRelease('hsb8') },
+  { name: 'gpc0', mode: 'managed', ...firstRelease('gpc0') },
   { name: 'imac0', mode: 'monitor', kind: 'darwin' },
   { name: 'mba-imac-work', mode: 'monitor', kind: 'darwin' },
   { name: 'mba-mbp-work', mode: 'monitor', kind: 'darwin' },
@@ -33,7 +82,7 @@ export const MANAGED_HOSTS = FLEET.filter((h) => h.mode === 'managed');
 export async function buildInitialSystems(paths: DemoPaths): Promise<Map<string, string>> {
   await writeSandboxFlake(
     paths.initialSystems,
-    FLEET.map((h) => ({ ...h, version: '0' })),
+    FLEET.map((h) => (h.mode === 'managed' ? { ...h, ...BEFORE, version: '0' } : h)),
   );
   const systems = new Map<string, string>();
   for (const host of MANAGED_HOSTS) {

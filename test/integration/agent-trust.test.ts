@@ -11,6 +11,8 @@ import {
   type AgentMessage,
   type DeployResult,
   type EnrollAgentRequest,
+  type Hello,
+  type PlanResult,
 } from '@flotilla/protocol';
 import {
   buildHost,
@@ -34,6 +36,8 @@ import WebSocket, { WebSocketServer } from 'ws';
  */
 class RogueController {
   readonly results = new Map<string, DeployResult>();
+  readonly plans = new Map<string, PlanResult>();
+  readonly hellos: Hello[] = [];
   readonly logs = new Map<string, string[]>();
   readonly health = new Map<string, unknown>();
   /** Credentials handed out, and the ones the cache was read with. */
@@ -70,6 +74,11 @@ class RogueController {
     this.socket?.send(JSON.stringify({ type: 'deploy.request', ...request }));
   }
 
+  /** Asks the agent to prepare a "deployment" (prefetch and plan). */
+  plan(request: Record<string, unknown>): void {
+    this.socket?.send(JSON.stringify({ type: 'plan.request', ...request }));
+  }
+
   async close(): Promise<void> {
     this.socket?.terminate();
     await new Promise((resolve) => this.server.close(resolve));
@@ -83,6 +92,7 @@ class RogueController {
       const message = JSON.parse(data.toString('utf8')) as AgentMessage;
       switch (message.type) {
         case 'hello':
+          this.hellos.push(message);
           return this.send(ws, {
             type: 'welcome',
             protocolVersion: PROTOCOL_VERSION,
@@ -98,6 +108,9 @@ class RogueController {
         case 'deploy.confirm_request':
           this.health.set(message.deploymentId, message.health);
           return this.send(ws, { type: 'deploy.confirm', deploymentId: message.deploymentId });
+        case 'plan.result':
+          this.plans.set(message.deploymentId, message);
+          return;
         case 'deploy.result':
           this.results.set(message.deploymentId, message);
           return this.send(ws, { type: 'deploy.result.ack', deploymentId: message.deploymentId });
@@ -314,6 +327,26 @@ describe('an agent trusts only its own config', { timeout: 300_000 }, () => {
       (rogue.logs.get('d-ca') ?? []).join('\n'),
     );
     assert.equal(await exists(join(root, 'run', 'ca-system-activated')), false, 'never activated');
+    assert.equal(await exists(agent.paths.currentSystemLink), false);
+  });
+
+  it('prepares no plan of a closure its keys did not sign, and never runs its dry activation', async () => {
+    assert.deepEqual(rogue.hellos[0]?.features, ['plan'], 'it announced that it prepares plans');
+    for (const [id, storePath] of [
+      ['p-ca', paths.contentAddressed],
+      ['p-other-key', paths.otherKey],
+    ] as const) {
+      rogue.plan({
+        deploymentId: id,
+        storePath,
+        action: 'switch',
+        cache: { url: `${rogue.url}/cache`, publicKeys: [otherKey] },
+      });
+      const answer = await JsonClient.until(async () => rogue.plans.get(id), `plan ${id}`, 60_000);
+      assert.equal(answer.plan, null);
+      assert.equal(answer.error?.code, 'untrusted_closure', JSON.stringify(answer));
+    }
+    assert.equal(await exists(join(root, 'run', 'ca-system-activated')), false, 'nothing ran');
     assert.equal(await exists(agent.paths.currentSystemLink), false);
   });
 

@@ -36,6 +36,8 @@ export interface AgentOptions {
   gatewayUrl?: string;
   /** Extra `--trusted-public-key`s besides the controller's cache key. */
   extraTrustedKeys?: string[];
+  /** Added to the agent's environment (e.g. `NIX_CONFIG` with a store of its own). */
+  env?: NodeJS.ProcessEnv;
 }
 
 /** A controller, its API client and the agents started against it, all under one temp dir. */
@@ -137,6 +139,7 @@ export class FleetFixture {
       mode: options.agentMode ?? 'managed',
       extraArgs: options.extraArgs,
       commandPrefix: options.commandPrefix,
+      ...(options.env ? { env: options.env } : {}),
     });
     this.agents.set(name, agent);
     return agent;

@@ -179,6 +179,8 @@ describe('rules that hold, end to end', { timeout: 600_000 }, () => {
       });
       const done = await fleet.waitForDeployment(created.body.id, 90_000);
       assert.equal(done.status, 'succeeded', JSON.stringify(done));
+      // A rollback goes by what the host says it runs: its facts follow the result.
+      await fleet.waitForHost('hsb0', (h) => h.facts?.system.current === release.storePath);
       return release.storePath;
     };
     const good = await deployVersion('good');

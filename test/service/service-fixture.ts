@@ -17,10 +17,13 @@ import {
   type ReleasePublisher,
 } from '@flotilla/controller';
 import type {
+  ActivationPlan,
   ControllerMessage,
   DeployRequest,
+  ErrorBody,
   Facts,
   Generation,
+  PlanRequest,
   Role,
   TokenScope,
 } from '@flotilla/protocol';
@@ -95,6 +98,40 @@ export class ScriptedNix implements NixAdapter {
   }
 }
 
+/**
+ * A plan as an agent prepares it: against `current`, one package changed and one added,
+ * one unit restarted and one started, no reboot. Tests override what they look at.
+ */
+export function samplePlan(storePath: string, current: string, at: Date): ActivationPlan {
+  return {
+    storePath,
+    currentSystem: current,
+    closure: {
+      added: [{ name: 'nginx', from: [], to: ['1.24.0'], sizeDelta: 61_747 }],
+      removed: [],
+      changed: [{ name: 'hello', from: ['2.10'], to: ['2.12'], sizeDelta: 20_480 }],
+      resized: [],
+      truncated: false,
+      sizeDelta: 82_227,
+      closureSize: 1_000_000,
+    },
+    activation: {
+      stop: [],
+      start: ['metrics.service'],
+      restart: ['sshd.service'],
+      reload: [],
+      skip: [],
+      restartSystemd: false,
+      other: [],
+      exitCode: 0,
+    },
+    reboot: { required: false, changed: [], bootedSystem: current },
+    fetched: true,
+    timings: { fetchMs: 1200, diffMs: 40, dryActivateMs: 300, totalMs: 1600 },
+    preparedAt: at.toISOString(),
+  };
+}
+
 /** The agent of one host, played by the test: what it was sent, and its answers. */
 export class AgentStandIn {
   readonly sent: ControllerMessage[] = [];
@@ -121,6 +158,49 @@ export class AgentStandIn {
     return this.sent.filter((m): m is DeployRequest => m.type === 'deploy.request');
   }
 
+  /** The plan requests it was sent, oldest first. */
+  planRequests(): PlanRequest[] {
+    return this.sent.filter((m): m is PlanRequest => m.type === 'plan.request');
+  }
+
+  /**
+   * Answers the plan request for deployment `id`, as an agent does once it fetched the
+   * closure: with a plan against the system it runs (see {@link samplePlan}), or an error.
+   */
+  async answerPlan(id: string, answer: Partial<ActivationPlan> | ErrorBody = {}): Promise<void> {
+    const request = this.planRequests().find((r) => r.deploymentId === id);
+    if (!request) throw new Error(`${this.host} was never asked for the plan of ${id}`);
+    const isError = 'code' in answer;
+    await this.fleet.services.plans.onResult(this.host, {
+      type: 'plan.result',
+      deploymentId: id,
+      storePath: request.storePath,
+      plan: isError
+        ? null
+        : { ...samplePlan(request.storePath, this.current, this.fleet.clock.now()), ...answer },
+      error: isError ? answer : null,
+    });
+  }
+
+  /**
+   * The connection drops and the agent comes back: what the gateway does after a hello
+   * (reconcile, dispatch, plans), then the facts it sends first.
+   */
+  async reconnect(features: string[] = ['plan']): Promise<void> {
+    const { presence, runner, plans } = this.fleet.services;
+    presence.disconnected(this.host, this, 'test');
+    presence.connected(this.host, this, {
+      version: '0.1.0',
+      protocolVersion: 2,
+      os: 'linux',
+      features,
+    });
+    await runner.reconcile(this.host, { activeDeploymentId: null, unacknowledgedResults: [] });
+    await runner.dispatchPending(this.host);
+    await plans.refreshHost(this.host);
+    await this.report();
+  }
+
   facts(): Facts {
     return {
       hostname: this.host,
@@ -145,10 +225,14 @@ export class AgentStandIn {
     };
   }
 
-  /** Reports facts, as an agent does after a change. */
+  /** Reports facts, as an agent does after a change (what the gateway does with them). */
   async report(): Promise<void> {
-    this.fleet.services.presence.facts(this.host, this.facts());
-    await this.fleet.services.presence.flush();
+    const { presence, plans } = this.fleet.services;
+    const before = presence.get(this.host)?.facts?.system.current;
+    const facts = this.facts();
+    presence.facts(this.host, facts);
+    await plans.onFacts(this.host, before, facts);
+    await presence.flush();
   }
 
   /** Plays the deployment `id` to its end: activates it, asks to be confirmed, reports. */
@@ -244,10 +328,13 @@ export class ServiceFleet {
     return fleet;
   }
 
-  /** Registers a host and connects its agent stand-in, running `running`. */
+  /**
+   * Registers a host and connects its agent stand-in, running `running`. It announces the
+   * `plan` feature, as current agents do, unless `features` says otherwise.
+   */
   async addHost(
     name: string,
-    options: { mode?: 'managed' | 'monitor'; running?: string } = {},
+    options: { mode?: 'managed' | 'monitor'; running?: string; features?: string[] } = {},
   ): Promise<AgentStandIn> {
     await this.services.hosts.register(
       { name, mode: options.mode ?? 'managed', enrollmentExpiresInSeconds: 3600 },
@@ -257,8 +344,9 @@ export class ServiceFleet {
     this.agents.set(name, agent);
     this.services.presence.connected(name, agent, {
       version: '0.1.0',
-      protocolVersion: 1,
+      protocolVersion: 2,
       os: 'linux',
+      features: options.features ?? ['plan'],
     });
     await agent.report();
     return agent;
@@ -341,11 +429,15 @@ export class ServiceFleet {
     return id;
   }
 
-  /** Waits until the pipeline has evaluated, built and released everything it was given. */
+  /**
+   * Waits until the pipeline has evaluated, built and released everything it was given,
+   * and the agents were asked for the plans of what waits.
+   */
   async settle(): Promise<void> {
     await this.services.pipeline.pipeline.idle();
     await this.services.pipeline.queue.idle();
     await this.services.rollout.tick();
+    await this.services.plans.idle();
   }
 
   async stop(): Promise<void> {

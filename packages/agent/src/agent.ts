@@ -4,6 +4,7 @@ import type {
   Facts,
   HealthCheck,
   HostMode,
+  PlanRequest,
   RebootRequest,
   Welcome,
 } from '@flotilla/protocol';
@@ -19,6 +20,8 @@ import { factsChanged } from './facts/facts-change.js';
 import type { FactsCollector } from './facts/facts-collector.js';
 import type { Logger } from '@flotilla/runtime';
 import type { ProcessRunner } from '@flotilla/runtime';
+import { PlanPreparer } from './plan/plan-preparer.js';
+import type { PlanTools } from './plan/plan-tools.js';
 import { RebootManager } from './reboot/reboot-manager.js';
 
 export interface AgentOptions {
@@ -48,6 +51,11 @@ export interface AgentOptions {
   clock?: Clock;
   /** How often facts are re-read to notice changes made outside the agent (ms). */
   factsIntervalMs?: number;
+  /**
+   * Preparing waiting deployments (prefetch and plan); `enabled: false` (the agent's own
+   * config) answers every request with `prefetch_disabled`.
+   */
+  plans: { enabled: boolean; tools: PlanTools };
 }
 
 /** The hello carries at most this many unacknowledged result ids. */
@@ -63,6 +71,7 @@ export class Agent {
   readonly outbox: DeploymentOutbox;
   readonly executor: DeploymentExecutor;
   readonly reboots: RebootManager;
+  readonly plans: PlanPreparer;
   private readonly clock: Clock;
   private lastSentFacts: Facts | null = null;
   /** Fact refreshes run one after another; this is the tail of that chain. */
@@ -86,6 +95,7 @@ export class Agent {
         onDeployRequest: (request) => this.onDeployRequest(request),
         onDeployConfirm: (deploymentId) => this.executor.confirm(deploymentId),
         onRebootRequest: (request) => this.onRebootRequest(request),
+        onPlanRequest: (request) => this.onPlanRequest(request),
         onResultAcknowledged: (deploymentId) => void this.outbox.acknowledge(deploymentId),
         onDown: () => this.onDown(),
       },
@@ -109,6 +119,18 @@ export class Agent {
       clock: this.clock,
       logger,
       onFinished: () => void this.refreshFacts(),
+    });
+    this.plans = new PlanPreparer({
+      enabled: options.plans.enabled,
+      store: options.store,
+      tools: options.plans.tools,
+      host: options.facts,
+      profile: options.profile,
+      gcRoot: join(stateDir, 'gcroots', 'plan'),
+      activeDeploymentId: () => this.executor.activeDeploymentId,
+      send: (message) => this.connection.send(message),
+      clock: this.clock,
+      logger,
     });
     this.reboots = new RebootManager({
       mode: options.mode,
@@ -216,6 +238,14 @@ export class Agent {
       action: request.action,
     });
     void this.executor.handle(request);
+  }
+
+  private onPlanRequest(request: PlanRequest): void {
+    this.options.logger.info('plan requested', {
+      deploymentId: request.deploymentId,
+      storePath: request.storePath,
+    });
+    this.plans.handle(request);
   }
 
   private onRebootRequest(request: RebootRequest): void {

@@ -19,6 +19,7 @@ export const FLAGS = {
   '--reconnect-max-seconds': { key: 'reconnectMaxSeconds', value: 'N' },
   '--activation': { key: 'activation', value: 'auto|systemd-run|detached' },
   '--reboot-command': { key: 'rebootCommand', value: 'COMMAND' },
+  '--prefetch': { key: 'prefetch', value: 'on|off' },
   '--boot-id-file': { key: 'bootIdFile', value: 'PATH' },
   '--hostname-file': { key: 'hostnameFile', value: 'PATH' },
   '--machine-id-file': { key: 'machineIdFile', value: 'PATH' },
@@ -153,6 +154,11 @@ Options:
   --reboot-command COMMAND       run to reboot on request; split on spaces, no shell
                                  (default: "systemctl reboot" with systemd, else
                                  "reboot")                   [rebootCommand]
+  --prefetch on|off              when the controller asks, prepare a waiting deployment:
+                                 fetch its closure ahead (checked like any fetch) and run
+                                 its switch-to-configuration dry-activate to tell what
+                                 it would change; off: nothing is fetched or run before
+                                 a deployment starts (default: on)  [prefetch]
   --boot-id-file PATH            where the boot id is read, to notice a reboot
                                  (default: /proc/sys/kernel/random/boot_id) [bootIdFile]
   --hostname-file PATH           where the hostname reported in facts is read

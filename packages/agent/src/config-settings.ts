@@ -19,7 +19,10 @@ export const DEFAULTS = {
   bootIdFile: '/proc/sys/kernel/random/boot_id',
   hostnameFile: '/proc/sys/kernel/hostname',
   machineIdFile: '/etc/machine-id',
+  prefetch: 'on',
 } as const;
+
+export const PREFETCH_SETTINGS = ['on', 'off'] as const;
 
 /** A Nix `trusted-public-keys` entry for an Ed25519 key: `name:` and 32 bytes in base64. */
 const TRUSTED_KEY = /^[A-Za-z0-9._+-]+:[A-Za-z0-9+/]{43}=$/;
@@ -190,6 +193,13 @@ export const Settings = z
         ctx.addIssue({ code: 'custom', message: 'reboot command must not be empty' });
         return z.NEVER;
       }),
+    // Off: the agent answers the controller's requests to prepare a waiting deployment
+    // with "prefetch disabled" and fetches and runs nothing before a deployment starts.
+    prefetch: oneOf(
+      PREFETCH_SETTINGS,
+      DEFAULTS.prefetch,
+      (v) => `prefetch "${v}" must be "on" or "off"`,
+    ).transform((value) => value === 'on'),
     bootIdFile: path(DEFAULTS.bootIdFile),
     hostnameFile: path(DEFAULTS.hostnameFile),
     machineIdFile: path(DEFAULTS.machineIdFile),

@@ -60,6 +60,32 @@ describe('loadConfig', () => {
     assert.equal(config.bootIdFile, '/proc/sys/kernel/random/boot_id');
     assert.equal(config.hostnameFile, '/proc/sys/kernel/hostname');
     assert.equal(config.machineIdFile, '/etc/machine-id');
+    assert.equal(config.prefetch, true, 'prefetching is on by default');
+  });
+
+  it('turns prefetching off from the file (a boolean or on/off) or a flag, which wins', async () => {
+    const load = (argv: string[], file: object) =>
+      loadConfig(
+        sources(
+          [...required, ...argv, '--config', '/c.json'],
+          {},
+          {
+            '/c.json': JSON.stringify(file),
+          },
+        ),
+      );
+    assert.equal(expectConfig(await load([], { prefetch: false })).prefetch, false);
+    assert.equal(expectConfig(await load([], { prefetch: 'off' })).prefetch, false);
+    assert.equal(
+      expectConfig(await load(['--prefetch', 'on'], { prefetch: false })).prefetch,
+      true,
+    );
+    assert.equal(expectConfig(await load(['--prefetch', 'off'], {})).prefetch, false);
+    const bad = await load(['--prefetch', 'maybe'], {});
+    assert.match(
+      bad.kind === 'invalid' ? bad.errors.join('\n') : '',
+      /prefetch "maybe" must be "on" or "off"/,
+    );
   });
 
   it('reads where the hostname and machine id come from, flags over the file', async () => {

@@ -41,6 +41,11 @@ export interface AgentConfig {
   activation: ActivationSetting;
   /** Program and arguments run to reboot; null: the default for the init system. */
   rebootCommand: string[] | null;
+  /**
+   * Whether the agent prepares waiting deployments when the controller asks: fetches the
+   * closure ahead and runs the new system's `switch-to-configuration dry-activate`.
+   */
+  prefetch: boolean;
   bootIdFile: string;
   /** Where the hostname reported in facts is read. */
   hostnameFile: string;
@@ -85,6 +90,7 @@ const ConfigFile = z
     reconnectMaxSeconds: z.number(),
     activation: z.string(),
     rebootCommand: z.string(),
+    prefetch: z.union([z.boolean(), z.enum(['on', 'off'])]),
     bootIdFile: z.string(),
     hostnameFile: z.string(),
     machineIdFile: z.string(),
@@ -120,8 +126,12 @@ const RETIRED = {
 
 /** Each setting after precedence was applied but before validation. */
 type RawSettings = Partial<
-  Record<Exclude<keyof ConfigFile, 'disks' | 'trustedPublicKeys' | 'healthChecks'>, string>
+  Record<
+    Exclude<keyof ConfigFile, 'disks' | 'trustedPublicKeys' | 'healthChecks' | 'prefetch'>,
+    string
+  >
 > & {
+  prefetch: string | undefined;
   disks: string[] | undefined;
   trustedPublicKeys: string[] | undefined;
   healthChecks: HealthCheck[] | undefined;
@@ -187,10 +197,17 @@ function mergeSources(args: ParsedArgs, env: ConfigSources['env'], file: ConfigF
       (fileReconnect === undefined ? undefined : String(fileReconnect)),
     activation: args.values.activation ?? file.activation,
     rebootCommand: args.values.rebootCommand ?? file.rebootCommand,
+    prefetch: args.values.prefetch ?? onOff(file.prefetch),
     bootIdFile: args.values.bootIdFile ?? file.bootIdFile,
     hostnameFile: args.values.hostnameFile ?? file.hostnameFile,
     machineIdFile: args.values.machineIdFile ?? file.machineIdFile,
   };
+}
+
+/** A config file's `prefetch`: true/false or "on"/"off". */
+function onOff(value: boolean | string | undefined): string | undefined {
+  if (typeof value === 'boolean') return value ? 'on' : 'off';
+  return value;
 }
 
 function nonEmpty(value: string | undefined): string | undefined {

@@ -115,6 +115,7 @@ function connect(
       onDeployRequest: (request) => requests.push(request),
       onDeployConfirm: (id) => events.push(`confirm ${id}`),
       onRebootRequest: (request) => events.push(`reboot ${request.requestId}`),
+      onPlanRequest: (request) => events.push(`plan ${request.deploymentId}`),
       onResultAcknowledged: (id) => events.push(`ack ${id}`),
       onDown: () => events.push('down'),
     },
@@ -172,6 +173,26 @@ describe('ControllerConnection', () => {
     await waitFor(() => agent.requests.length === 1, 'deploy request');
     // Parsed with the protocol's defaults filled in.
     assert.deepEqual(agent.requests[0], { ...request, confirmTimeoutSeconds: 90 });
+  });
+
+  it('passes plan requests on once welcomed', async () => {
+    const controller = await startController();
+    const agent = connect(controller.url);
+    cleanups.push(
+      () => agent.connection.stop(),
+      async () => controller.server.close(),
+    );
+    await waitFor(() => agent.connection.isReady, 'ready');
+    controller.sockets[0]?.send(
+      JSON.stringify({
+        type: 'plan.request',
+        deploymentId: 'd7',
+        storePath: '/nix/store/0c2a7wq2mrhhvs6f8p8ryzfqmdj3b5x9-nixos-system-hsb1',
+        action: 'switch',
+        cache: null,
+      }),
+    );
+    await waitFor(() => agent.events.includes('plan d7'), 'plan request');
   });
 
   it('drops keys and health checks a controller puts in a deploy request', async () => {

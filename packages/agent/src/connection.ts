@@ -13,6 +13,7 @@ import {
   type DeployRequest,
   type ErrorMessage,
   type Hello,
+  type PlanRequest,
   type RebootRequest,
   type Welcome,
 } from '@flotilla/protocol';
@@ -33,6 +34,8 @@ export interface ConnectionHandlers {
   /** The controller confirms a deployment waiting in `confirming`. */
   onDeployConfirm(deploymentId: string): void;
   onRebootRequest(request: RebootRequest): void;
+  /** The controller asks to prepare a waiting deployment (prefetch and plan). */
+  onPlanRequest(request: PlanRequest): void;
   /** The controller has stored the result of this deployment. */
   onResultAcknowledged(deploymentId: string): void;
   /** A connection that was ready has ended; a new one is being attempted. */
@@ -242,6 +245,7 @@ export class ControllerConnection implements MessageSink {
       case 'deploy.request':
       case 'deploy.confirm':
       case 'reboot.request':
+      case 'plan.request':
         if (session.welcomedAt === null) {
           const error: ErrorBody = { code: 'invalid_message', message: 'welcome expected first' };
           return this.sendError(session, error, message.type);
@@ -293,9 +297,11 @@ export class ControllerConnection implements MessageSink {
     pending.resolve({ token: message.token, expiresAt: message.expiresAt });
   }
 
-  private dispatch(message: DeployRequest | DeployConfirm | RebootRequest): void {
+  private dispatch(message: DeployRequest | DeployConfirm | RebootRequest | PlanRequest): void {
     const { handlers } = this.options;
     switch (message.type) {
+      case 'plan.request':
+        return handlers.onPlanRequest(message);
       case 'deploy.request':
         return handlers.onDeployRequest(message);
       case 'deploy.confirm':

@@ -1,5 +1,10 @@
 import { join } from 'node:path';
-import { FLOTILLA_VERSION, PROTOCOL_VERSION, type HostOs } from '@flotilla/protocol';
+import {
+  FLOTILLA_VERSION,
+  PROTOCOL_VERSION,
+  type AgentFeature,
+  type HostOs,
+} from '@flotilla/protocol';
 import { Agent } from './agent.js';
 import { systemClock } from '@flotilla/runtime';
 import type { AgentConfig } from './config.js';
@@ -10,6 +15,7 @@ import { HostHealthChecker } from './deploy/health-checks.js';
 import { NixStore } from './deploy/nix-store.js';
 import { FactsCollector } from './facts/facts-collector.js';
 import { nodeHostSources } from './facts/host-sources.js';
+import { NixPlanTools } from './plan/plan-tools.js';
 import type { Logger } from '@flotilla/runtime';
 import { ChildProcessRunner } from '@flotilla/runtime';
 import { systemdRunning } from './systemd.js';
@@ -74,6 +80,8 @@ export function createAgent(
         os,
         mode: config.mode,
         agentVersion: FLOTILLA_VERSION,
+        // A monitor host never deploys, so it prepares nothing either.
+        features: config.mode === 'managed' ? (['plan'] satisfies AgentFeature[]) : [],
       },
       logger,
       backoff: { baseMs: Math.min(RECONNECT_BASE_MS, capMs), capMs },
@@ -103,6 +111,15 @@ export function createAgent(
     }),
     health: new HostHealthChecker({ runner, env: config.childEnv, systemd: environment.systemd }),
     healthChecks: config.healthChecks,
+    plans: {
+      enabled: config.prefetch,
+      tools: new NixPlanTools({
+        runner,
+        env: config.childEnv,
+        currentSystemLink: config.currentSystemLink,
+        profile: config.profile,
+      }),
+    },
     profile: config.profile,
     stateDir: config.stateDir,
     reboot: {

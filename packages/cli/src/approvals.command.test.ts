@@ -19,13 +19,29 @@ describe('flotilla approvals, approve and reject', () => {
   });
   after(() => controller.close());
 
-  it('lists what waits, a rollback marked', async () => {
+  it('lists what waits with what it will change, a rollback marked', async () => {
     const { code, stdout } = await cli('approvals');
     assert.equal(code, 0);
     assert.match(
       stdout,
-      /^dmwy8t0002\s+web2\s+canary\s+01234567 Bump nixpkgs\s+\S+\s+1 h\s+ROLLBACK$/m,
+      /^dmwy8t0001\s+web1\s+canary\s+01234567 Bump nixpkgs\s+\S+\s+1 h\s+\+1 −1 ~3 pkgs, \+12\.4 MiB; restart 2 units; reboot$/m,
     );
+    assert.match(
+      stdout,
+      /^dmwy8t0002\s+web2\s+canary\s+01234567 Bump nixpkgs\s+\S+\s+1 h\s+no plan: prefetch off\s+ROLLBACK$/m,
+    );
+  });
+
+  it("shows a deployment's plan in full, and as JSON", async () => {
+    const { code, stdout } = await cli('deployment', 'plan', 'dmwy8t0001');
+    assert.equal(code, 0);
+    assert.match(stdout, /^Plan of deployment dmwy8t0001 on web1: ready$/m);
+    assert.match(stdout, /^ {2}restart\s+nginx\.service, sshd\.service$/m);
+    const json = await cli('deployment', 'plan', 'dmwy8t0001', '--json');
+    assert.equal(json.code, 0);
+    assert.equal((JSON.parse(json.stdout) as { state: string }).state, 'ready');
+    const missing = await cli('deployment', 'plan', 'nope');
+    assert.equal(missing.code, 1);
   });
 
   it('approves a revision in bulk for some hosts, with every flag sent', async () => {

@@ -36,14 +36,17 @@ describe('renderApprovalTable', () => {
       time,
     );
     const lines = text.split('\n');
-    assert.match(lines[0] ?? '', /^DEPLOYMENT\s+HOST\s+WAVE\s+COMMIT\s+SYSTEM\s+WAITING\s+NOTE$/);
+    assert.match(
+      lines[0] ?? '',
+      /^DEPLOYMENT\s+HOST\s+WAVE\s+COMMIT\s+SYSTEM\s+WAITING\s+CHANGES\s+NOTE$/,
+    );
     assert.match(
       lines[1] ?? '',
-      /^dmwy8t0001\s+web1\s+canary\s+01234567 Bump nixpkgs\s+01234567…-nixos-system-web1-25\.05\s+1 h$/,
+      /^dmwy8t0001\s+web1\s+canary\s+01234567 Bump nixpkgs\s+01234567…-nixos-system-web1-25\.05\s+1 h\s+-$/,
     );
     assert.match(
       lines[2] ?? '',
-      /^dmwy8t0002\s+web2\s+-\s+-\s+\S+\s+1 m 30 s\s+ROLLBACK, QUARANTINED$/,
+      /^dmwy8t0002\s+web2\s+-\s+-\s+\S+\s+1 m 30 s\s+-\s+ROLLBACK, QUARANTINED$/,
     );
     assert.match(text, /^ROLLBACK: the host runs a newer release/m);
     assert.match(text, /^QUARANTINED: .*--force --reason/m);

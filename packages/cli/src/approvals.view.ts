@@ -1,6 +1,7 @@
 import type { DecisionResult, PendingApproval, PendingApprovalList } from '@flotilla/protocol';
 import type { DecisionTarget } from './decision-target.js';
 import { columns, firstLine, shortStorePath, table, type TimeFormat } from './format.js';
+import { planSummary } from './plan.view.js';
 
 /** Why a waiting deployment deserves a second look; upper case so it stands out in the table. */
 export function approvalNote(approval: PendingApproval): string {
@@ -28,12 +29,14 @@ export function renderApprovalTable(list: PendingApprovalList, time: TimeFormat)
     commitLabel(a.sha, a.commitMessage),
     shortStorePath(a.storePath),
     time.since(a.createdAt),
+    planSummary(a.plan),
     approvalNote(a),
   ]);
-  const headers = ['DEPLOYMENT', 'HOST', 'WAVE', 'COMMIT', 'SYSTEM', 'WAITING', 'NOTE'];
+  const headers = ['DEPLOYMENT', 'HOST', 'WAVE', 'COMMIT', 'SYSTEM', 'WAITING', 'CHANGES', 'NOTE'];
   const footer = [
     '',
     `${list.approvals.length} waiting. Decide with: flotilla approve|reject DEPLOYMENT|RELEASE|REVISION`,
+    'CHANGES: what the host will change, prepared by its agent; in full: flotilla deployment plan DEPLOYMENT',
   ];
   if (list.approvals.some((a) => a.isRollback)) {
     footer.push(

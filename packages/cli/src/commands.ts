@@ -12,6 +12,7 @@ import {
   deployCommand,
   deploymentCancelCommand,
   deploymentCommand,
+  deploymentPlanCommand,
   deploymentsCommand,
 } from './deployments.command.js';
 import {
@@ -81,6 +82,7 @@ export const COMMANDS: readonly Command[] = [
   deployCommand,
   deploymentsCommand,
   deploymentCommand,
+  deploymentPlanCommand,
   deploymentCancelCommand,
   rollbackCommand,
   rebootCommand,

@@ -4,6 +4,7 @@ import { forceInput } from './force.js';
 import { forceOptions, printJson, timeFormat, type Command } from './command.js';
 import { followDeployment, printDecision } from './deployment-follow.js';
 import { renderDeploymentTable, renderDeploymentWithLog } from './deployments.view.js';
+import { renderPlan } from './plan.view.js';
 
 const FOLLOW_JSON =
   'With --follow and --json, one JSON document is printed per line: the deployment, each log\n' +
@@ -101,6 +102,29 @@ export const deploymentCommand: Command = {
       );
       const after = deployment.log.reduce((max, line) => Math.max(max, line.seq), 0);
       return followDeployment(context, deployment.id, { after, status: deployment.status });
+    };
+  },
+};
+
+/** `flotilla deployment plan ID`: what a deployment will change, as its host's agent prepared it. */
+export const deploymentPlanCommand: Command = {
+  name: 'deployment plan',
+  args: ['ID'],
+  summary: 'Show what a waiting deployment will change on its host',
+  description:
+    "While a deployment waits, the host's agent fetches its closure and tells what it changes:\n" +
+    'packages added, removed and changed (nix store diff-closures against the running\n' +
+    'system), the units activation stops, starts, restarts and reloads (switch-to-configuration\n' +
+    'dry-activate), and whether the new kernel or initrd needs a reboot.',
+  options: {},
+  needsToken: true,
+  prepare(input) {
+    const [id = ''] = input.args;
+    return async (context) => {
+      const plan = await context.client.call('getDeploymentPlan', { params: { id } });
+      if (context.json) printJson(context, plan);
+      else context.out(renderPlan(plan, timeFormat(context)));
+      return 0;
     };
   },
 };

@@ -3,6 +3,7 @@
 import type {
   DecisionRequest,
   Deployment,
+  DeploymentPlan,
   Host,
   HostPolicy,
   HostStatusReport,
@@ -207,6 +208,54 @@ export function samplePolicy(overrides: Partial<HostPolicy> = {}): HostPolicy {
   };
 }
 
+/**
+ * A ready plan as a host's agent prepares it: three packages changed, one added, one removed,
+ * two units restarted, a new kernel. Fields can be overridden.
+ */
+export function samplePlan(overrides: Partial<DeploymentPlan> = {}): DeploymentPlan {
+  return {
+    deploymentId: 'dmwy8t0001',
+    host: 'web1',
+    state: 'ready',
+    reason: null,
+    code: null,
+    requestedAt: '2025-01-01T11:00:01.000Z',
+    updatedAt: '2025-01-01T11:00:05.000Z',
+    plan: {
+      storePath: STORE_PATH,
+      currentSystem: '/nix/store/zyxwvsrqpnmlkjihgfdcba9876543210-nixos-system-web1-25.04',
+      closure: {
+        added: [{ name: 'nginx', from: [], to: ['1.24.0'], sizeDelta: 1_300_000 }],
+        removed: [{ name: 'curl', from: ['8.5.0'], to: [], sizeDelta: -41_267 }],
+        changed: [
+          { name: 'hello', from: ['2.10'], to: ['2.12'], sizeDelta: 20_480 },
+          { name: 'linux', from: ['6.6.1'], to: ['6.6.2'], sizeDelta: null },
+          { name: 'tzdata', from: ['2024a'], to: ['2024b'], sizeDelta: null },
+        ],
+        resized: [{ name: 'etc', from: [], to: [], sizeDelta: 29_696 }],
+        truncated: false,
+        sizeDelta: 13_002_342,
+        closureSize: 1_234_567_890,
+      },
+      activation: {
+        stop: [],
+        start: [],
+        restart: ['nginx.service', 'sshd.service'],
+        reload: [],
+        skip: ['display-manager.service'],
+        restartSystemd: false,
+        other: ['setting up /etc...'],
+        exitCode: 0,
+      },
+      reboot: { required: true, changed: ['kernel', 'initrd'], bootedSystem: null },
+      fetched: true,
+      timings: { fetchMs: 4200, diffMs: 80, dryActivateMs: 900, totalMs: 5300 },
+      preparedAt: '2025-01-01T11:00:05.000Z',
+    },
+    ...overrides,
+  };
+}
+
 /** A deployment waiting for approval; fields can be overridden. */
 export function sampleApproval(overrides: Partial<PendingApproval> = {}): PendingApproval {
   return {
@@ -226,6 +275,7 @@ export function sampleApproval(overrides: Partial<PendingApproval> = {}): Pendin
     quarantined: false,
     halted: false,
     haltReason: null,
+    plan: null,
     ...overrides,
   };
 }
@@ -388,11 +438,24 @@ export function policyRoutes(): StubRoutes {
     'GET /api/v1/approvals': () => ({
       json: {
         approvals: [
-          sampleApproval(),
-          sampleApproval({ deploymentId: 'dmwy8t0002', host: 'web2', isRollback: true }),
+          sampleApproval({ plan: samplePlan() }),
+          sampleApproval({
+            deploymentId: 'dmwy8t0002',
+            host: 'web2',
+            isRollback: true,
+            plan: samplePlan({
+              deploymentId: 'dmwy8t0002',
+              host: 'web2',
+              state: 'unavailable',
+              code: 'prefetch_disabled',
+              reason: 'prefetching is off for this host',
+              plan: null,
+            }),
+          }),
         ],
       },
     }),
+    'GET /api/v1/deployments/dmwy8t0001/plan': () => ({ json: samplePlan() }),
     'POST /api/v1/approvals': ({ body }) => {
       const request = body as DecisionRequest;
       if (request.revisionId === 'rv0none') {

@@ -92,6 +92,13 @@ describe('loadConfig', () => {
     );
     writeFileSync(file, JSON.stringify({ hosts: { gpc0: { confirmTimeoutSeconds: 120 } } }));
     assert.equal(loadConfig([], { FLOTILLA_CONFIG: file }).hosts.gpc0?.confirmTimeoutSeconds, 120);
+    assert.equal(
+      loadConfig([], { FLOTILLA_CONFIG: file }).hosts.gpc0?.prefetch,
+      true,
+      'on by default',
+    );
+    writeFileSync(file, JSON.stringify({ hosts: { hsb0: { prefetch: false } } }));
+    assert.equal(loadConfig([], { FLOTILLA_CONFIG: file }).hosts.hsb0?.prefetch, false);
   });
 
   it('reports an unreadable config file', () => {

@@ -168,6 +168,12 @@ export const HostSettings = z
     /** Allow-windows for deployments; none = any time. */
     windows: z.array(DeployWindow).max(32).default([]),
     graduation: GraduationCriteria.optional(),
+    /**
+     * Ask the host's agent to prepare each waiting deployment (fetch its closure ahead and
+     * tell what it will change). On by default; off for a host whose link is metered or
+     * whose disk is small. The agent's own config can refuse it too.
+     */
+    prefetch: z.boolean().default(true),
   })
   .strict();
 export type HostSettings = z.infer<typeof HostSettings>;

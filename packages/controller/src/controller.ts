@@ -29,6 +29,7 @@ import {
   RepositoryService,
   type RevisionPipeline,
 } from './repository/repository.service.js';
+import { PlanService } from './plans/plan.service.js';
 import { createPolicies } from './rollout/policy.composition.js';
 import { HostStatusService } from './status/host-status.service.js';
 import { openDatabase, pingDatabase, type Db } from './storage/database.js';
@@ -142,6 +143,14 @@ export class Controller {
       onReleaseReady: async (tx, release) => void (await policy.gate.offerRelease(tx, release)),
       afterReleaseReady: async () => policy.rollout.tick(),
     });
+    const plans = new PlanService({
+      store,
+      presence,
+      cacheSource: (agentBaseUrl) => cache.service.cacheSourceFor(agentBaseUrl),
+      hostSettings: config.hosts,
+      clock,
+      logger,
+    });
     const deployments = createDeployments({
       store,
       config,
@@ -154,6 +163,7 @@ export class Controller {
         onFinished: (tx, row) => policy.rollout.onDeploymentFinished(tx, row),
         afterFinished: async () => policy.rollout.tick(),
       },
+      plans,
     });
     const policy: ReturnType<typeof createPolicies> = createPolicies({
       store,
@@ -203,6 +213,7 @@ export class Controller {
       publicUrl: config.publicUrl,
       presence,
       runner: deployments.runner,
+      plans,
       reboots,
       logger,
       heartbeatIntervalSeconds: config.agents.heartbeatIntervalSeconds,
@@ -300,6 +311,7 @@ export class Controller {
       editor,
       deployments: deployments.service,
       runner: deployments.runner,
+      plans,
       reboots,
       ...policy,
       auth,
@@ -346,6 +358,7 @@ export interface ControllerServices {
   editor: Editor;
   deployments: ReturnType<typeof createDeployments>['service'];
   runner: ReturnType<typeof createDeployments>['runner'];
+  plans: PlanService;
   reboots: RebootService;
   gate: ReturnType<typeof createPolicies>['gate'];
   policies: ReturnType<typeof createPolicies>['policies'];

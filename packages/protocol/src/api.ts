@@ -10,6 +10,7 @@ import {
   HostIdentity,
 } from './identity.js';
 import { DeployAction, DeployPhase, HostName, LogStream, StorePath } from './messages.js';
+import { DeploymentPlan } from './plan.js';
 
 /** Bodies of the HTTP API under /api/v1. The controller validates with them; the CLI parses with them. */
 
@@ -148,7 +149,11 @@ export type RebootHostRequest = z.infer<typeof RebootHostRequest>;
 export const RebootAnswer = z.object({ requestId: z.string(), host: z.string() });
 export type RebootAnswer = z.infer<typeof RebootAnswer>;
 
-export const DeploymentWithLog = Deployment.extend({ log: z.array(LogLine) });
+export const DeploymentWithLog = Deployment.extend({
+  log: z.array(LogLine),
+  /** What it will change (or changed), as its host's agent prepared it before it ran. */
+  plan: DeploymentPlan.nullable().default(null),
+});
 export type DeploymentWithLog = z.infer<typeof DeploymentWithLog>;
 
 export const DeploymentList = z.object({ deployments: z.array(Deployment) });

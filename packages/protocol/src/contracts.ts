@@ -71,6 +71,7 @@ import {
 } from './identity.js';
 import { HostName } from './messages.js';
 import { NotificationList, NotificationListQuery } from './notifications.js';
+import { DeploymentPlan } from './plan.js';
 import {
   Build,
   BuildList,
@@ -335,6 +336,16 @@ export const api = {
     access: 'viewer',
     params: IdParams,
     response: json(DeploymentWithLog),
+  }),
+  getDeploymentPlan: contract({
+    method: 'GET',
+    path: '/api/v1/deployments/:id/plan',
+    summary:
+      "What a deployment will change on its host, prepared by the host's agent while it waits: the closure difference against the running system, the units activation stops, starts, restarts and reloads, and whether a reboot is needed",
+    tag: 'deployments',
+    access: 'viewer',
+    params: IdParams,
+    response: json(DeploymentPlan),
   }),
   getDeploymentLog: contract({
     method: 'GET',

@@ -55,6 +55,13 @@ export const ErrorCode = z.enum([
   'verification_failed',
   'untrusted_closure',
   'agent_disconnected',
+  // activation plans (what a waiting deployment will change)
+  'closure_diff_failed',
+  'dry_activate_failed',
+  'prefetch_disabled',
+  'agent_unsupported',
+  'deployment_started',
+  'deployment_ended',
   // git pipeline
   'repository_not_linked',
   'repository_locked',

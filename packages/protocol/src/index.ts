@@ -4,6 +4,7 @@ export * from './facts.js';
 export * from './store-path.js';
 export * from './identity.js';
 export * from './messages.js';
+export * from './plan.js';
 export * from './deployment-state.js';
 export * from './force.js';
 export * from './api.js';

@@ -173,4 +173,57 @@ describe('agent identity messages', () => {
       ).ok,
     );
   });
+
+  it('carries plan requests and their answers: a plan, or an error, never both', () => {
+    const storePath = '/nix/store/0c2a7wq2mrhhvs6f8p8ryzfqmdj3b5x9-nixos-system-hsb1';
+    const request = {
+      type: 'plan.request',
+      deploymentId: 'd1',
+      storePath,
+      action: 'switch',
+      cache: { url: 'https://fleet.example.org/cache' },
+    };
+    assert.ok(parseControllerMessage(JSON.stringify(request)).ok);
+    const plan = {
+      storePath,
+      currentSystem: null,
+      closure: null,
+      activation: {
+        stop: [],
+        start: ['metrics.service'],
+        restart: [],
+        reload: [],
+        skip: [],
+        restartSystemd: false,
+        other: [],
+        exitCode: 0,
+      },
+      reboot: { required: null, changed: [], bootedSystem: null },
+      fetched: true,
+      timings: { fetchMs: 10, diffMs: 0, dryActivateMs: 5, totalMs: 20 },
+      preparedAt: '2026-03-01T10:00:00.000Z',
+    };
+    const error = { code: 'fetch_failed', message: 'nix copy failed' };
+    const answer = (body: object) =>
+      parseAgentMessage(
+        JSON.stringify({ type: 'plan.result', deploymentId: 'd1', storePath, ...body }),
+      );
+    assert.ok(answer({ plan, error: null }).ok);
+    assert.ok(answer({ plan: null, error }).ok);
+    const both = answer({ plan, error });
+    assert.equal(!both.ok && both.error.code, 'invalid_message');
+    const neither = answer({ plan: null, error: null });
+    assert.equal(!neither.ok && neither.error.code, 'invalid_message');
+  });
+
+  it("takes a hello with features and one without (an older agent's)", () => {
+    const withFeatures = parseAgentMessage(JSON.stringify({ ...hello, features: ['plan'] }));
+    assert.ok(withFeatures.ok && withFeatures.message.type === 'hello');
+    assert.deepEqual(
+      withFeatures.ok && withFeatures.message.type === 'hello' && withFeatures.message.features,
+      ['plan'],
+    );
+    const older = parseAgentMessage(JSON.stringify(hello));
+    assert.equal(older.ok && older.message.type === 'hello' && older.message.features, undefined);
+  });
 });

@@ -3,6 +3,7 @@ import { ErrorBody } from './errors.js';
 import { Facts, HostMode, HostOs, Metrics } from './facts.js';
 import { StorePath } from './store-path.js';
 import { AgentSignature, ChallengeNonce, KeyFingerprint } from './identity.js';
+import { ActivationPlan } from './plan.js';
 import { MAX_MESSAGE_BYTES, PROTOCOL_VERSION } from './version.js';
 
 export { StorePath } from './store-path.js';
@@ -49,8 +50,20 @@ export const Hello = z.object({
    * is answered with a clear protocol version mismatch rather than a parse error.
    */
   auth: AgentAuth.optional(),
+  /**
+   * What this agent can do beyond its protocol version (see {@link AgentFeature}). Added
+   * without a protocol bump: an older agent sends none, and the controller then never asks
+   * it for what it would not understand.
+   */
+  features: z.array(z.string().min(1).max(32)).max(32).optional(),
 });
 export type Hello = z.infer<typeof Hello>;
+
+/**
+ * Features an agent may announce in its hello. `plan`: it answers `plan.request` (fetches
+ * a waiting deployment's closure ahead and says what it will change).
+ */
+export type AgentFeature = 'plan';
 
 export const FactsReport = z.object({ type: z.literal('facts'), facts: Facts });
 export type FactsReport = z.infer<typeof FactsReport>;
@@ -157,6 +170,25 @@ export const CacheCredentialRequest = z.object({
   requestId: z.string().min(1).max(64),
 });
 export type CacheCredentialRequest = z.infer<typeof CacheCredentialRequest>;
+
+/**
+ * The answer to a `plan.request`: what the deployment will change, or why the agent could
+ * not tell (`fetch_failed`, `untrusted_closure`, `dry_activate_failed`,
+ * `closure_diff_failed`, `prefetch_disabled`, `deployment_started`, `internal_error`).
+ * Exactly one of `plan` and `error` is set.
+ */
+export const PlanResult = z
+  .object({
+    type: z.literal('plan.result'),
+    deploymentId: z.string().min(1).max(64),
+    storePath: StorePath,
+    plan: ActivationPlan.nullable(),
+    error: ErrorBody.nullable(),
+  })
+  .refine((m) => (m.plan === null) !== (m.error === null), {
+    message: 'exactly one of plan and error must be set',
+  });
+export type PlanResult = z.infer<typeof PlanResult>;
 
 // ---- controller → agent ----
 
@@ -268,6 +300,22 @@ export const RebootRequest = z.object({
 });
 export type RebootRequest = z.infer<typeof RebootRequest>;
 
+/**
+ * Prepare a waiting deployment: fetch its closure from the cache now (the same fetch, with
+ * the same short-lived credential and signature check, as a deployment's), keep it, and
+ * answer with a `plan.result`. Sent only to agents that announced the `plan` feature. It
+ * carries no trust either: the agent checks the closure with its own keys.
+ */
+export const PlanRequest = z.object({
+  type: z.literal('plan.request'),
+  deploymentId: z.string().min(1).max(64),
+  storePath: StorePath,
+  /** What the deployment will ask of switch-to-configuration; `boot` activates nothing now. */
+  action: DeployAction,
+  cache: CacheSource.nullable(),
+});
+export type PlanRequest = z.infer<typeof PlanRequest>;
+
 // ---- both directions ----
 
 export const ErrorMessage = z.object({
@@ -288,6 +336,7 @@ export const AgentMessage = z.discriminatedUnion('type', [
   DeployConfirmRequest,
   RebootResult,
   CacheCredentialRequest,
+  PlanResult,
   ErrorMessage,
 ]);
 export type AgentMessage = z.infer<typeof AgentMessage>;
@@ -300,6 +349,7 @@ export const ControllerMessage = z.discriminatedUnion('type', [
   DeployConfirm,
   RebootRequest,
   CacheCredential,
+  PlanRequest,
   ErrorMessage,
 ]);
 export type ControllerMessage = z.infer<typeof ControllerMessage>;

@@ -3,6 +3,7 @@ import { FORCE_REASON_MESSAGE, ForceFields, forceNeedsReason } from './force.js'
 import { DeploymentStatus } from './deployment-state.js';
 import { HostMode } from './facts.js';
 import { HostName } from './messages.js';
+import { DeploymentPlan } from './plan.js';
 
 /** Bodies of the human-in-the-loop API: policies, approvals, waves, graduation, windows, audit. */
 
@@ -63,6 +64,11 @@ export const PendingApproval = z.object({
   /** The revision's rollout is halted: approving is refused until it is resumed. */
   halted: z.boolean(),
   haltReason: z.string().nullable(),
+  /**
+   * What approving it will change on the host: the closure difference against what it runs
+   * and what activation will do, prepared by its agent ahead (see `DeploymentPlan`).
+   */
+  plan: DeploymentPlan.nullable().default(null),
 });
 export type PendingApproval = z.infer<typeof PendingApproval>;
 

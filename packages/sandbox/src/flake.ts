@@ -21,6 +21,44 @@ export interface SandboxHostSpec {
   buildFails?: boolean;
   /** The build prints this many numbered lines (to test log streaming and caps). */
   buildLogLines?: number;
+  /**
+   * Packages in the system's closure, by name: each a tiny store path
+   * `<name>-<version>` of `kib` KiB (16 by default), so `nix store diff-closures` between
+   * two releases shows packages added, removed and changed in version and size.
+   */
+  packages?: Record<string, SandboxPackage>;
+  /**
+   * systemd units of the system (`etc/systemd/system/<unit>`), by name. Its
+   * `switch-to-configuration dry-activate` compares them with the running system's and says
+   * what NixOS would: units gone are stopped, new ones started, changed ones stopped and
+   * started (or restarted, reloaded or left running, as `onChange` says).
+   */
+  units?: Record<string, SandboxUnit>;
+  /**
+   * The kernel version: the system gets `kernel` and `initrd` links into a kernel and an
+   * initrd of their own (a change of version needs a reboot). None by default.
+   */
+  kernel?: string;
+  /** `switch-to-configuration dry-activate` fails (exit 1) instead of saying what it would do. */
+  dryActivateFails?: boolean;
+}
+
+/** A package of a sandboxed system. */
+export interface SandboxPackage {
+  version: string;
+  /** Size of its one file, in KiB (16 by default). */
+  kib?: number;
+}
+
+/** A systemd unit of a sandboxed system; a new `revision` changes its file. */
+export interface SandboxUnit {
+  revision: string;
+  /**
+   * What NixOS does when the unit changed: `stop-start` (the default, `stopIfChanged`),
+   * `restart` (`stopIfChanged = false`), `reload` (`reloadIfChanged`) or `keep`
+   * (`restartIfChanged = false`: left running, "would NOT stop").
+   */
+  onChange?: 'stop-start' | 'restart' | 'reload' | 'keep';
 }
 
 /** Nix's name for this machine's platform, e.g. `x86_64-linux`. */
@@ -47,8 +85,36 @@ if [ -n "$buildFails" ]; then
 fi
 mkdir -p "$out/bin"
 echo "$version" > "$out/nixos-version"
+# References to the packages make them the system's closure, as a NixOS system's sw does.
+if [ -n "\${packages:-}" ]; then
+  mkdir -p "$out/sw"
+  for p in $packages; do echo "$p"; done > "$out/sw/packages"
+fi
+# Unit files as NixOS puts them in etc/systemd/system, with the keys switch-to-configuration reads.
+if [ -n "\${units:-}" ]; then
+  mkdir -p "$out/etc/systemd/system"
+  for spec in $units; do
+    unit=\${spec%%:*}; rest=\${spec#*:}; revision=\${rest%%:*}; mode=\${rest#*:}
+    {
+      echo "[Unit]"
+      echo "Description=$unit of $hostName (revision $revision)"
+      echo "[Service]"
+      echo "ExecStart=/bin/true $revision"
+      case "$mode" in
+        restart) echo "X-StopIfChanged=false" ;;
+        reload) echo "X-ReloadIfChanged=true" ;;
+        keep) echo "X-RestartIfChanged=false" ;;
+      esac
+    } > "$out/etc/systemd/system/$unit"
+  done
+fi
+if [ -n "\${kernelPackage:-}" ]; then
+  ln -s "$kernelPackage/bzImage" "$out/kernel"
+  ln -s "$initrdPackage/initrd" "$out/initrd"
+  ln -s "$kernelPackage/lib/modules" "$out/kernel-modules"
+fi
 sed -e "s|@out@|$out|g" -e "s|@exitCode@|$exitCode|g" -e "s|@host@|$hostName|g" \\
-  -e "s|@activationSeconds@|$activationSeconds|g" \\
+  -e "s|@activationSeconds@|$activationSeconds|g" -e "s|@dryActivateFails@|\${dryActivateFails:-}|g" \\
   "$switchScript" > "$out/bin/switch-to-configuration"
 chmod +x "$out/bin/switch-to-configuration"
 `;
@@ -87,7 +153,46 @@ case "$action" in
     echo "boot entry of @host@ now points at @out@"
     ;;
   dry-activate)
-    echo "would activate @out@ on @host@"
+    # What NixOS's switch-to-configuration prints (on stderr, in this order), worked out
+    # the same way: the running system's units against this one's.
+    if [ -n "@dryActivateFails@" ]; then
+      echo "error: the dry activation of @host@ failed (a deliberate failure)" >&2
+      exit 1
+    fi
+    old="$link/etc/systemd/system"
+    new="@out@/etc/systemd/system"
+    stop=""; start=""; restart=""; reload=""; keep=""
+    for file in "$old"/*; do
+      [ -e "$file" ] || continue
+      unit=$(basename "$file")
+      [ -e "$new/$unit" ] || stop="$stop $unit"
+    done
+    for file in "$new"/*; do
+      [ -e "$file" ] || continue
+      unit=$(basename "$file")
+      if [ ! -e "$old/$unit" ]; then
+        start="$start $unit"
+      elif ! cmp -s "$old/$unit" "$file"; then
+        if grep -q '^X-ReloadIfChanged=true' "$file"; then reload="$reload $unit"
+        elif grep -q '^X-RestartIfChanged=false' "$file"; then keep="$keep $unit"
+        elif grep -q '^X-StopIfChanged=false' "$file"; then restart="$restart $unit"
+        else stop="$stop $unit"; start="$start $unit"
+        fi
+      fi
+    done
+    say() {
+      if [ -n "$2" ]; then
+        echo "$1: $(echo $2 | tr ' ' '\\n' | sort | paste -s -d, - | sed 's/,/, /g')" >&2
+      fi
+    }
+    say "would stop the following units" "$stop"
+    say "would NOT stop the following changed units" "$keep"
+    echo "would activate the configuration..." >&2
+    echo "setting up /etc of @host@ (dry run)"
+    say "would reload the following units" "$reload"
+    say "would restart the following units" "$restart"
+    say "would start the following units" "$start"
+    exit 0
     ;;
   *)
     echo "usage: switch-to-configuration switch|boot|test|dry-activate" >&2
@@ -107,10 +212,35 @@ function flakeNix(hosts: readonly SandboxHostSpec[]): string {
   description = "Sandboxed Flotilla fleet: tiny systems that build offline, no nixpkgs";
   outputs = { self }:
     let
+      system = "${nixSystem()}";
+      # A package: one file of \`kib\` KiB, named and versioned as nixpkgs names them.
+      mkPackage = name: spec: derivation {
+        name = "\${name}-\${spec.version}";
+        inherit system;
+        builder = "/bin/sh";
+        args = [ ./package.sh ];
+        kib = spec.kib or 16;
+        file = name;
+      };
+      mkKernel = version: derivation {
+        name = "linux-\${version}";
+        inherit system;
+        builder = "/bin/sh";
+        args = [ ./kernel.sh ];
+        inherit version;
+      };
+      mkInitrd = version: derivation {
+        name = "initrd-linux-\${version}";
+        inherit system;
+        builder = "/bin/sh";
+        args = [ ./initrd.sh ];
+        inherit version;
+      };
+      unitSpec = name: unit: "\${name}:\${unit.revision}:\${unit.onChange or "stop-start"}";
       mkHost = hostName: settings: {
-        config.system.build.toplevel = derivation {
+        config.system.build.toplevel = derivation ({
           name = "nixos-system-\${hostName}-\${settings.version}";
-          system = "${nixSystem()}";
+          inherit system;
           builder = "/bin/sh";
           args = [ ./build.sh ];
           switchScript = ./switch-to-configuration.sh;
@@ -120,7 +250,12 @@ function flakeNix(hosts: readonly SandboxHostSpec[]): string {
           buildFails = settings.buildFails or false;
           buildLogLines = settings.buildLogLines or 0;
           activationSeconds = settings.activationSeconds or 0;
-        };
+        }
+        # Only what a host sets, so a host without them keeps its derivation.
+        // (if settings ? packages then { packages = builtins.attrValues (builtins.mapAttrs mkPackage settings.packages); } else { })
+        // (if settings ? units then { units = builtins.attrValues (builtins.mapAttrs unitSpec settings.units); } else { })
+        // (if settings ? kernel then { kernelPackage = mkKernel settings.kernel; initrdPackage = mkInitrd settings.kernel; } else { })
+        // (if settings.dryActivateFails or false then { dryActivateFails = "1"; } else { }));
       };
     in {
       nixosConfigurations = {
@@ -134,13 +269,48 @@ ${darwin.map((h) => `        ${h.name} = { };`).join('\n')}
 `;
 }
 
+const PACKAGE_SH = `# Builder of a package of a sandboxed system: one file of $kib KiB.
+export PATH=/usr/bin:/bin
+mkdir -p "$out/bin"
+{ echo "$name"; head -c $((kib * 1024)) /dev/zero; } > "$out/bin/$file"
+`;
+
+const KERNEL_SH = `# Builder of a sandboxed system's kernel (a stand-in file) and its modules folder.
+export PATH=/usr/bin:/bin
+mkdir -p "$out/lib/modules/$version"
+echo "linux $version (a sandbox stand-in)" > "$out/bzImage"
+`;
+
+const INITRD_SH = `# Builder of a sandboxed system's initrd (a stand-in file).
+export PATH=/usr/bin:/bin
+mkdir -p "$out"
+echo "initrd for linux $version (a sandbox stand-in)" > "$out/initrd"
+`;
+
+/** A Nix string literal. */
+function nixString(value: string): string {
+  return JSON.stringify(value).replace(/\$\{/g, '\\${');
+}
+
 /** The content of `hosts/<name>.nix`: the only file that differs between hosts. */
 export function hostNix(host: SandboxHostSpec): string {
+  const packages = Object.entries(host.packages ?? {}).map(
+    ([name, p]) =>
+      ` ${nixString(name)} = { version = ${nixString(p.version)};${p.kib === undefined ? '' : ` kib = ${p.kib};`} };`,
+  );
+  const units = Object.entries(host.units ?? {}).map(
+    ([name, u]) =>
+      ` ${nixString(name)} = { revision = ${nixString(u.revision)};${u.onChange ? ` onChange = ${nixString(u.onChange)};` : ''} };`,
+  );
   const extra = [
     host.buildSeconds ? ` buildSeconds = ${host.buildSeconds};` : '',
     host.buildFails ? ' buildFails = true;' : '',
     host.buildLogLines ? ` buildLogLines = ${host.buildLogLines};` : '',
     host.activationSeconds ? ` activationSeconds = ${host.activationSeconds};` : '',
+    host.packages ? ` packages = {${packages.join('')} };` : '',
+    host.units ? ` units = {${units.join('')} };` : '',
+    host.kernel ? ` kernel = ${nixString(host.kernel)};` : '',
+    host.dryActivateFails ? ' dryActivateFails = true;' : '',
   ].join('');
   return `{ version = "${host.version ?? '1'}"; exitCode = ${host.exitCode ?? 0};${extra} }\n`;
 }
@@ -159,6 +329,9 @@ export async function writeSandboxFlake(
   await writeFile(join(dir, 'flake.nix'), flakeNix(hosts));
   await writeFile(join(dir, 'build.sh'), BUILD_SH);
   await writeFile(join(dir, 'switch-to-configuration.sh'), SWITCH_SH);
+  await writeFile(join(dir, 'package.sh'), PACKAGE_SH);
+  await writeFile(join(dir, 'kernel.sh'), KERNEL_SH);
+  await writeFile(join(dir, 'initrd.sh'), INITRD_SH);
   for (const host of hosts) {
     if ((host.kind ?? 'nixos') === 'nixos') await writeHost(dir, host);
   }

@@ -54,22 +54,36 @@ export function signedNarHash(hash: string): string | null {
 }
 
 /**
- * The entry for `storePath` in `nix path-info --json` output: an array of objects with a
- * `path` (Nix 2.8 to 2.18) or an object keyed by path (2.19 and later). Null when absent
- * or not understood.
+ * The entries of `nix path-info --json` output by path: it prints an array of objects with
+ * a `path` (Nix 2.8 to 2.18) or an object keyed by path (2.19 and later). Empty when the
+ * text is not understood.
  */
-export function parsePathInfo(json: string, storePath: string): PathInfo | null {
+export function pathInfoEntries(json: string): Map<string, Record<string, unknown>> {
+  const entries = new Map<string, Record<string, unknown>>();
   let data: unknown;
   try {
     data = JSON.parse(json);
   } catch {
-    return null;
+    return entries;
   }
-  const entry: unknown = Array.isArray(data)
-    ? data.find((item) => (item as { path?: unknown } | null)?.path === storePath)
-    : (data as Record<string, unknown> | null)?.[storePath];
-  if (typeof entry !== 'object' || entry === null) return null;
-  const { narHash, narSize, references, signatures } = entry as Record<string, unknown>;
+  const pairs: [unknown, unknown][] = Array.isArray(data)
+    ? data.map((item) => [(item as { path?: unknown } | null)?.path, item])
+    : typeof data === 'object' && data !== null
+      ? Object.entries(data)
+      : [];
+  for (const [path, entry] of pairs) {
+    if (typeof path === 'string' && typeof entry === 'object' && entry !== null) {
+      entries.set(path, entry as Record<string, unknown>);
+    }
+  }
+  return entries;
+}
+
+/** The entry for `storePath` in `nix path-info --json` output; null when absent or not understood. */
+export function parsePathInfo(json: string, storePath: string): PathInfo | null {
+  const entry = pathInfoEntries(json).get(storePath);
+  if (entry === undefined) return null;
+  const { narHash, narSize, references, signatures } = entry;
   const hash = typeof narHash === 'string' ? signedNarHash(narHash) : null;
   if (hash === null || typeof narSize !== 'number') return null;
   const storeDir = storePath.slice(0, storePath.lastIndexOf('/'));

@@ -80,6 +80,25 @@ describe('NixStore.fetch', () => {
       ...extra,
     });
 
+  it('runs one copy for two fetches of the same path at once (a prefetch and a deployment)', async () => {
+    const runner = new RecordingRunner();
+    let release = () => {};
+    runner.hold = new Promise<void>((resolve) => (release = resolve));
+    const nixStore = store(runner);
+    const cache = { url: 'http://127.0.0.1:8080/cache' };
+    const joined: string[] = [];
+    const first = nixStore.fetch(cache, PATH, () => {});
+    const second = nixStore.fetch(cache, PATH, (_stream, line) => joined.push(line));
+    await waitUntil(() => runner.runs.length === 1);
+    release();
+    assert.deepEqual(await Promise.all([first, second]), [{ ok: true }, { ok: true }]);
+    assert.equal(runner.runs.length, 1, 'one nix copy');
+    assert.match(joined[0] ?? '', /being fetched already/);
+    runner.hold = null;
+    assert.deepEqual(await nixStore.fetch(cache, PATH, () => {}), { ok: true });
+    assert.equal(runner.runs.length, 2, 'a later fetch copies again');
+  });
+
   it('requires signatures by its own keys and gives nix a fresh credential in a private netrc', async () => {
     const runner = new RecordingRunner();
     const outcome = await store(runner).fetch(

@@ -32,6 +32,8 @@ export interface SystemStore {
   /**
    * Copies the closure from the controller's binary cache; every path must be signed by
    * one of the agent's own trusted keys (or be content-addressed and named by one that is).
+   * A fetch of a path that is already being fetched (a plan's prefetch, say) waits for
+   * that one instead of downloading it a second time.
    */
   fetch(cache: CacheSource, storePath: string, onLine: OnOutputLine): Promise<StepOutcome>;
   /** Whether the path itself carries a valid signature by one of the agent's trusted keys. */
@@ -64,6 +66,9 @@ export interface NixStoreOptions {
 
 /** {@link SystemStore} on the real `nix`, `nix-store` and `nix-env` commands. */
 export class NixStore implements SystemStore {
+  /** Copies under way, by store path. */
+  private readonly fetching = new Map<string, Promise<StepOutcome>>();
+
   constructor(private readonly options: NixStoreOptions) {}
 
   async isValid(storePath: string): Promise<boolean> {
@@ -73,7 +78,24 @@ export class NixStore implements SystemStore {
     return result.exitCode === 0;
   }
 
-  async fetch(cache: CacheSource, storePath: string, onLine: OnOutputLine): Promise<StepOutcome> {
+  fetch(cache: CacheSource, storePath: string, onLine: OnOutputLine): Promise<StepOutcome> {
+    const running = this.fetching.get(storePath);
+    if (running !== undefined) {
+      onLine('stdout', `${storePath} is being fetched already; waiting for that copy`);
+      return running;
+    }
+    const copy = this.copy(cache, storePath, onLine).finally(() => {
+      this.fetching.delete(storePath);
+    });
+    this.fetching.set(storePath, copy);
+    return copy;
+  }
+
+  private async copy(
+    cache: CacheSource,
+    storePath: string,
+    onLine: OnOutputLine,
+  ): Promise<StepOutcome> {
     let url: string;
     try {
       url = checkCacheUrl(cache.url, this.options.controllerUrl);

@@ -1,4 +1,4 @@
-import type { DiskUsage, Facts, HostOs, Metrics, SystemState } from '@flotilla/protocol';
+import type { BootFile, DiskUsage, Facts, HostOs, Metrics, SystemState } from '@flotilla/protocol';
 import type { Clock } from '@flotilla/runtime';
 import type { HostState } from '../deploy/deployment-run.js';
 import { FAILED_UNITS_ARGS, parseFailedUnits } from '../systemd.js';
@@ -8,7 +8,7 @@ import type { HostSources } from './host-sources.js';
 import { parseNixosVersionJson, type SystemVersion } from './nixos-version.js';
 import { parseOsRelease } from './os-release.js';
 import { parseLoadavg, parseMeminfo, parseUptime } from './proc-files.js';
-import { bootFilesDiffer, readBootFiles } from './reboot-required.js';
+import { bootFilesDiffer, changedBootFiles, readBootFiles } from './reboot-required.js';
 
 export interface FactsCollectorOptions {
   sources: HostSources;
@@ -137,6 +137,24 @@ export class FactsCollector implements HostState {
       sources.realpath(profile),
     ]);
     return this.systemsNeedReboot(booted, bootDefault);
+  }
+
+  /**
+   * What booting `system` would change against the booted system: the booted system and
+   * the boot files that differ. Null when no booted system is known (the link is missing).
+   */
+  async bootChangesFor(
+    system: string,
+  ): Promise<{ bootedSystem: string; changed: BootFile[] } | null> {
+    const { sources, bootedSystemLink } = this.options;
+    const booted = asStorePath(await sources.realpath(bootedSystemLink));
+    if (booted === null) return null;
+    const [bootedFiles, nextFiles] = await Promise.all([
+      readBootFiles(sources, booted),
+      readBootFiles(sources, system),
+    ]);
+    if (bootedFiles === null || nextFiles === null) return null;
+    return { bootedSystem: booted, changed: changedBootFiles(bootedFiles, nextFiles) };
   }
 
   private async systemsNeedReboot(booted: string | null, next: string | null): Promise<boolean> {

@@ -1,3 +1,4 @@
+import type { BootFile } from '@flotilla/protocol';
 import type { HostSources } from './host-sources.js';
 
 /** What a reboot would change about the running kernel: realpaths, null when absent. */
@@ -14,11 +15,16 @@ export interface BootFiles {
  */
 export function bootFilesDiffer(booted: BootFiles | null, next: BootFiles | null): boolean {
   if (booted === null || next === null) return false;
-  return (
-    booted.kernel !== next.kernel ||
-    booted.initrd !== next.initrd ||
-    booted.kernelModules !== next.kernelModules
-  );
+  return changedBootFiles(booted, next).length > 0;
+}
+
+/** The boot files that differ between two systems, in a fixed order. */
+export function changedBootFiles(booted: BootFiles, next: BootFiles): BootFile[] {
+  const changed: BootFile[] = [];
+  if (booted.kernel !== next.kernel) changed.push('kernel');
+  if (booted.initrd !== next.initrd) changed.push('initrd');
+  if (booted.kernelModules !== next.kernelModules) changed.push('kernel-modules');
+  return changed;
 }
 
 /** The boot files of a system (a store path), or null when there is no system. */

@@ -3,6 +3,7 @@ import {
   FlotillaError,
   type CancelDeploymentRequest,
   type Deployment,
+  type DeploymentPlan,
   type DeploymentList,
   type DeploymentListQuery,
   type DeploymentWithLog,
@@ -10,6 +11,7 @@ import {
   type LogQuery,
 } from '@flotilla/protocol';
 import type { Clock } from '@flotilla/runtime';
+import { planView } from '../plans/plan.view.js';
 import type { DeploymentRow } from '../storage/deployment.repository.js';
 import type { Store } from '../storage/store.js';
 import { MAX_LOG_LINES } from './deployment-log.js';
@@ -31,9 +33,16 @@ export class DeploymentService {
   constructor(private readonly options: DeploymentServiceOptions) {}
 
   async get(id: string): Promise<DeploymentWithLog> {
+    const { store } = this.options;
     const row = await this.require(id);
-    const lines = await this.options.store.deployments.readLog(id, 0, MAX_LOG_LINES + 1);
-    return { ...toDeployment(row), log: lines };
+    const lines = await store.deployments.readLog(id, 0, MAX_LOG_LINES + 1);
+    return { ...toDeployment(row), log: lines, plan: planView(row, await store.plans.find(id)) };
+  }
+
+  /** What the deployment will change (or changed), as its host's agent prepared it. */
+  async plan(id: string): Promise<DeploymentPlan> {
+    const row = await this.require(id);
+    return planView(row, await this.options.store.plans.find(id));
   }
 
   async list(query: DeploymentListQuery): Promise<DeploymentList> {

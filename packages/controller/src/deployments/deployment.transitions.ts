@@ -30,6 +30,11 @@ export interface Move {
 export interface DeploymentTransitionsOptions {
   notifier: Notifier;
   clock: Clock;
+  /**
+   * Called in the same transaction after each creation and move is recorded (activation
+   * plans follow their deployment's status this way).
+   */
+  onRecorded?: (tx: Store, row: DeploymentRow, created: boolean) => Promise<void>;
 }
 
 /**
@@ -52,7 +57,7 @@ export class DeploymentTransitions {
     }
     const moved = await tx.deployments.move(row.id, row.status, move.to, move.changes ?? {});
     if (!moved) return undefined;
-    await this.record(tx, moved, move);
+    await this.record(tx, moved, move, false);
     return moved;
   }
 
@@ -77,11 +82,11 @@ export class DeploymentTransitions {
     }
     const created = await tx.deployments.findById(row.id);
     if (!created) throw new Error(`deployment ${row.id} vanished after insert`);
-    await this.record(tx, created, { to: created.status, ...extra });
+    await this.record(tx, created, { to: created.status, ...extra }, true);
     return created;
   }
 
-  private async record(tx: Store, row: DeploymentRow, move: Move): Promise<void> {
+  private async record(tx: Store, row: DeploymentRow, move: Move, created: boolean): Promise<void> {
     const at = this.options.clock.now().toISOString();
     if (move.note !== undefined) {
       await appendDeploymentLog(tx, row.id, [controllerNote(at, move.note)]);
@@ -99,5 +104,6 @@ export class DeploymentTransitions {
       ]);
     }
     if (move.notify) await this.options.notifier.queue(tx, move.notify);
+    await this.options.onRecorded?.(tx, row, created);
   }
 }

@@ -5,6 +5,7 @@ import type { ControllerConfig } from '../config.js';
 import type { PresenceService } from '../hosts/presence.service.js';
 import type { Notifier } from '../notifications/notification.service.js';
 import type { DeploymentRow } from '../storage/deployment.repository.js';
+import type { PlanService } from '../plans/plan.service.js';
 import type { Store } from '../storage/store.js';
 import { DeploymentRunner } from './deployment-runner.js';
 import { DeploymentService } from './deployment.service.js';
@@ -23,12 +24,18 @@ export interface DeploymentsDeps {
     onFinished(tx: Store, row: DeploymentRow): Promise<void>;
     afterFinished(row: DeploymentRow): Promise<void>;
   };
+  /** Activation plans follow each deployment's creation and moves. */
+  plans: Pick<PlanService, 'onRecorded'>;
 }
 
 /** Deployments wired: the state machine's writer, the API-facing service, the agent-facing runner. */
 export function createDeployments(deps: DeploymentsDeps) {
   const { store, config, presence, notifier, clock, logger } = deps;
-  const transitions = new DeploymentTransitions({ notifier, clock });
+  const transitions = new DeploymentTransitions({
+    notifier,
+    clock,
+    onRecorded: (tx, row, created) => deps.plans.onRecorded(tx, row, created),
+  });
   const runner = new DeploymentRunner({
     store,
     transitions,

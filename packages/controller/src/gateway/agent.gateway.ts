@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import { WebSocketServer } from 'ws';
 import type { CacheCredentials } from '../cache/cache-credentials.js';
 import type { DeploymentRunner } from '../deployments/deployment-runner.js';
+import type { PlanService } from '../plans/plan.service.js';
 import type { HostIdentityService } from '../hosts/host-identity.service.js';
 import type { RebootService } from '../hosts/reboot.service.js';
 import type { PresenceService } from '../hosts/presence.service.js';
@@ -22,6 +23,7 @@ export interface AgentGatewayOptions {
   publicUrl: string | undefined;
   presence: PresenceService;
   runner: DeploymentRunner;
+  plans: PlanService;
   reboots: RebootService;
   logger: Logger;
   heartbeatIntervalSeconds: number;
@@ -98,6 +100,7 @@ export class AgentGateway {
         cacheCredential: (host) => this.options.cacheCredentials.issue(host),
         presence: this.options.presence,
         runner: this.options.runner,
+        plans: this.options.plans,
         reboots: this.options.reboots,
         logger,
         heartbeatIntervalSeconds: this.options.heartbeatIntervalSeconds,

@@ -14,6 +14,7 @@ import type { WebSocket } from 'ws';
 import type { CacheCredentialGrant } from '../cache/cache-credentials.js';
 import type { HostRow } from '../storage/host.repository.js';
 import type { DeploymentRunner } from '../deployments/deployment-runner.js';
+import type { PlanService } from '../plans/plan.service.js';
 import type { HostIdentityService } from '../hosts/host-identity.service.js';
 import type { RebootService } from '../hosts/reboot.service.js';
 import type { AgentChannel, PresenceService } from '../hosts/presence.service.js';
@@ -32,6 +33,7 @@ export interface AgentSessionOptions {
   cacheCredential: (host: string) => CacheCredentialGrant;
   presence: PresenceService;
   runner: DeploymentRunner;
+  plans: Pick<PlanService, 'refreshHost' | 'onFacts' | 'onResult' | 'onRequestRefused'>;
   reboots: RebootService;
   logger: Logger;
   heartbeatIntervalSeconds: number;
@@ -142,9 +144,13 @@ export class AgentSession implements AgentChannel {
       case 'heartbeat':
         presence.heartbeat(host.name, message.metrics);
         return;
-      case 'facts':
+      case 'facts': {
+        const before = presence.get(host.name)?.facts?.system.current;
         presence.facts(host.name, message.facts);
+        // Not awaited: it reads and sends, and must not hold up the agent's next message.
+        void this.options.plans.onFacts(host.name, before, message.facts);
         return;
+      }
       case 'deploy.progress':
         return runner.onProgress(host.name, message);
       case 'deploy.log':
@@ -157,11 +163,16 @@ export class AgentSession implements AgentChannel {
         return this.options.reboots.onResult(host.name, message);
       case 'cache.credential_request':
         return this.cacheCredential(host, message.requestId);
+      case 'plan.result':
+        return this.options.plans.onResult(host.name, message);
       case 'error':
         this.log.warn(
           { code: message.error.code, inReplyTo: message.inReplyTo },
           `agent reported: ${message.error.message}`,
         );
+        if (message.inReplyTo === 'plan.request') {
+          await this.options.plans.onRequestRefused(host.name, message.error.message);
+        }
         return;
     }
   }
@@ -251,6 +262,7 @@ export class AgentSession implements AgentChannel {
       protocolVersion: message.protocolVersion,
       os: message.os,
       baseUrl: this.options.baseUrl,
+      features: message.features ?? [],
     });
     this.send({
       type: 'welcome',
@@ -267,6 +279,7 @@ export class AgentSession implements AgentChannel {
       unacknowledgedResults: message.unacknowledgedResults ?? [],
     });
     await runner.dispatchPending(host.name);
+    await this.options.plans.refreshHost(host.name);
   }
 
   /** Answers a failed authentication with its code, logs it with the peer's address, closes. */

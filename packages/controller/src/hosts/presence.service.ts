@@ -18,6 +18,8 @@ export interface LiveHost {
   lastHeartbeatMs: number;
   agentVersion: string;
   protocolVersion: number;
+  /** What the agent announced it can do beyond its protocol version (e.g. `plan`). */
+  features: readonly string[];
   facts: Facts | null;
   metrics: Metrics | null;
   /**
@@ -106,7 +108,13 @@ export class PresenceService {
   connected(
     name: string,
     channel: AgentChannel,
-    agent: { version: string; protocolVersion: number; os: HostOs; baseUrl?: string | null },
+    agent: {
+      version: string;
+      protocolVersion: number;
+      os: HostOs;
+      baseUrl?: string | null;
+      features?: readonly string[];
+    },
   ): void {
     const now = this.options.clock.now();
     const previous = this.live.get(name);
@@ -122,6 +130,7 @@ export class PresenceService {
       lastHeartbeatMs: now.getTime(),
       agentVersion: agent.version,
       protocolVersion: agent.protocolVersion,
+      features: agent.features ?? [],
       facts: null,
       metrics: null,
       baseUrl: agent.baseUrl ?? null,

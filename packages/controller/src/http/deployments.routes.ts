@@ -25,6 +25,7 @@ type DeploymentRoutes = Pick<
   | 'listDeployments'
   | 'getDeployment'
   | 'getDeploymentLog'
+  | 'getDeploymentPlan'
   | 'cancelDeployment'
   | 'listApprovals'
   | 'decide'
@@ -45,6 +46,7 @@ export function deploymentRoutes(s: DeploymentRouteServices): DeploymentRoutes {
     listDeployments: ({ query }) => s.deployments.list(query),
     getDeployment: ({ params }) => s.deployments.get(params.id),
     getDeploymentLog: ({ params, query }) => s.deployments.readLog(params.id, query),
+    getDeploymentPlan: ({ params }) => s.deployments.plan(params.id),
     cancelDeployment: ({ params, body, actor }) => s.deployments.cancel(params.id, body, actor),
     listApprovals: () => s.approvals.pending(),
     decide: ({ body, actor }) => s.approvals.decide(body, actor),

@@ -48,6 +48,13 @@ export const STATUS_BY_CODE: Record<ErrorCode, number> = {
   verification_failed: 502,
   untrusted_closure: 502,
   agent_disconnected: 503,
+  // Plans carry these as their reason; no route answers with them.
+  closure_diff_failed: 502,
+  dry_activate_failed: 502,
+  prefetch_disabled: 409,
+  agent_unsupported: 409,
+  deployment_started: 409,
+  deployment_ended: 409,
   repository_not_linked: 409,
   repository_locked: 409,
   invalid_signature: 401,

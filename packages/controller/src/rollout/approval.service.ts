@@ -6,7 +6,9 @@ import {
   type PendingApproval,
   type PendingApprovalList,
 } from '@flotilla/protocol';
+import { planView } from '../plans/plan.view.js';
 import type { DeploymentRow } from '../storage/deployment.repository.js';
+import type { PlanRow } from '../storage/plan.repository.js';
 import type { ReleaseView } from '../storage/release.repository.js';
 import type { Store } from '../storage/store.js';
 import type { DeploymentGate, GateResult, Intent } from './deployment.gate.js';
@@ -30,8 +32,12 @@ export class ApprovalService {
   constructor(private readonly options: ApprovalServiceOptions) {}
 
   async pending(): Promise<PendingApprovalList> {
-    const rows = await this.options.store.deployments.withStatus(['awaiting_approval']);
-    return { approvals: await Promise.all(rows.map((row) => this.describe(row))) };
+    const { store } = this.options;
+    const rows = await store.deployments.withStatus(['awaiting_approval']);
+    const plans = await store.plans.forDeployments(rows.map((row) => row.id));
+    return {
+      approvals: await Promise.all(rows.map((row) => this.describe(row, plans.get(row.id)))),
+    };
   }
 
   async decide(request: DecisionRequest, actor: string): Promise<DecisionResult> {
@@ -171,7 +177,7 @@ export class ApprovalService {
     return row;
   }
 
-  private async describe(row: DeploymentRow): Promise<PendingApproval> {
+  private async describe(row: DeploymentRow, plan: PlanRow | undefined): Promise<PendingApproval> {
     const { store, config } = this.options;
     const release = row.release_id ? await store.releases.findById(row.release_id) : undefined;
     const halt = row.revision_id ? await store.policies.haltOf(row.revision_id) : undefined;
@@ -198,6 +204,7 @@ export class ApprovalService {
       quarantined: release?.status === 'quarantined',
       halted: halt !== undefined,
       haltReason: halt?.reason ?? null,
+      plan: planView(row, plan),
     };
   }
 }

@@ -33,6 +33,7 @@ const TABLES: Record<keyof Database, true> = {
   api_tokens: true,
   webhook_deliveries: true,
   reboot_requests: true,
+  activation_plans: true,
   editor_drafts: true,
   editor_draft_files: true,
 };

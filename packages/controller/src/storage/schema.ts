@@ -1,4 +1,4 @@
-import type { DeploymentStatus } from '@flotilla/protocol';
+import type { DeploymentStatus, PlanState } from '@flotilla/protocol';
 import type { Generated } from 'kysely';
 
 /**
@@ -319,6 +319,7 @@ export interface Database {
   reboot_requests: RebootRequestsTable;
   editor_drafts: EditorDraftsTable;
   editor_draft_files: EditorDraftFilesTable;
+  activation_plans: ActivationPlansTable;
 }
 
 /** GitHub webhook deliveries acted on, by `X-GitHub-Delivery`; pruned after a while. */
@@ -364,4 +365,22 @@ export interface EditorDraftFilesTable {
   size: number;
   base_blob: string | null;
   base_mode: string | null;
+}
+
+/** A deployment's activation plan as its agent prepared it (see migration 0010). */
+export interface ActivationPlansTable {
+  deployment_id: string;
+  host_name: string;
+  store_path: string;
+  state: PlanState;
+  /** An `ErrorCode` when failed or unavailable. */
+  code: string | null;
+  reason: string | null;
+  /** The `ActivationPlan` when ready. */
+  plan_json: string | null;
+  /** The host's current system the plan compared with. */
+  base_system: string | null;
+  attempts: Generated<number>;
+  requested_at: string | null;
+  updated_at: string;
 }

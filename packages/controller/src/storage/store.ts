@@ -8,6 +8,7 @@ import { EventRepository } from './event.repository.js';
 import { HostRepository } from './host.repository.js';
 import { IdentityRepository } from './identity.repository.js';
 import { NotificationRepository } from './notification.repository.js';
+import { PlanRepository } from './plan.repository.js';
 import { PolicyRepository } from './policy.repository.js';
 import { ReleaseRepository } from './release.repository.js';
 import { RevisionRepository } from './revision.repository.js';
@@ -33,6 +34,7 @@ export class Store {
   readonly cache: CacheRepository;
   readonly users: UserRepository;
   readonly drafts: DraftRepository;
+  readonly plans: PlanRepository;
 
   /** Work to run once the transaction this store is bound to has committed. */
   private readonly commitHooks: (() => void)[] = [];
@@ -51,6 +53,7 @@ export class Store {
     this.cache = new CacheRepository(db);
     this.users = new UserRepository(db);
     this.drafts = new DraftRepository(db);
+    this.plans = new PlanRepository(db);
   }
 
   /** Runs `work` in one transaction; called inside one, `work` joins it. */

@@ -1,5 +1,5 @@
+import { checkRunnable } from '../closure-trust.js';
 import type { DeploymentRun, FlowDeps } from '../deployment-run.js';
-import type { StepOutcome } from '../nix-store.js';
 import { failure, finish, gcRoots } from './finish.js';
 
 /**
@@ -32,10 +32,11 @@ export async function fetchStep(run: DeploymentRun, deps: FlowDeps): Promise<voi
     }
     run.say(`fetched ${storePath}`);
   }
-  const trusted = await trust(run, deps);
+  const trusted = await checkRunnable(deps.store, deps.profile, storePath);
   if (!trusted.ok) {
     return finish(run, deps, failure(trusted.code ?? 'untrusted_closure', trusted.reason));
   }
+  run.say(trusted.why);
   await pin(run, deps);
   await run.enter(action === 'boot' ? 'setting_profile' : 'activating');
 }
@@ -53,25 +54,6 @@ export async function setProfileStep(run: DeploymentRun, deps: FlowDeps): Promis
   // `nix-env --set` swaps one symlink: when it fails, the profile is as it was.
   if (!set.ok) return finish(run, deps, failure('profile_failed', set.reason));
   await run.enter('activating');
-}
-
-/**
- * Only a system this host may run is activated: one signed by a key of the agent's own
- * config, or one of its own system generations (it ran here before: a rollback). Nix's
- * own check lets content-addressed paths through unsigned (see closure-signature.ts), and a
- * path already in the store was never checked at all, so the agent checks the path the
- * request names itself.
- */
-async function trust(run: DeploymentRun, deps: FlowDeps): Promise<StepOutcome> {
-  const { storePath } = run.journal;
-  const generation = await deps.store.generationOf(deps.profile, storePath);
-  if (generation !== null) {
-    run.say(`${storePath} is generation ${generation} of ${deps.profile}`);
-    return { ok: true };
-  }
-  const signed = await deps.store.checkSignature(storePath);
-  if (signed.ok) run.say(`${storePath} is signed by a trusted key`);
-  return signed;
 }
 
 /** A missing root only risks a garbage collection at the wrong moment; it is not fatal. */

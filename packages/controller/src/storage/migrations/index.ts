@@ -8,6 +8,7 @@ import * as rules from './0006_rules.js';
 import * as users from './0007_users.js';
 import * as agentIdentity from './0008_agent_identity.js';
 import * as hardening from './0009_hardening.js';
+import * as activationPlans from './0010_activation_plans.js';
 import * as editorDrafts from './0011_editor_drafts.js';
 
 import type { SqlDialectName } from './dialect.js';
@@ -30,6 +31,7 @@ const STEPS: Record<string, Step> = {
   '0007_users': users,
   '0008_agent_identity': agentIdentity,
   '0009_hardening': hardening,
+  '0010_activation_plans': activationPlans,
   '0011_editor_drafts': editorDrafts,
 };
 
