@@ -13,7 +13,7 @@ import { CacheCredentials } from './cache/cache-credentials.js';
 import type { ReleasePublisher } from './cache/cache.publisher.js';
 import { createBinaryCache } from './cache/cache.composition.js';
 import type { SigningKey } from './cache/signing-key.js';
-import type { ControllerConfig } from './config.js';
+import { DEFAULT_WEB_DIR, type ControllerConfig } from './config.js';
 import { createDeployments } from './deployments/deployments.composition.js';
 import { AgentGateway } from './gateway/agent.gateway.js';
 import { HostIdentityService } from './hosts/host-identity.service.js';
@@ -261,6 +261,7 @@ export class Controller {
       repository,
       cache: cache.service,
       health,
+      webDir: config.webDir ?? DEFAULT_WEB_DIR,
       webhookSecret: config.secrets.webhookSecret,
       webhookDeliveries: new WebhookDeliveryRepository(db),
       trustedProxies: guard.trustedProxies,
