@@ -29,6 +29,7 @@ import {
   type RevisionPipeline,
 } from './repository/repository.service.js';
 import { createPolicies } from './rollout/policy.composition.js';
+import { FleetOverviewService } from './status/fleet-overview.service.js';
 import { HostStatusService } from './status/host-status.service.js';
 import { openDatabase, pingDatabase, type Db } from './storage/database.js';
 import { RepositoryLinkRepository } from './storage/repository-link.repository.js';
@@ -243,6 +244,14 @@ export class Controller {
         hosts,
         identity,
         status,
+        overview: new FleetOverviewService({
+          store,
+          hosts,
+          status,
+          policies: policy.policies,
+          approvals: policy.approvals,
+          clock,
+        }),
         reboots,
         commands: policy.commands,
         policies: policy.policies,

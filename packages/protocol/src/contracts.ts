@@ -92,6 +92,7 @@ import {
   SyncResult,
   WebhookAnswer,
 } from './repository.js';
+import { FleetOverview } from './overview.js';
 import { HostStatusReport } from './status.js';
 import { WebAssetName, WebPage } from './web.js';
 
@@ -169,6 +170,15 @@ export const api = {
     access: 'viewer',
     query: HostListQuery,
     response: json(HostList),
+  }),
+  overview: contract({
+    method: 'GET',
+    path: '/api/v1/overview',
+    summary:
+      'Every host with its status, facts, running revision, policy, graduation, pin, waiting approvals and last deployment, in one answer (the fleet view)',
+    tag: 'hosts',
+    access: 'viewer',
+    response: json(FleetOverview),
   }),
   createHost: contract({
     method: 'POST',

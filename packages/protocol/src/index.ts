@@ -13,6 +13,7 @@ export * from './repository.js';
 export * from './repository-url.js';
 export * from './policy.js';
 export * from './status.js';
+export * from './overview.js';
 export * from './notifications.js';
 export * from './auth.js';
 export * from './web.js';
