@@ -51,4 +51,9 @@ export default tseslint.config(
     files: ['packages/web/src/**/*.{ts,tsx}'],
     ...reactHooks.configs.flat['recommended-latest'],
   },
+  {
+    files: ['packages/web/src/**/*.{ts,tsx}'],
+    // The React Compiler is not used, so a library it cannot memoize is no concern.
+    rules: { 'react-hooks/incompatible-library': 'off' },
+  },
 );

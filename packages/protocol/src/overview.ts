@@ -24,6 +24,7 @@ export const OverviewHost = z.object({
     z.object({
       deploymentId: z.string(),
       releaseId: z.string().nullable(),
+      revisionId: z.string().nullable(),
       sha: z.string().nullable(),
     }),
   ),

@@ -1,5 +1,8 @@
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 
+/** The page type of the tests' browser, so they need no dependency of their own. */
+export type { Page } from 'playwright-core';
+
 /** Debian's Chromium (`apt-get install chromium`); no browser is ever downloaded. */
 export const CHROMIUM_PATH = '/usr/bin/chromium';
 

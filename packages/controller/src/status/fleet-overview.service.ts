@@ -50,7 +50,12 @@ export class FleetOverviewService {
     const approvalsOf = new Map<string, OverviewHost['pendingApprovals']>();
     for (const a of approvals.approvals) {
       const list = approvalsOf.get(a.host) ?? [];
-      list.push({ deploymentId: a.deploymentId, releaseId: a.releaseId, sha: a.sha });
+      list.push({
+        deploymentId: a.deploymentId,
+        releaseId: a.releaseId,
+        revisionId: a.revisionId,
+        sha: a.sha,
+      });
       approvalsOf.set(a.host, list);
     }
     return {

@@ -54,3 +54,13 @@ export function useRecentBuilds(limit = 50) {
     refetchInterval: usePollInterval(),
   });
 }
+
+/** Every host with its rules and deployments, in one answer (the fleet view). */
+export function useOverview() {
+  const api = useApi();
+  return useQuery({
+    queryKey: queryKeys.overview,
+    queryFn: () => api.call('overview'),
+    refetchInterval: usePollInterval(),
+  });
+}

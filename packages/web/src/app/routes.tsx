@@ -16,6 +16,9 @@ export interface AppRoute {
 const OverviewPage = lazy(() =>
   import('../pages/overview/OverviewPage.js').then((m) => ({ default: m.OverviewPage })),
 );
+const HostPage = lazy(() =>
+  import('../pages/host/HostPage.js').then((m) => ({ default: m.HostPage })),
+);
 const PlaceholderPage = lazy(() =>
   import('../pages/PlaceholderPage.js').then((m) => ({ default: m.PlaceholderPage })),
 );
@@ -27,7 +30,7 @@ const PlaceholderPage = lazy(() =>
 export const ROUTES: readonly AppRoute[] = [
   { pattern: '/', title: 'Overview', page: OverviewPage },
   { pattern: '/login', title: 'Overview', page: OverviewPage },
-  { pattern: '/hosts/:name', title: 'Host', page: PlaceholderPage },
+  { pattern: '/hosts/:name', title: 'Host', page: HostPage },
   { pattern: '/approvals', title: 'Approvals', page: PlaceholderPage },
   { pattern: '/deployments', title: 'Deployments', page: PlaceholderPage },
   { pattern: '/deployments/:id', title: 'Deployment', page: PlaceholderPage },

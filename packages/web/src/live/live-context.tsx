@@ -58,7 +58,6 @@ export function usePollInterval(): number | false {
 
 /**
  * Calls `listener` with each live event (e.g. an open log appends `deployment.log` lines).
- * @public for the log views
  */
 export function useLiveEvent(listener: (event: LiveEvent) => void): void {
   const live = useLive();
