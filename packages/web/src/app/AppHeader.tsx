@@ -1,11 +1,11 @@
 import { BrandMark } from '../components/BrandMark.js';
-import type { Build, HostList, Me, Repository } from '@flotilla/protocol';
-import { useAllHosts, useRecentBuilds, useRepository } from '../api/queries.js';
+import type { Build, FleetOverview, Me, Repository } from '@flotilla/protocol';
+import { useOverview, useRecentBuilds, useRepository } from '../api/queries.js';
 import { useLogout, useSession } from '../auth/session.js';
 import { ThemeToggle } from '../components/ThemeToggle.js';
 import { useLiveStatus } from '../live/live-context.js';
 import type { LiveStatus } from '../live/live-events.js';
-import { attentionOf } from '../pages/overview/host-attention.js';
+import { needsAttention } from '../pages/overview/overview-model.js';
 import { Link } from './Link.js';
 
 /** The header: the branch head, the builds, hosts that need attention, who is logged in. */
@@ -13,7 +13,7 @@ export function AppHeader() {
   const me = useSession();
   const repository = useRepository();
   const builds = useRecentBuilds(20);
-  const hosts = useAllHosts();
+  const overview = useOverview();
   const live = useLiveStatus();
   const logout = useLogout();
   return (
@@ -21,7 +21,7 @@ export function AppHeader() {
       me={me}
       repository={repository.data}
       builds={builds.data?.builds}
-      hosts={hosts.data}
+      overview={overview.data}
       live={live}
       onLogout={() => void logout()}
     />
@@ -32,12 +32,12 @@ export function AppHeaderView(props: {
   me: Me;
   repository: Repository | null | undefined;
   builds: Build[] | undefined;
-  hosts: HostList | undefined;
+  overview: FleetOverview | undefined;
   live: LiveStatus;
   onLogout: () => void;
 }) {
-  const { me, repository, builds, hosts, live } = props;
-  const attention = hosts?.hosts.filter((h) => attentionOf(h).length > 0).length;
+  const { me, repository, builds, overview, live } = props;
+  const attention = overview?.hosts.filter(needsAttention).length;
   return (
     <header className="app-header">
       <Link to="/" className="brand">
