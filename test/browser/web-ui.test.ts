@@ -12,6 +12,7 @@ import {
   type Page,
   type SandboxHostSpec,
 } from '@flotilla/sandbox';
+import { totpCode } from '@flotilla/controller/testing';
 import { FleetFixture } from '../integration/fleet-fixture.js';
 
 /** Screenshots the README shows, rewritten by every run. */
@@ -159,6 +160,45 @@ describe('the web UI in a real browser against a real fleet', { timeout: 600_000
     assert.equal(await reboot.isDisabled(), false);
     await page.getByRole('button', { name: 'Cancel' }).click();
     await page.screenshot({ path: join(SCREENSHOTS, 'host.png'), fullPage: true });
+    assert.deepEqual(seriousErrors(errors), []);
+  });
+
+  it('asks a user with TOTP for a code at login, and shows their role', async () => {
+    const password = 'operator-password-1';
+    const created = await fleet.api.post('/api/v1/users', {
+      username: 'tara',
+      role: 'operator',
+      password,
+    });
+    assert.equal(created.status, 201);
+    const login = await fleet.api.post<{ token: string }>('/api/v1/auth/token', {
+      username: 'tara',
+      password,
+      name: 'totp setup',
+    });
+    const tara = new JsonClient(url, login.body.token);
+    const started = await tara.post<{ secret: string }>('/api/v1/me/totp', {});
+    const now = Date.now();
+    const confirmed = await tara.post('/api/v1/me/totp/confirm', {
+      code: totpCode(started.body.secret, new Date(now)),
+    });
+    assert.equal(confirmed.status, 200);
+
+    const { page, errors } = await browser.newPage();
+    await logIn(page, url, { username: 'tara', password });
+    const code = page.getByLabel('TOTP code');
+    await code.waitFor();
+    assert.match((await page.getByRole('alert').textContent()) ?? '', /authenticator/);
+    // A code works once: the next period's (the controller accepts one period either side).
+    await code.fill(totpCode(started.body.secret, new Date(now + 30_000)));
+    await page.getByRole('button', { name: 'Log in' }).click();
+    await page.getByTestId('who').waitFor();
+    assert.match((await page.getByTestId('who').textContent()) ?? '', /tara\s*operator/);
+    await waitForRows(page, 9);
+    assert.ok(
+      (await page.getByRole('checkbox', { name: /Select/ }).count()) > 0,
+      'operators select hosts',
+    );
     assert.deepEqual(seriousErrors(errors), []);
   });
 
