@@ -1,4 +1,5 @@
 // Type-aware lint: floating promises and non-exhaustive switches are errors.
+import reactHooks from 'eslint-plugin-react-hooks';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
@@ -12,6 +13,7 @@ export default tseslint.config(
       '.dependency-cruiser.cjs',
       'scripts/*.mjs',
       'packages/*/bin/**',
+      'packages/web/vite.config.ts',
     ],
   },
   ...tseslint.configs.recommendedTypeChecked,
@@ -43,5 +45,15 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
       '@typescript-eslint/restrict-template-expressions': ['error', { allowNumber: true }],
     },
+  },
+  {
+    // The web UI: the rules of hooks, and effects that do not loop.
+    files: ['packages/web/src/**/*.{ts,tsx}'],
+    ...reactHooks.configs.flat['recommended-latest'],
+  },
+  {
+    files: ['packages/web/src/**/*.{ts,tsx}'],
+    // The React Compiler is not used, so a library it cannot memoize is no concern.
+    rules: { 'react-hooks/incompatible-library': 'off' },
   },
 );

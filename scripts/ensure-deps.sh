@@ -7,7 +7,9 @@
 #     package's own cluster
 #   - nginx (Debian's nginx) for the tests that put a real reverse proxy in front of the
 #     controller; its service is never started (the tests run their own on loopback)
-#   - the TypeScript build (tsc -b, incremental)
+#   - Chromium (Debian's chromium) for the browser tests of the web UI, driven headless by
+#     playwright-core; no browser is ever downloaded
+#   - the TypeScript build (tsc -b, incremental) and the web UI's bundle (vite build)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -63,5 +65,17 @@ if ! command -v nginx >/dev/null 2>&1 && [ ! -x /usr/sbin/nginx ]; then
   fi
 fi
 
+if [ ! -x /usr/bin/chromium ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "==> installing Chromium (Debian package chromium) for the browser tests"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null
+  else
+    echo "Flotilla's browser tests need Chromium at /usr/bin/chromium. Install it first, e.g." >&2
+    echo "as root on Debian/Ubuntu: apt-get install chromium, then run this again." >&2
+    exit 1
+  fi
+fi
+
 echo "==> building"
-npx tsc -b
+npm run --silent build

@@ -4,7 +4,9 @@
 //   service:     test/dist/service/**/*.test.js  (a whole controller in-process on SQLite and
 //                PostgreSQL, a manual clock; Nix and agents stood in for)
 //   integration: test/dist/integration/**/*.test.js (real Nix, git, SQLite, processes, sockets)
-//   all:         unit, then service, then integration
+//   browser:     test/dist/browser/**/*.test.js (the web UI in headless Chromium against a real
+//                controller and agents; needs the web UI built and /usr/bin/chromium)
+//   all:         unit, then service, then integration, then browser
 // Extra arguments are name filters (substrings of the file path); each must match a file.
 //
 // One throwaway PostgreSQL server serves the whole run: its superuser URL reaches the tests
@@ -56,10 +58,11 @@ const tiers = {
   unit: ['unit'],
   service: ['service'],
   integration: ['integration'],
-  all: ['unit', 'service', 'integration'],
+  browser: ['browser'],
+  all: ['unit', 'service', 'integration', 'browser'],
 }[tier];
 if (!tiers) {
-  console.error(`unknown test tier "${tier}" (use unit, service, integration or all)`);
+  console.error(`unknown test tier "${tier}" (use unit, service, integration, browser or all)`);
   process.exit(2);
 }
 const runs = tiers.map((name) => ({ name, files: selectFiles(name) }));

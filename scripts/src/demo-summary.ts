@@ -53,6 +53,7 @@ Flotilla demo is running (${how}):
   ${ready.body.releases.length} releases ready, ${waiting} waiting for approval, ${builds} builds queued or running
   deployments: ${deploymentText}
 
+  Web UI           ${url}/   (log in as the admin below)
   Controller API   ${url}/api/v1   (OpenAPI: ${url}/api/v1/openapi.json)
   Admin            ${admin.username} / ${admin.password}   (generated for this demo, kept in
                    .demo/controller/sandbox-admin.json; \`npx flotilla login\` signs in with it)

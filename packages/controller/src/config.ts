@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import {
   BranchName,
@@ -301,6 +302,9 @@ export const LimitsConfig = z
   .strict();
 export type LimitsConfig = z.infer<typeof LimitsConfig>;
 
+/** Where `npm run build` puts the web UI, from this file's place in the checkout (src or dist). */
+export const DEFAULT_WEB_DIR = fileURLToPath(new URL('../../web/dist/app', import.meta.url));
+
 export const ControllerConfig = z
   .object({
     /** Where the database, cache keys and the one-time setup token live. */
@@ -326,6 +330,11 @@ export const ControllerConfig = z
       .max(256)
       .default([]),
     limits: LimitsConfig.default(LimitsConfig.parse({})),
+    /**
+     * The built web UI (`index.html` and `assets/`); default: `packages/web/dist/app` of the
+     * checkout the controller runs from. Served at `/`.
+     */
+    webDir: z.string().min(1).optional(),
     repository: RepositoryConfig.optional(),
     builds: BuildsConfig.default(BuildsConfig.parse({})),
     cache: CacheConfig.default({}),
@@ -422,6 +431,7 @@ Configuration is read from FILE (JSON), then environment variables, then flags:
   FLOTILLA_LOG_LEVEL                   fatal|error|warn|info|debug|trace|silent
   FLOTILLA_HEARTBEAT_INTERVAL_SECONDS  how often agents send heartbeats (default 15)
   FLOTILLA_PUBLIC_URL                  URL agents use to reach the controller
+  FLOTILLA_WEB_DIR                     the built web UI (default packages/web/dist/app)
   FLOTILLA_TRUSTED_PROXIES             reverse proxies whose X-Forwarded-For is believed
                                        (comma-separated addresses or CIDR ranges; default none)
   FLOTILLA_REPOSITORY_URL              flake repository to track (see docs for the config file's
@@ -481,6 +491,7 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Con
     };
   }
   set('publicUrl', env.FLOTILLA_PUBLIC_URL);
+  set('webDir', env.FLOTILLA_WEB_DIR);
   set(
     'trustedProxies',
     env.FLOTILLA_TRUSTED_PROXIES?.split(',')
@@ -518,6 +529,7 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Con
   return {
     ...parsed.data,
     stateDir: resolve(parsed.data.stateDir),
+    webDir: resolve(parsed.data.webDir ?? DEFAULT_WEB_DIR),
     secrets,
     childEnv: childEnvironment(env),
   };

@@ -13,7 +13,7 @@ import { CacheCredentials } from './cache/cache-credentials.js';
 import type { ReleasePublisher } from './cache/cache.publisher.js';
 import { createBinaryCache } from './cache/cache.composition.js';
 import type { SigningKey } from './cache/signing-key.js';
-import type { ControllerConfig } from './config.js';
+import { DEFAULT_WEB_DIR, type ControllerConfig } from './config.js';
 import { createDeployments } from './deployments/deployments.composition.js';
 import { createEditor, type Editor } from './editor/editor.composition.js';
 import { AgentGateway } from './gateway/agent.gateway.js';
@@ -31,6 +31,7 @@ import {
 } from './repository/repository.service.js';
 import { PlanService } from './plans/plan.service.js';
 import { createPolicies } from './rollout/policy.composition.js';
+import { FleetOverviewService } from './status/fleet-overview.service.js';
 import { HostStatusService } from './status/host-status.service.js';
 import { openDatabase, pingDatabase, type Db } from './storage/database.js';
 import { RepositoryLinkRepository } from './storage/repository-link.repository.js';
@@ -262,6 +263,14 @@ export class Controller {
         hosts,
         identity,
         status,
+        overview: new FleetOverviewService({
+          store,
+          hosts,
+          status,
+          policies: policy.policies,
+          approvals: policy.approvals,
+          clock,
+        }),
         reboots,
         commands: policy.commands,
         policies: policy.policies,
@@ -281,6 +290,7 @@ export class Controller {
       editor,
       cache: cache.service,
       health,
+      webDir: config.webDir ?? DEFAULT_WEB_DIR,
       webhookSecret: config.secrets.webhookSecret,
       webhookDeliveries: new WebhookDeliveryRepository(db),
       trustedProxies: guard.trustedProxies,

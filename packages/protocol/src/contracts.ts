@@ -111,7 +111,9 @@ import {
   SyncResult,
   WebhookAnswer,
 } from './repository.js';
+import { FleetOverview } from './overview.js';
 import { HostStatusReport } from './status.js';
+import { WebAssetName, WebPage } from './web.js';
 
 /**
  * Who may call a route. People and tools by role, each including the ones before it:
@@ -187,6 +189,15 @@ export const api = {
     access: 'viewer',
     query: HostListQuery,
     response: json(HostList),
+  }),
+  overview: contract({
+    method: 'GET',
+    path: '/api/v1/overview',
+    summary:
+      'Every host with its status, facts, running revision, policy, graduation, pin, waiting approvals and last deployment, in one answer (the fleet view)',
+    tag: 'hosts',
+    access: 'viewer',
+    response: json(FleetOverview),
   }),
   createHost: contract({
     method: 'POST',
@@ -957,6 +968,50 @@ export const api = {
     access: 'viewer',
     params: IdParams,
     response: json(ApiTokenList),
+  }),
+
+  // ---- web UI ----
+  webApp: contract({
+    method: 'GET',
+    path: '/',
+    summary:
+      "The web UI's page (index.html, never cached); a page saying to run `npm run build` when the app is not built",
+    tag: 'web',
+    access: 'public',
+    response: {
+      kind: 'raw',
+      status: 200,
+      contentType: 'text/html',
+      description: 'the single-page app; it logs in and calls this API like any client',
+    },
+  }),
+  webPage: contract({
+    method: 'GET',
+    path: '/:page/*',
+    summary: "A page of the web UI (the app's index.html; the app shows the page)",
+    tag: 'web',
+    access: 'public',
+    params: z.object({ page: WebPage }),
+    response: {
+      kind: 'raw',
+      status: 200,
+      contentType: 'text/html',
+      description: 'the same index.html as `/`, so links and reloads of app pages work',
+    },
+  }),
+  webAsset: contract({
+    method: 'GET',
+    path: '/assets/:file',
+    summary: 'A file of the built web UI (hashed name, cached for a year)',
+    tag: 'web',
+    access: 'public',
+    params: z.object({ file: WebAssetName }),
+    response: {
+      kind: 'raw',
+      status: 200,
+      contentType: 'application/octet-stream',
+      description: 'JavaScript, CSS, fonts and images of the app; 404 for names it does not have',
+    },
   }),
 
   // ---- meta ----

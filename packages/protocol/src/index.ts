@@ -15,6 +15,8 @@ export * from './repository-url.js';
 export * from './editor.js';
 export * from './policy.js';
 export * from './status.js';
+export * from './overview.js';
 export * from './notifications.js';
 export * from './auth.js';
+export * from './web.js';
 export * from './contracts.js';

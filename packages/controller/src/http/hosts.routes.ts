@@ -4,6 +4,7 @@ import type { HostService } from '../hosts/host.service.js';
 import type { RebootService } from '../hosts/reboot.service.js';
 import type { DeployCommands } from '../rollout/deploy.commands.js';
 import type { PolicyService } from '../rollout/policy.service.js';
+import type { FleetOverviewService } from '../status/fleet-overview.service.js';
 import type { HostStatusService } from '../status/host-status.service.js';
 import type { ApiHandlers } from './route.js';
 
@@ -11,6 +12,7 @@ export interface HostRouteServices {
   hosts: HostService;
   identity: HostIdentityService;
   status: HostStatusService;
+  overview: FleetOverviewService;
   reboots: RebootService;
   commands: DeployCommands;
   policies: PolicyService;
@@ -19,6 +21,7 @@ export interface HostRouteServices {
 type HostRoutes = Pick<
   ApiHandlers,
   | 'listHosts'
+  | 'overview'
   | 'createHost'
   | 'getHost'
   | 'removeHost'
@@ -39,6 +42,7 @@ export function hostRoutes(s: HostRouteServices): HostRoutes {
       const list = await s.hosts.list(query);
       return { ...list, hosts: await s.status.withSync(list.hosts) };
     },
+    overview: () => s.overview.overview(),
     createHost: ({ body, actor }) => s.hosts.register(body, actor),
     getHost: async ({ params }) => s.status.withSyncOne(await s.hosts.get(params.name)),
     removeHost: ({ params, actor }) => s.hosts.remove(params.name, actor),

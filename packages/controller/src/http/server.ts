@@ -23,6 +23,7 @@ import { pipelineRoutes, type PipelineRouteServices } from './pipeline.routes.js
 import { repositoryRoutes } from './repository.routes.js';
 import { ApiRoutes, routeConfig } from './route.js';
 import { installSecurityHeaders } from './security-headers.js';
+import { registerWebApp } from './web-app.routes.js';
 
 export interface HttpServerOptions {
   logger: Logger;
@@ -34,6 +35,8 @@ export interface HttpServerOptions {
   editor: Editor;
   cache: BinaryCacheService;
   health: () => Promise<{ body: HealthDetails; healthy: boolean }>;
+  /** The built web UI served at `/` (index.html and assets/). */
+  webDir: string;
   /** GitHub webhook secret; the webhook endpoint is off without it. */
   webhookSecret: string | undefined;
   /** Webhook deliveries already acted on (replays are refused). */
@@ -107,6 +110,7 @@ export function buildHttpServer(options: HttpServerOptions): FastifyInstance {
   });
   registerCacheRoutes(app, routes, options.cache);
   registerAgentEnrollment(app, routes, options.hosts.identity);
+  registerWebApp(app, routes, options.webDir);
   // The agent gateway answers upgrades on the HTTP server itself (gateway/agent.gateway.ts).
   routes.claim('agentGateway');
   const openApi = buildOpenApi();
