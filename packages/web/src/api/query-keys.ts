@@ -20,6 +20,7 @@ export const queryKeys = {
   policies: ['policies'] as const,
   graduation: ['graduation'] as const,
   rollouts: ['rollouts'] as const,
+  waves: ['waves'] as const,
   rollout: (id: string) => ['rollout', id] as const,
   audit: ['audit'] as const,
   drafts: ['drafts'] as const,
