@@ -24,6 +24,10 @@ export const queryKeys = {
   rollout: (id: string) => ['rollout', id] as const,
   audit: ['audit'] as const,
   drafts: ['drafts'] as const,
+  cache: ['cache'] as const,
+  users: ['users'] as const,
+  tokens: ['tokens'] as const,
+  notifications: ['notifications'] as const,
 };
 
 export type QueryKey = readonly string[];

@@ -37,6 +37,12 @@ const RolloutPage = lazy(() =>
 const ApprovalsPage = lazy(() =>
   import('../pages/approvals/ApprovalsPage.js').then((m) => ({ default: m.ApprovalsPage })),
 );
+const AuditPage = lazy(() =>
+  import('../pages/audit/AuditPage.js').then((m) => ({ default: m.AuditPage })),
+);
+const SettingsPage = lazy(() =>
+  import('../pages/settings/SettingsPage.js').then((m) => ({ default: m.SettingsPage })),
+);
 const PlaceholderPage = lazy(() =>
   import('../pages/PlaceholderPage.js').then((m) => ({ default: m.PlaceholderPage })),
 );
@@ -58,6 +64,6 @@ export const ROUTES: readonly AppRoute[] = [
   { pattern: '/rollouts/:id', title: 'Rollout', page: RolloutPage },
   { pattern: '/editor/*', title: 'Editor', page: PlaceholderPage },
   { pattern: '/editor', title: 'Editor', page: PlaceholderPage },
-  { pattern: '/audit', title: 'Audit', page: PlaceholderPage },
-  { pattern: '/settings', title: 'Settings', page: PlaceholderPage },
+  { pattern: '/audit', title: 'Audit', page: AuditPage },
+  { pattern: '/settings', title: 'Settings', page: SettingsPage },
 ];

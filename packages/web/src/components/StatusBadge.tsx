@@ -1,6 +1,6 @@
 import type { BuildStatus, DeploymentStatus } from '@flotilla/protocol';
 
-type Tone = 'ok' | 'warn' | 'bad' | 'info' | 'muted';
+export type Tone = 'ok' | 'warn' | 'bad' | 'info' | 'muted';
 
 const DEPLOYMENT_TONES: Record<DeploymentStatus, Tone> = {
   awaiting_approval: 'warn',
