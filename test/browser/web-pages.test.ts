@@ -187,6 +187,27 @@ describe('the web UI pages: approvals, deployments, rollouts', { timeout: 600_00
     assert.deepEqual(seriousErrors(errors), []);
   });
 
+  it("lists the release's build and shows it with its streamed log", async () => {
+    const { page, errors } = await browser.newPage({ viewport: { width: 390, height: 900 } });
+    await logIn(
+      page,
+      `${fleet.controller.url}/builds?host=web1&status=succeeded`,
+      fleet.controller.admin,
+    );
+    const rows = page.getByTestId('build-row');
+    await rows.first().waitFor();
+    await rows.first().getByRole('link').first().click();
+    await page.locator('[data-testid=build-status] [data-status=succeeded]').waitFor();
+    // The stream ends with `end`: its lines, or the word that there were none.
+    await page
+      .locator('[data-testid=log] .log-line')
+      .first()
+      .or(page.getByText('This build printed nothing.'))
+      .waitFor();
+    assert.equal(await page.getByRole('button', { name: 'Retry build' }).count(), 0);
+    assert.deepEqual(seriousErrors(errors), []);
+  });
+
   it('shows a failing deployment with its reason and the rollback, and its halted rollout', async () => {
     await writeHost(repo.work, { name: 'web2', version: `${stamp}-broken`, exitCode: 2 });
     const revisionId = await pushAndRelease('web2: a broken activation', ['web2']);

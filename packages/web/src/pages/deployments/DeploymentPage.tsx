@@ -12,7 +12,7 @@ import { ErrorState, QueryView } from '../../components/states.js';
 import { DeploymentStatusBadge } from '../../components/StatusBadge.js';
 import { Time } from '../../components/Time.js';
 import { elapsed, formatDuration } from '../../format/quantity.js';
-import { timeZoneName } from '../../format/time.js';
+import { formatTime, timeZoneName } from '../../format/time.js';
 import { stepsOf, type LogState } from './deployment-log.js';
 import { useCancelDeployment, useDeployment, useDeploymentLog } from './deployment.queries.js';
 
@@ -205,6 +205,9 @@ function Fact({ term, children }: { term: string; children: ReactNode }) {
   );
 }
 
+/** Steps are seconds apart: their times to the second, in the browser's zone. */
+const CLOCK = new Intl.DateTimeFormat(undefined, { timeStyle: 'medium' });
+
 /** The narrative of the run with the time each step took (times in the browser's zone). */
 function Steps({ log }: { log: LogState }) {
   const steps = stepsOf(log.lines);
@@ -217,7 +220,9 @@ function Steps({ log }: { log: LogState }) {
       <ol className="steps" data-testid="steps">
         {steps.map((s) => (
           <li key={s.seq}>
-            <Time iso={s.at} absolute />
+            <time dateTime={s.at} title={formatTime(s.at)} className="mono">
+              {CLOCK.format(new Date(s.at))}
+            </time>
             <span className={`step-by step-${s.by}`}>{s.by}</span>
             <span className="step-text">{s.text}</span>
             {s.tookMs !== null && <span className="muted">{formatDuration(s.tookMs)}</span>}

@@ -72,7 +72,7 @@ function AddHostForm({ onAdded }: { onAdded: (token: EnrollmentToken) => void })
           value={name}
           onChange={(e) => setName(e.target.value)}
           required
-          pattern="[a-z0-9]([a-z0-9-]*[a-z0-9])?"
+          pattern="[a-z0-9]([a-z0-9\-]*[a-z0-9])?"
           title="lowercase letters, digits and -"
         />
       </label>
