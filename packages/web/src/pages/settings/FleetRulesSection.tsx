@@ -25,8 +25,10 @@ export function FleetRulesSection() {
             <ol className="plain-list" data-testid="settings-waves">
               {data.waves.map((w) => (
                 <li key={w.name}>
-                  <strong>{w.name}</strong>: {w.hosts.join(', ') || 'no hosts'}; soak{' '}
-                  {formatDuration(w.soakSeconds * 1000)}
+                  <strong>{w.name}</strong>: {w.hosts.join(', ') || 'no hosts'};{' '}
+                  {w.soakSeconds === 0
+                    ? 'no soak'
+                    : `soaks ${formatDuration(w.soakSeconds * 1000)}`}
                 </li>
               ))}
             </ol>
