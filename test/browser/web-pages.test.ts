@@ -247,9 +247,18 @@ describe('the web UI pages: approvals, deployments, rollouts', { timeout: 600_00
     const halt = page.getByTestId('rollout-halt');
     await halt.waitFor();
     assert.match((await halt.textContent()) ?? '', /Halted/);
-    await halt.getByRole('button', { name: 'Resume rollout' }).waitFor();
     assert.equal(await page.getByTestId('wave').count(), 2);
     await page.screenshot({ path: `${SCREENSHOTS}/rollout.png`, fullPage: true });
+    // An operator resumes it with a reason; the halt is gone from the page.
+    const resume = halt.getByRole('button', { name: 'Resume rollout' });
+    assert.equal(await resume.isDisabled(), true, 'no resume without a reason');
+    await halt.getByLabel('Why it is safe to go on').fill('the broken activation is understood');
+    await resume.click();
+    await halt.waitFor({ state: 'detached' });
+    assert.equal(await page.locator('.page-header [data-status=halted]').count(), 0);
+    const rollout = (await fleet.api.get<{ halted: boolean }>(`/api/v1/rollouts/${revisionId}`))
+      .body;
+    assert.equal(rollout.halted, false);
     assert.deepEqual(seriousErrors(errors), []);
   });
   it('finds the approval in the audit log by kind and actor', async () => {
