@@ -20,9 +20,14 @@ export const queryKeys = {
   policies: ['policies'] as const,
   graduation: ['graduation'] as const,
   rollouts: ['rollouts'] as const,
+  waves: ['waves'] as const,
   rollout: (id: string) => ['rollout', id] as const,
   audit: ['audit'] as const,
   drafts: ['drafts'] as const,
+  cache: ['cache'] as const,
+  users: ['users'] as const,
+  tokens: ['tokens'] as const,
+  notifications: ['notifications'] as const,
 };
 
 export type QueryKey = readonly string[];

@@ -19,6 +19,33 @@ const OverviewPage = lazy(() =>
 const HostPage = lazy(() =>
   import('../pages/host/HostPage.js').then((m) => ({ default: m.HostPage })),
 );
+const DeploymentsPage = lazy(() =>
+  import('../pages/deployments/DeploymentsPage.js').then((m) => ({ default: m.DeploymentsPage })),
+);
+const DeploymentPage = lazy(() =>
+  import('../pages/deployments/DeploymentPage.js').then((m) => ({ default: m.DeploymentPage })),
+);
+const BuildsPage = lazy(() =>
+  import('../pages/builds/BuildsPage.js').then((m) => ({ default: m.BuildsPage })),
+);
+const BuildPage = lazy(() =>
+  import('../pages/builds/BuildPage.js').then((m) => ({ default: m.BuildPage })),
+);
+const RolloutsPage = lazy(() =>
+  import('../pages/rollouts/RolloutsPage.js').then((m) => ({ default: m.RolloutsPage })),
+);
+const RolloutPage = lazy(() =>
+  import('../pages/rollouts/RolloutPage.js').then((m) => ({ default: m.RolloutPage })),
+);
+const ApprovalsPage = lazy(() =>
+  import('../pages/approvals/ApprovalsPage.js').then((m) => ({ default: m.ApprovalsPage })),
+);
+const AuditPage = lazy(() =>
+  import('../pages/audit/AuditPage.js').then((m) => ({ default: m.AuditPage })),
+);
+const SettingsPage = lazy(() =>
+  import('../pages/settings/SettingsPage.js').then((m) => ({ default: m.SettingsPage })),
+);
 const PlaceholderPage = lazy(() =>
   import('../pages/PlaceholderPage.js').then((m) => ({ default: m.PlaceholderPage })),
 );
@@ -31,15 +58,15 @@ export const ROUTES: readonly AppRoute[] = [
   { pattern: '/', title: 'Overview', page: OverviewPage },
   { pattern: '/login', title: 'Overview', page: OverviewPage },
   { pattern: '/hosts/:name', title: 'Host', page: HostPage },
-  { pattern: '/approvals', title: 'Approvals', page: PlaceholderPage },
-  { pattern: '/deployments', title: 'Deployments', page: PlaceholderPage },
-  { pattern: '/deployments/:id', title: 'Deployment', page: PlaceholderPage },
-  { pattern: '/builds', title: 'Builds', page: PlaceholderPage },
-  { pattern: '/builds/:id', title: 'Build', page: PlaceholderPage },
-  { pattern: '/rollouts', title: 'Rollouts', page: PlaceholderPage },
-  { pattern: '/rollouts/:id', title: 'Rollout', page: PlaceholderPage },
+  { pattern: '/approvals', title: 'Approvals', page: ApprovalsPage },
+  { pattern: '/deployments', title: 'Deployments', page: DeploymentsPage },
+  { pattern: '/deployments/:id', title: 'Deployment', page: DeploymentPage },
+  { pattern: '/builds', title: 'Builds', page: BuildsPage },
+  { pattern: '/builds/:id', title: 'Build', page: BuildPage },
+  { pattern: '/rollouts', title: 'Rollouts', page: RolloutsPage },
+  { pattern: '/rollouts/:id', title: 'Rollout', page: RolloutPage },
   { pattern: '/editor/*', title: 'Editor', page: PlaceholderPage },
   { pattern: '/editor', title: 'Editor', page: PlaceholderPage },
-  { pattern: '/audit', title: 'Audit', page: PlaceholderPage },
-  { pattern: '/settings', title: 'Settings', page: PlaceholderPage },
+  { pattern: '/audit', title: 'Audit', page: AuditPage },
+  { pattern: '/settings', title: 'Settings', page: SettingsPage },
 ];

@@ -1,0 +1,17 @@
+import { useInfiniteQuery } from '@tanstack/react-query';
+import { useApi } from '../../api/api-context.js';
+import { queryKeys } from '../../api/query-keys.js';
+
+const PAGE = 200;
+
+/** The audit log, newest first, by host and kind (the API's filters), a page at a time. */
+export function useAudit(filter: { host?: string; kind?: string }) {
+  const api = useApi();
+  return useInfiniteQuery({
+    queryKey: [...queryKeys.audit, filter],
+    queryFn: ({ pageParam }) =>
+      api.call('listAudit', { query: { ...filter, limit: PAGE, before: pageParam } }),
+    initialPageParam: undefined as number | undefined,
+    getNextPageParam: (page) => page.nextCursor ?? undefined,
+  });
+}
