@@ -4,7 +4,7 @@ import type { PendingApproval } from '@flotilla/protocol';
 import { groupApprovals, isUndecided } from './approval-groups.js';
 
 function approval(
-  fields: Partial<PendingApproval> & { deploymentId: string; host: string },
+  fields: Partial<Omit<PendingApproval, 'plan'>> & { deploymentId: string; host: string },
 ): PendingApproval {
   return {
     status: 'awaiting_approval',
@@ -21,6 +21,7 @@ function approval(
     quarantined: false,
     halted: false,
     haltReason: null,
+    plan: null,
     ...fields,
   };
 }
