@@ -15,6 +15,7 @@ import { createBinaryCache } from './cache/cache.composition.js';
 import type { SigningKey } from './cache/signing-key.js';
 import type { ControllerConfig } from './config.js';
 import { createDeployments } from './deployments/deployments.composition.js';
+import { EventBus } from './events/event-bus.js';
 import { AgentGateway } from './gateway/agent.gateway.js';
 import { HostIdentityService } from './hosts/host-identity.service.js';
 import { HostService } from './hosts/host.service.js';
@@ -84,10 +85,13 @@ export class Controller {
     });
     logger.info({ dialect }, 'database ready');
     const store = new Store(db);
+    // Live events for the web UI: services publish into it, `GET /api/v1/events` streams it.
+    const live = new EventBus({ clock, logger });
 
     const presence = new PresenceService({
       hosts: store.hosts,
       events: store.events,
+      live,
       clock,
       logger,
       ...config.agents,
@@ -106,6 +110,7 @@ export class Controller {
     const identity = new HostIdentityService({
       store,
       presence,
+      live,
       clock,
       onKeyRevoked: (name) => cacheCredentials.revokeHost(name),
     });
@@ -114,6 +119,7 @@ export class Controller {
     const hosts = new HostService({
       store,
       presence,
+      live,
       identities: identity,
       clock,
       hostSettings: config.hosts,
@@ -136,6 +142,7 @@ export class Controller {
       config,
       publisher: cache.publisher,
       ...(options.parts?.nix ? { nix: options.parts.nix } : {}),
+      live,
       clock,
       logger,
       onReleaseReady: async (tx, release) => void (await policy.gate.offerRelease(tx, release)),
@@ -146,6 +153,7 @@ export class Controller {
       config,
       presence,
       notifier,
+      live,
       clock,
       logger,
       cacheSource: (agentBaseUrl) => cache.service.cacheSourceFor(agentBaseUrl),
@@ -160,6 +168,7 @@ export class Controller {
       transitions: deployments.transitions,
       runner: deployments.runner,
       notifier,
+      live,
       liveFacts: (name) => presence.get(name)?.facts ?? null,
       clock,
       logger,
@@ -177,6 +186,7 @@ export class Controller {
         // Evaluation runs in the background: a sync (or webhook) never waits for Nix.
         onRevision: async (revisionId) => void pipeline.pipeline.onRevision(revisionId),
       },
+      live,
       clock,
       logger,
     });
@@ -294,6 +304,7 @@ export class Controller {
       auth,
       users,
       tokens,
+      live,
     };
     return new Controller(db, app, gateway, logger, parts, setupToken, services);
   }
@@ -344,4 +355,6 @@ export interface ControllerServices {
   auth: AuthService;
   users: UsersService;
   tokens: TokensService;
+  /** The live events (`GET /api/v1/events`). */
+  live: EventBus;
 }

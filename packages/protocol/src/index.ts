@@ -15,4 +15,5 @@ export * from './policy.js';
 export * from './status.js';
 export * from './notifications.js';
 export * from './auth.js';
+export * from './events.js';
 export * from './contracts.js';
