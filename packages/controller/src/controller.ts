@@ -270,6 +270,7 @@ export class Controller {
       pipeline,
       repository,
       cache: cache.service,
+      live,
       health,
       webhookSecret: config.secrets.webhookSecret,
       webhookDeliveries: new WebhookDeliveryRepository(db),

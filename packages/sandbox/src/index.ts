@@ -13,3 +13,4 @@ export * from './postgres.js';
 export * from './nginx.js';
 export * from './protocol-agent.js';
 export * from './tls-proxy.js';
+export * from './event-stream.js';

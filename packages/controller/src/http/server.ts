@@ -3,6 +3,7 @@ import type { Clock } from '@flotilla/runtime';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { BinaryCacheService } from '../cache/cache.service.js';
+import type { EventBus } from '../events/event-bus.js';
 import type { RepositoryService } from '../repository/repository.service.js';
 import type { WebhookDeliveryRepository } from '../storage/hardening.repositories.js';
 import type { TrustedProxies } from '../support/trusted-proxies.js';
@@ -14,6 +15,7 @@ import { registerBuildLogStream } from './build-log.stream.js';
 import { registerCacheRoutes } from './cache.routes.js';
 import { deploymentRoutes, type DeploymentRouteServices } from './deployments.routes.js';
 import { installErrorHandlers } from './errors.js';
+import { registerEventStream } from './events.stream.js';
 import { registerGithubWebhook } from './github-webhook.js';
 import { hostRoutes, type HostRouteServices } from './hosts.routes.js';
 import { buildOpenApi } from './openapi.js';
@@ -30,6 +32,8 @@ export interface HttpServerOptions {
   pipeline: PipelineRouteServices;
   repository: RepositoryService;
   cache: BinaryCacheService;
+  /** The live events streamed at `GET /api/v1/events`. */
+  live: EventBus;
   health: () => Promise<{ body: HealthDetails; healthy: boolean }>;
   /** GitHub webhook secret; the webhook endpoint is off without it. */
   webhookSecret: string | undefined;
@@ -67,7 +71,7 @@ export function buildHttpServer(options: HttpServerOptions): FastifyInstance {
   installAuthFailureLimits(app, options.limits);
 
   // Only the not-found handler has no contract: it answers 404 and runs nothing else.
-  installAuthentication(app, {
+  const reauthentication = installAuthentication(app, {
     auth: options.auth.auth,
     tokens: options.auth.tokens,
     proxy: options.auth.proxy,
@@ -95,6 +99,11 @@ export function buildHttpServer(options: HttpServerOptions): FastifyInstance {
   });
   registerSessionRoutes(app, routes, options.auth);
   registerBuildLogStream(app, routes, options.pipeline.builds);
+  registerEventStream(app, routes, {
+    bus: options.live,
+    clock: options.clock,
+    stillAllowed: (request) => reauthentication.stillAllowed(request),
+  });
   registerGithubWebhook(app, routes, {
     secret: options.webhookSecret,
     repository: options.repository,
