@@ -99,6 +99,8 @@ for (const engine of testDatabases()) {
       await until(() => stream.comments.length === 1, 'a keepalive');
       assert.deepEqual(stream.comments, ['keepalive']);
       assert.equal(stream.events.length, 1, 'nothing else on an idle fleet');
+      stream.close();
+      await until(() => live().listenerCount === 0, 'the closed stream unsubscribed');
     });
 
     it('names every host changed within a second in one hosts.changed', async () => {
