@@ -41,6 +41,11 @@ export function registerEventStream(
     exposeHeadRoute: false,
     handler: async (request, reply) => {
       reply.hijack();
+      // Gone while it was being authenticated: no 'close' will come to unsubscribe it.
+      if (request.socket.destroyed) {
+        reply.raw.destroy();
+        return;
+      }
       const connection = new EventStreamConnection(reply.raw, request, options, () =>
         open.delete(connection),
       );
