@@ -13,6 +13,7 @@ const LAYERS = [
   ['pipeline'],
   ['repository', 'cache'],
   ['hosts', 'notifications', 'audit', 'auth'],
+  ['events'],
   ['storage', 'adapters', 'git', 'support'],
 ];
 

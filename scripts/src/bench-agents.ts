@@ -8,28 +8,14 @@
  * sequentially plus the controller's RSS and CPU. The same latency measurement with no
  * agents connected, in the same run, is the baseline.
  */
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import {
-  FLOTILLA_VERSION,
-  PROTOCOL_VERSION,
-  type ControllerMessage,
-  type CreateHostResponse,
-  type Facts,
-  type HostList,
-} from '@flotilla/protocol';
-import {
-  agentGatewayUrl,
-  enrollIdentity,
-  JsonClient,
-  newAgentIdentity,
-  signChallenge,
-  startController,
-  type AgentIdentity,
-} from '@flotilla/sandbox';
-import WebSocket from 'ws';
+import type { HostList } from '@flotilla/protocol';
+import { JsonClient, startController } from '@flotilla/sandbox';
+import type WebSocket from 'ws';
+import { connectAgents, cpuTicks, registerAndEnroll, rssMiB } from './simulated-agents.js';
 
 const { values } = parseArgs({
   options: {
@@ -44,114 +30,6 @@ const HEARTBEAT = Number(values.heartbeat);
 if (!(AGENTS > 0) || !(SECONDS > 0) || !(HEARTBEAT > 0)) {
   console.error('usage: bench-agents --agents N [--seconds S] [--heartbeat S]');
   process.exit(2);
-}
-
-function metrics(): Facts['metrics'] {
-  return {
-    uptimeSeconds: 1000 + Math.random() * 1000,
-    load: [Math.random(), Math.random(), Math.random()],
-    memory: { totalBytes: 16e9, availableBytes: 8e9 + Math.random() * 1e9 },
-    disks: [{ mount: '/', totalBytes: 5e11, freeBytes: 2e11 }],
-  };
-}
-
-function facts(name: string): Facts {
-  return {
-    hostname: name,
-    os: 'linux',
-    kernel: '6.6.0',
-    osRelease: { id: 'nixos', name: 'NixOS', versionId: '24.05', prettyName: 'NixOS 24.05' },
-    machineId: null,
-    bootId: null,
-    system: { current: null, booted: null, bootDefault: null },
-    nixosVersion: '24.05',
-    configurationRevision: null,
-    generations: [],
-    rebootRequired: false,
-    failedUnits: null,
-    metrics: metrics(),
-    collectedAt: new Date().toISOString(),
-  };
-}
-
-/**
- * One simulated agent: connects, answers the challenge with a signed hello, sends facts,
- * then heartbeats forever.
- */
-function connectAgent(
-  url: string,
-  origin: string,
-  identity: AgentIdentity,
-  sockets: WebSocket[],
-): Promise<void> {
-  const name = identity.host;
-  return new Promise((resolve, reject) => {
-    const socket = new WebSocket(url, { perMessageDeflate: false });
-    let seq = 0;
-    socket.on('message', (data) => {
-      const message = JSON.parse((data as Buffer).toString('utf8')) as ControllerMessage;
-      if (message.type === 'challenge') {
-        socket.send(
-          JSON.stringify({
-            type: 'hello',
-            protocolVersion: PROTOCOL_VERSION,
-            host: name,
-            os: 'linux',
-            mode: 'managed',
-            agentVersion: FLOTILLA_VERSION,
-            auth: signChallenge(identity, { nonce: message.nonce, origin }),
-          }),
-        );
-        return;
-      }
-      if (message.type === 'error') {
-        reject(new Error(`${name}: ${message.error.code}: ${message.error.message}`));
-        return;
-      }
-      if (message.type !== 'welcome') return;
-      socket.send(JSON.stringify({ type: 'facts', facts: facts(name) }));
-      // Spread heartbeats evenly over the interval, as real agents started at random times would.
-      setTimeout(
-        () => {
-          const timer = setInterval(() => {
-            if (socket.readyState === WebSocket.OPEN) {
-              socket.send(JSON.stringify({ type: 'heartbeat', seq: ++seq, metrics: metrics() }));
-            }
-          }, HEARTBEAT * 1000);
-          socket.once('close', () => clearInterval(timer));
-        },
-        Math.random() * HEARTBEAT * 1000,
-      );
-      sockets.push(socket);
-      resolve();
-    });
-    socket.once('error', reject);
-    socket.once('unexpected-response', (_req, res) => reject(new Error(`HTTP ${res.statusCode}`)));
-  });
-}
-
-/** Runs `task` over `items` with at most `limit` in flight. */
-async function pool<T>(
-  items: readonly T[],
-  limit: number,
-  task: (item: T) => Promise<void>,
-): Promise<void> {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: limit }, async () => {
-      while (next < items.length) await task(items[next++] as T);
-    }),
-  );
-}
-
-async function cpuTicks(pid: number): Promise<number> {
-  const fields = (await readFile(`/proc/${pid}/stat`, 'utf8')).split(') ')[1]?.split(' ') ?? [];
-  return Number(fields[11]) + Number(fields[12]); // utime + stime, in clock ticks
-}
-
-async function rssMiB(pid: number): Promise<number> {
-  const status = await readFile(`/proc/${pid}/status`, 'utf8');
-  return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024;
 }
 
 function percentile(sorted: number[], p: number): number {
@@ -195,20 +73,8 @@ async function main(): Promise<void> {
   try {
     console.log(`registering ${AGENTS} hosts and enrolling a key for each…`);
     const names = Array.from({ length: AGENTS }, (_, i) => `bench-${String(i).padStart(5, '0')}`);
-    const identities = new Map<string, AgentIdentity>();
     const enrollStart = Date.now();
-    await pool(names, 32, async (name) => {
-      const response = await api.post<CreateHostResponse>('/api/v1/hosts', { name });
-      if (response.status !== 201) throw new Error(`register ${name}: ${response.status}`);
-      const identity = newAgentIdentity(name);
-      const enrolled = await enrollIdentity(
-        controller.url,
-        identity,
-        response.body.enrollment.token,
-      );
-      if (enrolled.status !== 201) throw new Error(`enroll ${name}: ${enrolled.status}`);
-      identities.set(name, identity);
-    });
+    const identities = await registerAndEnroll(api, names);
     const enrollSeconds = (Date.now() - enrollStart) / 1000;
 
     console.log(
@@ -218,13 +84,7 @@ async function main(): Promise<void> {
 
     console.log(`connecting ${AGENTS} agents…`);
     const connectStart = Date.now();
-    const url = agentGatewayUrl(controller.url);
-    const origin = new URL(controller.url).origin;
-    await pool(names, 200, async (name) => {
-      const identity = identities.get(name);
-      if (!identity) throw new Error(`${name} has no identity`);
-      await connectAgent(url, origin, identity, sockets);
-    });
+    await connectAgents(controller.url, identities, sockets, HEARTBEAT);
     const connectSeconds = (Date.now() - connectStart) / 1000;
     await JsonClient.until(
       async () => {

@@ -215,6 +215,21 @@ export class FleetFixture {
    */
   async crashAndRestartController(): Promise<void> {
     await this.controller.process.kill();
+    await this.startControllerAgain();
+  }
+
+  /**
+   * Stops the controller as a service manager does (SIGTERM, SIGKILL only after 5 s) and
+   * starts it again on the same port and state directory; returns the stopped one's exit
+   * code (null when it had to be killed).
+   */
+  async restartController(): Promise<number | null> {
+    const exitCode = await this.controller.process.stop();
+    await this.startControllerAgain();
+    return exitCode;
+  }
+
+  private async startControllerAgain(): Promise<void> {
     const port = new URL(this.controller.url).port;
     this.controller = await startController({
       stateDir: this.controller.stateDir,

@@ -16,6 +16,7 @@ import type { SigningKey } from './cache/signing-key.js';
 import { DEFAULT_WEB_DIR, type ControllerConfig } from './config.js';
 import { createDeployments } from './deployments/deployments.composition.js';
 import { createEditor, type Editor } from './editor/editor.composition.js';
+import { EventBus } from './events/event-bus.js';
 import { AgentGateway } from './gateway/agent.gateway.js';
 import { HostIdentityService } from './hosts/host-identity.service.js';
 import { HostService } from './hosts/host.service.js';
@@ -87,10 +88,13 @@ export class Controller {
     });
     logger.info({ dialect }, 'database ready');
     const store = new Store(db);
+    // Live events for the web UI: services publish into it, `GET /api/v1/events` streams it.
+    const live = new EventBus({ clock, logger });
 
     const presence = new PresenceService({
       hosts: store.hosts,
       events: store.events,
+      live,
       clock,
       logger,
       ...config.agents,
@@ -109,6 +113,7 @@ export class Controller {
     const identity = new HostIdentityService({
       store,
       presence,
+      live,
       clock,
       onKeyRevoked: (name) => cacheCredentials.revokeHost(name),
     });
@@ -117,6 +122,7 @@ export class Controller {
     const hosts = new HostService({
       store,
       presence,
+      live,
       identities: identity,
       clock,
       hostSettings: config.hosts,
@@ -139,6 +145,7 @@ export class Controller {
       config,
       publisher: cache.publisher,
       ...(options.parts?.nix ? { nix: options.parts.nix } : {}),
+      live,
       clock,
       logger,
       onReleaseReady: async (tx, release) => void (await policy.gate.offerRelease(tx, release)),
@@ -157,6 +164,7 @@ export class Controller {
       config,
       presence,
       notifier,
+      live,
       clock,
       logger,
       cacheSource: (agentBaseUrl) => cache.service.cacheSourceFor(agentBaseUrl),
@@ -172,6 +180,7 @@ export class Controller {
       transitions: deployments.transitions,
       runner: deployments.runner,
       notifier,
+      live,
       liveFacts: (name) => presence.get(name)?.facts ?? null,
       clock,
       logger,
@@ -189,6 +198,7 @@ export class Controller {
         // Evaluation runs in the background: a sync (or webhook) never waits for Nix.
         onRevision: async (revisionId) => void pipeline.pipeline.onRevision(revisionId),
       },
+      live,
       clock,
       logger,
     });
@@ -289,6 +299,7 @@ export class Controller {
       repository,
       editor,
       cache: cache.service,
+      live,
       health,
       webDir: config.webDir ?? DEFAULT_WEB_DIR,
       webhookSecret: config.secrets.webhookSecret,
@@ -327,6 +338,7 @@ export class Controller {
       auth,
       users,
       tokens,
+      live,
     };
     return new Controller(db, app, gateway, logger, parts, setupToken, services);
   }
@@ -379,4 +391,6 @@ export interface ControllerServices {
   auth: AuthService;
   users: UsersService;
   tokens: TokensService;
+  /** The live events (`GET /api/v1/events`). */
+  live: EventBus;
 }

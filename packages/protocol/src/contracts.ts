@@ -43,6 +43,7 @@ import {
   Username,
 } from './auth.js';
 import { CacheInfo } from './cache.js';
+import { LIVE_EVENT_SCHEMAS } from './events.js';
 import {
   CheckDraftRequest,
   CommitDraftRequest,
@@ -1014,6 +1015,22 @@ export const api = {
     },
   }),
 
+  // ---- live events ----
+  events: contract({
+    method: 'GET',
+    path: '/api/v1/events',
+    summary:
+      'Live events as server-sent events: `ready` first, then what changed (hosts, deployments and their log lines, builds, approvals, releases, rollouts, the repository)',
+    tag: 'events',
+    access: 'viewer',
+    response: {
+      kind: 'sse',
+      status: 200,
+      events: LIVE_EVENT_SCHEMAS,
+      description:
+        'text/event-stream; `retry: 2000` once, then `ready`, then each event as `id` (a sequence per controller process), `event` (its type) and one line of JSON `data`; a `: keepalive` comment every 25 s. `hosts.changed` comes at most once a second. Missed events are not replayed (Last-Event-ID is ignored): refetch on `ready`. A client more than 1,000 events behind is disconnected',
+    },
+  }),
   // ---- meta ----
   health: contract({
     method: 'GET',

@@ -19,4 +19,5 @@ export * from './overview.js';
 export * from './notifications.js';
 export * from './auth.js';
 export * from './web.js';
+export * from './events.js';
 export * from './contracts.js';

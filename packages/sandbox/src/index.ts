@@ -14,3 +14,4 @@ export * from './nginx.js';
 export * from './protocol-agent.js';
 export * from './tls-proxy.js';
 export * from './browser.js';
+export * from './event-stream.js';

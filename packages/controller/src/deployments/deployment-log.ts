@@ -1,3 +1,4 @@
+import type { LiveEvents } from '../events/event-bus.js';
 import type { LogLineInput } from '../storage/deployment.repository.js';
 import type { Store } from '../storage/store.js';
 
@@ -13,13 +14,26 @@ export function controllerNote(at: string, text: string): LogLineInput {
  * Appends log lines to a deployment, in order, with sequence numbers reserved by the
  * database (see DeploymentRepository.appendLog), so concurrent writers never collide. Lines
  * past {@link MAX_LOG_LINES} are dropped and one truncation marker is kept in their place.
+ * Each stored line is a live `deployment.log` event once `store`'s transaction committed.
  */
 export async function appendDeploymentLog(
   store: Store,
+  live: LiveEvents,
   id: string,
   lines: readonly LogLineInput[],
 ): Promise<void> {
-  await store.deployments.appendLog(id, lines, capLines);
+  let stored: LogLineInput[] = [];
+  const appended = await store.deployments.appendLog(id, lines, (firstSeq, offered) => {
+    stored = capLines(firstSeq, offered);
+    return stored;
+  });
+  if (!appended) return;
+  stored.forEach((line, index) =>
+    live.publish(
+      { type: 'deployment.log', deploymentId: id, seq: appended.firstSeq + index, ...line },
+      store,
+    ),
+  );
 }
 
 /** Which of `lines`, numbered from `firstSeq`, fit under the cap (plus the marker). */

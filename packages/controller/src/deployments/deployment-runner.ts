@@ -12,6 +12,7 @@ import {
 import type { Clock } from '@flotilla/runtime';
 import type { Logger } from 'pino';
 import type { DeploymentsConfig, HostSettings } from '../config.js';
+import type { LiveEvents } from '../events/event-bus.js';
 import type { PresenceService } from '../hosts/presence.service.js';
 import type { DeploymentRow } from '../storage/deployment.repository.js';
 import type { Store } from '../storage/store.js';
@@ -23,6 +24,7 @@ export interface DeploymentRunnerOptions {
   store: Store;
   transitions: DeploymentTransitions;
   presence: Pick<PresenceService, 'get' | 'send'>;
+  live: LiveEvents;
   clock: Clock;
   logger: Logger;
   defaults: DeploymentsConfig;
@@ -165,11 +167,17 @@ export class DeploymentRunner {
     const row = await this.requireForHost(host, message.deploymentId);
     if (FINAL_DEPLOYMENT_STATUSES.has(row.status)) return;
     await this.options.store.deployments.setPhase(row.id, message.phase, SENT_DEPLOYMENT_STATUSES);
+    this.options.live.publish({
+      type: 'deployment.changed',
+      id: row.id,
+      host: row.host_name,
+      status: row.status,
+    });
   }
 
   async onLog(host: string, message: DeployLog): Promise<void> {
     const row = await this.requireForHost(host, message.deploymentId);
-    await appendDeploymentLog(this.options.store, row.id, message.lines);
+    await appendDeploymentLog(this.options.store, this.options.live, row.id, message.lines);
   }
 
   /**
@@ -193,6 +201,7 @@ export class DeploymentRunner {
             const at = clock.now().toISOString();
             await appendDeploymentLog(
               tx,
+              this.options.live,
               row.id,
               [...checks, 'confirmed: the host reached the controller from the new system'].map(
                 (line) => ({ at, stream: 'agent' as const, line: `[controller] ${line}` }),
@@ -242,8 +251,10 @@ export class DeploymentRunner {
         },
       });
       if (!moved) return undefined;
-      if (moved.status === 'succeeded' && moved.release_id)
+      if (moved.status === 'succeeded' && moved.release_id) {
         await tx.releases.markDeployed(moved.release_id);
+        this.options.live.publish({ type: 'releases.changed', revision: moved.revision_id }, tx);
+      }
       await this.options.onFinished?.(tx, moved);
       return moved;
     });

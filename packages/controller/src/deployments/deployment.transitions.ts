@@ -1,5 +1,6 @@
 import { canTransition, FlotillaError, type DeploymentStatus } from '@flotilla/protocol';
 import type { Clock } from '@flotilla/runtime';
+import type { LiveEvents } from '../events/event-bus.js';
 import type { NotificationEvent, Notifier } from '../notifications/notification.service.js';
 import type {
   DeploymentChanges,
@@ -29,6 +30,7 @@ export interface Move {
 
 export interface DeploymentTransitionsOptions {
   notifier: Notifier;
+  live: LiveEvents;
   clock: Clock;
   /**
    * Called in the same transaction after each creation and move is recorded (activation
@@ -40,7 +42,9 @@ export interface DeploymentTransitionsOptions {
 /**
  * Moves deployments through the state machine of `@flotilla/protocol` (deployment-state.ts).
  * Each move, its log line, its audit entry and its notification are written with the
- * transaction's `Store`, so they commit together; a move the state machine does not allow
+ * transaction's `Store`, so they commit together, and are live events once it committed
+ * (`deployment.changed`, its host in `hosts.changed`, its rollout, the approvals inbox
+ * when the move enters or leaves `awaiting_approval`); a move the state machine does not allow
  * is a bug and throws, a move that lost a race (another writer moved the deployment first)
  * returns undefined.
  */
@@ -57,7 +61,7 @@ export class DeploymentTransitions {
     }
     const moved = await tx.deployments.move(row.id, row.status, move.to, move.changes ?? {});
     if (!moved) return undefined;
-    await this.record(tx, moved, move, false);
+    await this.record(tx, moved, move, row.status);
     return moved;
   }
 
@@ -82,14 +86,20 @@ export class DeploymentTransitions {
     }
     const created = await tx.deployments.findById(row.id);
     if (!created) throw new Error(`deployment ${row.id} vanished after insert`);
-    await this.record(tx, created, { to: created.status, ...extra }, true);
+    await this.record(tx, created, { to: created.status, ...extra }, null);
     return created;
   }
 
-  private async record(tx: Store, row: DeploymentRow, move: Move, created: boolean): Promise<void> {
+  private async record(
+    tx: Store,
+    row: DeploymentRow,
+    move: Move,
+    from: DeploymentStatus | null,
+  ): Promise<void> {
     const at = this.options.clock.now().toISOString();
+    this.publish(tx, row, from);
     if (move.note !== undefined) {
-      await appendDeploymentLog(tx, row.id, [controllerNote(at, move.note)]);
+      await appendDeploymentLog(tx, this.options.live, row.id, [controllerNote(at, move.note)]);
     }
     if (move.audit) {
       await tx.events.append([
@@ -104,6 +114,20 @@ export class DeploymentTransitions {
       ]);
     }
     if (move.notify) await this.options.notifier.queue(tx, move.notify);
-    await this.options.onRecorded?.(tx, row, created);
+    await this.options.onRecorded?.(tx, row, from === null);
+  }
+
+  /** The live events of a created or moved deployment, sent once `tx` committed. */
+  private publish(tx: Store, row: DeploymentRow, from: DeploymentStatus | null): void {
+    const { live } = this.options;
+    live.publish(
+      { type: 'deployment.changed', id: row.id, host: row.host_name, status: row.status },
+      tx,
+    );
+    live.publish({ type: 'hosts.changed', names: [row.host_name] }, tx);
+    if (row.revision_id !== null)
+      live.publish({ type: 'rollout.changed', id: row.revision_id }, tx);
+    if (from !== row.status && (from === 'awaiting_approval' || row.status === 'awaiting_approval'))
+      live.publish({ type: 'approvals.changed' }, tx);
   }
 }

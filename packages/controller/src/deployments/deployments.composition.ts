@@ -2,6 +2,7 @@ import type { CacheSource } from '@flotilla/protocol';
 import type { Clock } from '@flotilla/runtime';
 import type { Logger } from 'pino';
 import type { ControllerConfig } from '../config.js';
+import type { LiveEvents } from '../events/event-bus.js';
 import type { PresenceService } from '../hosts/presence.service.js';
 import type { Notifier } from '../notifications/notification.service.js';
 import type { DeploymentRow } from '../storage/deployment.repository.js';
@@ -16,6 +17,7 @@ export interface DeploymentsDeps {
   config: ControllerConfig;
   presence: PresenceService;
   notifier: Notifier;
+  live: LiveEvents;
   clock: Clock;
   logger: Logger;
   cacheSource: (agentBaseUrl: string | null) => CacheSource | null;
@@ -30,9 +32,10 @@ export interface DeploymentsDeps {
 
 /** Deployments wired: the state machine's writer, the API-facing service, the agent-facing runner. */
 export function createDeployments(deps: DeploymentsDeps) {
-  const { store, config, presence, notifier, clock, logger } = deps;
+  const { store, config, presence, notifier, live, clock, logger } = deps;
   const transitions = new DeploymentTransitions({
     notifier,
+    live,
     clock,
     onRecorded: (tx, row, created) => deps.plans.onRecorded(tx, row, created),
   });
@@ -40,6 +43,7 @@ export function createDeployments(deps: DeploymentsDeps) {
     store,
     transitions,
     presence,
+    live,
     clock,
     logger,
     defaults: config.deployments,

@@ -4,6 +4,8 @@ import { describe, it } from 'node:test';
 import { agentAuthPayload, FlotillaError, PROTOCOL_VERSION } from '@flotilla/protocol';
 import { ManualClock } from '@flotilla/runtime';
 import { sql } from 'kysely';
+import { pino } from 'pino';
+import { EventBus } from '../events/event-bus.js';
 import type { Db } from '../storage/database.js';
 import { Store } from '../storage/store.js';
 import { testDatabases } from '../testing/test-databases.js';
@@ -58,6 +60,7 @@ async function fixture(db: Db) {
   const identity = new HostIdentityService({
     store,
     clock,
+    live: new EventBus({ clock, logger: pino({ level: 'silent' }) }),
     presence: {
       cutOff: (host: string) => {
         cutOff.push(host);

@@ -12,6 +12,7 @@ import {
   type RevokeHostResponse,
 } from '@flotilla/protocol';
 import type { Clock } from '@flotilla/runtime';
+import type { LiveEvents } from '../events/event-bus.js';
 import type { HostRow } from '../storage/host.repository.js';
 import type { IdentitySummary } from '../storage/identity.repository.js';
 import type { Store } from '../storage/store.js';
@@ -22,6 +23,8 @@ import type { PresenceService } from './presence.service.js';
 export interface HostIdentityServiceOptions {
   store: Store;
   presence: Pick<PresenceService, 'cutOff'>;
+  /** Told about every change of a host's enrollment state (`hosts.changed`). */
+  live: LiveEvents;
   clock: Clock;
   /** Called once a host's key stopped working (revoked or replaced); its cache credentials go. */
   onKeyRevoked?: (host: string) => void;
@@ -75,6 +78,7 @@ export class HostIdentityService {
       if (!(await tx.hosts.findByName(name))) {
         throw new FlotillaError('host_not_found', `no host named "${name}"`);
       }
+      this.options.live.publish({ type: 'hosts.changed', names: [name] }, tx);
       return issueEnrollmentToken(tx, {
         host: name,
         expiresInSeconds: request.expiresInSeconds,
@@ -101,6 +105,7 @@ export class HostIdentityService {
     const tokenHash = hashToken(request.token);
     const fingerprint = keyFingerprint(request.publicKey);
     const enrolled = await store.transaction(async (tx) => {
+      this.options.live.publish({ type: 'hosts.changed', names: [request.host] }, tx);
       const token = await tx.identities.findToken(tokenHash);
       // A token for another host reads as unknown: the answer never confirms a token exists.
       if (!token || token.host_name !== request.host) {
@@ -191,6 +196,7 @@ export class HostIdentityService {
       if (!(await tx.hosts.findByName(name))) {
         throw new FlotillaError('host_not_found', `no host named "${name}"`);
       }
+      this.options.live.publish({ type: 'hosts.changed', names: [name] }, tx);
       const key = await tx.identities.revokeActiveKey(name, { at, by: actor, reason });
       const tokens = await tx.identities.revokeUnusedTokens(name, at);
       await tx.events.append([

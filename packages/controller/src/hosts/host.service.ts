@@ -15,6 +15,7 @@ import {
 } from '@flotilla/protocol';
 import type { Clock } from '@flotilla/runtime';
 import type { HostSettings } from '../config.js';
+import type { LiveEvents } from '../events/event-bus.js';
 import type { HostRepository, HostRow } from '../storage/host.repository.js';
 import type { Store } from '../storage/store.js';
 import { issueEnrollmentToken, type HostIdentityService } from './host-identity.service.js';
@@ -23,6 +24,8 @@ import type { LiveHost, PresenceService } from './presence.service.js';
 export interface HostServiceOptions {
   store: Store;
   presence: PresenceService;
+  /** Told about registrations and removals (`hosts.changed`). */
+  live: LiveEvents;
   /** Reads each host's enrolled key for the answers that show it. */
   identities: Pick<HostIdentityService, 'identities'>;
   clock: Clock;
@@ -80,6 +83,7 @@ export class HostService {
         actor,
         now: clock.now(),
       });
+      this.options.live.publish({ type: 'hosts.changed', names: [request.name] }, tx);
       await this.options.onRegistered?.(tx, request.name);
       const inserted = await tx.hosts.findByName(request.name);
       if (!inserted) throw new FlotillaError('internal_error', 'host vanished after insert');
@@ -111,6 +115,9 @@ export class HostService {
           { deploymentId: running.id },
         );
       }
+      this.options.live.publish({ type: 'hosts.changed', names: [name] }, tx);
+      // Its deployments go too, waiting approvals among them.
+      this.options.live.publish({ type: 'approvals.changed' }, tx);
       const deployments = await tx.deployments.deleteForHost(name);
       await tx.policies.deleteForHost(name);
       await tx.hosts.delete(name);

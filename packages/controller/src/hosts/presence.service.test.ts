@@ -3,9 +3,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { ControllerMessage, Metrics } from '@flotilla/protocol';
+import type { ControllerMessage, LiveEvent, Metrics } from '@flotilla/protocol';
 import { sql } from 'kysely';
 import { pino } from 'pino';
+import { EventBus } from '../events/event-bus.js';
 import { openDatabase, type Db } from '../storage/database.js';
 import { EventRepository } from '../storage/event.repository.js';
 import { HostRepository } from '../storage/host.repository.js';
@@ -44,15 +45,18 @@ describe('PresenceService (real SQLite)', () => {
   let hosts: HostRepository;
   let clock: ManualClock;
   let presence: PresenceService;
+  let live: EventBus;
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'flotilla-presence-'));
     db = (await openDatabase({ url: join(dir, 'test.db') })).db;
     hosts = new HostRepository(db);
     clock = new ManualClock(Date.parse('2026-01-01T00:00:00Z'));
+    live = new EventBus({ clock, logger: pino({ level: 'silent' }) });
     presence = new PresenceService({
       hosts,
       events: new EventRepository(db),
+      live,
       clock,
       logger: pino({ level: 'silent' }),
       heartbeatIntervalSeconds: 5,
@@ -138,5 +142,27 @@ describe('PresenceService (real SQLite)', () => {
     presence.sweep();
     assert.equal(presence.get('h1'), undefined);
     assert.equal(channel.closed?.code, 4008);
+  });
+
+  it('tells live subscribers about heartbeats at once and about connects once written', async () => {
+    await presence.flush();
+    const seen: LiveEvent[] = [];
+    const { unsubscribe } = live.subscribe((message) => seen.push(message.event));
+    presence.connected('h1', new RecordingChannel(), {
+      version: '0.1.0',
+      protocolVersion: 1,
+      os: 'linux',
+    });
+    clock.advance(1000);
+    assert.deepEqual(seen, [], 'nothing before the connect is written');
+    await presence.flush();
+    clock.advance(1000);
+    assert.deepEqual(seen, [{ type: 'hosts.changed', names: ['h1'] }]);
+    presence.heartbeat('h1', metrics);
+    presence.heartbeat('h1', metrics);
+    clock.advance(1000);
+    assert.deepEqual(seen.at(-1), { type: 'hosts.changed', names: ['h1'] });
+    assert.equal(seen.length, 2, 'two heartbeats in a second are one event');
+    unsubscribe();
   });
 });

@@ -1,6 +1,7 @@
 import type { ControllerMessage, Facts, HostOs, Metrics } from '@flotilla/protocol';
 import type { Logger } from 'pino';
 import type { Clock } from '@flotilla/runtime';
+import type { LiveEvents } from '../events/event-bus.js';
 import type { EventRepository, NewEvent } from '../storage/event.repository.js';
 import type { HostRepository, HostStateUpdate } from '../storage/host.repository.js';
 
@@ -34,6 +35,8 @@ export interface LiveHost {
 export interface PresenceOptions {
   hosts: HostRepository;
   events: EventRepository;
+  /** Told about every host whose live state changed (`hosts.changed`). */
+  live: LiveEvents;
   clock: Clock;
   logger: Logger;
   heartbeatIntervalSeconds: number;
@@ -53,6 +56,8 @@ const FLUSH_BATCH = 500;
  * and written in batched transactions every `flushIntervalMs`; every
  * `snapshotIntervalSeconds` the last-seen time and metrics of busy hosts are written too.
  * A crash loses at most those few seconds of last-seen times, never a deployment.
+ * Live events: a heartbeat (last seen, metrics) at once, since answers read it from memory;
+ * a connect, disconnect or new facts once their batch is written.
  */
 export class PresenceService {
   private readonly live = new Map<string, LiveHost>();
@@ -201,6 +206,7 @@ export class PresenceService {
     entry.lastHeartbeatMs = this.options.clock.now().getTime();
     if (metrics) entry.metrics = metrics;
     entry.dirty = true;
+    this.options.live.publish({ type: 'hosts.changed', names: [name] });
   }
 
   facts(name: string, facts: Facts): void {
@@ -262,6 +268,8 @@ export class PresenceService {
         try {
           await this.options.hosts.applyStateUpdates(batch);
           await this.options.events.append(events);
+          if (batch.size > 0)
+            this.options.live.publish({ type: 'hosts.changed', names: [...batch.keys()] });
         } catch (error) {
           this.options.logger.error({ err: error }, 'writing host state failed; will retry');
           for (const [name, update] of batch) {

@@ -39,7 +39,10 @@ const CONTRACTS: Readonly<Record<string, Contract>> = api;
  * through a trusted authenticating proxy. Destructive routes ask a TOTP user for a fresh
  * code. Host, enrollment and webhook routes prove the caller in their own handlers.
  */
-export function installAuthentication(app: FastifyInstance, options: AuthenticationOptions): void {
+export function installAuthentication(
+  app: FastifyInstance,
+  options: AuthenticationOptions,
+): Reauthentication {
   const proxies = new TrustedProxies(options.proxy?.addresses ?? []);
   app.addHook('onRequest', async (request) => {
     const access = request.routeOptions.config.access;
@@ -96,6 +99,24 @@ export function installAuthentication(app: FastifyInstance, options: Authenticat
       );
     }
   });
+  return {
+    async stillAllowed(request) {
+      const access = request.routeOptions.config.access;
+      if (access === undefined) return false;
+      const principal = await authenticate(request, options, proxies).catch(() => null);
+      return principal !== null && allows(principal.role, access);
+    },
+  };
+}
+
+/** For answers that last (streams): whether the caller of a request may still call its route. */
+export interface Reauthentication {
+  /**
+   * Authenticates the request's credentials again (session, token or proxy) and checks the
+   * route's access: false once the session ended, the token was revoked, the user was
+   * disabled or lost the role.
+   */
+  stillAllowed(request: FastifyRequest): Promise<boolean>;
 }
 
 async function authenticate(

@@ -52,6 +52,7 @@ export type CustomRouteName =
   | 'openApi'
   | 'githubWebhook'
   | 'streamBuildLog'
+  | 'events'
   | 'cacheInfoFile'
   | 'cacheNarinfo'
   | 'cacheNar'

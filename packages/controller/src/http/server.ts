@@ -4,6 +4,7 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } 
 import type { Logger } from 'pino';
 import type { BinaryCacheService } from '../cache/cache.service.js';
 import type { Editor } from '../editor/editor.composition.js';
+import type { EventBus } from '../events/event-bus.js';
 import type { RepositoryService } from '../repository/repository.service.js';
 import type { WebhookDeliveryRepository } from '../storage/hardening.repositories.js';
 import type { TrustedProxies } from '../support/trusted-proxies.js';
@@ -16,6 +17,7 @@ import { registerCacheRoutes } from './cache.routes.js';
 import { deploymentRoutes, type DeploymentRouteServices } from './deployments.routes.js';
 import { editorRoutes } from './editor.routes.js';
 import { installErrorHandlers } from './errors.js';
+import { registerEventStream } from './events.stream.js';
 import { registerGithubWebhook } from './github-webhook.js';
 import { hostRoutes, type HostRouteServices } from './hosts.routes.js';
 import { buildOpenApi } from './openapi.js';
@@ -34,6 +36,8 @@ export interface HttpServerOptions {
   repository: RepositoryService;
   editor: Editor;
   cache: BinaryCacheService;
+  /** The live events streamed at `GET /api/v1/events`. */
+  live: EventBus;
   health: () => Promise<{ body: HealthDetails; healthy: boolean }>;
   /** The built web UI served at `/` (index.html and assets/). */
   webDir: string;
@@ -73,7 +77,7 @@ export function buildHttpServer(options: HttpServerOptions): FastifyInstance {
   installAuthFailureLimits(app, options.limits);
 
   // Only the not-found handler has no contract: it answers 404 and runs nothing else.
-  installAuthentication(app, {
+  const reauthentication = installAuthentication(app, {
     auth: options.auth.auth,
     tokens: options.auth.tokens,
     proxy: options.auth.proxy,
@@ -102,6 +106,11 @@ export function buildHttpServer(options: HttpServerOptions): FastifyInstance {
   });
   registerSessionRoutes(app, routes, options.auth);
   registerBuildLogStream(app, routes, options.pipeline.builds);
+  registerEventStream(app, routes, {
+    bus: options.live,
+    clock: options.clock,
+    stillAllowed: (request) => reauthentication.stillAllowed(request),
+  });
   registerGithubWebhook(app, routes, {
     secret: options.webhookSecret,
     repository: options.repository,

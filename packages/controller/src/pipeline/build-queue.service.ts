@@ -4,7 +4,8 @@ import type { Logger } from 'pino';
 import type { NixAdapter } from '../adapters/nix.js';
 import type { Clock } from '@flotilla/runtime';
 import type { BuildsConfig } from '../config.js';
-import type { BuildRepository, BuildRow } from '../storage/build.repository.js';
+import type { LiveEvents } from '../events/event-bus.js';
+import type { BuildRepository, BuildRow, BuildStatusValue } from '../storage/build.repository.js';
 import type { EventRepository } from '../storage/event.repository.js';
 import { newId } from '../support/tokens.js';
 import { BuildLogWriter, errorSummary, type BuildLogListener } from './build-log.writer.js';
@@ -12,6 +13,8 @@ import { BuildLogWriter, errorSummary, type BuildLogListener } from './build-log
 export interface BuildQueueOptions {
   builds: BuildRepository;
   events: EventRepository;
+  /** Told about every build that was queued, started or ended (`build.changed`). */
+  live: LiveEvents;
   nix: NixAdapter;
   config: BuildsConfig;
   clock: Clock;
@@ -110,6 +113,7 @@ export class BuildQueue {
       builders: this.buildersFor(request.host),
       created_at: now.toISOString(),
     });
+    this.changed(id, 'queued');
     await events.append([
       {
         at: now.toISOString(),
@@ -127,12 +131,7 @@ export class BuildQueue {
     const build = await this.require(id);
     const now = this.options.clock.now().toISOString();
     if (build.status === 'queued') {
-      if (
-        await this.options.builds.transition(id, ['queued'], {
-          status: 'cancelled',
-          finished_at: now,
-        })
-      ) {
+      if (await this.move(id, ['queued'], { status: 'cancelled', finished_at: now })) {
         await this.record('build.cancelled', actor, build);
       }
     } else if (build.status === 'running') {
@@ -174,6 +173,7 @@ export class BuildQueue {
       builders: this.buildersFor(build.host_name),
       created_at: now.toISOString(),
     });
+    this.changed(retryId, 'queued');
     await this.record('build.retried', actor, build, { retryId });
     this.tick();
     return this.require(retryId);
@@ -214,7 +214,7 @@ export class BuildQueue {
         if (room <= 0) return;
         const queued = await this.options.builds.nextQueued(room + this.running.size);
         for (const build of queued.filter((b) => !this.running.has(b.id)).slice(0, room)) {
-          const started = await this.options.builds.transition(build.id, ['queued'], {
+          const started = await this.move(build.id, ['queued'], {
             status: 'running',
             started_at: this.options.clock.now().toISOString(),
           });
@@ -254,7 +254,7 @@ export class BuildQueue {
   }
 
   private async realise(build: BuildRow, run: RunningBuild, writer: BuildLogWriter): Promise<void> {
-    const { builds, nix, config, clock, logger } = this.options;
+    const { nix, config, clock, logger } = this.options;
     logger.info({ buildId: build.id, host: build.host_name, drv: build.drv_path }, 'build started');
     writer.write(
       `building ${build.drv_path} for ${build.host_name}${build.builders ? ` on ${build.builders}` : ' locally'} (attempt ${build.attempt})`,
@@ -272,7 +272,7 @@ export class BuildQueue {
       const closureSize = await nix.closureSize(result.outPath);
       writer.write(`built ${result.outPath}`);
       await writer.flush();
-      await builds.transition(build.id, ['running'], {
+      await this.move(build.id, ['running'], {
         status: 'succeeded',
         finished_at: finishedAt,
         out_path: result.outPath,
@@ -285,7 +285,7 @@ export class BuildQueue {
     if (result.reason === 'cancelled' && run.stopReason === 'shutdown') {
       writer.write('[controller stopping: build interrupted, it will run again on start]');
       await writer.flush();
-      await builds.transition(build.id, ['running'], { status: 'queued', started_at: null });
+      await this.move(build.id, ['running'], { status: 'queued', started_at: null });
       return;
     }
     const status = result.reason === 'cancelled' ? 'cancelled' : 'failed';
@@ -300,13 +300,28 @@ export class BuildQueue {
       status === 'failed' ? `build failed: ${summary.split('\n')[0]}` : 'build cancelled',
     );
     await writer.flush();
-    await builds.transition(build.id, ['running'], {
+    await this.move(build.id, ['running'], {
       status,
       finished_at: finishedAt,
       error_summary: summary,
     });
     if (status === 'failed')
       await this.record('build.failed', 'pipeline', build, { error: summary.split('\n')[0] });
+  }
+
+  /** Moves a build from one of `from` to `changes.status`; says whether it moved. */
+  private async move(
+    id: string,
+    from: readonly BuildStatusValue[],
+    changes: Parameters<BuildRepository['transition']>[2] & { status: BuildStatusValue },
+  ): Promise<boolean> {
+    const moved = await this.options.builds.transition(id, from, changes);
+    if (moved) this.changed(id, changes.status);
+    return moved;
+  }
+
+  private changed(id: string, status: BuildStatusValue): void {
+    this.options.live.publish({ type: 'build.changed', id, status });
   }
 
   private async writerFor(build: BuildRow): Promise<BuildLogWriter> {

@@ -4,6 +4,7 @@ import { NixClient, type NixAdapter } from '../adapters/nix.js';
 import { mirrorPath } from '../git/git.client.js';
 import type { Clock } from '@flotilla/runtime';
 import type { ControllerConfig } from '../config.js';
+import type { LiveEvents } from '../events/event-bus.js';
 import { BuildQueue } from './build-queue.service.js';
 import { BuildService } from './build.service.js';
 import { PipelineService } from './pipeline.service.js';
@@ -19,6 +20,7 @@ export interface PipelineDeps {
   publisher: ReleasePublisher;
   /** Nix; the real command-line client unless a test or tool injects another. */
   nix?: NixAdapter;
+  live: LiveEvents;
   clock: Clock;
   logger: Logger;
   /** Inside the transaction that makes a release ready (policies decide). */
@@ -39,7 +41,7 @@ export interface Pipeline {
 }
 
 export function createPipeline(deps: PipelineDeps): Pipeline {
-  const { store, config, clock, logger } = deps;
+  const { store, config, live, clock, logger } = deps;
   const { events, evaluations } = store;
   const nix = deps.nix ?? new NixClient({ env: config.childEnv });
   const buildRepository = store.builds;
@@ -47,6 +49,7 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
   const releases = new ReleaseService({
     store,
     publisher: deps.publisher,
+    live,
     clock,
     logger,
     onReady: deps.onReleaseReady,
@@ -57,6 +60,7 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
   const queue: BuildQueue = new BuildQueue({
     builds: buildRepository,
     events,
+    live,
     nix,
     config: config.builds,
     clock,
@@ -71,6 +75,7 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
     events,
     queue,
     releaseService: releases,
+    live,
     nix,
     clock,
     logger,

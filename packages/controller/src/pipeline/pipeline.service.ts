@@ -7,6 +7,7 @@ import {
 import type { Logger } from 'pino';
 import type { FlakeHostsEvaluation, NixAdapter } from '../adapters/nix.js';
 import type { Clock } from '@flotilla/runtime';
+import type { LiveEvents } from '../events/event-bus.js';
 import type { BuildRepository, BuildRow } from '../storage/build.repository.js';
 import {
   parseEvaluation,
@@ -36,6 +37,8 @@ export interface PipelineServiceOptions {
   events: EventRepository;
   queue: BuildQueue;
   releaseService: ReleaseService;
+  /** Told when a revision starts or ends evaluating (`repository.changed`). */
+  live: LiveEvents;
   nix: NixAdapter;
   clock: Clock;
   logger: Logger;
@@ -84,6 +87,7 @@ export class PipelineService {
   private async process(revisionId: string): Promise<void> {
     const { evaluations, logger } = this.options;
     if (!(await evaluations.markEvaluating(revisionId))) return;
+    this.options.live.publish({ type: 'repository.changed' });
     const revision = await evaluations.revision(revisionId);
     const repository = revision && (await evaluations.repository(revision.repository_id));
     if (!revision || !repository) return;
@@ -141,6 +145,7 @@ export class PipelineService {
     } catch (error) {
       const text = error instanceof FlotillaError ? error.message : String(error);
       await evaluations.saveFailure(revision.id, text, clock.now().toISOString());
+      this.options.live.publish({ type: 'repository.changed' });
       await events.append([
         {
           at: clock.now().toISOString(),
@@ -159,6 +164,7 @@ export class PipelineService {
     const { evaluations, events, clock } = this.options;
     const at = clock.now().toISOString();
     await evaluations.saveEvaluation(revision.id, evaluation, at);
+    this.options.live.publish({ type: 'repository.changed' });
     const notRebuilt = Object.entries(evaluation.notRebuilt ?? {}).map(([host, skip]) => ({
       at,
       kind: 'build.not_rebuilt',

@@ -7,6 +7,7 @@ import {
 import type { Logger } from 'pino';
 import type { ReleasePublisher } from '../cache/cache.publisher.js';
 import type { Clock } from '@flotilla/runtime';
+import type { LiveEvents } from '../events/event-bus.js';
 import type { BuildRow } from '../storage/build.repository.js';
 import type { ReleaseView } from '../storage/release.repository.js';
 import type { Store } from '../storage/store.js';
@@ -15,6 +16,8 @@ import { newId } from '../support/tokens.js';
 export interface ReleaseServiceOptions {
   store: Store;
   publisher: ReleasePublisher;
+  /** Told about releases made, dropped or ready (`releases.changed`). */
+  live: LiveEvents;
   clock: Clock;
   logger: Logger;
   /**
@@ -39,8 +42,9 @@ export class ReleaseService {
     build: BuildRow,
     revisionId = build.revision_id,
   ): Promise<ReleaseView | undefined> {
-    const { store, publisher, clock, logger } = this.options;
+    const { store, publisher, live, clock, logger } = this.options;
     const { releases, events } = store;
+    const changed = { type: 'releases.changed', revision: revisionId } as const;
     if (!build.out_path) throw new Error(`build ${build.id} has no output`);
     const existing = await releases.findForHostRevision(build.host_name, revisionId);
     if (existing && existing.status !== 'publishing') return existing;
@@ -60,6 +64,7 @@ export class ReleaseService {
         status: 'publishing',
         created_at: now.toISOString(),
       });
+      live.publish(changed);
     }
     try {
       await publisher.publish({
@@ -70,6 +75,7 @@ export class ReleaseService {
     } catch (error) {
       // Without its closure in the cache the release could not be fetched: drop it and say why.
       await releases.delete(id);
+      live.publish(changed);
       const message = error instanceof Error ? error.message : String(error);
       logger.error(
         { host: build.host_name, buildId: build.id, err: message },
@@ -91,6 +97,7 @@ export class ReleaseService {
     // decision (a deployment waiting for approval, or approved by auto): all or nothing.
     const ready = await store.transaction(async (tx) => {
       await tx.releases.setStatus(id, 'ready');
+      live.publish(changed, tx);
       const superseded = await tx.releases.supersedeOlder(build.host_name, id);
       await tx.events.append([
         {

@@ -14,6 +14,7 @@ import {
 import type { Logger } from 'pino';
 import type { Clock } from '@flotilla/runtime';
 import type { RepositoryConfig } from '../config.js';
+import type { LiveEvents } from '../events/event-bus.js';
 import { mirrorPath, type GitClient, type GitClientOptions } from '../git/git.client.js';
 import { refMatchesAny } from '../git/ref-patterns.js';
 import type { EventRepository } from '../storage/event.repository.js';
@@ -50,6 +51,8 @@ export interface RepositoryServiceOptions {
   revisions: RevisionRepository;
   events: EventRepository;
   pipeline: RevisionPipeline;
+  /** Told about links, syncs (new heads, fetch errors) and new revisions (`repository.changed`). */
+  live: LiveEvents;
   clock: Clock;
   logger: Logger;
   /** Builds a mirror's git client; replaceable for tests. */
@@ -161,6 +164,7 @@ export class RepositoryService {
       );
     }
     const row = await this.queue.run(() => saveApiLink(this.linkDeps(), request, actor));
+    this.changed();
     this.poller.reschedule();
     this.requestSync('api');
     return toRepository(row);
@@ -241,7 +245,10 @@ export class RepositoryService {
         reason: 'request',
       });
     });
-    if (result.created) this.handOff([result.row]);
+    if (result.created) {
+      this.changed();
+      this.handOff([result.row]);
+    }
     return { revision: toRevision(result.row), created: result.created };
   }
 
@@ -291,7 +298,10 @@ export class RepositoryService {
         reason: 'webhook',
       });
     });
-    if (row) this.handOff([row]);
+    if (row) {
+      this.changed();
+      this.handOff([row]);
+    }
   }
 
   async listRevisions(query: RevisionListQuery): Promise<RevisionList> {
@@ -306,11 +316,17 @@ export class RepositoryService {
   }
 
   private async syncNow(reason: SyncReason): Promise<SyncResult> {
-    const outcome = await this.queue.run(async () => {
-      const link = await this.requireLink();
-      const { client, token } = await this.mirrors.clientFor(link);
-      return this.pass.run(link, client, this.previews, reason, [this.options.configToken, token]);
-    });
+    const outcome = await this.queue
+      .run(async () => {
+        const link = await this.requireLink();
+        const { client, token } = await this.mirrors.clientFor(link);
+        return this.pass.run(link, client, this.previews, reason, [
+          this.options.configToken,
+          token,
+        ]);
+      })
+      // A failed fetch is news too (the link shows its error).
+      .finally(() => this.changed());
     this.handOff(outcome.newRevisions);
     return {
       reason,
@@ -344,6 +360,10 @@ export class RepositoryService {
           logger.error({ revisionId: row.id, err: error }, 'pipeline did not take the revision'),
         );
     }
+  }
+
+  private changed(): void {
+    this.options.live.publish({ type: 'repository.changed' });
   }
 
   private async requireLink(): Promise<RepositoryLinkRow> {

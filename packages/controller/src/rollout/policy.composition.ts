@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import type { ControllerConfig } from '../config.js';
 import type { DeploymentRunner } from '../deployments/deployment-runner.js';
 import type { DeploymentTransitions } from '../deployments/deployment.transitions.js';
+import type { LiveEvents } from '../events/event-bus.js';
 import type { Notifier } from '../notifications/notification.service.js';
 import type { Store } from '../storage/store.js';
 import { ApprovalService } from './approval.service.js';
@@ -19,6 +20,7 @@ export interface PoliciesDeps {
   transitions: DeploymentTransitions;
   runner: DeploymentRunner;
   notifier: Notifier;
+  live: LiveEvents;
   liveFacts: (host: string) => Facts | null;
   clock: Clock;
   logger: Logger;
@@ -26,14 +28,15 @@ export interface PoliciesDeps {
 
 /** The humans' rules wired: the gate, policies, approvals, rollouts, deploy commands. */
 export function createPolicies(deps: PoliciesDeps) {
-  const { store, config, transitions, runner, notifier, clock, logger } = deps;
+  const { store, config, transitions, runner, notifier, live, clock, logger } = deps;
   const gate = new DeploymentGate({ transitions, config, clock, liveFacts: deps.liveFacts });
-  const policies = new PolicyService({ store, transitions, notifier, config, clock });
+  const policies = new PolicyService({ store, transitions, notifier, live, config, clock });
   const rollout = new RolloutService({
     store,
     transitions,
     runner,
     notifier,
+    live,
     config,
     clock,
     logger,

@@ -9,6 +9,7 @@ import {
 } from '@flotilla/protocol';
 import type { Clock } from '@flotilla/runtime';
 import type { DeploymentTransitions } from '../deployments/deployment.transitions.js';
+import type { LiveEvents } from '../events/event-bus.js';
 import type { Notifier } from '../notifications/notification.service.js';
 import type { HostRow } from '../storage/host.repository.js';
 import type { HostPolicyRow } from '../storage/policy.repository.js';
@@ -21,6 +22,8 @@ export interface PolicyServiceOptions {
   store: Store;
   transitions: DeploymentTransitions;
   notifier: Notifier;
+  /** Told about policy, mode, pin and graduation changes (`hosts.changed`). */
+  live: LiveEvents;
   config: RolloutConfig;
   clock: Clock;
 }
@@ -113,6 +116,7 @@ export class PolicyService {
     }
     await store.transaction(async (tx) => {
       const now = clock.now().toISOString();
+      this.hostChanged(tx, host);
       await policyRow(tx, clock, host);
       if (request.policy === 'monitor') {
         await tx.hosts.setMode(host, 'monitor');
@@ -148,17 +152,19 @@ export class PolicyService {
 
   async pin(host: string, actor: string, reason: string): Promise<HostPolicy> {
     await this.requireHost(host);
-    await this.options.store.transaction((tx) =>
-      pinHost(tx, this.options.clock, host, actor, { reason }),
-    );
+    await this.options.store.transaction((tx) => {
+      this.hostChanged(tx, host);
+      return pinHost(tx, this.options.clock, host, actor, { reason });
+    });
     return this.get(host);
   }
 
   async unpin(host: string, actor: string, reason?: string): Promise<HostPolicy> {
     await this.requireHost(host);
-    await this.options.store.transaction((tx) =>
-      unpinHost(tx, this.options.clock, host, actor, reason ?? null),
-    );
+    await this.options.store.transaction((tx) => {
+      this.hostChanged(tx, host);
+      return unpinHost(tx, this.options.clock, host, actor, reason ?? null);
+    });
     return this.get(host);
   }
 
@@ -201,6 +207,7 @@ export class PolicyService {
       const done = await store.transaction(async (tx) => {
         const row = await tx.policies.find(status.host);
         if (!row || row.eligible_notified_at !== null) return false;
+        this.hostChanged(tx, status.host);
         await tx.policies.update(status.host, {
           eligible_notified_at: clock.now().toISOString(),
         });
@@ -226,6 +233,10 @@ export class PolicyService {
         audit: { kind: 'deployment.cancelled', actor, data: { reason: why } },
       });
     }
+  }
+
+  private hostChanged(tx: Store, host: string): void {
+    this.options.live.publish({ type: 'hosts.changed', names: [host] }, tx);
   }
 
   private async requireHost(host: string): Promise<HostRow> {

@@ -14,6 +14,7 @@ import type { Logger } from 'pino';
 import type { Wave } from '../config.js';
 import type { DeploymentRunner } from '../deployments/deployment-runner.js';
 import type { DeploymentTransitions } from '../deployments/deployment.transitions.js';
+import type { LiveEvents } from '../events/event-bus.js';
 import type { Notifier } from '../notifications/notification.service.js';
 import type { DeploymentRow } from '../storage/deployment.repository.js';
 import { parseEvaluation } from '../storage/evaluation.repository.js';
@@ -30,6 +31,8 @@ export interface RolloutServiceOptions {
   transitions: DeploymentTransitions;
   runner: Pick<DeploymentRunner, 'dispatchPending'>;
   notifier: Notifier;
+  /** Told about quarantined releases and resumed rollouts (the deployments' own moves tell the rest). */
+  live: LiveEvents;
   config: RolloutConfig;
   clock: Clock;
   logger: Logger;
@@ -153,6 +156,7 @@ export class RolloutService {
       deploymentId: row.id,
     });
     if (row.status === 'rolled_back' && row.release_id) {
+      this.options.live.publish({ type: 'releases.changed', revision: row.revision_id }, tx);
       await quarantineRelease(tx, clock, {
         releaseId: row.release_id,
         host: row.host_name,
@@ -183,6 +187,7 @@ export class RolloutService {
     const resumed = await store.transaction(async (tx) => {
       const halt = await tx.policies.haltOf(revisionId);
       if (!halt || !(await tx.policies.resume(revisionId))) return false;
+      this.options.live.publish({ type: 'rollout.changed', id: revisionId }, tx);
       await tx.events.append([
         {
           at: clock.now().toISOString(),

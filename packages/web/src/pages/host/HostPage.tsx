@@ -9,7 +9,6 @@ import { useState } from 'react';
 import { messageOf } from '../../api/api-error.js';
 import { useApi } from '../../api/api-context.js';
 import { queryKeys } from '../../api/query-keys.js';
-import type { PageProps } from '../../app/routes.js';
 import { Link } from '../../app/Link.js';
 import { useCan } from '../../auth/session.js';
 import { ConfirmDialog } from '../../components/ConfirmDialog.js';
@@ -28,7 +27,7 @@ import {
 type Action = { kind: 'reboot' } | { kind: 'pin' } | { kind: 'unpin' } | { kind: 'rollback' };
 
 /** One host: facts, revision, policy, identity, generations, deployments, the running log. */
-export function HostPage({ params }: PageProps) {
+export function HostPage({ params }: { params: Record<string, string> }) {
   const name = params.name ?? '';
   const data = useHostPageData(name);
   const { host, status } = data;
