@@ -158,6 +158,7 @@ export class Controller {
       hostSettings: config.hosts,
       clock,
       logger,
+      live,
     });
     const deployments = createDeployments({
       store,

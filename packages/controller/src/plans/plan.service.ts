@@ -17,6 +17,7 @@ import type { LiveHost, PresenceService } from '../hosts/presence.service.js';
 import type { DeploymentRow } from '../storage/deployment.repository.js';
 import type { PlanChanges, PlanRow } from '../storage/plan.repository.js';
 import type { Store } from '../storage/store.js';
+import type { LiveEvents } from '../events/event-bus.js';
 
 export interface PlanServiceOptions {
   store: Store;
@@ -26,6 +27,8 @@ export interface PlanServiceOptions {
   hostSettings: Readonly<Record<string, Pick<HostSettings, 'prefetch'>>>;
   clock: Clock;
   logger: Logger;
+  /** Tells the web UI an approval's plan arrived (`approvals.changed`). */
+  live?: LiveEvents;
 }
 
 /** What an agent announces in its hello when it answers `plan.request`. */
@@ -207,6 +210,7 @@ export class PlanService {
             updated_at: at,
           };
     await store.plans.update(deployment.id, changes);
+    this.options.live?.publish({ type: 'approvals.changed' });
     logger.info(
       { host, deploymentId: deployment.id, state: changes.state, code: changes.code },
       'activation plan answered',

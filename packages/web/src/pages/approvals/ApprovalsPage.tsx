@@ -247,7 +247,7 @@ function WaveSection({
               )}
             </div>
             {a.holdReason && <p className="small">Held: {a.holdReason}</p>}
-            <ChangePlan host={a.host} plan={null} />
+            <ChangePlan host={a.host} plan={a.plan ?? null} />
           </li>
         ))}
       </ul>

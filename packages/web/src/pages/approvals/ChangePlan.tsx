@@ -1,14 +1,10 @@
 import { formatBytes } from '../../format/quantity.js';
 
 /**
- * WHAT WILL CHANGE ON A HOST — ready for the plan fields.
- *
- * The agent prepares each waiting deployment before anyone approves it: the closure
- * difference against what the host runs (`nix store diff-closures`) and what activation will
- * do (`switch-to-configuration dry-activate`). That API is not part of this controller yet;
- * until it is, `plan` is null and this says so. The shape below is the one that API will
- * answer (a deployment's plan: state, reason, and the agent's findings), so wiring it is
- * passing the answer in.
+ * What will change on a host. The agent prepares each waiting deployment before anyone
+ * approves it: the closure difference against what the host runs (`nix store
+ * diff-closures`) and what activation will do (`switch-to-configuration dry-activate`); the
+ * approval carries that plan (`plan`, null when the controller has none for it).
  */
 
 interface PackageChangeView {
@@ -47,8 +43,7 @@ export function ChangePlan({ host, plan }: { host: string; plan: ChangePlanView 
   if (plan === null) {
     return (
       <p className="muted small" data-testid="change-plan-missing">
-        What will change on {host} (packages, units, reboot) is not available from this controller
-        yet.
+        What will change on {host} (packages, units, reboot) is not known for this deployment.
       </p>
     );
   }
