@@ -71,7 +71,7 @@ export interface ConfigSources {
 }
 
 /** Keys a `--config` JSON file may hold; unknown keys are errors so typos are not ignored. */
-const ConfigFile = z
+export const ConfigFile = z
   .strictObject({
     controllerUrl: z.string(),
     caFile: z.string(),
@@ -101,7 +101,7 @@ const ConfigFile = z
 type ConfigFile = z.infer<typeof ConfigFile>;
 
 /** Environment variables that set a config key. */
-const ENV_NAMES = {
+export const ENV_NAMES = {
   controllerUrl: 'FLOTILLA_CONTROLLER_URL',
   caFile: 'FLOTILLA_CA_FILE',
   host: 'FLOTILLA_HOST',

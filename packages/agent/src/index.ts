@@ -1,6 +1,15 @@
 export { Agent, type AgentOptions } from './agent.js';
 export { Backoff, cappedDelayMs, fullJitterDelayMs, type BackoffOptions } from './backoff.js';
 export { systemClock, type CancelTimer, type Clock } from '@flotilla/runtime';
+// The settings reference, for docs/CONFIGURATION.md (scripts/src/config-reference.ts).
+export {
+  AGENT_CONFIG_FILE,
+  AGENT_SETTINGS,
+  agentConfigFileJsonSchema,
+} from './config-reference.js';
+export { FLAGS as AGENT_FLAGS } from './config-args.js';
+export { ENV_NAMES as AGENT_ENV_NAMES } from './config.js';
+export { DEFAULTS as AGENT_DEFAULTS } from './config-settings.js';
 export {
   loadConfig,
   type ActivationSetting,

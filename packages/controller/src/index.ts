@@ -2,6 +2,12 @@ export { Controller, type ControllerOptions, type ControllerServices } from './c
 export type { NixAdapter, RealiseOptions, RealiseResult } from './adapters/nix.js';
 export { Store } from './storage/store.js';
 export { ControllerConfig, loadConfig, ConfigError } from './config.js';
+// The settings reference, for docs/CONFIGURATION.md (scripts/src/config-reference.ts).
+export {
+  CONTROLLER_CONFIG_FILE,
+  CONTROLLER_SETTINGS,
+  controllerConfigJsonSchema,
+} from './config.reference.js';
 export { AGENT_GATEWAY_PATH } from './gateway/agent.gateway.js';
 // The binary cache's publishing side, for tools and tests that publish into a controller's
 // state directory (the controller itself publishes through its release service).
