@@ -31,7 +31,9 @@ export const CONTROLLER_CONFIG_FILE = {
 
 const failureLimit = (path: string, what: string): Record<string, SettingDescription> => ({
   [path]: { description: `Lockout of a client address after failed ${what}.` },
-  [`${path}.maxFailures`]: { description: 'Failures within the window that lock the address out.' },
+  [`${path}.maxFailures`]: {
+    description: 'Failures allowed within the window; the next one locks the address out.',
+  },
   [`${path}.windowSeconds`]: { description: 'Window in which failures are counted.' },
   [`${path}.lockoutSeconds`]: {
     description: 'First lockout; each further lockout doubles it, up to the maximum.',
