@@ -422,6 +422,7 @@ export class ConfigError extends Error {
 }
 
 export const USAGE = `usage: flotilla-controller [--config FILE] [--state-dir DIR] [--listen HOST:PORT]
+       flotilla-controller backup --to FILE [--config FILE] [--state-dir DIR]
 
 Configuration is read from FILE (JSON), then environment variables, then flags:
   FLOTILLA_CONFIG                      path of the JSON config file

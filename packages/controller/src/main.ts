@@ -1,11 +1,17 @@
 #!/usr/bin/env node
 import { PINO_FORMAT } from '@flotilla/runtime';
 import { pino } from 'pino';
+import { BACKUP_USAGE, runBackup } from './backup.command.js';
 import { ConfigError, loadConfig, USAGE, wantsHelp } from './config.js';
 import { Controller } from './controller.js';
 
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
+  if (argv[0] === 'backup') {
+    if (wantsHelp(argv)) console.log(BACKUP_USAGE);
+    else process.exitCode = await runBackup(argv.slice(1), process.env);
+    return;
+  }
   if (wantsHelp(argv)) {
     console.log(USAGE);
     return;
