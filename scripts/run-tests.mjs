@@ -7,13 +7,14 @@
 //   browser:     test/dist/browser/**/*.test.js (the web UI in headless Chromium against a real
 //                controller and agents; needs the web UI built and /usr/bin/chromium)
 //   all:         unit, then service, then integration, then browser
+// Integration and browser runs bundle the programs first (scripts/bundle.mjs into dist/).
 // Extra arguments are name filters (substrings of the file path); each must match a file.
 //
 // One throwaway PostgreSQL server serves the whole run: its superuser URL reaches the tests
 // in FLOTILLA_TEST_POSTGRES_URL and each test creates databases of its own on it. When the
 // variable is already set, that server is used instead. A server that cannot start fails
 // the run; it is stopped and its directory removed at the end, also on SIGINT/SIGTERM.
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 
@@ -77,6 +78,18 @@ if (unmatched.length > 0) {
 if (runs.every((r) => r.files.length === 0)) {
   console.error(`no ${tier} tests found; did the build run?`);
   process.exit(1);
+}
+
+// Integration and browser tests run the bundled agent (dist/agent): bundled from the
+// compiled packages before each run, so it is never older than the code under test.
+if (runs.some((r) => ['integration', 'browser'].includes(r.name) && r.files.length > 0)) {
+  const bundled = spawnSync(process.execPath, [join(root, 'scripts', 'bundle.mjs')], {
+    stdio: 'inherit',
+  });
+  if (bundled.status !== 0) {
+    console.error('bundling the programs failed');
+    process.exit(1);
+  }
 }
 
 let postgres;

@@ -302,8 +302,18 @@ export const LimitsConfig = z
   .strict();
 export type LimitsConfig = z.infer<typeof LimitsConfig>;
 
-/** Where `npm run build` puts the web UI, from this file's place in the checkout (src or dist). */
-export const DEFAULT_WEB_DIR = fileURLToPath(new URL('../../web/dist/app', import.meta.url));
+/** Set to `true` by scripts/bundle.mjs in the bundled programs; undeclared otherwise. */
+declare const FLOTILLA_BUNDLE: boolean | undefined;
+
+/**
+ * Where `npm run build` puts the web UI: `web/` beside the bundled controller, or the web
+ * package's build from this file's place in the checkout (src or dist).
+ */
+export const DEFAULT_WEB_DIR = fileURLToPath(
+  typeof FLOTILLA_BUNDLE !== 'undefined'
+    ? new URL('./web', import.meta.url)
+    : new URL('../../web/dist/app', import.meta.url),
+);
 
 export const ControllerConfig = z
   .object({

@@ -1,4 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -7,7 +8,13 @@ import { sandboxNixEnv } from './nix.js';
 import { ManagedProcess } from './process.js';
 
 const CONTROLLER_MAIN = fileURLToPath(new URL('../../controller/dist/main.js', import.meta.url));
-const AGENT_MAIN = fileURLToPath(new URL('../../agent/dist/main.js', import.meta.url));
+/**
+ * The bundled agent (`npm run build`, scripts/bundle.mjs), the program hosts run: tests and
+ * the demo exercise exactly what is shipped, activation runner included.
+ */
+const AGENT_BUNDLE = fileURLToPath(
+  new URL('../../../dist/agent/flotilla-agent.mjs', import.meta.url),
+);
 
 export interface ControllerHandle {
   process: ManagedProcess;
@@ -248,6 +255,8 @@ export interface StartAgentOptions {
   extraArgs?: string[];
   /** `--activation`; the agent picks `detached` here by itself (no systemd). */
   activation?: 'auto' | 'systemd-run' | 'detached';
+  /** The agent program to run with node; the bundle by default (benchmarks compare others). */
+  program?: string;
 }
 
 export interface AgentHandle {
@@ -263,6 +272,10 @@ export function agentGatewayUrl(controllerUrl: string): string {
 /** Starts a real agent process for a sandboxed host under `root`. */
 export async function startAgent(options: StartAgentOptions): Promise<AgentHandle> {
   const paths = sandboxHostPaths(options.root);
+  const program = options.program ?? AGENT_BUNDLE;
+  if (!existsSync(program)) {
+    throw new Error(`${program} is missing: run npm run build (or node scripts/bundle.mjs)`);
+  }
   await mkdir(join(options.root, 'run'), { recursive: true });
   await mkdir(join(options.root, 'profiles'), { recursive: true });
   if (options.enrollmentToken !== undefined) {
@@ -276,7 +289,7 @@ export async function startAgent(options: StartAgentOptions): Promise<AgentHandl
   // (the demo, tests), and a reboot request must never reach that machine.
   await writeSandboxReboot(paths);
   const args = [
-    AGENT_MAIN,
+    program,
     '--controller-url',
     options.gatewayUrl ?? agentGatewayUrl(options.controllerUrl),
     '--host',

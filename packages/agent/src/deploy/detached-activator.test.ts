@@ -107,6 +107,41 @@ exit ${code}
     assert.equal(await readlink(link), path);
   });
 
+  it('learns of the end from the folder at once, not from its fallback timer', async () => {
+    const watching = new DetachedActivator({
+      mode: 'detached',
+      dir: join(dir, 'activations'),
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
+      currentSystemLink: link,
+      profile: join(dir, 'profiles', 'system'),
+      runner: new ChildProcessRunner(),
+      clock: systemClock,
+      // Were the follower to wait for this timer, the test would time out.
+      pollMs: 600_000,
+    });
+    const path = await system('sys-w', 2, 0.1, 0);
+    const handle = watching.plan({
+      deploymentId: 'dw',
+      step: 'activate',
+      attempt: 1,
+      storePath: path,
+      action: 'test',
+    });
+    await watching.start(handle);
+    const lines: string[] = [];
+    const outcome = await watching.follow(handle, {
+      offset: 0,
+      startedAt: Date.now(),
+      signal: AbortSignal.timeout(60_000),
+      onLines: (more) => {
+        lines.push(...more);
+        return Promise.resolve();
+      },
+    });
+    assert.equal(outcome.exitCode, 0);
+    assert.deepEqual(lines.slice(1), ['line 1', 'line 2', 'failing on purpose']);
+  });
+
   it('outlives an agent that stops following; a new follower continues at the saved offset', async () => {
     const path = await system('sys-b', 6, 0.2, 0);
     const handle = activator.plan({

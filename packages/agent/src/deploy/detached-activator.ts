@@ -7,7 +7,6 @@ import { createFileExclusive, readJsonFile } from '@flotilla/runtime';
 import type { Clock } from '@flotilla/runtime';
 import { isProcessAlive, isProcessGroupAlive, type ProcessIdentity } from '../process-identity.js';
 import type { ProcessRunner } from '@flotilla/runtime';
-import { sleep } from '../stop-signal.js';
 import {
   ActivationOutcome,
   switchToConfiguration,
@@ -16,6 +15,7 @@ import {
   type Activator,
   type FollowOptions,
 } from './activator.js';
+import { DirectoryWatch } from './directory-watch.js';
 import { readLogLines } from './log-tail.js';
 import { systemdRunCommand, unitName } from './systemd-run.js';
 
@@ -40,13 +40,24 @@ export interface DetachedActivatorOptions {
   clock: Clock;
   /** The runner script; dist/activation-runner.js by default. */
   runnerScript?: string;
-  /** How often the log and the result file are looked at (ms). */
+  /**
+   * How often the log, result and pid files are looked at without a change in their folder
+   * (ms): a change wakes the follower at once, this finds a runner that died silently.
+   */
   pollMs?: number;
   /** How long a runner may take to claim its activation before it counts as never started (ms). */
   claimGraceMs?: number;
 }
 
-const RUNNER_SCRIPT = fileURLToPath(new URL('../activation-runner.js', import.meta.url));
+/** Set to `true` by scripts/bundle.mjs in the bundled programs; undeclared otherwise. */
+declare const FLOTILLA_BUNDLE: boolean | undefined;
+
+/** The runner beside the bundled agent, or the compiled one in the checkout. */
+const RUNNER_SCRIPT = fileURLToPath(
+  typeof FLOTILLA_BUNDLE !== 'undefined'
+    ? new URL('./activation-runner.mjs', import.meta.url)
+    : new URL('../activation-runner.js', import.meta.url),
+);
 
 /** What the pid file holds: the runner, or the agent's mark that it gave up on it. */
 type PidFileContent = ProcessIdentity | { abandoned: true };
@@ -54,7 +65,7 @@ type PidFileContent = ProcessIdentity | { abandoned: true };
 /**
  * Starts each activation through a small runner process (activation-runner.js) in its own
  * session, with output going to a log file and the exit code to a result file, and
- * follows it through those files. Because everything is on disk, a restarted agent
+ * follows it through those files, woken by every change in their folder. Because everything is on disk, a restarted agent
  * follows an activation started by its predecessor exactly like its own.
  */
 export class DetachedActivator implements Activator {
@@ -122,7 +133,7 @@ export class DetachedActivator implements Activator {
 
   async follow(handle: ActivationHandle, options: FollowOptions): Promise<ActivationOutcome> {
     const { clock } = this.options;
-    const pollMs = this.options.pollMs ?? 250;
+    const pollMs = this.options.pollMs ?? 1000;
     let offset = options.offset;
     const forward = async (final: boolean) => {
       for (;;) {
@@ -132,21 +143,29 @@ export class DetachedActivator implements Activator {
         await options.onLines(chunk.lines, offset);
       }
     };
-    for (;;) {
-      await forward(false);
-      const result = await this.readResult(handle);
-      if (result !== null) {
-        await forward(true);
-        return result;
+    // Watched before the first look, so no change between a look and the wait is missed.
+    const changes = new DirectoryWatch(dirname(handle.resultFile));
+    try {
+      for (;;) {
+        await forward(false);
+        const result = await this.readResult(handle);
+        if (result !== null) {
+          await forward(true);
+          return result;
+        }
+        const lost = await this.lostReason(handle, options.startedAt);
+        if (lost !== null) {
+          // The runner may have written its result just before it exited.
+          const late = await this.readResult(handle);
+          await forward(true);
+          return late ?? { exitCode: null, signal: null, spawnError: null, lost };
+        }
+        // Woken by the runner's files at once; the timer is for a runner that died
+        // without a word, and for file systems that cannot be watched.
+        await changes.wait(clock, pollMs, options.signal);
       }
-      const lost = await this.lostReason(handle, options.startedAt);
-      if (lost !== null) {
-        // The runner may have written its result just before it exited.
-        const late = await this.readResult(handle);
-        await forward(true);
-        return late ?? { exitCode: null, signal: null, spawnError: null, lost };
-      }
-      await sleep(clock, pollMs, options.signal);
+    } finally {
+      changes.close();
     }
   }
 

@@ -1,20 +1,31 @@
 import { randomBytes, randomInt } from 'node:crypto';
-import argon2 from 'argon2';
 
 /**
  * Passwords are kept as argon2id hashes (the library's defaults: 64 MiB, 3 passes, 4
  * lanes), never as text; a wrong password costs an attacker the same hash.
  */
-export function hashPassword(password: string): Promise<string> {
+export async function hashPassword(password: string): Promise<string> {
+  const argon2 = await loadArgon2();
   return argon2.hash(password, { type: argon2.argon2id });
 }
 
 export async function verifyPassword(hash: string, password: string): Promise<boolean> {
   try {
-    return await argon2.verify(hash, password);
+    return await (await loadArgon2()).verify(hash, password);
   } catch {
     return false;
   }
+}
+
+/** The native argon2 module, loaded on first use: a start that checks no password skips it. */
+let argon2Module: Promise<Argon2> | undefined;
+type Argon2 = typeof import('argon2');
+function loadArgon2(): Promise<Argon2> {
+  // A CommonJS module: imported from ESM, its exports object is the default export.
+  argon2Module ??= import('argon2').then(
+    (module) => (module as unknown as { default: Argon2 }).default,
+  );
+  return argon2Module;
 }
 
 /** A hash to verify against when the user does not exist, so timing does not tell. */

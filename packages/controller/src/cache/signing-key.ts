@@ -49,7 +49,7 @@ export async function loadOrCreateSigningKey(
   if (name === '' || !secret.includes(':')) {
     throw new Error(`${secretKeyFile} is not a Nix secret key (expected name:base64)`);
   }
-  const publicKey = await nixKey(['convert-secret-to-public'], options, secret);
+  const publicKey = publicKeyOf(secretKeyFile, name, secret);
   // A copy for operators who configure hosts by hand; derived, so replaced on every start.
   const publicTmp = join(options.dir, `.${PUBLIC_FILE}.${randomBytes(6).toString('hex')}`);
   await writeDurably(publicTmp, `${publicKey}\n`, 0o644);
@@ -57,12 +57,24 @@ export async function loadOrCreateSigningKey(
   return { name, secretKeyFile, publicKey, created };
 }
 
-async function nixKey(args: string[], options: SigningKeyOptions, input?: string): Promise<string> {
+/**
+ * What `nix key convert-secret-to-public` prints, without starting Nix: a Nix secret key is
+ * `name:base64(libsodium Ed25519 secret key)`, whose 64 bytes are the seed followed by the
+ * public key.
+ */
+function publicKeyOf(file: string, name: string, secret: string): string {
+  const bytes = Buffer.from(secret.slice(name.length + 1), 'base64');
+  if (bytes.length !== 64) {
+    throw new Error(`${file} is not a Nix secret key (expected 64 bytes of Ed25519 key)`);
+  }
+  return `${name}:${bytes.subarray(32).toString('base64')}`;
+}
+
+async function nixKey(args: string[], options: SigningKeyOptions): Promise<string> {
   const result = await processRunner.run('nix', [...NIX, 'key', ...args], {
     env: options.env,
     captureStdout: true,
     timeoutMs: 30_000,
-    ...(input === undefined ? {} : { input }),
   });
   const output = result.stdout.trim();
   if (result.exitCode !== 0 || output === '') {

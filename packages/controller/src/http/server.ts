@@ -122,9 +122,14 @@ export function buildHttpServer(options: HttpServerOptions): FastifyInstance {
   registerWebApp(app, routes, options.webDir);
   // The agent gateway answers upgrades on the HTTP server itself (gateway/agent.gateway.ts).
   routes.claim('agentGateway');
-  const openApi = buildOpenApi();
+  // Built on first request: turning every contract into JSON Schema takes longer than the
+  // rest of the start, and only API tooling ever asks for it.
+  let openApi: Record<string, unknown> | undefined;
   routes.claim('openApi');
-  app.get('/api/v1/openapi.json', { config: routeConfig('openApi') }, async () => openApi);
+  app.get('/api/v1/openapi.json', { config: routeConfig('openApi') }, async () => {
+    openApi ??= buildOpenApi();
+    return openApi;
+  });
   routes.claim('health');
   app.get('/healthz', { config: routeConfig('health') }, async (_request, reply) => {
     const { body, healthy } = await options.health();

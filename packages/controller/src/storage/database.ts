@@ -1,8 +1,7 @@
 import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
-import SQLite from 'better-sqlite3';
 import { Kysely, Migrator, PostgresDialect, sql, SqliteDialect } from 'kysely';
-import pg from 'pg';
+import type pg from 'pg';
 import { InlineMigrationProvider, type SqlDialectName } from './migrations/index.js';
 import { ReplaceNulPlugin } from './replace-nul.plugin.js';
 import type { Database } from './schema.js';
@@ -24,12 +23,14 @@ export interface OpenedDatabase {
  * a string; SQLite returns a number. Both return numbers here, and a value a number cannot
  * hold exactly fails the query instead of being rounded.
  */
-const postgresTypes: pg.CustomTypesConfig = {
-  getTypeParser: (oid, format) =>
-    oid === pg.types.builtins.INT8 && format !== 'binary'
-      ? parseBigint
-      : (pg.types.getTypeParser(oid, format) as (value: string) => unknown),
-};
+function postgresTypes(types: typeof pg.types): pg.CustomTypesConfig {
+  return {
+    getTypeParser: (oid, format) =>
+      oid === types.builtins.INT8 && format !== 'binary'
+        ? parseBigint
+        : (types.getTypeParser(oid, format) as (value: string) => unknown),
+  };
+}
 
 function parseBigint(text: string): number {
   const value = Number(text);
@@ -58,8 +59,15 @@ function makePrivate(file: string): void {
 export async function openDatabase(options: OpenDatabaseOptions): Promise<OpenedDatabase> {
   const isPostgres = /^postgres(ql)?:\/\//.test(options.url);
   let db: Db;
+  // Each engine's driver is loaded only when it is used (a controller on SQLite never loads
+  // pg, and the other way round): less to load at every start.
   if (isPostgres) {
-    const pool = new pg.Pool({ connectionString: options.url, max: 10, types: postgresTypes });
+    const { default: pg } = await import('pg');
+    const pool = new pg.Pool({
+      connectionString: options.url,
+      max: 10,
+      types: postgresTypes(pg.types),
+    });
     // An idle connection the server ends (restart, failover, an administrator) is reported
     // here and already dropped by the pool; the next query opens a new one. Without a
     // listener the 'error' event would end the whole process.
@@ -72,6 +80,7 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Opened
     const file = options.url.replace(/^sqlite:/, '');
     mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
     makePrivate(file);
+    const { default: SQLite } = await import('better-sqlite3');
     const sqlite = new SQLite(file);
     sqlite.pragma('journal_mode = WAL');
     sqlite.pragma('foreign_keys = ON');

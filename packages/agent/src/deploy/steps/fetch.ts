@@ -62,11 +62,14 @@ async function pin(run: DeploymentRun, deps: FlowDeps): Promise<void> {
   const { storePath, previousSystem } = run.journal;
   const pins = [[storePath, roots.pending] as const];
   if (previousSystem !== null) pins.push([previousSystem, roots.previous]);
-  for (const [path, root] of pins) {
-    const pinned = await deps.store.pin(path, root);
-    if (!pinned.ok)
+  // Two roots, two `nix-store` processes: started together, the deployment waits for one.
+  const outcomes = await Promise.all(pins.map(([path, root]) => deps.store.pin(path, root)));
+  outcomes.forEach((pinned, index) => {
+    if (!pinned.ok) {
+      const path = pins[index]?.[0] ?? '';
       run.say(`warning: cannot pin ${path} against garbage collection: ${pinned.reason}`);
-  }
+    }
+  });
 }
 
 /** The cache URL without credentials, for log lines. */
