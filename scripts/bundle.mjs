@@ -28,7 +28,7 @@ const common = {
   format: 'esm',
   target: 'node20',
   // The programs' own paths (the activation runner, the web UI) depend on this being set.
-  define: { FLOTILLA_BUNDLE: 'true' },
+  define: { __FLOTILLA_BUNDLE__: 'true' },
   // CommonJS dependencies bundled into ESM still call require() for Node's own modules.
   banner: {
     js: "import { createRequire as __flotillaCreateRequire } from 'node:module'; const require = __flotillaCreateRequire(import.meta.url);",

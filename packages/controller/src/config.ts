@@ -303,14 +303,14 @@ export const LimitsConfig = z
 export type LimitsConfig = z.infer<typeof LimitsConfig>;
 
 /** Set to `true` by scripts/bundle.mjs in the bundled programs; undeclared otherwise. */
-declare const FLOTILLA_BUNDLE: boolean | undefined;
+declare const __FLOTILLA_BUNDLE__: boolean | undefined;
 
 /**
  * Where `npm run build` puts the web UI: `web/` beside the bundled controller, or the web
  * package's build from this file's place in the checkout (src or dist).
  */
 export const DEFAULT_WEB_DIR = fileURLToPath(
-  typeof FLOTILLA_BUNDLE !== 'undefined'
+  typeof __FLOTILLA_BUNDLE__ !== 'undefined'
     ? new URL('./web', import.meta.url)
     : new URL('../../web/dist/app', import.meta.url),
 );

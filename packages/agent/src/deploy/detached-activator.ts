@@ -50,11 +50,11 @@ export interface DetachedActivatorOptions {
 }
 
 /** Set to `true` by scripts/bundle.mjs in the bundled programs; undeclared otherwise. */
-declare const FLOTILLA_BUNDLE: boolean | undefined;
+declare const __FLOTILLA_BUNDLE__: boolean | undefined;
 
 /** The runner beside the bundled agent, or the compiled one in the checkout. */
 const RUNNER_SCRIPT = fileURLToPath(
-  typeof FLOTILLA_BUNDLE !== 'undefined'
+  typeof __FLOTILLA_BUNDLE__ !== 'undefined'
     ? new URL('./activation-runner.mjs', import.meta.url)
     : new URL('../activation-runner.js', import.meta.url),
 );
