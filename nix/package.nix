@@ -130,7 +130,7 @@ let
       ''
         mkdir -p $out/bin
         makeWrapper ${lib.getExe nodejs} $out/bin/${p.bin} \
-          --add-flags $(printf '%q' "${workspace}/lib/flotilla/${p.entry}")
+          --add-flags "${workspace}/lib/flotilla/${p.entry}"
       '';
 in
 {

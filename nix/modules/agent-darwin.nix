@@ -41,6 +41,16 @@ in
       ThrottleInterval = 10;
       StandardOutPath = cfg.logFile;
       StandardErrorPath = cfg.logFile;
+      # launchd starts jobs with /usr/bin:/bin:/usr/sbin:/sbin only; the agent also asks
+      # nix and darwin-version.
+      EnvironmentVariables.PATH = lib.concatStringsSep ":" [
+        "/run/current-system/sw/bin"
+        "/nix/var/nix/profiles/default/bin"
+        "/usr/bin"
+        "/bin"
+        "/usr/sbin"
+        "/sbin"
+      ];
     };
   };
 }

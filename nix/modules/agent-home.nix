@@ -13,6 +13,19 @@ let
   cfg = config.services.flotilla.agent;
   common = import ./agent-common.nix { inherit lib; };
   logFile = "${cfg.stateDir}/agent.log";
+  # Where nix and the system's tools are for a user's service: launchd starts jobs with
+  # /usr/bin:/bin:/usr/sbin:/sbin only, systemd user services without the Nix profiles.
+  searchPath = lib.concatStringsSep ":" [
+    "${config.home.homeDirectory}/.nix-profile/bin"
+    "/etc/profiles/per-user/${config.home.username}/bin"
+    "/run/current-system/sw/bin"
+    "/nix/var/nix/profiles/default/bin"
+    "/usr/local/bin"
+    "/usr/bin"
+    "/bin"
+    "/usr/sbin"
+    "/sbin"
+  ];
 in
 {
   options.services.flotilla.agent = common.options {
@@ -39,6 +52,7 @@ in
             ThrottleInterval = 10;
             StandardOutPath = logFile;
             StandardErrorPath = logFile;
+            EnvironmentVariables.PATH = searchPath;
           };
         };
       })
@@ -52,6 +66,7 @@ in
             ExecStart = lib.escapeShellArgs (common.command cfg);
             Restart = "always";
             RestartSec = 10;
+            Environment = [ "PATH=${searchPath}" ];
           };
           Install.WantedBy = [ "default.target" ];
         };

@@ -105,7 +105,8 @@ async function evaluationError(body: string, flakeDir = root): Promise<string> {
 function nixFiles(dir: string): string[] {
   const out: string[] = [];
   for (const entry of readdirSync(dir)) {
-    if (['node_modules', 'dist', '.git', '.demo', '.test-state'].includes(entry)) continue;
+    if (['node_modules', 'dist', '.git', '.demo', '.test-state', '.cache'].includes(entry))
+      continue;
     const file = join(dir, entry);
     if (statSync(file).isDirectory()) out.push(...nixFiles(file));
     else if (entry.endsWith('.nix')) out.push(file);
@@ -421,6 +422,12 @@ describe('Nix flake and modules', { concurrency: true }, () => {
       assert.equal(args[1], '--config');
       assert.equal(job.config.KeepAlive, true);
       assert.equal(job.config.RunAtLoad, true);
+      // Only where the tools are: no secret in the job's environment.
+      assert.deepEqual(Object.keys(job.config.EnvironmentVariables as object), ['PATH']);
+      assert.match(
+        (job.config.EnvironmentVariables as { PATH: string }).PATH,
+        new RegExp(`^/Users/${user}/\\.nix-profile/bin:.*:/nix/var/nix/profiles/default/bin:`),
+      );
       assert.deepEqual(systemd, {});
       const settings = JSON.parse(config) as Record<string, unknown>;
       assert.equal(settings.mode, 'monitor');
@@ -439,6 +446,10 @@ describe('Nix flake and modules', { concurrency: true }, () => {
       /\/bin\/flotilla-agent --config \/nix\/store\//,
     );
     assert.equal(service.Service!.Restart, 'always');
+    assert.deepEqual(
+      (service.Service!.Environment as string[]).map((entry) => entry.split('=')[0]),
+      ['PATH'],
+    );
     assert.deepEqual(service.Install!.WantedBy, ['default.target']);
   });
 
@@ -457,6 +468,7 @@ describe('Nix flake and modules', { concurrency: true }, () => {
     );
     assert.equal(result.daemon.KeepAlive, true);
     assert.equal(result.daemon.UserName, null, 'a daemon of root');
+    assert.deepEqual(Object.keys(result.daemon.EnvironmentVariables as object), ['PATH']);
     const settings = JSON.parse(result.config) as Record<string, unknown>;
     assert.equal(settings.mode, 'monitor');
     assert.equal(settings.host, 'mba-mbp-work');
