@@ -110,7 +110,7 @@ in
       default = "/var/lib/flotilla";
       description = ''
         Database, repository mirrors, the binary cache and its signing key, the one-time
-        setup token. Kept private (0700). Back it up.
+        setup token. Under /var/lib (systemd's StateDirectory makes it, 0700). Back it up.
       '';
     };
 

@@ -437,6 +437,18 @@ describe('Nix flake and modules', { concurrency: true }, () => {
         settings.enrollmentTokenFile,
         `/Users/${user}/.config/flotilla/enrollment-token`,
       );
+      const loaded = await loadAgentConfig({
+        argv: ['--config', 'agent.json'],
+        env: {},
+        readTextFile: () => Promise.resolve(config),
+        hostname: () => 'elsewhere',
+        version: 'test',
+      });
+      assert.equal(
+        loaded.kind === 'config' && loaded.config.mode,
+        'monitor',
+        JSON.stringify(loaded),
+      );
     }
     const linux = result.linux!;
     assert.deepEqual(linux.launchd, {});
