@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Runs compiled tests with Node's own test runner.
-//   unit:        packages/*/dist/**/*.test.js, scripts/dist/**/*.test.js (fast, no Nix)
+//   unit:        packages/*/dist/**/*.test.js, scripts/dist/**/*.test.js (fast, no Nix), and
+//                test/dist/nix/**/*.test.js (the flake and modules: Nix evaluation only, no builds)
 //   service:     test/dist/service/**/*.test.js  (a whole controller in-process on SQLite and
 //                PostgreSQL, a manual clock; Nix and agents stood in for)
 //   integration: test/dist/integration/**/*.test.js (real Nix, git, SQLite, processes, sockets)
@@ -47,6 +48,7 @@ function selectFiles(name) {
             findTests(join(root, 'packages', p, 'dist')),
           ),
           ...findTests(join(root, 'scripts', 'dist')),
+          ...findTests(join(root, 'test', 'dist', 'nix')),
         ]
       : findTests(join(root, 'test', 'dist', name));
   return found

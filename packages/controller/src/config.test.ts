@@ -166,4 +166,20 @@ describe('loadConfig', () => {
     });
     assert.equal(config.repository?.url, 'http://git.lan/x.git');
   });
+
+  it('reads the database URL from databaseUrlFile, never together with databaseUrl', () => {
+    const dir = tempDir();
+    const file = join(dir, 'c.json');
+    const urlFile = join(dir, 'database-url');
+    writeFileSync(urlFile, 'postgres://flotilla:db-password-42@db/flotilla\n');
+    writeFileSync(file, JSON.stringify({ databaseUrlFile: urlFile }));
+    const config = loadConfig([], { FLOTILLA_CONFIG: file });
+    assert.equal(config.databaseUrl, 'postgres://flotilla:db-password-42@db/flotilla');
+    assert.throws(
+      () => loadConfig([], { FLOTILLA_CONFIG: file, FLOTILLA_DATABASE_URL: 'sqlite:/x.db' }),
+      /set databaseUrl or databaseUrlFile, not both/,
+    );
+    writeFileSync(file, JSON.stringify({ databaseUrlFile: join(dir, 'missing') }));
+    assert.throws(() => loadConfig([], { FLOTILLA_CONFIG: file }), /databaseUrlFile: ENOENT/);
+  });
 });

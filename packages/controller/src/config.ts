@@ -322,6 +322,11 @@ export const ControllerConfig = z
     listen: Listen.default({ host: '127.0.0.1', port: 8080 }),
     /** `sqlite:<file>` or `postgres://…`; default: SQLite file `flotilla.db` in stateDir. */
     databaseUrl: z.string().min(1).optional(),
+    /**
+     * A file holding `databaseUrl`, for a PostgreSQL URL with a password: read once at start,
+     * so the password stays out of the config file, the environment and the Nix store.
+     */
+    databaseUrlFile: z.string().min(1).optional(),
     logLevel: z
       .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
       .default('info'),
@@ -438,7 +443,8 @@ Configuration is read from FILE (JSON), then environment variables, then flags:
   FLOTILLA_CONFIG                      path of the JSON config file
   FLOTILLA_STATE_DIR                   state directory (database, keys, setup token)
   FLOTILLA_LISTEN                      HOST:PORT to listen on (default 127.0.0.1:8080)
-  FLOTILLA_DATABASE_URL                sqlite:<file> or postgres://… (default SQLite in the state dir)
+  FLOTILLA_DATABASE_URL                sqlite:<file> or postgres://… (default SQLite in the state dir;
+                                       a URL with a password: prefer databaseUrlFile)
   FLOTILLA_LOG_LEVEL                   fatal|error|warn|info|debug|trace|silent
   FLOTILLA_HEARTBEAT_INTERVAL_SECONDS  how often agents send heartbeats (default 15)
   FLOTILLA_PUBLIC_URL                  URL agents use to reach the controller
@@ -529,6 +535,7 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Con
     }
   }
   const secrets = parsed.success ? readSecrets(parsed.data, env, problems) : {};
+  const databaseUrl = parsed.success ? readDatabaseUrl(parsed.data, problems) : undefined;
   if (parsed.success) {
     const loaded = loadNotificationSecrets(parsed.data.notifications, (path) =>
       readFileSync(path, 'utf8'),
@@ -539,6 +546,7 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Con
   if (problems.length > 0 || !parsed.success) throw new ConfigError(problems);
   return {
     ...parsed.data,
+    databaseUrl,
     stateDir: resolve(parsed.data.stateDir),
     webDir: resolve(parsed.data.webDir ?? DEFAULT_WEB_DIR),
     secrets,
@@ -591,6 +599,26 @@ function readSecrets(
       : repositoryUrlProblem(repository.url, 'config', { token: repositoryToken !== undefined });
   if (urlProblem !== undefined) problems.push(`repository.url: ${urlProblem}`);
   return secrets;
+}
+
+/** `databaseUrl`, or the content of `databaseUrlFile` (never both). */
+function readDatabaseUrl(
+  config: z.infer<typeof ControllerConfig>,
+  problems: string[],
+): string | undefined {
+  if (config.databaseUrlFile === undefined) return config.databaseUrl;
+  if (config.databaseUrl !== undefined) {
+    problems.push('databaseUrlFile: set databaseUrl or databaseUrlFile, not both');
+    return undefined;
+  }
+  try {
+    const url = readFileSync(config.databaseUrlFile, 'utf8').trim();
+    if (url === '') problems.push(`databaseUrlFile: ${config.databaseUrlFile} is empty`);
+    return url === '' ? undefined : url;
+  } catch (error) {
+    problems.push(`databaseUrlFile: ${(error as Error).message}`);
+    return undefined;
+  }
 }
 
 export function wantsHelp(argv: readonly string[]): boolean {

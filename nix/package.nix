@@ -1,0 +1,141 @@
+# Flotilla's programs from this repository, built with nixpkgs' buildNpmPackage.
+# Dependencies come from package-lock.json through importNpmLock: every entry there already
+# carries its integrity hash, so no hash has to be kept up to date by hand.
+#
+# The workspace is built once (`workspace`); the controller, the agent and the CLI are each
+# a small package with one executable in bin/ that runs its part of that build.
+{
+  lib,
+  buildNpmPackage,
+  importNpmLock,
+  makeWrapper,
+  runCommand,
+  nodejs_22,
+}:
+let
+  # The one place that says how the programs are built and where each one starts.
+  # `npm run build` compiles the TypeScript (tsc -b) and the web UI; each program then runs
+  # from the compiled tree with the workspace's node_modules. Once `npm run bundle` makes
+  # self-contained programs, set buildScript to "bundle", point the entries at the bundles
+  # and keep only what they need in installPhase below.
+  buildScript = "build";
+  programs = {
+    controller = {
+      bin = "flotilla-controller";
+      entry = "packages/controller/bin/flotilla-controller.js";
+      description = "Flotilla controller: API, web UI, agent gateway, build pipeline and binary cache";
+    };
+    agent = {
+      bin = "flotilla-agent";
+      entry = "packages/agent/bin/flotilla-agent.js";
+      description = "Flotilla agent: reports a host's facts and activates the systems its controller sends";
+    };
+    cli = {
+      bin = "flotilla";
+      entry = "packages/cli/bin/flotilla.js";
+      description = "flotilla: the command-line client of a Flotilla controller";
+    };
+  };
+
+  nodejs = nodejs_22;
+  root = ../.;
+  packageJson = lib.importJSON (root + "/package.json");
+
+  # The sources npm needs: no local build output, no demo state, no Nix files (so a change
+  # to a module does not rebuild the programs).
+  src = lib.cleanSourceWith {
+    name = "flotilla-source";
+    src = root;
+    filter =
+      path: type:
+      let
+        name = baseNameOf path;
+        relative = lib.removePrefix (toString root + "/") (toString path);
+      in
+      !(
+        builtins.elem name [
+          "node_modules"
+          "dist"
+          ".demo"
+          ".git"
+          ".test-state"
+          ".cache"
+        ]
+        || lib.hasSuffix ".tsbuildinfo" name
+        || builtins.elem relative [
+          "nix"
+          "examples"
+          "docs"
+          "flake.nix"
+          "flake.lock"
+        ]
+      );
+  };
+
+  meta = {
+    license = lib.licenses.mit;
+    platforms = lib.platforms.linux ++ lib.platforms.darwin;
+  };
+
+  workspace = buildNpmPackage {
+    pname = "flotilla-workspace";
+    inherit (packageJson) version;
+    inherit src nodejs;
+
+    npmDeps = importNpmLock { npmRoot = src; };
+    npmConfigHook = importNpmLock.npmConfigHook;
+    npmBuildScript = buildScript;
+    # better-sqlite3 and argon2 compile their native parts against this Node.js.
+    nativeBuildInputs = [ nodejs.passthru.python ];
+
+    # importNpmLock turns the workspace's own packages into links to the read-only source
+    # in the store; point them at the packages being built here, as `npm ci` would.
+    preBuild = ''
+      for manifest in packages/*/package.json; do
+        dir=$(dirname "$manifest")
+        name=$(node -p "require('./$manifest').name")
+        rm -rf "node_modules/$name"
+        mkdir -p "$(dirname "node_modules/$name")"
+        ln -s "../../$dir" "node_modules/$name"
+      done
+    '';
+
+    installPhase = ''
+      runHook preInstall
+      npm prune --omit=dev --no-save --offline --ignore-scripts
+      mkdir -p $out/lib/flotilla
+      cp -r package.json node_modules packages $out/lib/flotilla/
+      runHook postInstall
+    '';
+
+    meta = meta // {
+      description = "Flotilla's compiled workspace (the programs are the controller, agent and cli packages)";
+    };
+  };
+
+  program =
+    name:
+    let
+      p = programs.${name};
+    in
+    runCommand "${p.bin}-${workspace.version}"
+      {
+        nativeBuildInputs = [ makeWrapper ];
+        passthru = { inherit workspace; };
+        meta = meta // {
+          inherit (p) description;
+          mainProgram = p.bin;
+        };
+      }
+      ''
+        mkdir -p $out/bin
+        makeWrapper ${lib.getExe nodejs} $out/bin/${p.bin} \
+          --add-flags "${workspace}/lib/flotilla/${p.entry}"
+      '';
+in
+{
+  inherit workspace;
+  controller = program "controller";
+  agent = program "agent";
+  cli = program "cli";
+}
