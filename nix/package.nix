@@ -2,8 +2,10 @@
 # Dependencies come from package-lock.json through importNpmLock: every entry there already
 # carries its integrity hash, so no hash has to be kept up to date by hand.
 #
-# The workspace is built once (`workspace`); the controller, the agent and the CLI are each
-# a small package with one executable in bin/ that runs its part of that build.
+# The workspace is built once (`workspace`): `npm run build` compiles it and bundles each
+# program into dist/ (scripts/bundle.mjs). The controller, the agent and the CLI are each a
+# small package holding only its own bundle and one executable in bin/, so a host needs
+# Node.js and nothing from npm at run time.
 {
   lib,
   buildNpmPackage,
@@ -14,25 +16,28 @@
 }:
 let
   # The one place that says how the programs are built and where each one starts.
-  # `npm run build` compiles the TypeScript (tsc -b) and the web UI; each program then runs
-  # from the compiled tree with the workspace's node_modules. Once `npm run bundle` makes
-  # self-contained programs, set buildScript to "bundle", point the entries at the bundles
-  # and keep only what they need in installPhase below.
+  # `npm run build` compiles the TypeScript (tsc -b) and the web UI, then bundles the
+  # programs into dist/<dir>/: the agent and the CLI are one self-contained file each (the
+  # agent with its activation runner beside it); the controller keeps the web UI and its two
+  # native modules (better-sqlite3, argon2, built here against this Node.js) beside it.
   buildScript = "build";
   programs = {
     controller = {
       bin = "flotilla-controller";
-      entry = "packages/controller/bin/flotilla-controller.js";
+      dir = "controller";
+      entry = "flotilla-controller.mjs";
       description = "Flotilla controller: API, web UI, agent gateway, build pipeline and binary cache";
     };
     agent = {
       bin = "flotilla-agent";
-      entry = "packages/agent/bin/flotilla-agent.js";
+      dir = "agent";
+      entry = "flotilla-agent.mjs";
       description = "Flotilla agent: reports a host's facts and activates the systems its controller sends";
     };
     cli = {
       bin = "flotilla";
-      entry = "packages/cli/bin/flotilla.js";
+      dir = "cli";
+      entry = "flotilla.mjs";
       description = "flotilla: the command-line client of a Flotilla controller";
     };
   };
@@ -102,14 +107,13 @@ let
 
     installPhase = ''
       runHook preInstall
-      npm prune --omit=dev --no-save --offline --ignore-scripts
       mkdir -p $out/lib/flotilla
-      cp -r package.json node_modules packages $out/lib/flotilla/
+      cp -r dist/. $out/lib/flotilla/
       runHook postInstall
     '';
 
     meta = meta // {
-      description = "Flotilla's compiled workspace (the programs are the controller, agent and cli packages)";
+      description = "Flotilla's bundled programs (installed one by one as the controller, agent and cli packages)";
     };
   };
 
@@ -128,9 +132,10 @@ let
         };
       }
       ''
-        mkdir -p $out/bin
+        mkdir -p $out/bin $out/lib
+        cp -r ${workspace}/lib/flotilla/${p.dir} $out/lib/${p.dir}
         makeWrapper ${lib.getExe nodejs} $out/bin/${p.bin} \
-          --add-flags "${workspace}/lib/flotilla/${p.entry}"
+          --add-flags "$out/lib/${p.dir}/${p.entry}"
       '';
 in
 {
