@@ -79,7 +79,7 @@ http {
 }
 
 /** A port free at this moment on 127.0.0.1. */
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.once('error', reject);
@@ -91,7 +91,7 @@ async function freePort(): Promise<number> {
   });
 }
 
-function accepts(port: number): Promise<boolean> {
+export function accepts(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = new Socket();
     socket.once('connect', () => {
