@@ -229,7 +229,13 @@ export class FleetFixture {
     return exitCode;
   }
 
-  private async startControllerAgain(): Promise<void> {
+  /** Stops the controller as a service manager does; {@link startControllerAgain} brings it back. */
+  async stopController(): Promise<void> {
+    await this.controller.process.stop();
+  }
+
+  /** Starts the (stopped) controller again on the same port and state directory. */
+  async startControllerAgain(): Promise<void> {
     const port = new URL(this.controller.url).port;
     this.controller = await startController({
       stateDir: this.controller.stateDir,
