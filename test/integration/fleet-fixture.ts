@@ -32,6 +32,8 @@ export interface AgentOptions {
   initialSystem?: string;
   /** Health checks in the agent's own config. */
   healthChecks?: HealthCheck[];
+  /** The controller URL the agent enrolls at (default: the controller's own). */
+  controllerUrl?: string;
   /** Another URL of the agent gateway to dial (e.g. wss:// through a TLS proxy). */
   gatewayUrl?: string;
   /** Extra `--trusted-public-key`s besides the controller's cache key. */
@@ -130,7 +132,7 @@ export class FleetFixture {
     if (token === undefined) throw new Error(`host ${name} was not added through the fixture`);
     const agent = await startAgent({
       host: name,
-      controllerUrl: this.controller.url,
+      controllerUrl: options.controllerUrl ?? this.controller.url,
       ...(options.gatewayUrl ? { gatewayUrl: options.gatewayUrl } : {}),
       enrollmentToken: token,
       trustedPublicKeys: [this.cacheKey, ...(options.extraTrustedKeys ?? [])],
