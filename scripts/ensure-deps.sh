@@ -7,6 +7,8 @@
 #     package's own cluster
 #   - nginx (Debian's nginx) for the tests that put a real reverse proxy in front of the
 #     controller; its service is never started (the tests run their own on loopback)
+#   - sshd (Debian's openssh-server) for the remote-builder test, which runs its own on a
+#     loopback port with its own host key; the package's service is never started
 #   - Chromium (Debian's chromium) for the browser tests of the web UI, driven headless by
 #     playwright-core; no browser is ever downloaded
 #   - the TypeScript build (tsc -b, incremental) and the web UI's bundle (vite build)
@@ -61,6 +63,25 @@ if ! command -v nginx >/dev/null 2>&1 && [ ! -x /usr/sbin/nginx ]; then
   else
     echo "Flotilla's tests need nginx (a reverse proxy in front of the controller). Install it" >&2
     echo "first, e.g. as root on Debian/Ubuntu: apt-get install nginx, then run this again." >&2
+    exit 1
+  fi
+fi
+
+if [ ! -x /usr/sbin/sshd ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "==> installing sshd (Debian package openssh-server; its service is not started)"
+    made_policy=0
+    if [ ! -e /usr/sbin/policy-rc.d ]; then
+      printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
+      chmod 755 /usr/sbin/policy-rc.d
+      made_policy=1
+    fi
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends openssh-server >/dev/null
+    if [ "$made_policy" = 1 ]; then rm -f /usr/sbin/policy-rc.d; fi
+  else
+    echo "Flotilla's tests need sshd (a Nix remote builder on loopback). Install it first," >&2
+    echo "e.g. as root on Debian/Ubuntu: apt-get install openssh-server, then run this again." >&2
     exit 1
   fi
 fi

@@ -32,6 +32,8 @@ export interface AgentOptions {
   initialSystem?: string;
   /** Health checks in the agent's own config. */
   healthChecks?: HealthCheck[];
+  /** The controller URL the agent enrolls at (default: the controller's own). */
+  controllerUrl?: string;
   /** Another URL of the agent gateway to dial (e.g. wss:// through a TLS proxy). */
   gatewayUrl?: string;
   /** Extra `--trusted-public-key`s besides the controller's cache key. */
@@ -130,7 +132,7 @@ export class FleetFixture {
     if (token === undefined) throw new Error(`host ${name} was not added through the fixture`);
     const agent = await startAgent({
       host: name,
-      controllerUrl: this.controller.url,
+      controllerUrl: options.controllerUrl ?? this.controller.url,
       ...(options.gatewayUrl ? { gatewayUrl: options.gatewayUrl } : {}),
       enrollmentToken: token,
       trustedPublicKeys: [this.cacheKey, ...(options.extraTrustedKeys ?? [])],
@@ -229,7 +231,13 @@ export class FleetFixture {
     return exitCode;
   }
 
-  private async startControllerAgain(): Promise<void> {
+  /** Stops the controller as a service manager does; {@link startControllerAgain} brings it back. */
+  async stopController(): Promise<void> {
+    await this.controller.process.stop();
+  }
+
+  /** Starts the (stopped) controller again on the same port and state directory. */
+  async startControllerAgain(): Promise<void> {
     const port = new URL(this.controller.url).port;
     this.controller = await startController({
       stateDir: this.controller.stateDir,

@@ -101,6 +101,34 @@ describe('loadConfig', () => {
     assert.equal(loadConfig([], { FLOTILLA_CONFIG: file }).hosts.hsb0?.prefetch, false);
   });
 
+  it("takes the builders' ssh files as paths, refusing ones ssh options cannot carry or that are missing", () => {
+    const dir = tempDir();
+    const key = join(dir, 'builder-key');
+    writeFileSync(key, 'key');
+    const file = join(dir, 'c.json');
+    writeFileSync(file, JSON.stringify({ builds: { sshKeyFile: key, remoteOnly: true } }));
+    assert.equal(loadConfig([], { FLOTILLA_CONFIG: file }).builds.sshKeyFile, key);
+    writeFileSync(
+      file,
+      JSON.stringify({
+        builds: { sshKeyFile: '/with space/key', sshKnownHostsFile: join(dir, 'missing') },
+      }),
+    );
+    assert.throws(
+      () => loadConfig([], { FLOTILLA_CONFIG: file }),
+      (error: unknown) =>
+        error instanceof ConfigError &&
+        error.problems.some((p) => p.startsWith('builds.sshKeyFile: must be an absolute path')),
+    );
+    writeFileSync(file, JSON.stringify({ builds: { sshKnownHostsFile: join(dir, 'missing') } }));
+    assert.throws(
+      () => loadConfig([], { FLOTILLA_CONFIG: file }),
+      (error: unknown) =>
+        error instanceof ConfigError &&
+        error.problems.some((p) => p.startsWith('builds.sshKnownHostsFile: ENOENT')),
+    );
+  });
+
   it('reports an unreadable config file', () => {
     assert.throws(
       () => loadConfig(['--config', '/nonexistent/flotilla.json'], {}),

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { accessSync, constants, readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -77,6 +77,9 @@ export const RepositoryConfig = z
   .strict();
 export type RepositoryConfig = z.infer<typeof RepositoryConfig>;
 
+/** A file path handed to ssh through `NIX_SSHOPTS`, which Nix splits at whitespace. */
+const SshPath = z.string().regex(/^\/\S+$/, 'must be an absolute path without whitespace');
+
 export const BuildsConfig = z
   .object({
     /** Builds run at the same time. */
@@ -93,6 +96,19 @@ export const BuildsConfig = z
     hostBuilders: z.record(z.string(), z.string()).default({}),
     /** Build only on the remote builders (`--max-jobs 0`). */
     remoteOnly: z.boolean().default(false),
+    /** Nix `builders-use-substitutes`: builders fetch inputs from their own substituters. */
+    buildersUseSubstitutes: z.boolean().default(true),
+    /**
+     * ssh settings for reaching the builders, as file paths (the key never enters the
+     * config or the store). They reach Nix's ssh as `NIX_SSHOPTS`, which applies when the
+     * controller's Nix builds in-process (root, no nix-daemon); with a nix-daemon the
+     * daemon connects as root: use the key and host key fields of the builders spec instead.
+     */
+    sshKeyFile: SshPath.optional(),
+    /** known_hosts with the builders' host keys; unknown hosts are refused. */
+    sshKnownHostsFile: SshPath.optional(),
+    /** An ssh_config (`ssh -F`) for port, user or jump host of the builders. */
+    sshConfigFile: SshPath.optional(),
     /** Stored log per build; past this a truncation marker is kept. */
     logLimitBytes: z
       .number()
@@ -593,6 +609,15 @@ function readSecrets(
   if (adminPassword !== undefined && adminPassword.length < 12) {
     problems.push('auth.initialAdminPasswordFile: the password must have at least 12 characters');
   } else if (adminPassword) secrets.initialAdminPassword = adminPassword;
+  for (const key of ['sshKeyFile', 'sshKnownHostsFile', 'sshConfigFile'] as const) {
+    const path = config.builds[key];
+    if (path === undefined) continue;
+    try {
+      accessSync(path, constants.R_OK);
+    } catch (error) {
+      problems.push(`builds.${key}: ${(error as Error).message}`);
+    }
+  }
   const urlProblem =
     repository === undefined
       ? undefined

@@ -41,6 +41,13 @@ export interface SandboxHostSpec {
   kernel?: string;
   /** `switch-to-configuration dry-activate` fails (exit 1) instead of saying what it would do. */
   dryActivateFails?: boolean;
+  /**
+   * A file the activation (`switch`/`test`) signals through after switching, as NixOS then
+   * restarts changed services: it writes `restarting` to this file and waits (up to 120 s)
+   * until `<file>.done` exists — the way `systemctl restart` waits for a service such as
+   * the controller on its own host. The test does the restart meanwhile.
+   */
+  activationSignal?: string;
 }
 
 /** A package of a sandboxed system. */
@@ -115,6 +122,7 @@ if [ -n "\${kernelPackage:-}" ]; then
 fi
 sed -e "s|@out@|$out|g" -e "s|@exitCode@|$exitCode|g" -e "s|@host@|$hostName|g" \\
   -e "s|@activationSeconds@|$activationSeconds|g" -e "s|@dryActivateFails@|\${dryActivateFails:-}|g" \\
+  -e "s|@activationSignal@|\${activationSignal:-}|g" \\
   "$switchScript" > "$out/bin/switch-to-configuration"
 chmod +x "$out/bin/switch-to-configuration"
 `;
@@ -147,6 +155,18 @@ case "$action" in
     ln -sfn "@out@" "$link.new"
     mv -T "$link.new" "$link"
     echo "switched @host@ to @out@"
+    signal="@activationSignal@"
+    if [ -n "$signal" ]; then
+      echo "restarting services of @host@"
+      echo restarting > "$signal"
+      i=0
+      until [ -e "$signal.done" ]; do
+        i=$((i + 1))
+        if [ "$i" -gt 1200 ]; then echo "no restart of @host@'s services within 120 s" >&2; exit 1; fi
+        sleep 0.1
+      done
+      echo "services of @host@ restarted"
+    fi
     ;;
   boot)
     # A sandbox has no bootloader; the agent has already set the profile (the boot default).
@@ -255,7 +275,8 @@ function flakeNix(hosts: readonly SandboxHostSpec[]): string {
         // (if settings ? packages then { packages = builtins.attrValues (builtins.mapAttrs mkPackage settings.packages); } else { })
         // (if settings ? units then { units = builtins.attrValues (builtins.mapAttrs unitSpec settings.units); } else { })
         // (if settings ? kernel then { kernelPackage = mkKernel settings.kernel; initrdPackage = mkInitrd settings.kernel; } else { })
-        // (if settings.dryActivateFails or false then { dryActivateFails = "1"; } else { }));
+        // (if settings.dryActivateFails or false then { dryActivateFails = "1"; } else { })
+        // (if settings ? activationSignal then { inherit (settings) activationSignal; } else { }));
       };
     in {
       nixosConfigurations = {
@@ -311,6 +332,7 @@ export function hostNix(host: SandboxHostSpec): string {
     host.units ? ` units = {${units.join('')} };` : '',
     host.kernel ? ` kernel = ${nixString(host.kernel)};` : '',
     host.dryActivateFails ? ' dryActivateFails = true;' : '',
+    host.activationSignal ? ` activationSignal = ${nixString(host.activationSignal)};` : '',
   ].join('');
   return `{ version = "${host.version ?? '1'}"; exitCode = ${host.exitCode ?? 0};${extra} }\n`;
 }

@@ -2,14 +2,45 @@ import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { createServer, Socket } from 'node:net';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { ManagedProcess } from './process.js';
 
 /** A real nginx on loopback, as the reverse proxy in front of a controller. */
 export interface NginxHandle {
-  /** Where nginx listens, e.g. `http://127.0.0.1:41234`. */
+  /** Where nginx listens, e.g. `http://127.0.0.1:41234` (`https://` when it terminates TLS). */
   url: string;
   port: number;
+  /** The CA its certificate is signed by, when it terminates TLS. */
+  caFile?: string;
   stop(): Promise<void>;
+}
+
+/** The sandbox's test-only CA and its certificate for 127.0.0.1 and localhost. */
+const TLS_DIR = fileURLToPath(new URL('../tls/', import.meta.url));
+
+/**
+ * The proxy directives of a plain nginx (`$host`, the usual forwarded headers), or the ones
+ * that make nginx behave like Traefik in front of the controller: TLS terminated here, the
+ * Host header passed as the client sent it (with its port), `X-Forwarded-For`, `-Proto`,
+ * `-Host`, `-Port` and `X-Real-Ip` as Traefik sets them, and no read timeout that would cut
+ * the agents' WebSocket or the event stream. Response buffering stays nginx's default (on):
+ * the controller's streams say `X-Accel-Buffering: no` themselves.
+ */
+function proxyDirectives(traefik: boolean): string {
+  if (!traefik) {
+    return `      proxy_set_header Host $host;
+      proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+      proxy_set_header X-Forwarded-Proto $scheme;`;
+  }
+  return `      proxy_set_header Host $http_host;
+      proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+      proxy_set_header X-Forwarded-Proto $scheme;
+      proxy_set_header X-Forwarded-Host $http_host;
+      proxy_set_header X-Forwarded-Port $server_port;
+      proxy_set_header X-Real-Ip $remote_addr;
+      proxy_read_timeout 1h;
+      proxy_send_timeout 1h;
+      client_max_body_size 0;`;
 }
 
 /** Where Debian's nginx package puts the binary. */
@@ -26,7 +57,13 @@ function nginxBinary(): string {
  * deployment does: `proxy_pass` without a URI, so the request target goes on as the client
  * sent it, with the usual forwarded headers and WebSocket upgrades.
  */
-export async function startNginx(options: { dir: string; upstream: string }): Promise<NginxHandle> {
+export async function startNginx(options: {
+  dir: string;
+  upstream: string;
+  /** Terminate TLS and set the headers Traefik sets (see {@link proxyDirectives}). */
+  likeTraefik?: boolean;
+}): Promise<NginxHandle> {
+  const traefik = options.likeTraefik === true;
   await mkdir(join(options.dir, 'temp'), { recursive: true });
   const port = await freePort();
   const upstream = new URL(options.upstream);
@@ -47,13 +84,17 @@ http {
   scgi_temp_path ${join(options.dir, 'temp', 'scgi')};
   map $http_upgrade $connection_upgrade { default upgrade; '' close; }
   server {
-    listen 127.0.0.1:${port};
+    listen 127.0.0.1:${port}${traefik ? ' ssl' : ''};${
+      traefik
+        ? `
+    ssl_certificate ${join(TLS_DIR, 'server.pem')};
+    ssl_certificate_key ${join(TLS_DIR, 'server.key')};`
+        : ''
+    }
     location / {
       proxy_pass http://${upstream.host};
       proxy_http_version 1.1;
-      proxy_set_header Host $host;
-      proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
-      proxy_set_header X-Forwarded-Proto $scheme;
+${proxyDirectives(traefik)}
       proxy_set_header Upgrade $http_upgrade;
       proxy_set_header Connection $connection_upgrade;
     }
@@ -66,7 +107,7 @@ http {
     label: 'nginx',
     logFile: join(options.dir, 'nginx.log'),
   });
-  const url = `http://127.0.0.1:${port}`;
+  const url = `${traefik ? 'https' : 'http'}://127.0.0.1:${port}`;
   const deadline = Date.now() + 15_000;
   while (!(await accepts(port))) {
     if (!proc.running || Date.now() > deadline) {
@@ -75,11 +116,16 @@ http {
     }
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
-  return { url, port, stop: async () => void (await proc.stop()) };
+  return {
+    url,
+    port,
+    ...(traefik ? { caFile: join(TLS_DIR, 'ca.pem') } : {}),
+    stop: async () => void (await proc.stop()),
+  };
 }
 
 /** A port free at this moment on 127.0.0.1. */
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.once('error', reject);
@@ -91,7 +137,7 @@ async function freePort(): Promise<number> {
   });
 }
 
-function accepts(port: number): Promise<boolean> {
+export function accepts(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = new Socket();
     socket.once('connect', () => {

@@ -28,6 +28,8 @@ export interface RealiseOptions {
   builders?: string | null;
   /** `--max-jobs 0`: build only on the remote builders. */
   remoteOnly?: boolean;
+  /** Nix `builders-use-substitutes` (default true): builders fetch inputs themselves. */
+  buildersUseSubstitutes?: boolean;
   /** Indirect GC root for the output, so it survives garbage collection. */
   gcRoot?: string;
   onLine?: (line: string) => void;
@@ -49,7 +51,11 @@ export function realiseArgs(drvPath: string, options: RealiseOptions): string[] 
   if (options.gcRoot) args.push('--add-root', options.gcRoot, '--indirect');
   if (options.builders) {
     args.push('--option', 'builders', options.builders);
-    args.push('--option', 'builders-use-substitutes', 'true');
+    args.push(
+      '--option',
+      'builders-use-substitutes',
+      String(options.buildersUseSubstitutes ?? true),
+    );
   }
   if (options.remoteOnly) args.push('--max-jobs', '0');
   // The derivation comes from evaluating the repository: after `--`, never an option.

@@ -18,7 +18,11 @@ export const CONTENT_SECURITY_POLICY = [
   "frame-ancestors 'none'",
 ].join('; ');
 
-/** HSTS for a year; sent only when the controller's public URL is https. */
+/**
+ * HSTS for a year; sent when the controller's public URL is https, and on answers to
+ * requests that came over https (a trusted proxy's `X-Forwarded-Proto`: Fastify's
+ * `request.protocol` believes it only from `trustedProxies`).
+ */
 const HSTS = 'max-age=31536000';
 
 /**
@@ -45,7 +49,9 @@ export function securityHeaders(options: { https: boolean }): Record<string, str
  */
 export function installSecurityHeaders(app: FastifyInstance, options: { https: boolean }): void {
   const headers = { ...securityHeaders(options), 'cache-control': 'no-store' };
-  app.addHook('onRequest', async (_request, reply) => {
-    for (const [name, value] of Object.entries(headers)) reply.raw.setHeader(name, value);
+  const overHttps = { ...securityHeaders({ https: true }), 'cache-control': 'no-store' };
+  app.addHook('onRequest', async (request, reply) => {
+    const chosen = request.protocol === 'https' ? overHttps : headers;
+    for (const [name, value] of Object.entries(chosen)) reply.raw.setHeader(name, value);
   });
 }

@@ -9,6 +9,7 @@ import type { BuildRepository, BuildRow, BuildStatusValue } from '../storage/bui
 import type { EventRepository } from '../storage/event.repository.js';
 import { newId } from '../support/tokens.js';
 import { BuildLogWriter, errorSummary, type BuildLogListener } from './build-log.writer.js';
+import { unreachableBuilders } from './builder-ssh.js';
 
 export interface BuildQueueOptions {
   builds: BuildRepository;
@@ -262,6 +263,7 @@ export class BuildQueue {
     const result = await nix.realise(build.drv_path, {
       builders: build.builders,
       remoteOnly: config.remoteOnly,
+      buildersUseSubstitutes: config.buildersUseSubstitutes,
       gcRoot: join(this.options.gcRootDir, build.id),
       onLine: (line) => writer.write(line),
       signal: run.abort.signal,
@@ -294,8 +296,7 @@ export class BuildQueue {
         ? `build timed out after ${config.timeoutSeconds} s and was stopped`
         : result.reason === 'cancelled'
           ? 'build cancelled'
-          : (errorSummary(result.result.stderr) ??
-            `nix-store --realise exited with ${result.result.exitCode}`);
+          : failureSummary(result.result.stderr, result.result.exitCode);
     writer.write(
       status === 'failed' ? `build failed: ${summary.split('\n')[0]}` : 'build cancelled',
     );
@@ -353,4 +354,19 @@ export class BuildQueue {
       },
     ]);
   }
+}
+
+/**
+ * A failed build's summary: Nix's error, after what it said of builders it could not reach
+ * (when none is left, Nix's own last words only blame missing system features).
+ */
+function failureSummary(stderr: string, exitCode: number | null): string {
+  const error = errorSummary(stderr) ?? `nix-store --realise exited with ${exitCode}`;
+  const unreachable = unreachableBuilders(stderr);
+  if (unreachable.length === 0) return error;
+  return [
+    `remote builder unreachable: ${unreachable[0]!.slice('cannot build on '.length)}`,
+    ...unreachable.slice(1),
+    error,
+  ].join('\n');
 }

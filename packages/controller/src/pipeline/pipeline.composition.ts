@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { NixClient, type NixAdapter } from '../adapters/nix.js';
+import { nixBuildEnv } from './builder-ssh.js';
 import { mirrorPath } from '../git/git.client.js';
 import type { Clock } from '@flotilla/runtime';
 import type { ControllerConfig } from '../config.js';
@@ -43,7 +44,7 @@ export interface Pipeline {
 export function createPipeline(deps: PipelineDeps): Pipeline {
   const { store, config, live, clock, logger } = deps;
   const { events, evaluations } = store;
-  const nix = deps.nix ?? new NixClient({ env: config.childEnv });
+  const nix = deps.nix ?? new NixClient({ env: nixBuildEnv(config.childEnv, config.builds) });
   const buildRepository = store.builds;
   const releaseRepository = store.releases;
   const releases = new ReleaseService({
