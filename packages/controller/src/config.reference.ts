@@ -101,6 +101,11 @@ export const CONTROLLER_SETTINGS: Readonly<Record<string, SettingDescription>> =
     env: 'FLOTILLA_DATABASE_URL',
     defaultText: '`sqlite:` file `flotilla.db` in `stateDir`',
   },
+  databaseUrlFile: {
+    description:
+      'A file holding the `databaseUrl`, read at start, so a password stays out of the config ' +
+      'file, the environment and the Nix store. Set this or `databaseUrl`, not both.',
+  },
   logLevel: {
     description: 'Least severe log level written (JSON lines on standard output).',
     env: 'FLOTILLA_LOG_LEVEL',
@@ -205,6 +210,22 @@ export const CONTROLLER_SETTINGS: Readonly<Record<string, SettingDescription>> =
   'builds.remoteOnly': {
     description:
       "Build only on the remote builders (`--max-jobs 0`), never on the controller's machine.",
+  },
+  'builds.buildersUseSubstitutes': {
+    description:
+      'Let remote builders fetch dependencies from their own substituters instead of ' +
+      'receiving them from the controller (Nix `builders-use-substitutes`).',
+  },
+  'builds.sshKeyFile': {
+    description:
+      "Private key for Nix's ssh to the remote builders (a path; passed through " +
+      '`NIX_SSHOPTS`, so it applies when the controller builds without a nix-daemon).',
+  },
+  'builds.sshKnownHostsFile': {
+    description: "The builders' host keys; ssh checks them strictly and never asks (a path).",
+  },
+  'builds.sshConfigFile': {
+    description: 'An ssh config file for the connections to the remote builders (a path).',
   },
   'builds.logLimitBytes': {
     description: 'Log kept per build; past it a truncation marker is stored.',
