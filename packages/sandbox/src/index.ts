@@ -15,3 +15,4 @@ export * from './protocol-agent.js';
 export * from './tls-proxy.js';
 export * from './browser.js';
 export * from './event-stream.js';
+export * from './mac.js';
