@@ -8,7 +8,9 @@ import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   buildHost,
+  buildInstallable,
   GitFlakeRepo,
+  homeAttribute,
   writeSandboxFlake,
   type SandboxHostSpec,
 } from '@flotilla/sandbox';
@@ -71,10 +73,31 @@ export const FLEET: (SandboxHostSpec & DemoHost)[] = [
   { name: 'hsb1', mode: 'managed', ...firstRelease('hsb1') },
   { name: 'hsb8', mode: 'managed', ...firstRelease('hsb8') },
   { name: 'gpc0', mode: 'managed', ...firstRelease('gpc0') },
-  { name: 'imac0', mode: 'monitor', kind: 'darwin' },
-  { name: 'mba-imac-work', mode: 'monitor', kind: 'darwin' },
-  { name: 'mba-mbp-work', mode: 'monitor', kind: 'darwin' },
+  // The three Macs are managed today with standalone home-manager: each is declared as
+  // `homeConfigurations."markus@<mac>"`, which the controller evaluates for drift.
+  { name: 'imac0', mode: 'monitor', kind: 'home-manager', homeUser: 'markus' },
+  { name: 'mba-imac-work', mode: 'monitor', kind: 'home-manager', homeUser: 'markus' },
+  { name: 'mba-mbp-work', mode: 'monitor', kind: 'home-manager', homeUser: 'markus' },
 ];
+
+export const MACS = FLEET.filter((h) => h.kind === 'home-manager');
+
+/**
+ * What each Mac built itself from the repository's first commit (its home-manager
+ * generation), as `home-manager switch` on the Mac would have: the Macs start up to date.
+ */
+export async function buildMacOutputs(paths: DemoPaths): Promise<Map<string, string>> {
+  const outputs = new Map<string, string>();
+  for (const mac of MACS) {
+    outputs.set(
+      mac.name,
+      await buildInstallable(
+        `path:${paths.flake}#homeConfigurations."${homeAttribute(mac)}".activationPackage`,
+      ),
+    );
+  }
+  return outputs;
+}
 
 export const MANAGED_HOSTS = FLEET.filter((h) => h.mode === 'managed');
 
@@ -142,6 +165,12 @@ export async function writeControllerConfig(paths: DemoPaths): Promise<void> {
       csb1: { graduation: { stableDays: 14, after: ['gpc0'] } },
       hsb0: { graduation: { stableDays: 30, after: ['hsb1', 'hsb8', 'csb1'] } },
       csb0: { graduation: { stableDays: 30, after: ['hsb1', 'hsb8', 'csb1'] } },
+      ...Object.fromEntries(
+        MACS.map((mac) => [
+          mac.name,
+          { output: { kind: 'home-manager', attribute: homeAttribute(mac) } },
+        ]),
+      ),
     },
   };
   await writeFile(paths.controllerConfig, `${JSON.stringify(config, null, 2)}\n`);

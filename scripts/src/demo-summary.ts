@@ -83,6 +83,7 @@ Phase 2 — gpc0 graduates first; the others follow in waves:
   npx flotilla builds                         # the push hook called the signed webhook
   npx flotilla approvals                      # gpc0 deployed by itself; the rest wait
   npx flotilla hosts                          # who runs what: up to date, behind by N
+                                              # (the Macs too: their home-manager output changed)
   npx flotilla audit                          # who did what, when, and why
 
 Monitor-only hosts refuse deployments:

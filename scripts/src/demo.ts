@@ -20,6 +20,8 @@ import type {
 } from '@flotilla/protocol';
 import {
   installInitialSystem,
+  sandboxHostPaths,
+  switchMac,
   JsonClient,
   PidLock,
   startAgent,
@@ -36,6 +38,7 @@ import {
 } from './demo-processes.js';
 import {
   buildInitialSystems,
+  buildMacOutputs,
   createDemoRepository,
   createWebhookSecret,
   FLEET,
@@ -156,13 +159,16 @@ async function registerHosts(
     const response = await api.post<CreateHostResponse>('/api/v1/hosts', {
       name: host.name,
       mode: host.mode,
-      os: host.kind === 'darwin' ? 'darwin' : 'linux',
+      os: host.mode === 'monitor' ? 'darwin' : 'linux',
     });
     if (response.status !== 201)
       throw new Error(`registering ${host.name}: ${JSON.stringify(response.body)}`);
     await saveEnrollmentToken(paths, host.name, response.body.enrollment.token);
     const system = systems.get(host.name);
-    if (system) await installInitialSystem(demoHostRoot(paths, host.name), system);
+    const root = demoHostRoot(paths, host.name);
+    if (system && host.kind === 'home-manager') {
+      await switchMac(sandboxHostPaths(root), 'home-manager', system);
+    } else if (system) await installInitialSystem(root, system);
   }
 }
 
@@ -200,6 +206,8 @@ async function startAgents(
         trustedPublicKeys: [cacheKey],
         root: demoHostRoot(paths, host.name),
         mode: host.mode,
+        // The Macs' agents report as macOS (a sandbox facility: see the sandbox's mac.ts).
+        mac: host.mode === 'monitor',
       }),
     );
     agents.push(agent);
@@ -297,6 +305,8 @@ async function openState(paths: DemoPaths, fresh: boolean, run: RunState): Promi
   const systems = await buildInitialSystems(paths);
   step('creating the demo flake repository (.demo/github/origin.git stands in for GitHub)');
   await createDemoRepository(paths);
+  step("building the three Macs' home-manager generations (what each Mac switched to itself)");
+  for (const [mac, output] of await buildMacOutputs(paths)) systems.set(mac, output);
   await createWebhookSecret(paths);
   return { resuming: false, createdAt, systems };
 }

@@ -47,6 +47,7 @@ export function facts(name: string): Facts {
     rebootRequired: false,
     failedUnits: null,
     metrics: metrics(),
+    darwin: null,
     collectedAt: new Date().toISOString(),
   };
 }

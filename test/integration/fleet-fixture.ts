@@ -40,6 +40,8 @@ export interface AgentOptions {
   extraTrustedKeys?: string[];
   /** Added to the agent's environment (e.g. `NIX_CONFIG` with a store of its own). */
   env?: NodeJS.ProcessEnv;
+  /** A sandboxed Mac: the agent reports as macOS, in monitor mode (see the sandbox's `mac.ts`). */
+  mac?: boolean;
 }
 
 /** A controller, its API client and the agents started against it, all under one temp dir. */
@@ -142,6 +144,7 @@ export class FleetFixture {
       extraArgs: options.extraArgs,
       commandPrefix: options.commandPrefix,
       ...(options.env ? { env: options.env } : {}),
+      ...(options.mac ? { mac: true } : {}),
     });
     this.agents.set(name, agent);
     return agent;

@@ -221,6 +221,7 @@ export class AgentStandIn {
         memory: { totalBytes: 1, availableBytes: 1 },
         disks: [],
       },
+      darwin: null,
       collectedAt: this.fleet.clock.now().toISOString(),
     };
   }

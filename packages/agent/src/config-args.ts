@@ -23,6 +23,8 @@ export const FLAGS = {
   '--boot-id-file': { key: 'bootIdFile', value: 'PATH' },
   '--hostname-file': { key: 'hostnameFile', value: 'PATH' },
   '--machine-id-file': { key: 'machineIdFile', value: 'PATH' },
+  '--home-manager-profile': { key: 'homeManagerProfile', value: 'PATH' },
+  '--darwin-commands-dir': { key: 'darwinCommandsDir', value: 'DIR' },
 } as const;
 
 type FlagName = keyof typeof FLAGS;
@@ -166,6 +168,13 @@ Options:
                                  missing, the system's hostname) [hostnameFile]
   --machine-id-file PATH         where the machine id reported in facts is read
                                  (default: /etc/machine-id)  [machineIdFile]
+  --home-manager-profile PATH    macOS: the home-manager profile whose generation is
+                                 reported (default: ~/.local/state/nix/profiles/home-manager,
+                                 then /nix/var/nix/profiles/per-user/$USER/home-manager)
+                                 [homeManagerProfile]
+  --darwin-commands-dir DIR      for tests and demos only: report as a Mac (monitor mode)
+                                 on Linux, running sw_vers, sysctl, vm_stat and nix from
+                                 DIR instead of macOS's own   [darwinCommandsDir]
   (config file only)             health checks run after each activation, e.g.
                                  [{"kind": "unit", "unit": "sshd.service"},
                                   {"kind": "http", "url": "http://127.0.0.1/health"},

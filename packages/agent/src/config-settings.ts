@@ -203,6 +203,8 @@ export const Settings = z
     bootIdFile: path(DEFAULTS.bootIdFile),
     hostnameFile: path(DEFAULTS.hostnameFile),
     machineIdFile: path(DEFAULTS.machineIdFile),
+    homeManagerProfile: optionalPath,
+    darwinCommandsDir: optionalPath,
   })
   .superRefine((settings, ctx) => {
     // A managed host activates what it fetches: it must know whose signatures to accept.

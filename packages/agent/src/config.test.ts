@@ -38,6 +38,32 @@ const required = [
 const tokenFile = {};
 
 describe('loadConfig', () => {
+  it('makes a macOS agent monitor-only, on a Mac or reporting as one for a test', async () => {
+    const mac = {
+      ...sources(required, { HOME: '/Users/markus', USER: 'markus' }),
+      platform: 'darwin',
+    };
+    const refused = await loadConfig(mac);
+    assert.equal(refused.kind, 'invalid');
+    assert.match(JSON.stringify(refused), /a macOS agent only reports.*--mode monitor/);
+    const config = expectConfig(
+      await loadConfig({ ...mac, argv: [...required, '--mode', 'monitor'] }),
+    );
+    assert.equal(config.os, 'darwin');
+    assert.deepEqual(config.homeManagerProfiles, [
+      '/Users/markus/.local/state/nix/profiles/home-manager',
+      '/nix/var/nix/profiles/per-user/markus/home-manager',
+    ]);
+    const simulated = expectConfig(
+      await loadConfig(
+        sources([...required, '--mode', 'monitor', '--darwin-commands-dir', '/tmp/mac-bin']),
+      ),
+    );
+    assert.equal(simulated.os, 'darwin');
+    assert.equal(simulated.darwinCommandsDir, '/tmp/mac-bin');
+    assert.equal(expectConfig(await loadConfig(sources(required))).os, 'linux');
+  });
+
   it('applies defaults; nothing is trusted but what the config says', async () => {
     const config = expectConfig(await loadConfig(sources(required, {}, tokenFile)));
     assert.equal(config.controllerUrl, 'ws://127.0.0.1:8080/api/v1/agent/ws');

@@ -1,4 +1,4 @@
-import { HealthCheck, type HostMode } from '@flotilla/protocol';
+import { HealthCheck, type HostMode, type HostOs } from '@flotilla/protocol';
 import type { LogLevel } from '@flotilla/runtime';
 import { z } from 'zod';
 import { parseArgs, usage, type ParsedArgs } from './config-args.js';
@@ -53,6 +53,15 @@ export interface AgentConfig {
   machineIdFile: string;
   /** Environment for child processes: the agent's own, minus secrets. */
   childEnv: Record<string, string>;
+  /** `darwin` on macOS (and with `darwinCommandsDir`): monitor mode only. */
+  os: HostOs;
+  /** The home-manager profile links looked at, in order (macOS). */
+  homeManagerProfiles: string[];
+  /**
+   * A test and demo facility, not a feature: report as a Mac on Linux, the macOS
+   * programs (`sw_vers`, `sysctl`, `vm_stat`, `nix`) taken from this directory.
+   */
+  darwinCommandsDir: string | null;
 }
 
 export type ConfigResult =
@@ -68,6 +77,8 @@ export interface ConfigSources {
   readTextFile(path: string): Promise<string>;
   hostname(): string;
   version: string;
+  /** `process.platform`; `darwin` makes a macOS (monitor-only) agent. Default: linux. */
+  platform?: string;
 }
 
 /** Keys a `--config` JSON file may hold; unknown keys are errors so typos are not ignored. */
@@ -94,6 +105,8 @@ export const ConfigFile = z
     bootIdFile: z.string(),
     hostnameFile: z.string(),
     machineIdFile: z.string(),
+    homeManagerProfile: z.string(),
+    darwinCommandsDir: z.string(),
     // Removed; recognised so the error can say what replaced it.
     tokenFile: z.string(),
   })
@@ -155,8 +168,17 @@ export async function loadConfig(sources: ConfigSources): Promise<ConfigResult> 
   const settings = Settings.safeParse({ ...raw, host: raw.host ?? defaultHost(sources) });
   if (!settings.success) errors.push(...settings.error.issues.map((issue) => issue.message));
   const ca = settings.success ? await readCa(settings.data.caFile, sources, errors) : null;
+  const os: HostOs =
+    sources.platform === 'darwin' || (settings.success && settings.data.darwinCommandsDir)
+      ? 'darwin'
+      : 'linux';
+  if (os === 'darwin' && settings.success && settings.data.mode === 'managed') {
+    errors.push(
+      'a macOS agent only reports (Flotilla never deploys to or reboots a Mac): set --mode monitor',
+    );
+  }
   if (errors.length > 0 || !settings.success) return { kind: 'invalid', errors };
-  const { caFile, certificatePin, ...rest } = settings.data;
+  const { caFile, certificatePin, homeManagerProfile, ...rest } = settings.data;
   return {
     kind: 'config',
     config: {
@@ -164,6 +186,9 @@ export async function loadConfig(sources: ConfigSources): Promise<ConfigResult> 
       tls: { ca, caFile, pin: certificatePin },
       enrollmentToken: nonEmpty(sources.env[ENROLLMENT_TOKEN_VARIABLE])?.trim() ?? null,
       childEnv: childEnvironment(sources.env),
+      os,
+      homeManagerProfiles:
+        homeManagerProfile !== null ? [homeManagerProfile] : homeManagerProfiles(sources.env),
     },
   };
 }
@@ -201,6 +226,8 @@ function mergeSources(args: ParsedArgs, env: ConfigSources['env'], file: ConfigF
     bootIdFile: args.values.bootIdFile ?? file.bootIdFile,
     hostnameFile: args.values.hostnameFile ?? file.hostnameFile,
     machineIdFile: args.values.machineIdFile ?? file.machineIdFile,
+    homeManagerProfile: args.values.homeManagerProfile ?? file.homeManagerProfile,
+    darwinCommandsDir: args.values.darwinCommandsDir ?? file.darwinCommandsDir,
   };
 }
 
@@ -254,6 +281,18 @@ async function readCa(
     );
     return null;
   }
+}
+
+/** Where home-manager keeps its profile: the XDG state dir since 23.05, per-user before. */
+function homeManagerProfiles(env: ConfigSources['env']): string[] {
+  const home = nonEmpty(env.HOME);
+  const user = nonEmpty(env.USER);
+  return [
+    ...(home
+      ? [`${nonEmpty(env.XDG_STATE_HOME) ?? `${home}/.local/state`}/nix/profiles/home-manager`]
+      : []),
+    ...(user ? [`/nix/var/nix/profiles/per-user/${user}/home-manager`] : []),
+  ];
 }
 
 /** The short, lowercased hostname, so "Web-1.example.org" becomes "web-1". */

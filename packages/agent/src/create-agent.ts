@@ -1,10 +1,5 @@
 import { join } from 'node:path';
-import {
-  FLOTILLA_VERSION,
-  PROTOCOL_VERSION,
-  type AgentFeature,
-  type HostOs,
-} from '@flotilla/protocol';
+import { FLOTILLA_VERSION, PROTOCOL_VERSION, type AgentFeature } from '@flotilla/protocol';
 import { Agent } from './agent.js';
 import { systemClock } from '@flotilla/runtime';
 import type { AgentConfig } from './config.js';
@@ -13,6 +8,7 @@ import { controllerTlsOptions } from './identity/controller-tls.js';
 import { DetachedActivator, type ActivationMode } from './deploy/detached-activator.js';
 import { HostHealthChecker } from './deploy/health-checks.js';
 import { NixStore } from './deploy/nix-store.js';
+import { commandsIn, DarwinProbe, MACOS_COMMANDS } from './facts/darwin-probe.js';
 import { FactsCollector } from './facts/facts-collector.js';
 import { nodeHostSources } from './facts/host-sources.js';
 import { NixPlanTools } from './plan/plan-tools.js';
@@ -27,11 +23,6 @@ const RECONNECT_BASE_MS = 1000;
 export interface HostEnvironment {
   /** Whether systemd runs the host (`/run/systemd/system` exists). */
   systemd: boolean;
-}
-
-/** The operating system reported in hello and facts. */
-export function hostOs(): HostOs {
-  return process.platform === 'darwin' ? 'darwin' : 'linux';
 }
 
 /** The activation mode for a setting: `auto` means systemd-run exactly where systemd runs. */
@@ -54,7 +45,8 @@ export function createAgent(
   environment: HostEnvironment = { systemd: systemdRunning() },
 ): Agent {
   const runner = new ChildProcessRunner();
-  const os = hostOs();
+  const os = config.os;
+  const sources = nodeHostSources(runner, config.childEnv);
   const capMs = config.reconnectMaxSeconds * 1000;
   const mode = activationMode(config.activation, environment.systemd);
   logger.info('activation mode', { activation: mode, systemd: environment.systemd });
@@ -87,8 +79,21 @@ export function createAgent(
       backoff: { baseMs: Math.min(RECONNECT_BASE_MS, capMs), capMs },
     },
     facts: new FactsCollector({
-      sources: nodeHostSources(runner, config.childEnv),
+      sources,
       os,
+      ...(os === 'darwin'
+        ? {
+            darwin: new DarwinProbe({
+              sources,
+              commands:
+                config.darwinCommandsDir === null
+                  ? MACOS_COMMANDS
+                  : commandsIn(config.darwinCommandsDir),
+              homeManagerProfiles: config.homeManagerProfiles,
+              clock: systemClock,
+            }),
+          }
+        : {}),
       disks: config.disks,
       currentSystemLink: config.currentSystemLink,
       bootedSystemLink: config.bootedSystemLink,
@@ -96,7 +101,8 @@ export function createAgent(
       bootIdFile: config.bootIdFile,
       hostnameFile: config.hostnameFile,
       machineIdFile: config.machineIdFile,
-      systemd: environment.systemd,
+      // No systemd on a Mac (nor for an agent reporting as one).
+      systemd: environment.systemd && os === 'linux',
       clock: systemClock,
     }),
     store,

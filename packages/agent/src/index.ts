@@ -22,7 +22,7 @@ export {
   type ConnectionHandlers,
   type ControllerConnectionOptions,
 } from './connection.js';
-export { activationMode, createAgent, hostOs, type HostEnvironment } from './create-agent.js';
+export { activationMode, createAgent, type HostEnvironment } from './create-agent.js';
 export {
   describeActivation,
   type ActivationHandle,

@@ -27,6 +27,7 @@ async function main(): Promise<number> {
     readTextFile: (path) => readFile(path, 'utf8'),
     hostname: () => os.hostname(),
     version: FLOTILLA_VERSION,
+    platform: process.platform,
   });
   switch (result.kind) {
     case 'help':

@@ -39,6 +39,7 @@ const facts: Facts = {
     memory: { totalBytes: 8 * GiB, availableBytes: 6 * GiB },
     disks: [{ mount: '/', totalBytes: 100 * GiB, freeBytes: 75 * GiB }],
   },
+  darwin: null,
   collectedAt: '2025-01-01T11:55:00.000Z',
 };
 
@@ -187,10 +188,14 @@ describe('flotilla commands against a controller', () => {
     const { code, stdout } = await cli('hosts');
     assert.equal(code, 0);
     const lines = stdout.split('\n');
-    assert.match(lines[0] ?? '', /^NAME\s+MODE\s+STATUS\s+AGENT\s+RUNNING\s+BRANCH\s+LAST SEEN$/);
+    assert.match(
+      lines[0] ?? '',
+      /^NAME\s+MODE\s+STATUS\s+OS\s+AGENT\s+RUNNING\s+BRANCH\s+LAST SEEN$/,
+    );
     assert.match(stdout, /db1 .* 0\.0\.9 \(outdated\)/);
     assert.match(stdout, /web1 .*01234567…-nixos-system-web1-25\.05\s+-\s+12 s ago/);
-    assert.match(stdout, /web2\s+managed\s+never_seen\s+-\s+-\s+-\s+never/);
+    assert.match(stdout, /web1\s+managed\s+online\s+NixOS 25\.05\s/);
+    assert.match(stdout, /web2\s+managed\s+never_seen\s+linux\s+-\s+-\s+-\s+never/);
     assert.equal(lines.at(-1), '3 hosts: 2 online, 1 never seen');
   });
 

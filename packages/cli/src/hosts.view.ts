@@ -1,5 +1,6 @@
 import type {
   CreateHostResponse,
+  DarwinFacts,
   EnrollmentToken,
   Generation,
   Host,
@@ -52,28 +53,38 @@ export function renderHostTable(list: HostList, time: TimeFormat, filtered: bool
     host.name,
     host.mode,
     host.status,
+    osLabel(host),
     agentLabel(host),
     revisionLabel(host),
     syncLabel(host),
     time.relative(host.lastSeenAt),
   ]);
-  const headers = ['NAME', 'MODE', 'STATUS', 'AGENT', 'RUNNING', 'BRANCH', 'LAST SEEN'];
+  const headers = ['NAME', 'MODE', 'STATUS', 'OS', 'AGENT', 'RUNNING', 'BRANCH', 'LAST SEEN'];
   const footer = filtered
     ? `${list.hosts.length} shown; ${hostCountsLine(list.counts)}`
     : hostCountsLine(list.counts);
   return `${table(headers, rows)}\n\n${footer}`;
 }
 
-/** What a host runs: the commit of its running release, else the store path. */
+/** The operating system in a few words: "macOS 14.6.1", "NixOS 24.05", or its kind. */
+export function osLabel(host: Host): string {
+  const release = host.facts?.osRelease ?? null;
+  if (release?.name && release.versionId) return `${release.name} ${release.versionId}`;
+  return release?.name ?? host.facts?.os ?? host.os ?? '-';
+}
+
+/**
+ * What a host runs: the commit of the release or revision whose output it runs, else the
+ * store path (its system, or its home-manager generation for a home-manager host).
+ */
 export function revisionLabel(host: Host): string {
   const sha = host.sync?.runningSha ?? null;
   if (sha !== null) return sha.slice(0, 8);
-  return shortStorePath(host.facts?.system.current ?? null);
+  return shortStorePath(host.sync?.runningPath ?? host.facts?.system.current ?? null);
 }
 
-/** The running system against the branch: up to date, behind by N, drifted, or "-". */
+/** The running output against the branch: up to date, behind by N, drifted, or "-". */
 export function syncLabel(host: Host): string {
-  if (host.mode === 'monitor') return 'monitor-only';
   const sync = host.sync;
   if (!sync) return '-';
   switch (sync.state) {
@@ -152,8 +163,43 @@ function renderFacts(host: Host, time: TimeFormat): string {
       ],
       '  ',
     ),
+    ...renderDarwin(facts.darwin, time),
     ...renderGenerations(facts.generations, time),
   ].join('\n');
+}
+
+/** What only a Mac reports: hardware, memory pressure, Nix, nix-darwin and home-manager. */
+function renderDarwin(darwin: DarwinFacts | null, time: TimeFormat): string[] {
+  if (darwin === null) return [];
+  const system = darwin.darwinSystem;
+  const home = darwin.homeManager;
+  return [
+    '',
+    'macOS',
+    keyValues(
+      [
+        ['Version', [darwin.productName, darwin.productVersion].filter(Boolean).join(' ') || '-'],
+        ['Build', darwin.buildVersion ?? '-'],
+        ['Model', darwin.model ?? '-'],
+        ['CPUs', darwin.cpus === null ? '-' : String(darwin.cpus)],
+        ['Memory pressure', darwin.memoryPressure ?? '-'],
+        ['Nix', darwin.nixVersion ?? '-'],
+        [
+          'nix-darwin system',
+          system === null
+            ? '-'
+            : `${shortStorePath(system.path)}${system.label ? ` (${system.label})` : ''}`,
+        ],
+        [
+          'home-manager',
+          home === null
+            ? '-'
+            : `generation ${home.generation} of ${time.dateTime(home.date)}: ${shortStorePath(home.path)}`,
+        ],
+      ],
+      '  ',
+    ),
+  ];
 }
 
 /** The newest generations, the current one marked; rollback targets for `flotilla rollback`. */

@@ -125,14 +125,17 @@ export function renderHostStatus(report: HostStatusReport, time: TimeFormat): st
 }
 
 function syncWords(sync: HostStatusReport['sync']): string {
+  const output = sync.output ? ` (${sync.output.kind} output ${sync.output.attribute})` : '';
   switch (sync.state) {
     case 'up_to_date':
-      return 'up to date';
+      return `up to date${output}`;
     case 'behind':
-      return sync.behindBy === null ? 'behind' : `behind by ${sync.behindBy} commits`;
+      return `${sync.behindBy === null ? 'behind' : `behind by ${sync.behindBy} commits`}${output}`;
     case 'drifted':
-      return 'drifted: it runs something no release explains';
+      return `drifted${output}: it runs something no revision, release or deployment explains`;
     case 'unknown':
-      return 'unknown';
+      return sync.declaredPath === null
+        ? `unknown${output}: it does not evaluate at the branch head`
+        : `unknown${output}`;
   }
 }

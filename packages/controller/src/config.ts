@@ -6,6 +6,7 @@ import { parseArgs } from 'node:util';
 import {
   BranchName,
   FlakeDir,
+  HostOutputKind,
   Policy,
   repositoryUrlKind,
   repositoryUrlProblem,
@@ -191,6 +192,20 @@ export const HostSettings = z
      * whose disk is small. The agent's own config can refuse it too.
      */
     prefetch: z.boolean().default(true),
+    /**
+     * The flake output that declares the host, evaluated (never built for darwin and
+     * home-manager) to tell its drift: `nixos` (`nixosConfigurations.<attribute>`, the
+     * default), `darwin` (`darwinConfigurations.<attribute>.system`) or `home-manager`
+     * (`homeConfigurations."<attribute>".activationPackage`, e.g. "markus@imac0").
+     * `attribute` defaults to the host's name.
+     */
+    output: z
+      .object({
+        kind: HostOutputKind,
+        attribute: z.string().min(1).max(256).optional(),
+      })
+      .strict()
+      .optional(),
   })
   .strict();
 export type HostSettings = z.infer<typeof HostSettings>;

@@ -217,6 +217,7 @@ export class Controller {
       hosts,
       commits: repository,
       repositoryId: DEFAULT_REPOSITORY_ID,
+      hostSettings: config.hosts,
     });
     const guard = createRequestGuards(config, clock);
     const gateway = new AgentGateway({

@@ -66,6 +66,46 @@ export const Generation = z.object({
 });
 export type Generation = z.infer<typeof Generation>;
 
+/** macOS's memory pressure level (`kern.memorystatus_vm_pressure_level`: 1, 2, 4). */
+export const MemoryPressure = z.enum(['normal', 'warn', 'critical']);
+export type MemoryPressure = z.infer<typeof MemoryPressure>;
+
+/**
+ * What a macOS host reports beyond the common facts (its `os` is `darwin`): `sw_vers`,
+ * the hardware, memory pressure, Nix, and the system or home-manager generation it runs.
+ */
+export const DarwinFacts = z.object({
+  /** `sw_vers`: "macOS" (or "Mac OS X" before Big Sur), e.g. "14.6.1", "23G93". */
+  productName: plainText(128).nullable(),
+  productVersion: plainText(64).nullable(),
+  buildVersion: plainText(64).nullable(),
+  /** `hw.model`, e.g. "MacBookPro18,3". */
+  model: plainText(128).nullable(),
+  cpus: z.number().int().positive().max(100_000).nullable(),
+  memoryPressure: MemoryPressure.nullable(),
+  /** `nix --version`, e.g. "2.24.10". */
+  nixVersion: plainText(128).nullable(),
+  /** nix-darwin's current system (`/run/current-system`) and its `darwin-version.json`. */
+  darwinSystem: z
+    .object({
+      path: StorePath,
+      label: plainText(128).nullable(),
+      revision: plainText(128).nullable(),
+      configurationRevision: plainText(128).nullable(),
+    })
+    .nullable(),
+  /** The current home-manager generation, when home-manager is used. */
+  homeManager: z
+    .object({
+      generation: z.number().int().nonnegative().max(1_000_000_000),
+      /** The generation's activation package, as `homeConfigurations.<u@h>.activationPackage` builds it. */
+      path: StorePath,
+      date: z.iso.datetime(),
+    })
+    .nullable(),
+});
+export type DarwinFacts = z.infer<typeof DarwinFacts>;
+
 /**
  * What an agent knows about its host. Sent at connect and whenever a non-volatile part
  * changes; the volatile part (metrics) is refreshed by heartbeats.
@@ -87,6 +127,8 @@ export const Facts = z.object({
   /** Failed systemd units; null where there is no systemd. */
   failedUnits: z.array(plainText(256)).max(500).nullable().default(null),
   metrics: Metrics,
+  /** macOS hosts only; null elsewhere. */
+  darwin: DarwinFacts.nullable().default(null),
   collectedAt: z.iso.datetime(),
 });
 export type Facts = z.infer<typeof Facts>;

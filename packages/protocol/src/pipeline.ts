@@ -38,6 +38,22 @@ export const NotRebuiltHost = z.object({
 });
 export type NotRebuiltHost = z.infer<typeof NotRebuiltHost>;
 
+/** Which flake output declares a host: a NixOS system, a nix-darwin system or a home-manager home. */
+export const HostOutputKind = z.enum(['nixos', 'darwin', 'home-manager']);
+export type HostOutputKind = z.infer<typeof HostOutputKind>;
+
+/**
+ * The output path every declared output evaluates to (never built): `nixosConfigurations.X`'s
+ * toplevel, `darwinConfigurations.X.system`, `homeConfigurations."u@h".activationPackage`,
+ * by attribute name. An output that does not evaluate is left out.
+ */
+export const EvaluatedOutputs = z.object({
+  nixos: z.record(z.string(), z.string()),
+  darwin: z.record(z.string(), z.string()),
+  home: z.record(z.string(), z.string()),
+});
+export type EvaluatedOutputs = z.infer<typeof EvaluatedOutputs>;
+
 /**
  * Result of evaluating one revision: every host's derivation, in one Nix call, or host by
  * host when that call failed. Fields added after the first version are optional, so
@@ -61,6 +77,8 @@ export const Evaluation = z.object({
   darwin: z.array(z.string()),
   /** homeConfigurations names, e.g. "user@host" (monitor-only hosts). */
   home: z.array(z.string()),
+  /** Output paths of every declared output, for drift; absent in evaluations stored before them. */
+  outputs: EvaluatedOutputs.optional(),
 });
 export type Evaluation = z.infer<typeof Evaluation>;
 

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { DeploymentStatus } from './deployment-state.js';
 import { HostMode } from './facts.js';
-import { NixErrorLocation } from './pipeline.js';
+import { HostOutputKind, NixErrorLocation } from './pipeline.js';
 import { Policy } from './policy.js';
 
 /** How a host's running system compares with what its branch declares. */
@@ -9,13 +9,22 @@ export const HostSyncState = z.enum(['up_to_date', 'behind', 'drifted', 'unknown
 export type HostSyncState = z.infer<typeof HostSyncState>;
 
 /**
- * A host's running revision against the branch head: `up_to_date` (it runs the newest
- * release built for it), `behind` (it runs an older release; `behindBy` commits when git
- * can tell), `drifted` (it runs something no release or deployment explains), `unknown`
- * (no running system reported, or nothing built yet).
+ * A host's running revision against the branch head. With the host's declared output
+ * evaluated (`declaredPath`, every host, Macs included, never built): `up_to_date` when it
+ * runs that output path, `behind` when it runs the output an older revision evaluated to
+ * (`behindBy` commits when git can tell), `drifted` when it runs something no revision,
+ * release or deployment explains (a switch by hand from a dirty tree), `unknown` when the
+ * host reports nothing or its output does not evaluate. Without it (evaluations stored
+ * before outputs were), the same states from releases and deployments.
  */
 export const HostSync = z.object({
   state: HostSyncState,
+  /** The flake output that declares the host (config `hosts.NAME.output`). */
+  output: z.object({ kind: HostOutputKind, attribute: z.string() }).optional(),
+  /** What that output evaluates to at the branch head; null when it does not evaluate. */
+  declaredPath: z.string().nullable().optional(),
+  /** What the host reports it runs of that output (system, or home-manager generation). */
+  runningPath: z.string().nullable().optional(),
   runningReleaseId: z.string().nullable(),
   runningRevisionId: z.string().nullable(),
   runningSha: z.string().nullable(),

@@ -4,8 +4,16 @@ import { join } from 'node:path';
 /** One sandboxed host of a test or demo flake. */
 export interface SandboxHostSpec {
   name: string;
-  /** `nixos` hosts get a buildable system; `darwin` hosts are listed only (monitor-only). */
-  kind?: 'nixos' | 'darwin';
+  /**
+   * `nixos` hosts get a buildable system; Macs (monitor-only) get a tiny output of the kind
+   * they are declared with: `darwin` as `darwinConfigurations.<name>.system` (with the
+   * `darwin-version.json` nix-darwin writes), `home-manager` as
+   * `homeConfigurations."<homeUser>@<name>".activationPackage`. Both are real derivations
+   * the controller evaluates (and never builds); a test builds them to put them on a "Mac".
+   */
+  kind?: 'nixos' | 'darwin' | 'home-manager';
+  /** The user of a home-manager host's `homeConfigurations` attribute ("user" by default). */
+  homeUser?: string;
   /** Any string; changing it changes the host's derivation (a new "release"). */
   version?: string;
   /**
@@ -225,9 +233,15 @@ fi
 exit "$code"
 `;
 
+/** A home-manager host's attribute in `homeConfigurations`: `user@host`. */
+export function homeAttribute(host: Pick<SandboxHostSpec, 'name' | 'homeUser'>): string {
+  return `${host.homeUser ?? 'user'}@${host.name}`;
+}
+
 function flakeNix(hosts: readonly SandboxHostSpec[]): string {
   const nixos = hosts.filter((h) => (h.kind ?? 'nixos') === 'nixos');
   const darwin = hosts.filter((h) => h.kind === 'darwin');
+  const home = hosts.filter((h) => h.kind === 'home-manager');
   return `{
   description = "Sandboxed Flotilla fleet: tiny systems that build offline, no nixpkgs";
   outputs = { self }:
@@ -256,6 +270,13 @@ function flakeNix(hosts: readonly SandboxHostSpec[]): string {
         args = [ ./initrd.sh ];
         inherit version;
       };
+      # A Mac's output: built here only by tests, to stand for what the Mac built itself.
+      mkMac = kind: name: hostName: settings: derivation {
+        inherit name system hostName kind;
+        builder = "/bin/sh";
+        args = [ ./mac.sh ];
+        inherit (settings) version;
+      };
       unitSpec = name: unit: "\${name}:\${unit.revision}:\${unit.onChange or "stop-start"}";
       mkHost = hostName: settings: {
         config.system.build.toplevel = derivation ({
@@ -283,7 +304,10 @@ function flakeNix(hosts: readonly SandboxHostSpec[]): string {
 ${nixos.map((h) => `        ${h.name} = mkHost "${h.name}" (import ./hosts/${h.name}.nix);`).join('\n')}
       };
       darwinConfigurations = {
-${darwin.map((h) => `        ${h.name} = { };`).join('\n')}
+${darwin.map((h) => `        ${h.name}.system = mkMac "darwin" "darwin-system-${h.name}" "${h.name}" (import ./hosts/${h.name}.nix);`).join('\n')}
+      };
+      homeConfigurations = {
+${home.map((h) => `        "${homeAttribute(h)}".activationPackage = mkMac "home-manager" "home-manager-generation" "${h.name}" (import ./hosts/${h.name}.nix);`).join('\n')}
       };
     };
 }
@@ -294,6 +318,19 @@ const PACKAGE_SH = `# Builder of a package of a sandboxed system: one file of $k
 export PATH=/usr/bin:/bin
 mkdir -p "$out/bin"
 { echo "$name"; head -c $((kib * 1024)) /dev/zero; } > "$out/bin/$file"
+`;
+
+const MAC_SH = `# Builder of a sandboxed Mac's output: a nix-darwin system with its darwin-version.json,
+# or a home-manager generation with its activate script.
+export PATH=/usr/bin:/bin
+mkdir -p "$out"
+if [ "$kind" = darwin ]; then
+  printf '{"darwinLabel":"%s","darwinRevision":null,"nixpkgsRevision":null,"configurationRevision":null}\\n' \\
+    "sandbox-$version" > "$out/darwin-version.json"
+else
+  printf '#!/bin/sh\\necho "activating the home of %s (version %s)"\\n' "$hostName" "$version" > "$out/activate"
+  chmod +x "$out/activate"
+fi
 `;
 
 const KERNEL_SH = `# Builder of a sandboxed system's kernel (a stand-in file) and its modules folder.
@@ -315,6 +352,7 @@ function nixString(value: string): string {
 
 /** The content of `hosts/<name>.nix`: the only file that differs between hosts. */
 export function hostNix(host: SandboxHostSpec): string {
+  if ((host.kind ?? 'nixos') !== 'nixos') return `{ version = "${host.version ?? '1'}"; }\n`;
   const packages = Object.entries(host.packages ?? {}).map(
     ([name, p]) =>
       ` ${nixString(name)} = { version = ${nixString(p.version)};${p.kib === undefined ? '' : ` kib = ${p.kib};`} };`,
@@ -354,9 +392,8 @@ export async function writeSandboxFlake(
   await writeFile(join(dir, 'package.sh'), PACKAGE_SH);
   await writeFile(join(dir, 'kernel.sh'), KERNEL_SH);
   await writeFile(join(dir, 'initrd.sh'), INITRD_SH);
-  for (const host of hosts) {
-    if ((host.kind ?? 'nixos') === 'nixos') await writeHost(dir, host);
-  }
+  await writeFile(join(dir, 'mac.sh'), MAC_SH);
+  for (const host of hosts) await writeHost(dir, host);
 }
 
 /** Rewrites one host's settings (a change that affects only that host's derivation). */

@@ -4,6 +4,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { HealthCheck } from '@flotilla/protocol';
+import { writeMacCommands } from './mac.js';
 import { sandboxNixEnv } from './nix.js';
 import { ManagedProcess } from './process.js';
 
@@ -149,6 +150,10 @@ export interface SandboxHostPaths {
   hostnameFile: string;
   /** The host's own machine id, generated once (see {@link writeSandboxIdentity}). */
   machineIdFile: string;
+  /** A sandboxed Mac's home-manager profile (its generations are `home-manager-N-link`). */
+  homeManagerProfile: string;
+  /** A sandboxed Mac's programs (see `writeMacCommands`). */
+  macCommandsDir: string;
 }
 
 /** Where a sandboxed host keeps what a real NixOS host keeps in /nix/var and /run. */
@@ -167,6 +172,8 @@ export function sandboxHostPaths(root: string): SandboxHostPaths {
     rebootMarker: join(root, 'run', 'reboots'),
     hostnameFile: join(root, 'etc', 'hostname'),
     machineIdFile: join(root, 'etc', 'machine-id'),
+    homeManagerProfile: join(root, 'profiles', 'home-manager'),
+    macCommandsDir: join(root, 'mac-bin'),
   };
 }
 
@@ -249,6 +256,11 @@ export interface StartAgentOptions {
   healthChecks?: HealthCheck[];
   root: string;
   mode?: 'managed' | 'monitor';
+  /**
+   * Report as a Mac (monitor mode): the agent's darwin collector with the sandbox's Mac
+   * programs (`writeMacCommands`) and the host's own home-manager profile.
+   */
+  mac?: boolean;
   /** Added to the agent's environment, which its activations and health checks inherit. */
   env?: NodeJS.ProcessEnv;
   echo?: boolean;
@@ -288,6 +300,15 @@ export async function startAgent(options: StartAgentOptions): Promise<AgentHandl
   // Always the sandbox's own reboot: an agent started here runs as root on a real machine
   // (the demo, tests), and a reboot request must never reach that machine.
   await writeSandboxReboot(paths);
+  if (options.mac) await writeMacCommands(paths.macCommandsDir);
+  const mac = options.mac
+    ? [
+        '--darwin-commands-dir',
+        paths.macCommandsDir,
+        '--home-manager-profile',
+        paths.homeManagerProfile,
+      ]
+    : [];
   const args = [
     program,
     '--controller-url',
@@ -299,7 +320,8 @@ export async function startAgent(options: StartAgentOptions): Promise<AgentHandl
     ...options.trustedPublicKeys.flatMap((key) => ['--trusted-public-key', key]),
     ...(options.healthChecks !== undefined ? ['--config', paths.configFile] : []),
     '--mode',
-    options.mode ?? 'managed',
+    options.mac ? 'monitor' : (options.mode ?? 'managed'),
+    ...mac,
     '--state-dir',
     paths.stateDir,
     '--profile',

@@ -16,3 +16,4 @@ export * from './tls-proxy.js';
 export * from './browser.js';
 export * from './event-stream.js';
 export * from './sshd.js';
+export * from './mac.js';

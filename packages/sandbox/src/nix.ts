@@ -71,6 +71,18 @@ export async function buildHost(flakeRef: string, host: string): Promise<string>
   return out;
 }
 
+/** Builds any flake installable (e.g. a sandboxed Mac's output) and returns its store path. */
+export async function buildInstallable(installable: string): Promise<string> {
+  const result = await run('nix', ['build', '--no-link', '--json', installable]);
+  if (result.code !== 0) {
+    throw new Error(`nix build of ${installable} failed (exit ${result.code}):\n${result.stderr}`);
+  }
+  const parsed = JSON.parse(result.stdout) as { outputs: { out: string } }[];
+  const out = parsed[0]?.outputs.out;
+  if (!out) throw new Error(`nix build of ${installable} printed no output path: ${result.stdout}`);
+  return out;
+}
+
 /** True when `nix` is on PATH. */
 export async function nixAvailable(): Promise<boolean> {
   try {

@@ -2,6 +2,7 @@ import type { BootFile, DiskUsage, Facts, HostOs, Metrics, SystemState } from '@
 import type { Clock } from '@flotilla/runtime';
 import type { HostState } from '../deploy/deployment-run.js';
 import { FAILED_UNITS_ARGS, parseFailedUnits } from '../systemd.js';
+import type { DarwinProbe } from './darwin-probe.js';
 import { readGenerations } from './generations.js';
 import { asStorePath, plain } from './reportable.js';
 import type { HostSources } from './host-sources.js';
@@ -27,6 +28,8 @@ export interface FactsCollectorOptions {
   machineIdFile: string;
   /** Whether systemd runs the host; failed units are null without it. */
   systemd: boolean;
+  /** A macOS host (`os: darwin`): what only a Mac reports, read with its programs. */
+  darwin?: DarwinProbe;
   clock: Clock;
 }
 
@@ -44,6 +47,29 @@ export class FactsCollector implements HostState {
 
   /** Collects every fact; the result matches the protocol's `Facts` schema. */
   async collect(): Promise<Facts> {
+    const facts = await this.collectCommon();
+    const darwin = this.options.darwin;
+    if (darwin === undefined) return facts;
+    const swVers = await darwin.swVers();
+    const { productName, productVersion, buildVersion } = swVers ?? {};
+    return {
+      ...facts,
+      osRelease: swVers && {
+        id: 'macos',
+        name: plain(productName ?? null, 256),
+        versionId: plain(productVersion ?? null, 128),
+        prettyName: plain(
+          [productName, productVersion, buildVersion && `(${buildVersion})`]
+            .filter(Boolean)
+            .join(' ') || null,
+          256,
+        ),
+      },
+      darwin: await darwin.facts(swVers, facts.system.current),
+    };
+  }
+
+  private async collectCommon(): Promise<Facts> {
     const { sources, hostnameFile, machineIdFile } = this.options;
     const [hostname, kernel, osReleaseText, machineId, bootId, system, metrics] = await Promise.all(
       [
@@ -82,6 +108,7 @@ export class FactsCollector implements HostState {
       rebootRequired,
       failedUnits: failedUnits && failedUnits.slice(0, 500).map((unit) => plain(unit, 256)),
       metrics,
+      darwin: null,
       collectedAt: this.options.clock.now().toISOString(),
     };
   }
@@ -99,10 +126,17 @@ export class FactsCollector implements HostState {
     const load = loadText === null ? null : parseLoadavg(loadText);
     const memory = meminfoText === null ? null : parseMeminfo(meminfoText);
     const [one = 0, five = 0, fifteen = 0] = portable.loadavg();
+    // A Mac has no /proc: uptime and memory from sysctl and vm_stat, the load from
+    // getloadavg(3) through Node.js, disks from statfs(2) as everywhere.
+    const mac = this.options.darwin ? await this.options.darwin.metrics() : null;
     return {
-      uptimeSeconds: (uptimeText === null ? null : parseUptime(uptimeText)) ?? portable.uptime(),
-      load: load ?? [one, five, fifteen],
-      memory: memory ?? { totalBytes: portable.totalmem(), availableBytes: portable.freemem() },
+      uptimeSeconds:
+        mac?.uptimeSeconds ??
+        (uptimeText === null ? null : parseUptime(uptimeText)) ??
+        portable.uptime(),
+      load: (mac ? null : load) ?? [one, five, fifteen],
+      memory: mac?.memory ??
+        memory ?? { totalBytes: portable.totalmem(), availableBytes: portable.freemem() },
       disks,
     };
   }

@@ -11,6 +11,7 @@ const HOSTS = ['gpc0', 'gpc1', 'rpi0', 'rpi1', 'srv0', 'srv1'];
 const OPTIONS = { timeoutMs: 60_000, hostTimeoutMs: 5_000, concurrency: 2 };
 
 const drvOf = (host: string) => `/nix/store/${'a'.repeat(32)}-nixos-system-${host}-1.drv`;
+const outOf = (name: string) => `/nix/store/${'b'.repeat(32)}-${name}`;
 
 function ran(fields: Partial<RunResult>): RunResult {
   return {
@@ -31,6 +32,8 @@ function ran(fields: Partial<RunResult>): RunResult {
 interface Script {
   combined: RunResult;
   names?: RunResult;
+  /** The outputs' own call (after the one call failed as a whole). */
+  outputs?: RunResult;
   host?: (host: string) => RunResult;
 }
 
@@ -40,7 +43,11 @@ interface Script {
  * so calls started together overlap).
  */
 function scripted(script: Script) {
-  const calls: { kind: 'combined' | 'names' | 'host'; host?: string; timeoutMs: number }[] = [];
+  const calls: {
+    kind: 'combined' | 'names' | 'outputs' | 'host';
+    host?: string;
+    timeoutMs: number;
+  }[] = [];
   let running = 0;
   let maxRunning = 0;
   const nix: NixCommand = async (args, timeoutMs) => {
@@ -54,9 +61,13 @@ function scripted(script: Script) {
       calls.push({ kind: 'host', host, timeoutMs });
       return script.host?.(host) ?? ran({ exitCode: 1, stderr: 'error: unscripted' });
     }
-    if (expression.includes('mapAttrs')) {
+    if (expression.includes('drvOf')) {
       calls.push({ kind: 'combined', timeoutMs });
       return script.combined;
+    }
+    if (expression.includes('outOf')) {
+      calls.push({ kind: 'outputs', timeoutMs });
+      return script.outputs ?? ran({ exitCode: 1, stderr: 'error: unscripted' });
     }
     calls.push({ kind: 'names', timeoutMs });
     return script.names ?? ran({ exitCode: 1, stderr: 'error: unscripted' });
@@ -73,14 +84,27 @@ const listing = ran({
 describe('evaluateFlakeHosts', () => {
   it('uses the one call when it succeeds: no host calls', async () => {
     const nixos = Object.fromEntries(HOSTS.map((h) => [h, { drv: drvOf(h) }]));
+    const outputs = {
+      nixos: { gpc0: outOf('nixos-system-gpc0'), srv1: null },
+      darwin: { imac0: outOf('darwin-system-imac0'), odd: '/etc/passwd' },
+      home: { 'mba@mbp': outOf('home-manager-generation') },
+    };
     const { nix, calls } = scripted({
-      combined: ran({ stdout: JSON.stringify({ source: SOURCE, nixos, darwin: [], home: [] }) }),
+      combined: ran({
+        stdout: JSON.stringify({ source: SOURCE, nixos, darwin: [], home: [], outputs }),
+      }),
     });
     const result = await evaluateFlakeHosts(nix, URL, OPTIONS);
     assert.deepEqual(
       calls.map((c) => c.kind),
       ['combined'],
     );
+    // Outputs that did not evaluate (null) or are not store paths are left out.
+    assert.deepEqual(result.outputs, {
+      nixos: { gpc0: outOf('nixos-system-gpc0') },
+      darwin: { imac0: outOf('darwin-system-imac0') },
+      home: { 'mba@mbp': outOf('home-manager-generation') },
+    });
     assert.equal(result.evaluatedPerHost, false);
     assert.deepEqual(Object.keys(result.nixos), HOSTS);
     assert.deepEqual(result.hostErrors, {});
@@ -108,6 +132,9 @@ describe('evaluateFlakeHosts', () => {
     const { nix, calls, maxRunning } = scripted({
       combined: combinedFails,
       names: listing,
+      outputs: ran({
+        stdout: JSON.stringify({ nixos: {}, darwin: { imac0: outOf('darwin-system') }, home: {} }),
+      }),
       host: (host) =>
         host === 'gpc0'
           ? ran({ exitCode: 1, stderr: NIX_2_8.syntax })
@@ -127,6 +154,7 @@ describe('evaluateFlakeHosts', () => {
     });
     assert.deepEqual(result.darwin, ['imac0']);
     assert.deepEqual(result.home, ['mba@mbp']);
+    assert.deepEqual(result.outputs?.darwin, { imac0: outOf('darwin-system') });
     const hostCalls = calls.filter((c) => c.kind === 'host');
     assert.deepEqual(hostCalls.map((c) => c.host).sort(), HOSTS);
     assert.ok(hostCalls.every((c) => c.timeoutMs === OPTIONS.hostTimeoutMs));

@@ -1,4 +1,9 @@
-import { FlotillaError, isStorePath, type HostEvaluationError } from '@flotilla/protocol';
+import {
+  FlotillaError,
+  isStorePath,
+  type EvaluatedOutputs,
+  type HostEvaluationError,
+} from '@flotilla/protocol';
 import type { RunResult } from '@flotilla/runtime';
 import { nixErrorText, parseNixError } from './nix-error.js';
 
@@ -14,6 +19,8 @@ export interface FlakeHostsEvaluation {
   evaluatedPerHost: boolean;
   darwin: string[];
   home: string[];
+  /** Every declared output's path (evaluated, never built); absent when even that failed. */
+  outputs?: EvaluatedOutputs;
 }
 
 /** Runs `nix <args>` (flakes enabled, the controller's environment) with a time limit. */
@@ -52,7 +59,32 @@ in {
   nixos = builtins.mapAttrs (name: _: drvOf name) hosts;
   darwin = builtins.attrNames (flake.darwinConfigurations or { });
   home = builtins.attrNames (flake.homeConfigurations or { });
+  outputs = ${OUTPUTS}
 }`;
+}
+
+/**
+ * Every declared output's path, as a Nix expression over `flake`: NixOS toplevels,
+ * nix-darwin systems and home-manager activation packages. Only evaluated, never built (a
+ * Mac's system cannot be built here); an output that throws is null instead of failing
+ * the rest.
+ */
+const OUTPUTS = `let
+    outOf = value: let attempt = builtins.tryEval value;
+      in if attempt.success && builtins.isString attempt.value then attempt.value else null;
+  in {
+    nixos = builtins.mapAttrs (name: host: outOf (host.config.system.build.toplevel.outPath or null))
+      (flake.nixosConfigurations or { });
+    darwin = builtins.mapAttrs (name: system: outOf (system.system.outPath or null))
+      (flake.darwinConfigurations or { });
+    home = builtins.mapAttrs (name: home: outOf (home.activationPackage.outPath or null))
+      (flake.homeConfigurations or { });
+  };`;
+
+/** The outputs alone, for when the one call for every host failed as a whole. */
+export function outputsExpression(flakeUrl: string): string {
+  return `let flake = builtins.getFlake ${nixString(flakeUrl)};
+in ${OUTPUTS.replace(/;$/, '')}`;
 }
 
 /**
@@ -75,11 +107,14 @@ export function hostExpression(flakeUrl: string, host: string): string {
   return `(builtins.getFlake ${nixString(flakeUrl)}).nixosConfigurations.${nixString(host)}.config.system.build.toplevel.drvPath`;
 }
 
+type RawOutputs = Record<keyof EvaluatedOutputs, Record<string, string | null>>;
+
 interface CombinedResult {
   source: string | null;
   nixos: Record<string, { drv?: string; failed?: boolean }>;
   darwin: string[];
   home: string[];
+  outputs?: RawOutputs;
 }
 
 interface NamesResult {
@@ -119,7 +154,7 @@ export async function evaluateFlakeHosts(
     const drvs = Object.entries(data.nixos).flatMap(([host, entry]): HostOutcome[] =>
       entry.drv ? [isDrvPath(entry.drv) ? { host, drv: entry.drv } : notADerivation(host)] : [],
     );
-    return assemble([...drvs, ...outcomes], data, false);
+    return { ...assemble([...drvs, ...outcomes], data, false), ...outputsOf(data.outputs) };
   }
   if (combined.timedOut) {
     throw new FlotillaError(
@@ -141,7 +176,26 @@ export async function evaluateFlakeHosts(
   const outcomes = await mapBounded(listing.nixos, options.concurrency, (host) =>
     evaluateHost(nix, flakeUrl, host, options.hostTimeoutMs),
   );
-  return assemble(outcomes, listing, true);
+  // The outputs in a call of their own: a host that broke the combined call may break
+  // this one too, and then drift is unknown for this revision.
+  const outputs = await nix(
+    ['eval', '--json', '--expr', outputsExpression(flakeUrl)],
+    options.timeoutMs,
+  );
+  const raw = outputs.exitCode === 0 ? (JSON.parse(outputs.stdout) as RawOutputs) : undefined;
+  return { ...assemble(outcomes, listing, true), ...outputsOf(raw) };
+}
+
+/** Store paths only: what a flake evaluates to is the repository's to decide. */
+function outputsOf(raw: RawOutputs | undefined): { outputs?: EvaluatedOutputs } {
+  if (raw === undefined) return {};
+  const keep = (entries: Record<string, string | null> | undefined) =>
+    Object.fromEntries(
+      Object.entries(entries ?? {}).filter(
+        (entry): entry is [string, string] => entry[1] !== null && isStorePath(entry[1]),
+      ),
+    );
+  return { outputs: { nixos: keep(raw.nixos), darwin: keep(raw.darwin), home: keep(raw.home) } };
 }
 
 async function evaluateHost(

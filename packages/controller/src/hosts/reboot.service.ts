@@ -30,10 +30,10 @@ export class RebootService {
   async request(hostName: string, actor: string): Promise<RebootAnswer> {
     const { hosts, presence, store, clock } = this.options;
     const host = await hosts.require(hostName);
-    if (host.mode !== 'managed') {
+    if (host.mode !== 'managed' || host.os === 'darwin') {
       throw new FlotillaError(
         'host_not_managed',
-        `host "${hostName}" is monitor-only; Flotilla never reboots it`,
+        `host "${hostName}" is ${host.os === 'darwin' ? 'a Mac, which Flotilla only monitors' : 'monitor-only'}; Flotilla never reboots it`,
       );
     }
     const now = clock.now();

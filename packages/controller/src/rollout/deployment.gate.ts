@@ -62,11 +62,12 @@ export class DeploymentGate {
   /**
    * A release became ready: it replaces what waited for an older one and waits for a human
    * on a `manual` host, or is approved by `auto` (unless the host is pinned, the release
-   * quarantined or its rollout halted). Nothing happens for unregistered or monitor hosts.
+   * quarantined or its rollout halted). Nothing happens for unregistered or monitor hosts,
+   * nor for Macs.
    */
   async offerRelease(tx: Store, release: ReleaseView): Promise<DeploymentRow | null> {
     const host = await tx.hosts.findByName(release.host_name);
-    if (!host || host.mode !== 'managed') return null;
+    if (!host || host.mode !== 'managed' || host.os === 'darwin') return null;
     const waiting = await this.waitingFor(tx, host.name);
     if (waiting?.release_id === release.id) return waiting;
     const inFlight = await tx.deployments.forHost(host.name, IN_FLIGHT_DEPLOYMENT_STATUSES);
@@ -468,6 +469,13 @@ export class DeploymentGate {
       throw new FlotillaError(
         'host_not_managed',
         `host "${name}" is monitor-only: Flotilla shows it but it is never ${what}`,
+      );
+    }
+    // A Mac's agent only reports, whatever the registry says of the host.
+    if (host.os === 'darwin') {
+      throw new FlotillaError(
+        'host_not_managed',
+        `host "${name}" runs macOS, which Flotilla only monitors: it is never ${what}`,
       );
     }
     return host;

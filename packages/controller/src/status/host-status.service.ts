@@ -6,12 +6,23 @@ import {
   type HostStatusReport,
   type HostSync,
 } from '@flotilla/protocol';
+import type { HostSettings } from '../config.js';
 import type { HostService } from '../hosts/host.service.js';
 import type { DeploymentRow } from '../storage/deployment.repository.js';
 import { parseEvaluation, type RevisionRow } from '../storage/evaluation.repository.js';
 import type { ReleaseView } from '../storage/release.repository.js';
 import type { Store } from '../storage/store.js';
+import {
+  declaredOutput,
+  evaluatedPath,
+  revisionDeclaring,
+  runningOutput,
+  type EvaluatedRevision,
+} from './host-drift.js';
 import { describeStory, type StoryFacts } from './host-story.js';
+
+/** How many evaluated revisions back drift looks for the output a host runs. */
+const DRIFT_HISTORY = 200;
 
 /** How many commits lie between two; null when git cannot tell. */
 export interface CommitCounter {
@@ -23,6 +34,8 @@ export interface HostStatusServiceOptions {
   hosts: Pick<HostService, 'get' | 'toHost'>;
   commits: CommitCounter;
   repositoryId: string;
+  /** Per-host settings of the config file: which flake output declares each host. */
+  hostSettings?: Readonly<Record<string, HostSettings>>;
 }
 
 /** The branch head as the status read models see it: the newest revision and its evaluation. */
@@ -32,6 +45,8 @@ interface Head {
   /** The newest branch revision that evaluated, and its evaluation. */
   evaluated: RevisionRow | undefined;
   evaluation: Evaluation | null;
+  /** The evaluated revisions before it, newest first; read once, when a host needs them. */
+  history: () => Promise<EvaluatedRevision[]>;
 }
 
 /**
@@ -90,7 +105,8 @@ export class HostStatusService {
           : null;
     const facts: StoryFacts = {
       host: name,
-      mode: host.mode,
+      // A Mac is told as monitor-only whatever the registry says: it is never deployed to.
+      mode: host.os === 'darwin' ? 'monitor' : host.mode,
       online: host.status === 'online',
       running,
       runningRelease: runningRelease ? releaseRef(runningRelease) : null,
@@ -211,31 +227,83 @@ export class HostStatusService {
       latest?.status === 'evaluated'
         ? latest
         : await store.evaluations.latestEvaluatedBranch(repositoryId);
-    return { latest, evaluated, evaluation: parseEvaluation(evaluated?.evaluation_json ?? null) };
+    let history: Promise<EvaluatedRevision[]> | undefined;
+    return {
+      latest,
+      evaluated,
+      evaluation: parseEvaluation(evaluated?.evaluation_json ?? null),
+      history: () =>
+        (history ??= store.evaluations
+          .evaluatedBranchHistory(repositoryId, DRIFT_HISTORY)
+          .then((rows) =>
+            rows.map((row) => ({
+              id: row.id,
+              sha: row.sha,
+              evaluation: parseEvaluation(row.evaluation_json),
+            })),
+          )),
+    };
   }
 
   /**
-   * Up to date when the host runs the release of the derivation the branch head declares
-   * for it; behind when it runs an older release (by how many commits, when git can tell);
-   * drifted when nothing Flotilla did explains what runs; unknown otherwise.
+   * With the host's declared output evaluated at the branch head (every host, Macs
+   * included; never built): up to date when the host runs it, behind when it runs what an
+   * older revision evaluated to (by how many commits, when git can tell). Otherwise, for a
+   * managed NixOS host, from releases and deployments: behind when it runs an older release
+   * or a system a deployment put there, drifted when nothing Flotilla did explains what runs
+   * (once it deployed there), unknown otherwise. A Mac or monitor host that runs none of its
+   * evaluated outputs has drifted; unknown when its output does not evaluate.
    */
   private async syncOf(
     host: Host,
-    running: string | null,
+    system: string | null,
     head: Head,
     runningRelease: ReleaseView | undefined,
     deployedRunning: Pick<DeploymentRow, 'store_path'> | undefined,
     deployedBefore: boolean,
   ): Promise<HostSync> {
     const headSha = head.latest?.sha ?? null;
+    const output = declaredOutput(host.name, this.options.hostSettings?.[host.name]);
+    const declaredPath = evaluatedPath(head.evaluation, output);
+    const running = runningOutput(host, output, system);
     const base = {
+      output,
+      declaredPath,
+      runningPath: running,
       runningReleaseId: runningRelease?.id ?? null,
       runningRevisionId: runningRelease?.revision_id ?? null,
       runningSha: runningRelease?.sha ?? null,
       headSha,
       behindBy: null,
     };
-    if (host.mode === 'monitor' || running === null) return { state: 'unknown', ...base };
+    if (running === null) return { state: 'unknown', ...base };
+    if (declaredPath !== null) {
+      if (running === declaredPath) {
+        return {
+          state: 'up_to_date',
+          ...base,
+          runningRevisionId: base.runningRevisionId ?? head.evaluated?.id ?? null,
+          runningSha: base.runningSha ?? head.evaluated?.sha ?? null,
+        };
+      }
+      const older = revisionDeclaring(await head.history(), output, running);
+      if (older) {
+        const behindBy =
+          headSha && headSha !== older.sha
+            ? await this.options.commits.commitsBetween(older.sha, headSha)
+            : null;
+        return {
+          state: 'behind',
+          ...base,
+          runningRevisionId: older.id,
+          runningSha: older.sha,
+          behindBy,
+        };
+      }
+    }
+    if (host.mode === 'monitor' || output.kind !== 'nixos') {
+      return { state: declaredPath === null ? 'unknown' : 'drifted', ...base };
+    }
     if (!runningRelease) {
       if (deployedRunning) return { state: 'behind', ...base };
       return { state: deployedBefore ? 'drifted' : 'unknown', ...base };

@@ -194,6 +194,33 @@ describe('describeStory', () => {
     const monitor = describeStory(facts({ mode: 'monitor' }));
     assert.equal(monitor.state, 'monitor');
     assert.match(monitor.summary, /^monitor-only: Flotilla shows hsb0 and never deploys to it/);
+    const mac = (sync: Partial<StoryFacts['sync']>) =>
+      describeStory(
+        facts({
+          host: 'imac0',
+          mode: 'monitor',
+          sync: {
+            ...facts().sync,
+            output: { kind: 'home-manager', attribute: 'markus@imac0' },
+            declaredPath: NEW,
+            runningPath: OTHER,
+            ...sync,
+          },
+        }),
+      ).summary;
+    assert.match(mac({}), /; up to date: runs home-manager output markus@imac0 of the branch head/);
+    assert.match(
+      mac({ state: 'behind', behindBy: 3 }),
+      /; behind by 3 commits: runs home-manager output markus@imac0 of 11111111$/,
+    );
+    assert.match(
+      mac({ state: 'drifted' }),
+      /; drifted: runs cccccccc…-nixos-system-hsb0-x, which no revision of the branch declares/,
+    );
+    assert.match(
+      mac({ state: 'unknown', declaredPath: null }),
+      /does not evaluate at the branch head/,
+    );
     const broken = describeStory(
       facts({ declaredError: "error: syntax error, unexpected '}'\n at hosts/hsb0.nix:3:1" }),
     );

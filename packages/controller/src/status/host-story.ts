@@ -74,7 +74,7 @@ export function describeStory(f: StoryFacts): Story {
   if (f.mode === 'monitor') {
     return {
       state: 'monitor',
-      summary: `monitor-only: Flotilla shows ${f.host} and never deploys to it${f.running ? `; ${runs}` : ''}`,
+      summary: `monitor-only: Flotilla shows ${f.host} and never deploys to it; ${monitorSync(f)}`,
       details,
     };
   }
@@ -163,6 +163,24 @@ export function describeStory(f: StoryFacts): Story {
     summary: `up to date: ${runs}${verification ? `, ${verification}` : ''}`,
     details,
   };
+}
+
+/** Where a monitor host stands against its declared output, in a few words. */
+function monitorSync(f: StoryFacts): string {
+  const sync = f.sync;
+  const what = sync.output ? `${sync.output.kind} output ${sync.output.attribute}` : 'its output';
+  switch (sync.state) {
+    case 'up_to_date':
+      return `up to date: runs ${what} of the branch head${sync.headSha ? ` (${short(sync.headSha)})` : ''}`;
+    case 'behind':
+      return `behind${sync.behindBy === null ? '' : ` by ${sync.behindBy} commit${sync.behindBy === 1 ? '' : 's'}`}: runs ${what} of ${sync.runningSha ? short(sync.runningSha) : 'an older revision'}`;
+    case 'drifted':
+      return `drifted: runs ${sync.runningPath ? shortPath(sync.runningPath) : 'something'}, which no revision of the branch declares as ${what}`;
+    case 'unknown':
+      return sync.declaredPath === null || sync.declaredPath === undefined
+        ? `drift unknown: ${what} does not evaluate at the branch head`
+        : `drift unknown: the agent has not reported what it runs`;
+  }
 }
 
 function describeRunning(f: StoryFacts): string {

@@ -77,6 +77,26 @@ export class EvaluationRepository {
       .executeTakeFirst();
   }
 
+  /**
+   * The newest evaluated revisions of the tracked branch, newest first, with their
+   * evaluations: what drift compares a host's running output with.
+   */
+  async evaluatedBranchHistory(
+    repositoryId: string,
+    limit: number,
+  ): Promise<Pick<RevisionRow, 'id' | 'sha' | 'evaluation_json'>[]> {
+    return this.db
+      .selectFrom('revisions')
+      .select(['id', 'sha', 'evaluation_json'])
+      .where('repository_id', '=', repositoryId)
+      .where('kind', '=', 'branch')
+      .where('status', '=', 'evaluated')
+      .orderBy('discovered_at', 'desc')
+      .orderBy('id', 'desc')
+      .limit(limit)
+      .execute();
+  }
+
   /** The newest evaluated revision of the tracked branch. */
   async latestEvaluatedBranch(repositoryId: string): Promise<RevisionRow | undefined> {
     return this.db
