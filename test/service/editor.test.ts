@@ -109,6 +109,18 @@ for (const engine of testDatabases()) {
     };
     const audit = async (kind: string) =>
       (await call<AuditList>('GET', `/api/v1/audit?kind=${kind}`)).body.entries;
+    /** What `work` gave, and how many `drafts.changed` live events it caused. */
+    const draftEvents = async <T>(work: () => Promise<T>): Promise<[T, number]> => {
+      let count = 0;
+      const { unsubscribe } = fleet.services.live.subscribe(({ event }) => {
+        if (event.type === 'drafts.changed') count += 1;
+      });
+      try {
+        return [await work(), count];
+      } finally {
+        unsubscribe();
+      }
+    };
 
     before(async () => {
       dir = await mkdtemp(join(tmpdir(), 'flotilla-editor-service-'));
@@ -175,7 +187,10 @@ for (const engine of testDatabases()) {
     });
 
     it('keeps drafts per user, saves each change, and refuses a stale revision', async () => {
-      const draft = await newDraft({ 'hosts/alpha.nix': HOST('2'), 'docs/new.md': 'new\n' });
+      const [draft, made] = await draftEvents(() =>
+        newDraft({ 'hosts/alpha.nix': HOST('2'), 'docs/new.md': 'new\n' }),
+      );
+      assert.equal(made, 3, 'drafts.changed for the new draft and each save');
       assert.equal(draft.owner, 'admin');
       assert.equal(draft.revision, 3);
       assert.deepEqual(
@@ -216,8 +231,11 @@ for (const engine of testDatabases()) {
       const theirs = await call<DraftList>('GET', '/api/v1/editor/drafts', undefined, other);
       assert.deepEqual(theirs.body.drafts, []);
 
-      const discarded = await call<unknown>('DELETE', `/api/v1/editor/drafts/${draft.id}`);
+      const [discarded, discards] = await draftEvents(() =>
+        call<unknown>('DELETE', `/api/v1/editor/drafts/${draft.id}`),
+      );
       assert.equal(discarded.status, 200);
+      assert.equal(discards, 1, 'drafts.changed for the discard');
       const entries = await audit('editor.draft_discarded');
       assert.equal(entries.length, 1);
       assert.deepEqual((entries[0]?.data as { paths: string[] }).paths, ['docs/new.md']);
@@ -294,12 +312,14 @@ for (const engine of testDatabases()) {
     it('commits as the user onto the branch and pushes it; the draft is gone and audited', async () => {
       const parent = await remoteHead();
       const draft = await newDraft({ 'hosts/beta.nix': HOST('3'), 'README.md': null });
-      const committed = await call<CommitDraftResult>(
-        'POST',
-        `/api/v1/editor/drafts/${draft.id}/commit`,
-        { revision: draft.revision, message: 'beta: version 3' },
+      const [committed, told] = await draftEvents(() =>
+        call<CommitDraftResult>('POST', `/api/v1/editor/drafts/${draft.id}/commit`, {
+          revision: draft.revision,
+          message: 'beta: version 3',
+        }),
       );
       assert.equal(committed.status, 201, JSON.stringify(committed.body));
+      assert.equal(told, 2, 'drafts.changed for the kept check and for the commit');
       assert.equal(committed.body.parent, parent);
       assert.equal(committed.body.rebased, false);
       assert.equal(await remoteHead(), committed.body.commit);

@@ -210,6 +210,7 @@ export class Controller {
       pipeline: pipeline.pipeline,
       clock,
       logger,
+      live,
     });
     const reboots = new RebootService({ hosts, presence, store, clock });
     const status = new HostStatusService({

@@ -78,7 +78,11 @@ export type RolloutChangedEvent = z.infer<typeof RolloutChangedEvent>;
 export const RepositoryChangedEvent = z.object({ type: z.literal('repository.changed') });
 export type RepositoryChangedEvent = z.infer<typeof RepositoryChangedEvent>;
 
-/** The web editor's drafts changed (reserved for the editor). */
+/**
+ * A web editor's draft was made, saved, checked, rebased, committed, discarded or opened
+ * again after a failed push. Names no draft: each client refetches its own (drafts are
+ * their owner's alone).
+ */
 export const DraftsChangedEvent = z.object({ type: z.literal('drafts.changed') });
 export type DraftsChangedEvent = z.infer<typeof DraftsChangedEvent>;
 

@@ -8,6 +8,7 @@ import {
 import type { Clock } from '@flotilla/runtime';
 import type { Logger } from 'pino';
 import type { Principal } from '../auth/principal.js';
+import type { LiveEvents } from '../events/event-bus.js';
 import type { GitIdentity } from '../git/git-objects.js';
 import type { GitClient } from '../git/git.client.js';
 import type { DraftFileRow, DraftRow } from '../storage/draft.repository.js';
@@ -15,7 +16,7 @@ import type { RepositoryLinkRow } from '../storage/repository-link.repository.js
 import type { Store } from '../storage/store.js';
 import { candidateRef, type Candidate, type DraftChecker } from './draft-check.js';
 import { authorOf } from './draft-paths.js';
-import { busy, requireRevision, type DraftService } from './draft.service.js';
+import { busy, DRAFTS_CHANGED, requireRevision, type DraftService } from './draft.service.js';
 import { toDraftFile } from './draft.view.js';
 import { branchRef, type EditorMirror } from './editor-mirror.js';
 
@@ -26,6 +27,8 @@ export interface DraftCommitterOptions {
   drafts: Pick<DraftService, 'owned'>;
   clock: Clock;
   logger: Logger;
+  /** Told when a draft is checked, committed or open again after a failed push (`drafts.changed`). */
+  live: LiveEvents;
 }
 
 /** Pushes tried when the branch moved between fetching and pushing (each re-checks). */
@@ -89,6 +92,7 @@ export class DraftCommitter {
       });
       const check = await this.checkOf(link, candidate, row);
       await store.drafts.saveCheck(id, row.revision, JSON.stringify(check));
+      this.options.live.publish(DRAFTS_CHANGED);
       return check;
     } finally {
       await git.deleteRef(ref).catch(() => undefined);
@@ -168,6 +172,7 @@ export class DraftCommitter {
     } catch (error) {
       if (error instanceof FlotillaError && isRejection(error.message)) {
         await store.drafts.reopen(row.id, candidate.commit, clock.now().toISOString());
+        this.options.live.publish(DRAFTS_CHANGED);
         await git.deleteRef(ref).catch(() => undefined);
         return 'moved';
       }
@@ -213,6 +218,7 @@ export class DraftCommitter {
     const candidate = await checker.candidate(git, link, draftOf(row, files), commit);
     const check = await this.checkOf(link, candidate, row);
     await store.drafts.saveCheck(row.id, row.revision, JSON.stringify(check));
+    this.options.live.publish(DRAFTS_CHANGED);
     if (candidate.kind === 'conflict' || candidate.empty || !check.ok) {
       throw refused(row.id, candidate, check);
     }
@@ -251,6 +257,7 @@ export class DraftCommitter {
           pushError instanceof Error ? pushError.message : 'the controller stopped while pushing';
         await store.transaction(async (tx) => {
           if (!(await tx.drafts.reopen(row.id, pending, at))) return;
+          this.options.live.publish(DRAFTS_CHANGED, tx);
           await tx.events.append([
             {
               at,
@@ -284,6 +291,7 @@ export class DraftCommitter {
     const at = clock.now().toISOString();
     await store.transaction(async (tx) => {
       if (!(await tx.drafts.remove(row.id, pending))) return;
+      this.options.live.publish(DRAFTS_CHANGED, tx);
       await tx.events.append([
         {
           at,

@@ -12,6 +12,7 @@ import {
 import type { Clock } from '@flotilla/runtime';
 import type { Principal } from '../auth/principal.js';
 import { blobId, GitObjects } from '../git/git-objects.js';
+import type { LiveEvents } from '../events/event-bus.js';
 import type { DraftFileRow, DraftRow } from '../storage/draft.repository.js';
 import type { Store } from '../storage/store.js';
 import { newId } from '../support/tokens.js';
@@ -30,12 +31,17 @@ export interface DraftServiceOptions {
   store: Store;
   repository: EditorMirror & { sync(reason: 'editor'): Promise<unknown> };
   clock: Clock;
+  /** Told when a draft is made, saved, rebased or discarded (`drafts.changed`). */
+  live: LiveEvents;
   /**
    * Settles a draft left `pushing` by a stopped controller or a failed push (see
    * DraftCommitter.settle); called before a pushing draft is shown or changed.
    */
   settlePushing: (row: DraftRow) => Promise<void>;
 }
+
+/** Every change of a draft is told the same way: clients refetch the drafts they show. */
+export const DRAFTS_CHANGED = { type: 'drafts.changed' } as const;
 
 /** How often a save that raced another save of the same draft is tried again. */
 const SAVE_ATTEMPTS = 3;
@@ -88,6 +94,7 @@ export class DraftService {
       created_at: now.toISOString(),
       updated_at: now.toISOString(),
     });
+    this.options.live.publish(DRAFTS_CHANGED);
     return this.get(principal, id);
   }
 
@@ -127,6 +134,7 @@ export class DraftService {
     await this.options.store.transaction(async (tx) => {
       const files = await tx.drafts.files(id);
       if (!(await tx.drafts.remove(id))) throw busy(id);
+      this.options.live.publish(DRAFTS_CHANGED, tx);
       await tx.events.append([
         {
           at,
@@ -192,6 +200,7 @@ export class DraftService {
         throw refusal(await tx.drafts.find(id), id);
       }
       await tx.drafts.replaceFiles(id, rows);
+      this.options.live.publish(DRAFTS_CHANGED, tx);
     });
     return this.get(principal, id);
   }
@@ -261,6 +270,7 @@ export class DraftService {
         const fields = { updatedAt: at, ...(message !== undefined ? { message } : {}) };
         if (!(await tx.drafts.bump(id, row.revision, fields))) return false;
         await tx.drafts.replaceFiles(id, [...files.values()]);
+        this.options.live.publish(DRAFTS_CHANGED, tx);
         return true;
       });
       if (saved) {

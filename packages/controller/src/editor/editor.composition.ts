@@ -1,5 +1,6 @@
 import type { Clock } from '@flotilla/runtime';
 import type { Logger } from 'pino';
+import type { LiveEvents } from '../events/event-bus.js';
 import type { PipelineService } from '../pipeline/pipeline.service.js';
 import type { Store } from '../storage/store.js';
 import { DraftChecker } from './draft-check.js';
@@ -16,6 +17,8 @@ export interface EditorDeps {
   pipeline: Pick<PipelineService, 'evaluateCommit'>;
   clock: Clock;
   logger: Logger;
+  /** Told of every change of a draft (`drafts.changed`). */
+  live: LiveEvents;
 }
 
 /** The web editor's parts, wired: browsing, drafts, checks and commits. */
@@ -29,7 +32,7 @@ export interface Editor {
 }
 
 export function createEditor(deps: EditorDeps): Editor {
-  const { store, repository, clock, logger } = deps;
+  const { store, repository, clock, logger, live } = deps;
   const checker = new DraftChecker({ pipeline: deps.pipeline, revisions: store.revisions, clock });
   // The draft service asks the committer to settle a pushing draft before showing it; the
   // committer is built after it (the callback only runs once a request arrives).
@@ -37,6 +40,7 @@ export function createEditor(deps: EditorDeps): Editor {
     store,
     repository,
     clock,
+    live,
     settlePushing: async (row) => void (await committer.settle(row)),
   });
   const committer: DraftCommitter = new DraftCommitter({
@@ -46,6 +50,7 @@ export function createEditor(deps: EditorDeps): Editor {
     drafts,
     clock,
     logger,
+    live,
   });
   return {
     browser: new EditorBrowser(repository),

@@ -24,6 +24,12 @@ export const queryKeys = {
   rollout: (id: string) => ['rollout', id] as const,
   audit: ['audit'] as const,
   drafts: ['drafts'] as const,
+  draft: (id: string) => ['drafts', id] as const,
+  /** The tracked branch's tree at its head in the controller's mirror (moves with syncs). */
+  editorHead: ['editor', 'head'] as const,
+  /** A file or tree at a commit: never changes. */
+  editorAt: (commit: string, what: 'tree' | 'file', path = '') =>
+    ['editor', 'at', commit, what, path] as const,
   cache: ['cache'] as const,
   users: ['users'] as const,
   tokens: ['tokens'] as const,

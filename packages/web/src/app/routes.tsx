@@ -46,8 +46,8 @@ const AuditPage = lazy(() =>
 const SettingsPage = lazy(() =>
   import('../pages/settings/SettingsPage.js').then((m) => ({ default: m.SettingsPage })),
 );
-const PlaceholderPage = lazy(() =>
-  import('../pages/PlaceholderPage.js').then((m) => ({ default: m.PlaceholderPage })),
+const EditorPage = lazy(() =>
+  import('../pages/editor/EditorPage.js').then((m) => ({ default: m.EditorPage })),
 );
 
 /**
@@ -65,8 +65,7 @@ export const ROUTES: readonly AppRoute[] = [
   { pattern: '/builds/:id', title: 'Build', page: BuildPage },
   { pattern: '/rollouts', title: 'Rollouts', page: RolloutsPage },
   { pattern: '/rollouts/:id', title: 'Rollout', page: RolloutPage },
-  { pattern: '/editor/*', title: 'Editor', page: PlaceholderPage },
-  { pattern: '/editor', title: 'Editor', page: PlaceholderPage },
+  { pattern: '/editor', title: 'Editor', page: EditorPage },
   { pattern: '/audit', title: 'Audit', page: AuditPage },
   { pattern: '/settings', title: 'Settings', page: SettingsPage },
 ];

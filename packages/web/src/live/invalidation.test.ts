@@ -60,6 +60,9 @@ describe('invalidations from live events', () => {
       }),
       [],
     );
+    // A draft's change refreshes the drafts list and every open draft (keys are prefixes).
+    assert.deepEqual(keysFor({ type: 'drafts.changed' }), [['drafts']]);
+    assert.ok(keysFor({ type: 'repository.changed' }).some((k) => k.join('/') === 'editor/head'));
   });
 
   it('flushes a burst of events as one batch with each key once', () => {

@@ -26,7 +26,7 @@ export function keysFor(event: LiveEvent): QueryKey[] {
     case 'rollout.changed':
       return [queryKeys.rollouts, queryKeys.rollout(event.id)];
     case 'repository.changed':
-      return [queryKeys.repository, queryKeys.revisions, queryKeys.overview];
+      return [queryKeys.repository, queryKeys.revisions, queryKeys.overview, queryKeys.editorHead];
     case 'drafts.changed':
       return [queryKeys.drafts];
   }
