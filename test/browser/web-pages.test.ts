@@ -13,6 +13,7 @@ import {
   writeSandboxFlake,
   type BrowserHandle,
 } from '@flotilla/sandbox';
+import { totpCode } from '@flotilla/controller/testing';
 import { FleetFixture } from '../integration/fleet-fixture.js';
 
 /** Screenshots the README shows, rewritten by every run. */
@@ -29,13 +30,31 @@ function seriousErrors(errors: string[]): string[] {
   );
 }
 
-async function logIn(page: Page, url: string, user: { username: string; password: string }) {
+async function logIn(
+  page: Page,
+  url: string,
+  user: { username: string; password: string },
+  totp?: string,
+) {
   await page.goto(url);
   await page.getByLabel('Username').fill(user.username);
   await page.getByLabel('Password').fill(user.password);
   await page.getByRole('button', { name: 'Log in' }).click();
+  if (totp !== undefined) {
+    await page.getByLabel('TOTP code').fill(totp);
+    await page.getByRole('button', { name: 'Log in' }).click();
+  }
   await page.getByRole('navigation', { name: 'Main' }).waitFor();
 }
+
+/**
+ * Marks the page's window: the mark is gone after any full load, so finding it again proves
+ * that what changed on the page came without a reload. Given as text: the test's tsconfig
+ * has no DOM.
+ */
+const markWindow = (page: Page) => page.evaluate('window.__flotillaMark = 1');
+const windowMarked = async (page: Page) =>
+  (await page.evaluate<unknown>('window.__flotillaMark')) === 1;
 
 describe('the web UI pages: approvals, deployments, rollouts', { timeout: 600_000 }, () => {
   let fleet: FleetFixture;
@@ -159,7 +178,14 @@ describe('the web UI pages: approvals, deployments, rollouts', { timeout: 600_00
     await logIn(page, `${fleet.controller.url}/approvals`, fleet.controller.admin);
     const card = page.getByTestId('approval-revision').filter({ hasText: 'web1: version 1' });
     await card.locator('[data-testid=approval-host][data-host=web1]').waitFor();
+    // What approving changes on web1, as its agent prepared it: packages and units.
+    const plan = card.locator(
+      '[data-testid=approval-host][data-host=web1] [data-testid=change-plan]',
+    );
+    await plan.waitFor({ timeout: 60_000 });
+    assert.match((await plan.textContent()) ?? '', /Packages: \d+ added, \d+ removed, \d+ changed/);
     await page.screenshot({ path: `${SCREENSHOTS}/approvals.png`, fullPage: true });
+    await markWindow(page);
 
     await card.getByRole('button', { name: 'Approve web1' }).click();
     const dialog = page.getByRole('dialog', { name: 'Approve web1' });
@@ -183,7 +209,20 @@ describe('the web UI pages: approvals, deployments, rollouts', { timeout: 600_00
       .waitFor();
     assert.match((await page.getByTestId('steps').textContent()) ?? '', /approved|deploying/);
     assert.match((await page.locator('.facts').textContent()) ?? '', /looks right/);
+    // Each phase the agent reported, with when it began.
+    await page.locator('[data-testid=phases] [data-phase=activating]').waitFor();
+    assert.ok(await windowMarked(page), 'status and log lines came without a reload');
     await page.screenshot({ path: `${SCREENSHOTS}/deployment.png`, fullPage: true });
+
+    // After a reload the finished deployment's log is all there again.
+    const before = await page.locator('[data-testid=log] .log-line').count();
+    await page.reload();
+    await page
+      .getByTestId('log')
+      .getByText(/succeeded; current system is/)
+      .waitFor();
+    assert.equal(await page.locator('[data-testid=log] .log-line').count(), before);
+    assert.equal(await windowMarked(page), false, 'it was a reload');
     assert.deepEqual(seriousErrors(errors), []);
   });
 
@@ -277,9 +316,25 @@ describe('the web UI pages: approvals, deployments, rollouts', { timeout: 600_00
     assert.deepEqual(seriousErrors(errors), []);
   });
 
-  it('adds a host showing its enrollment token and agent command once, and revokes a host by its typed name', async () => {
+  it('adds a host showing its enrollment token and agent command once, and revokes a host by its typed name and a TOTP code', async () => {
+    // An admin who turns TOTP on after logging in: revoking then asks for a code (step-up;
+    // a login with a code would count as a fresh one).
+    const tess = { username: 'tess', password: 'admin-password-12345' };
+    assert.equal((await fleet.api.post('/api/v1/users', { ...tess, role: 'admin' })).status, 201);
     const { page, errors } = await browser.newPage({ colorScheme: 'dark' });
-    await logIn(page, `${fleet.controller.url}/settings`, fleet.controller.admin);
+    await logIn(page, `${fleet.controller.url}/settings`, tess);
+    const login = await fleet.api.post<{ token: string }>('/api/v1/auth/token', {
+      ...tess,
+      name: 'totp setup',
+    });
+    const client = new JsonClient(fleet.controller.url, login.body.token);
+    const started = await client.post<{ secret: string }>('/api/v1/me/totp', {});
+    const totpSecret = started.body.secret;
+    const now = Date.now();
+    const enabled = await client.post('/api/v1/me/totp/confirm', {
+      code: totpCode(totpSecret, new Date(now)),
+    });
+    assert.equal(enabled.status, 200);
     const cache = (await fleet.api.get<{ publicKey: string }>('/api/v1/cache')).body;
     assert.equal(await page.getByTestId('cache-key').textContent(), cache.publicKey);
 
@@ -306,9 +361,37 @@ describe('the web UI pages: approvals, deployments, rollouts', { timeout: 600_00
     assert.equal(await confirm.isDisabled(), true, 'nothing until the name is typed');
     await dialog.getByLabel(/Type web2 to confirm/).fill('web2');
     await confirm.click();
+    // A wrong code: refused, nothing revoked.
+    const stepUp = page.getByRole('dialog', { name: 'Confirm with your TOTP code' });
+    await stepUp.getByLabel('TOTP code').fill('000000');
+    await stepUp.getByRole('button', { name: 'Confirm' }).click();
+    await dialog.getByRole('alert').waitFor();
+    const still = await fleet.api.get<{ identity: { status: string } | null }>(
+      '/api/v1/hosts/web2',
+    );
+    assert.equal(still.body.identity?.status, 'enrolled');
+    // A valid code: revoked.
+    await confirm.click();
+    // Each code works once: the next period's (one period either side is accepted).
+    await stepUp.getByLabel('TOTP code').fill(totpCode(totpSecret, new Date(now + 30_000)));
+    await stepUp.getByRole('button', { name: 'Confirm' }).click();
     await row.locator('[data-status=revoked]').waitFor();
     await fleet.waitForHost('web2', (h) => h.identity?.status === 'revoked');
     await page.screenshot({ path: `${SCREENSHOTS}/settings.png`, fullPage: true });
+    assert.deepEqual(seriousErrors(errors), []);
+  });
+
+  it('reconnects by itself after the controller restarts and shows what changed meanwhile', async () => {
+    const { page, errors } = await browser.newPage();
+    await logIn(page, `${fleet.controller.url}/`, fleet.controller.admin);
+    await page.locator('[data-testid=host-row][data-host=web1]').waitFor();
+    await markWindow(page);
+    const exitCode = await fleet.restartController();
+    assert.equal(exitCode, 0, "a clean stop, the page's event stream open");
+    // Made right after the start, maybe before the page is back: it shows either way.
+    assert.equal((await fleet.api.post('/api/v1/hosts', { name: 'web7' })).status, 201);
+    await page.locator('[data-testid=host-row][data-host=web7]').waitFor({ timeout: 30_000 });
+    assert.ok(await windowMarked(page), 'no reload');
     assert.deepEqual(seriousErrors(errors), []);
   });
 });

@@ -42,12 +42,9 @@ for (const engine of testDatabases()) {
       viewer = (await fleet.userWithToken('vera', 'viewer')).token;
       url = await fleet.controller.app.listen({ host: '127.0.0.1', port: 0 });
     });
+    let stopped = false;
     after(async () => {
-      // fetch (undici) opens a spare connection when a request is aborted, and Node's
-      // server.close waits for a connection that never sent a request until its headers
-      // timeout (60 s); the streams themselves are closed by now.
-      fleet?.controller.app.server.closeAllConnections();
-      await fleet?.stop();
+      if (!stopped) await fleet?.stop();
       await database?.remove();
     });
 
@@ -264,6 +261,42 @@ for (const engine of testDatabases()) {
       const stream = await subscribe(bearer(viewer));
       live().publish({ type: 'repository.changed' });
       await stream.next((e) => e.type === 'repository.changed', 'repository.changed');
+    });
+
+    it('stops at once with aborted streams, idle keep-alive connections and ones that never sent a request', async () => {
+      // Streams aborted by their clients (fetch opens a spare connection for each), one still open.
+      for (let i = 0; i < 3; i += 1) {
+        (await subscribe(bearer(viewer))).close();
+        await until(() => live().listenerCount === 0, 'the aborted stream unsubscribed');
+      }
+      await subscribe(bearer(viewer));
+      const port = Number(new URL(url).port);
+      const raw = async (request: string) => {
+        const socket = connect(port, '127.0.0.1');
+        socket.on('error', () => undefined);
+        await once(socket, 'connect');
+        if (request !== '') socket.write(request);
+        return socket;
+      };
+      // Connected and silent (a browser's preconnect), half a request, and an answered
+      // request on a kept-alive connection.
+      const silent = await raw('');
+      const half = await raw(`GET /healthz HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\n`);
+      const idle = await raw(`GET /healthz HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\n\r\n`);
+      await once(idle, 'data');
+      const sockets = [silent, half, idle];
+
+      const started = Date.now();
+      stopped = true;
+      // Before, Node waited for the silent connections' headers timeout (60 s) or longer.
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<never>((_resolve, reject) => {
+        timer = setTimeout(() => reject(new Error('the stop took over 10 s')), 10_000);
+        timer.unref();
+      });
+      await Promise.race([fleet.stop(), late]).finally(() => clearTimeout(timer));
+      assert.ok(Date.now() - started < 10_000);
+      await until(() => sockets.every((s) => s.destroyed || s.readableEnded), 'sockets closed');
     });
   });
 }

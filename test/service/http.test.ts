@@ -16,7 +16,13 @@ describe('the HTTP API from its contracts', { timeout: 60_000 }, () => {
   before(async () => {
     assert.ok(engine);
     database = await engine.create();
-    fleet = await ServiceFleet.start(database);
+    fleet = await ServiceFleet.start(database, {
+      config: {
+        hosts: {
+          web9: { windows: [{ days: ['sun'], start: '02:00', end: '04:00', timeZone: 'UTC' }] },
+        },
+      },
+    });
     token = await fleet.adminToken();
   });
   after(async () => {
@@ -77,5 +83,61 @@ describe('the HTTP API from its contracts', { timeout: 60_000 }, () => {
       payload: { name: 'web1' },
     });
     assert.equal(created.statusCode, api.createHost.response.status);
+  });
+
+  it("gives a viewer the settings' webhook flag and the deploy windows, never the secret", async () => {
+    const { token: viewer } = await fleet.userWithToken('vic', 'viewer');
+    const authorized = { authorization: `Bearer ${viewer}` };
+    assert.equal((await inject('/api/v1/webhook')).statusCode, 401);
+    const webhook = await inject('/api/v1/webhook', authorized);
+    assert.equal(webhook.statusCode, 200);
+    assert.deepEqual(webhook.json(), { path: '/api/v1/webhooks/github', secretConfigured: false });
+    const windows = await inject('/api/v1/windows', authorized);
+    assert.equal(windows.statusCode, 200);
+    // The fixture's clock: Monday 2026-03-02 10:00 UTC.
+    assert.deepEqual(windows.json(), {
+      windows: [
+        {
+          scope: 'host',
+          name: 'web9',
+          windows: [{ days: ['sun'], start: '02:00', end: '04:00', timeZone: 'UTC' }],
+          description: 'Sun 02:00–04:00 UTC',
+          open: false,
+          nextOpen: '2026-03-08T02:00:00.000Z',
+        },
+      ],
+    });
+  });
+
+  it('filters the audit log by part of the actor and a time range, and refuses a bad time', async () => {
+    const authorized = { authorization: `Bearer ${token}` };
+    const entries = async (query: string) => {
+      const response = await inject(`/api/v1/audit?${query}`, authorized);
+      assert.equal(response.statusCode, 200, response.body);
+      return response.json<{ entries: { actor: string; at: string }[] }>().entries;
+    };
+    const all = await entries('');
+    const actor = all[0]?.actor;
+    assert.ok(actor, 'the fixture wrote audit entries');
+    const part = actor.slice(1, -1).toUpperCase();
+    assert.deepEqual(
+      await entries(`actor=${encodeURIComponent(part)}`),
+      all.filter((e) => e.actor.toUpperCase().includes(part)),
+    );
+    assert.deepEqual(await entries('actor=no-such-actor'), []);
+    const at = all[0]?.at ?? '';
+    assert.ok(
+      (await entries(`since=${encodeURIComponent(at)}&until=${encodeURIComponent(at)}`)).length > 0,
+    );
+    assert.deepEqual(await entries('since=2999-01-01T00:00:00%2B01:00'), []);
+    for (const bad of [
+      'since=yesterday',
+      'until=2026-03-02T10:00',
+      'since=2026-03-03T00:00:00Z&until=2026-03-02T00:00:00Z',
+    ]) {
+      const refused = await inject(`/api/v1/audit?${bad}`, authorized);
+      assert.equal(refused.statusCode, 400, bad);
+      assert.equal(refused.json<{ error: { code: string } }>().error.code, 'validation_failed');
+    }
   });
 });

@@ -153,6 +153,8 @@ export const DeploymentWithLog = Deployment.extend({
   log: z.array(LogLine),
   /** What it will change (or changed), as its host's agent prepared it before it ran. */
   plan: DeploymentPlan.nullable().default(null),
+  /** When it first entered each phase its agent reported, in that order. */
+  phases: z.array(z.object({ phase: DeployPhase, at: z.string() })).default([]),
 });
 export type DeploymentWithLog = z.infer<typeof DeploymentWithLog>;
 

@@ -100,6 +100,7 @@ import {
   Rollout,
   SetPolicyRequest,
   WaveList,
+  DeployWindowList,
 } from './policy.js';
 import {
   CreatePreviewRequest,
@@ -111,6 +112,7 @@ import {
   RevisionListQuery,
   SyncResult,
   WebhookAnswer,
+  WebhookInfo,
 } from './repository.js';
 import { FleetOverview } from './overview.js';
 import { HostStatusReport } from './status.js';
@@ -424,6 +426,15 @@ export const api = {
     access: 'viewer',
     response: json(WaveList),
   }),
+  listWindows: contract({
+    method: 'GET',
+    path: '/api/v1/windows',
+    summary:
+      'The deploy windows of the config file per host and wave, and whether each is open now',
+    tag: 'rollouts',
+    access: 'viewer',
+    response: json(DeployWindowList),
+  }),
   getRollout: contract({
     method: 'GET',
     path: '/api/v1/rollouts/:id',
@@ -618,6 +629,15 @@ export const api = {
     access: 'viewer',
     params: IdParams,
     response: json(Revision),
+  }),
+  getWebhookInfo: contract({
+    method: 'GET',
+    path: '/api/v1/webhook',
+    summary:
+      "The GitHub webhook's path and whether a secret to check deliveries is configured (never the secret)",
+    tag: 'repository',
+    access: 'viewer',
+    response: json(WebhookInfo),
   }),
   githubWebhook: contract({
     method: 'POST',

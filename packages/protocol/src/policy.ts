@@ -145,6 +145,34 @@ export type WaveStatus = z.infer<typeof WaveStatus>;
 export const WaveList = z.object({ waves: z.array(WaveStatus) });
 export type WaveList = z.infer<typeof WaveList>;
 
+/** One allow-window of the config file, as written there (local times in `timeZone`). */
+export const DeployWindowView = z.object({
+  /** Weekdays it starts on (`mon`…`sun`); absent for every day. */
+  days: z.array(z.string()).optional(),
+  start: z.string(),
+  end: z.string(),
+  timeZone: z.string(),
+});
+export type DeployWindowView = z.infer<typeof DeployWindowView>;
+
+/** The deploy windows a host or a wave declares, and where they stand now. */
+export const DeployWindowsEntry = z.object({
+  scope: z.enum(['host', 'wave']),
+  name: z.string(),
+  windows: z.array(DeployWindowView),
+  /** The windows in words, e.g. `mon–fri 02:00–04:00 Europe/Vienna`. */
+  description: z.string(),
+  /** Whether one of them is open now. */
+  open: z.boolean(),
+  /** When one opens next (now when open); null when none opens within 8 days. */
+  nextOpen: z.string().nullable(),
+});
+export type DeployWindowsEntry = z.infer<typeof DeployWindowsEntry>;
+
+/** `GET /api/v1/windows`: every host and wave with windows; all others deploy any time. */
+export const DeployWindowList = z.object({ windows: z.array(DeployWindowsEntry) });
+export type DeployWindowList = z.infer<typeof DeployWindowList>;
+
 /** One host in a revision's rollout. */
 export const RolloutHost = z.object({
   host: z.string(),
@@ -198,10 +226,26 @@ export const AuditList = z.object({
 });
 export type AuditList = z.infer<typeof AuditList>;
 
-export const AuditQuery = z.object({
-  host: HostName.optional(),
-  kind: z.string().max(100).optional(),
-  before: z.coerce.number().int().positive().optional(),
-  limit: z.coerce.number().int().min(1).max(1000).default(100),
-});
+/** An instant in a query: ISO 8601 with a zone, read as UTC (`2026-03-01T14:05:09+01:00`). */
+const QueryInstant = z.iso
+  .datetime({ offset: true })
+  .transform((value) => new Date(value).toISOString());
+
+export const AuditQuery = z
+  .object({
+    host: HostName.optional(),
+    kind: z.string().max(100).optional(),
+    /** Part of the actor (`admin`, `policy:auto`), any case. */
+    actor: z.string().min(1).max(200).optional(),
+    /** Entries at or after this instant. */
+    since: QueryInstant.optional(),
+    /** Entries at or before this instant. */
+    until: QueryInstant.optional(),
+    before: z.coerce.number().int().positive().optional(),
+    limit: z.coerce.number().int().min(1).max(1000).default(100),
+  })
+  .refine((q) => q.since === undefined || q.until === undefined || q.since <= q.until, {
+    message: '`since` must not be after `until`',
+    path: ['since'],
+  });
 export type AuditQuery = z.infer<typeof AuditQuery>;

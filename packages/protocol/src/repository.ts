@@ -177,3 +177,12 @@ export const WebhookAnswer = z.object({
   event: z.string(),
 });
 export type WebhookAnswer = z.infer<typeof WebhookAnswer>;
+
+/** `GET /api/v1/webhook`: where GitHub delivers, and whether deliveries can be checked. */
+export const WebhookInfo = z.object({
+  /** The path of the webhook on this controller (prefix the public URL). */
+  path: z.string(),
+  /** A webhook secret is configured; without one every delivery is refused. */
+  secretConfigured: z.boolean(),
+});
+export type WebhookInfo = z.infer<typeof WebhookInfo>;

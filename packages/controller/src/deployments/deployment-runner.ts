@@ -166,7 +166,10 @@ export class DeploymentRunner {
   async onProgress(host: string, message: DeployProgress): Promise<void> {
     const row = await this.requireForHost(host, message.deploymentId);
     if (FINAL_DEPLOYMENT_STATUSES.has(row.status)) return;
-    await this.options.store.deployments.setPhase(row.id, message.phase, SENT_DEPLOYMENT_STATUSES);
+    const at = this.options.clock.now().toISOString();
+    await this.options.store.transaction((tx) =>
+      tx.deployments.setPhase(row.id, message.phase, SENT_DEPLOYMENT_STATUSES, at),
+    );
     this.options.live.publish({
       type: 'deployment.changed',
       id: row.id,

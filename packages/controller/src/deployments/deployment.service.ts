@@ -1,5 +1,6 @@
 import {
   CANCELLABLE_DEPLOYMENT_STATUSES,
+  DeployPhase,
   FlotillaError,
   type CancelDeploymentRequest,
   type Deployment,
@@ -36,7 +37,16 @@ export class DeploymentService {
     const { store } = this.options;
     const row = await this.require(id);
     const lines = await store.deployments.readLog(id, 0, MAX_LOG_LINES + 1);
-    return { ...toDeployment(row), log: lines, plan: planView(row, await store.plans.find(id)) };
+    const phases = (await store.deployments.phases(id)).map((p) => ({
+      phase: DeployPhase.parse(p.phase),
+      at: p.at,
+    }));
+    return {
+      ...toDeployment(row),
+      log: lines,
+      plan: planView(row, await store.plans.find(id)),
+      phases,
+    };
   }
 
   /** What the deployment will change (or changed), as its host's agent prepared it. */

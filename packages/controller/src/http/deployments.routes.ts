@@ -32,6 +32,7 @@ type DeploymentRoutes = Pick<
   | 'listPolicies'
   | 'graduation'
   | 'listWaves'
+  | 'listWindows'
   | 'getRollout'
   | 'resumeRollout'
   | 'listAudit'
@@ -53,6 +54,7 @@ export function deploymentRoutes(s: DeploymentRouteServices): DeploymentRoutes {
     listPolicies: () => s.policies.list(),
     graduation: () => s.policies.graduation(),
     listWaves: async () => s.rollout.waves(),
+    listWindows: async () => s.rollout.windows(),
     getRollout: ({ params }) => s.rollout.rollout(params.id),
     resumeRollout: ({ params, body, actor }) => s.rollout.resume(params.id, body, actor),
     listAudit: ({ query }) => s.audit.list(query),

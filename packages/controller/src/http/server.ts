@@ -1,4 +1,4 @@
-import type { Health, HealthDetails } from '@flotilla/protocol';
+import { api, type Health, type HealthDetails } from '@flotilla/protocol';
 import type { Clock } from '@flotilla/runtime';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
@@ -20,6 +20,7 @@ import { installErrorHandlers } from './errors.js';
 import { registerEventStream } from './events.stream.js';
 import { registerGithubWebhook } from './github-webhook.js';
 import { hostRoutes, type HostRouteServices } from './hosts.routes.js';
+import { closeIdleConnectionsOnClose } from './idle-connections.js';
 import { buildOpenApi } from './openapi.js';
 import { pipelineRoutes, type PipelineRouteServices } from './pipeline.routes.js';
 import { repositoryRoutes } from './repository.routes.js';
@@ -72,6 +73,7 @@ export function buildHttpServer(options: HttpServerOptions): FastifyInstance {
     // `request.ip` believes X-Forwarded-For only from the configured proxies.
     trustProxy: (address: string) => options.trustedProxies.trusts(address),
   });
+  closeIdleConnectionsOnClose(app);
   installErrorHandlers(app);
   installSecurityHeaders(app, { https: options.https });
   installAuthFailureLimits(app, options.limits);
@@ -103,6 +105,10 @@ export function buildHttpServer(options: HttpServerOptions): FastifyInstance {
     ...pipelineRoutes(options.pipeline),
     ...repositoryRoutes(options.repository),
     ...editorRoutes(options.editor),
+    getWebhookInfo: async () => ({
+      path: api.githubWebhook.path,
+      secretConfigured: options.webhookSecret !== undefined,
+    }),
   });
   registerSessionRoutes(app, routes, options.auth);
   registerBuildLogStream(app, routes, options.pipeline.builds);

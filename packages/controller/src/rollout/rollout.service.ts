@@ -3,6 +3,7 @@ import {
   IN_FLIGHT_DEPLOYMENT_STATUSES,
   OPEN_DEPLOYMENT_STATUSES,
   TROUBLE_DEPLOYMENT_STATUSES,
+  type DeployWindowList,
   type DeploymentStatus,
   type ResumeRolloutRequest,
   type Rollout,
@@ -20,6 +21,7 @@ import type { DeploymentRow } from '../storage/deployment.repository.js';
 import { parseEvaluation } from '../storage/evaluation.repository.js';
 import type { Store } from '../storage/store.js';
 import { describeWindows, isWithinWindows } from './deploy-window.js';
+import { deployWindowList } from './deploy-windows.view.js';
 import { haltRollout, quarantineRelease, recordTrouble } from './policy.writes.js';
 import { earlierWaves, waveOf, windowsFor, type RolloutConfig } from './waves.js';
 
@@ -216,6 +218,11 @@ export class RolloutService {
         soakSeconds: w.soakSeconds,
       })),
     };
+  }
+
+  /** The config file's deploy windows per host and wave, and whether each is open now. */
+  windows(): DeployWindowList {
+    return deployWindowList(this.options.config, this.options.clock.now());
   }
 
   /** Where a revision's rollout stands, wave by wave; hosts it does not change say so. */

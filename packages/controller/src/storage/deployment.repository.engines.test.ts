@@ -92,15 +92,22 @@ for (const engine of testDatabases()) {
         );
         assert.equal(await deployments.move('missing', 'queued', 'activating', {}), undefined);
         assert.equal((await deployments.findById('d1'))?.status, 'activating');
-        await deployments.setPhase('d1', 'activate', ['activating']);
+        await deployments.setPhase('d1', 'activate', ['activating'], '2026-01-01T00:00:01.000Z');
         assert.equal((await deployments.findById('d1'))?.phase, 'activate');
+        await deployments.setPhase('d1', 'verify', ['activating'], '2026-01-01T00:00:02.000Z');
+        // A phase entered again keeps the time it was first entered.
+        await deployments.setPhase('d1', 'activate', ['activating'], '2026-01-01T00:00:03.000Z');
         await deployments.move('d1', 'activating', 'failed', {});
-        await deployments.setPhase('d1', 'commit', ['activating']);
+        await deployments.setPhase('d1', 'commit', ['activating'], '2026-01-01T00:00:04.000Z');
         assert.equal(
           (await deployments.findById('d1'))?.phase,
           'activate',
           'an ended one keeps its phase',
         );
+        assert.deepEqual(await deployments.phases('d1'), [
+          { phase: 'activate', at: '2026-01-01T00:00:01.000Z' },
+          { phase: 'verify', at: '2026-01-01T00:00:02.000Z' },
+        ]);
       }));
 
     it('holds one waiting and one in-flight deployment per host, never two (unique indexes)', () =>

@@ -208,13 +208,37 @@ export class DeploymentRepository {
       .execute();
   }
 
-  /** Records the agent's phase; never touches a deployment that has ended. */
-  async setPhase(id: string, phase: string, open: readonly DeploymentStatus[]): Promise<void> {
-    await this.db
+  /**
+   * Records the agent's phase, and when the deployment first entered it; never touches a
+   * deployment that has ended. Two statements: call it in a transaction.
+   */
+  async setPhase(
+    id: string,
+    phase: string,
+    open: readonly DeploymentStatus[],
+    at: string,
+  ): Promise<void> {
+    const result = await this.db
       .updateTable('deployments')
       .set({ phase })
       .where('id', '=', id)
       .where('status', 'in', open)
+      .executeTakeFirst();
+    if (Number(result.numUpdatedRows) === 0) return;
+    await this.db
+      .insertInto('deployment_phases')
+      .values({ deployment_id: id, phase, at })
+      .onConflict((c) => c.columns(['deployment_id', 'phase']).doNothing())
+      .execute();
+  }
+
+  /** The phases a deployment went through, in the order it entered them. */
+  async phases(id: string): Promise<{ phase: string; at: string }[]> {
+    return this.db
+      .selectFrom('deployment_phases')
+      .select(['phase', 'at'])
+      .where('deployment_id', '=', id)
+      .orderBy('at')
       .execute();
   }
 

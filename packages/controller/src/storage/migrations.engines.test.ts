@@ -14,6 +14,7 @@ const TABLES: Record<keyof Database, true> = {
   enrollment_tokens: true,
   deployments: true,
   deployment_logs: true,
+  deployment_phases: true,
   events: true,
   repositories: true,
   revisions: true,

@@ -121,6 +121,13 @@ export interface DeploymentLogsTable {
   line: string;
 }
 
+/** When a deployment first entered each phase its agent reported. */
+export interface DeploymentPhasesTable {
+  deployment_id: string;
+  phase: string;
+  at: string;
+}
+
 /** Append-only record of what happened: transitions, actions and who took them. */
 export interface EventsTable {
   id: Generated<number>;
@@ -298,6 +305,7 @@ export interface Database {
   enrollment_tokens: EnrollmentTokensTable;
   deployments: DeploymentsTable;
   deployment_logs: DeploymentLogsTable;
+  deployment_phases: DeploymentPhasesTable;
   events: EventsTable;
   repositories: RepositoriesTable;
   revisions: RevisionsTable;

@@ -21,6 +21,8 @@ export const queryKeys = {
   graduation: ['graduation'] as const,
   rollouts: ['rollouts'] as const,
   waves: ['waves'] as const,
+  windows: ['windows'] as const,
+  webhook: ['webhook'] as const,
   rollout: (id: string) => ['rollout', id] as const,
   audit: ['audit'] as const,
   drafts: ['drafts'] as const,

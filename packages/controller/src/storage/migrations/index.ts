@@ -10,6 +10,7 @@ import * as agentIdentity from './0008_agent_identity.js';
 import * as hardening from './0009_hardening.js';
 import * as activationPlans from './0010_activation_plans.js';
 import * as editorDrafts from './0011_editor_drafts.js';
+import * as deploymentPhaseTimes from './0012_deployment_phase_times.js';
 
 import type { SqlDialectName } from './dialect.js';
 
@@ -33,6 +34,7 @@ const STEPS: Record<string, Step> = {
   '0009_hardening': hardening,
   '0010_activation_plans': activationPlans,
   '0011_editor_drafts': editorDrafts,
+  '0012_deployment_phase_times': deploymentPhaseTimes,
 };
 
 export class InlineMigrationProvider implements MigrationProvider {

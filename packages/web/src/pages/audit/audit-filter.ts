@@ -1,27 +1,41 @@
-import type { AuditEntry } from '@flotilla/protocol';
-
-/** What the page filters loaded entries by, beyond the API's host and kind. */
-export interface AuditLocalFilter {
-  /** Part of the actor (`admin`, `policy:auto`, `token ci`), any case. */
+/** The audit page's filters as the URL holds them (times as typed, in the browser's zone). */
+export interface AuditPageFilter {
+  host: string;
+  kind: string;
   actor: string;
-  /** Inclusive bounds, as epoch milliseconds; null for open. */
-  from: number | null;
-  to: number | null;
+  /** `datetime-local` values; empty for open. */
+  from: string;
+  to: string;
 }
 
-/** The entries that match the actor and time range. */
-export function filterAudit(
-  entries: readonly AuditEntry[],
-  filter: AuditLocalFilter,
-): AuditEntry[] {
-  const actor = filter.actor.trim().toLowerCase();
-  return entries.filter((entry) => {
-    if (actor !== '' && !entry.actor.toLowerCase().includes(actor)) return false;
-    const at = new Date(entry.at).getTime();
-    if (filter.from !== null && at < filter.from) return false;
-    if (filter.to !== null && at > filter.to) return false;
-    return true;
-  });
+/** What `listAudit` is asked for: empty filters left out, typed times as UTC instants. */
+export interface AuditApiFilter {
+  host?: string;
+  kind?: string;
+  actor?: string;
+  since?: string;
+  until?: string;
+}
+
+/**
+ * The page's filters as the API's: all of them are applied by the controller, so paging goes
+ * through every entry that matches, not only those loaded. `to` includes its whole minute. A
+ * range that ends before it starts is swapped rather than refused.
+ */
+export function auditApiFilter(filter: AuditPageFilter): AuditApiFilter {
+  const from = parseLocalTime(filter.from);
+  const toStart = parseLocalTime(filter.to);
+  const to = toStart === null ? null : toStart + 59_999;
+  const [since, until] = from !== null && to !== null && from > to ? [to, from] : [from, to];
+  const actor = filter.actor.trim();
+  const kind = filter.kind.trim();
+  return {
+    ...(filter.host === '' ? {} : { host: filter.host }),
+    ...(kind === '' ? {} : { kind }),
+    ...(actor === '' ? {} : { actor }),
+    ...(since === null ? {} : { since: new Date(since).toISOString() }),
+    ...(until === null ? {} : { until: new Date(until).toISOString() }),
+  };
 }
 
 /**
@@ -32,11 +46,4 @@ export function parseLocalTime(value: string): number | null {
   if (value.trim() === '') return null;
   const time = new Date(value).getTime();
   return Number.isNaN(time) ? null : time;
-}
-
-/** The oldest loaded entry is newer than `from`: older pages may hold more matches. */
-export function mayHaveOlder(entries: readonly AuditEntry[], from: number | null): boolean {
-  const oldest = entries[entries.length - 1];
-  if (oldest === undefined) return false;
-  return from === null || new Date(oldest.at).getTime() >= from;
 }

@@ -2,6 +2,7 @@ import {
   CANCELLABLE_DEPLOYMENT_STATUSES,
   FINAL_DEPLOYMENT_STATUSES,
   type Deployment,
+  type DeploymentWithLog,
 } from '@flotilla/protocol';
 import { useState, type FormEvent, type ReactNode } from 'react';
 import { Link } from '../../app/Link.js';
@@ -35,6 +36,7 @@ export function DeploymentPage({ params }: { params: Record<string, string> }) {
               {CANCELLABLE_DEPLOYMENT_STATUSES.includes(d.status) && <CancelForm id={d.id} />}
             </IfRole>
             <DeploymentFacts deployment={d} />
+            <Phases deployment={d} />
             <Steps log={log.log} />
           </>
         )}
@@ -202,6 +204,37 @@ function Fact({ term, children }: { term: string; children: ReactNode }) {
       <dt>{term}</dt>
       <dd>{children}</dd>
     </div>
+  );
+}
+
+/**
+ * The phases the agent went through (the controller records when each began), each with
+ * how long it lasted: until the next phase, or the end.
+ */
+function Phases({ deployment: d }: { deployment: Omit<DeploymentWithLog, 'log'> }) {
+  if (d.phases.length === 0) return null;
+  return (
+    <>
+      <h2>
+        Phases <span className="muted small">(times in {timeZoneName()})</span>
+      </h2>
+      <ol className="steps" data-testid="phases">
+        {d.phases.map((p, index) => {
+          const until = d.phases[index + 1]?.at ?? d.finishedAt;
+          return (
+            <li key={p.phase} data-phase={p.phase}>
+              <time dateTime={p.at} title={formatTime(p.at)} className="mono">
+                {CLOCK.format(new Date(p.at))}
+              </time>
+              <span className="step-text">{p.phase.replaceAll('_', ' ')}</span>
+              <span className="muted">
+                {until === null ? 'running' : formatDuration(elapsed(p.at, until))}
+              </span>
+            </li>
+          );
+        })}
+      </ol>
+    </>
   );
 }
 

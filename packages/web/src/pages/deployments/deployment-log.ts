@@ -71,8 +71,8 @@ const CONTROLLER_PREFIX = '[controller] ';
 
 /**
  * The steps of a deployment from its log: the lines the agent and the controller write about
- * what they do (stream `agent`), each with the time until the next one — the phases as they
- * happened (the API keeps no separate phase times).
+ * what they do (stream `agent`), each with the time until the next one: finer than the
+ * phases the API records (`phases` of the deployment).
  */
 export function stepsOf(lines: readonly LogLine[]): DeploymentStep[] {
   const narrative = lines.filter((line) => line.stream === 'agent');

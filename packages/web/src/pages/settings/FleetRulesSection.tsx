@@ -3,12 +3,13 @@ import { Empty, QueryView } from '../../components/states.js';
 import { Badge, type Tone } from '../../components/StatusBadge.js';
 import { Time } from '../../components/Time.js';
 import { formatDuration } from '../../format/quantity.js';
-import { useNotifications } from './settings.queries.js';
+import { useDeployWindows, useNotifications } from './settings.queries.js';
 
 /** Waves, deploy windows and notification targets: all from the config file, read-only here. */
 export function FleetRulesSection() {
   const waves = useWaves();
   const notifications = useNotifications();
+  const windows = useDeployWindows();
   return (
     <section aria-labelledby="rules-title" className="settings-section">
       <h2 id="rules-title">Waves, windows and notifications</h2>
@@ -37,9 +38,41 @@ export function FleetRulesSection() {
       </QueryView>
       <h3>Deploy windows</h3>
       <p className="muted">
-        Set per host in the config file (<code>hosts.NAME.windows</code>). The API does not list
-        them yet; a deployment held by a closed window says so on its page.
+        Set per host (<code>hosts.NAME.windows</code>) or per wave in the config file; a host may be
+        deployed to while its own or its wave's window is open. A deployment held by a closed window
+        says so on its page.
       </p>
+      <QueryView query={windows} label="Loading deploy windows">
+        {(data) =>
+          data.windows.length === 0 ? (
+            <Empty title="No windows: every host may be deployed to at any time." />
+          ) : (
+            <ul className="plain-list" data-testid="settings-windows">
+              {data.windows.map((w) => (
+                <li key={`${w.scope}:${w.name}`}>
+                  <strong>{w.name}</strong> <span className="muted">({w.scope})</span>:{' '}
+                  {w.description}{' '}
+                  {w.open ? (
+                    <Badge tone="ok" status="open">
+                      open now
+                    </Badge>
+                  ) : (
+                    <span className="muted">
+                      {w.nextOpen === null ? (
+                        'opens not within 8 days'
+                      ) : (
+                        <>
+                          opens <Time iso={w.nextOpen} absolute />
+                        </>
+                      )}
+                    </span>
+                  )}
+                </li>
+              ))}
+            </ul>
+          )
+        }
+      </QueryView>
       <h3>Notification targets</h3>
       <p className="muted">
         Webhooks and ntfy topics are set in the config file (<code>notifications</code>); the API

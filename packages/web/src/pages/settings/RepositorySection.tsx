@@ -7,13 +7,14 @@ import { CopyButton } from '../../components/CopyButton.js';
 import { QueryView } from '../../components/states.js';
 import { Time } from '../../components/Time.js';
 import { shortSha } from '../../format/quantity.js';
-import { useLinkRepository } from './settings.queries.js';
+import { useLinkRepository, useWebhookInfo } from './settings.queries.js';
 
 /** The linked repository, the webhook to paste into GitHub, and the link form for admins. */
 export function RepositorySection() {
   const repository = useRepository();
   const can = useCan();
-  const webhookUrl = `${window.location.origin}/api/v1/webhooks/github`;
+  const webhook = useWebhookInfo();
+  const webhookUrl = `${window.location.origin}${webhook.data?.path ?? '/api/v1/webhooks/github'}`;
   return (
     <section aria-labelledby="repository-title" className="settings-section">
       <h2 id="repository-title">Repository</h2>
@@ -46,9 +47,18 @@ export function RepositorySection() {
       </div>
       <p className="muted small">
         Use the secret of the controller's config file (<code>repository.webhookSecretFile</code>
-        ); deliveries without a valid signature are ignored. Whether a secret is configured is not
-        part of the API yet, so this page cannot tell.
+        ); deliveries without a valid signature are ignored.
       </p>
+      {webhook.data && (
+        <p
+          data-testid="webhook-secret"
+          className={webhook.data.secretConfigured ? 'small' : 'warn small'}
+        >
+          {webhook.data.secretConfigured
+            ? 'A webhook secret is configured.'
+            : 'No webhook secret is configured: GitHub’s deliveries are refused, and the controller only polls.'}
+        </p>
+      )}
     </section>
   );
 }

@@ -10,6 +10,22 @@ export function useCacheInfo() {
   return useQuery({ queryKey: queryKeys.cache, queryFn: () => api.call('getCacheInfo') });
 }
 
+/** Whether the controller can check GitHub's deliveries (a webhook secret is configured). */
+export function useWebhookInfo() {
+  const api = useApi();
+  return useQuery({ queryKey: queryKeys.webhook, queryFn: () => api.call('getWebhookInfo') });
+}
+
+/** The config file's deploy windows, host by host and wave by wave, open now or not. */
+export function useDeployWindows() {
+  const api = useApi();
+  return useQuery({
+    queryKey: queryKeys.windows,
+    queryFn: () => api.call('listWindows'),
+    staleTime: 60_000,
+  });
+}
+
 export function useUsers(enabled: boolean) {
   const api = useApi();
   return useQuery({ queryKey: queryKeys.users, queryFn: () => api.call('listUsers'), enabled });
