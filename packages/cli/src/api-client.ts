@@ -144,6 +144,14 @@ export class ApiClient {
     });
   }
 
+  /**
+   * Follows the controller's live events (`GET /api/v1/events`), calling `onEvent` with each
+   * event's name until `signal` aborts; resolves false when the controller offers no stream.
+   */
+  liveEvents(signal: AbortSignal, onEvent: (name: string) => void): Promise<boolean> {
+    return this.#http.events(api.events.path, signal, onEvent);
+  }
+
   /** Whether a token is configured (commands that work without one may show more with one). */
   get hasToken(): boolean {
     return this.#hasToken;

@@ -50,6 +50,38 @@ export class ApiTransport {
     return parsed.data;
   }
 
+  /**
+   * Opens a server-sent event stream at `path` and calls `onEvent` with each event's name
+   * until `signal` aborts or the stream ends; resolves true when it was open at all. No
+   * request timeout: the stream lives as long as its reader wants.
+   */
+  async events(
+    path: string,
+    signal: AbortSignal,
+    onEvent: (name: string) => void,
+  ): Promise<boolean> {
+    const headers: Record<string, string> = { accept: 'text/event-stream' };
+    if (this.#token !== undefined) headers.authorization = `Bearer ${this.#token}`;
+    const response = await fetch(this.#target(path, undefined), { headers, signal });
+    if (response.status !== 200 || response.body === null) {
+      await response.body?.cancel();
+      return false;
+    }
+    const decoder = new TextDecoder();
+    let buffer = '';
+    for await (const chunk of response.body) {
+      buffer += decoder.decode(chunk as Uint8Array, { stream: true });
+      let end: number;
+      while ((end = buffer.indexOf('\n\n')) >= 0) {
+        const block = buffer.slice(0, end);
+        buffer = buffer.slice(end + 2);
+        const name = /^event: ?(.*)$/m.exec(block)?.[1];
+        if (name !== undefined) onEvent(name.trim());
+      }
+    }
+    return true;
+  }
+
   #target(path: string, query: RequestOptions<unknown>['query']): string {
     const params = new URLSearchParams();
     for (const [key, value] of Object.entries(query ?? {})) {

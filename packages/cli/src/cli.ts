@@ -6,6 +6,7 @@ import type {
   Command,
   CommandContext,
   LocalContext,
+  ProtocolStreams,
   RemoteCommand,
   SecretInput,
   SessionContext,
@@ -38,6 +39,8 @@ export interface CliProcess {
   hostname?: string;
   /** The name of the user running the CLI, the default user to log in as. */
   username?: string;
+  /** The raw standard streams, for `flotilla mcp`. */
+  stdio?: ProtocolStreams;
 }
 
 /** Standard input with nothing to read, for callers that give none. */
@@ -168,6 +171,7 @@ async function connect(
     sleep: proc.sleep ?? ((ms) => delay(ms)),
     stdin: proc.stdin ?? NO_INPUT,
     totp: stepUp.code,
+    stdio: proc.stdio,
   };
 }
 

@@ -1,3 +1,4 @@
+import type { Readable, Writable } from 'node:stream';
 import type { ApiClient } from './api-client.js';
 import { TimeFormat } from './format.js';
 
@@ -37,6 +38,14 @@ export interface CommandContext extends OutputContext {
   stdin: SecretInput;
   /** The TOTP code given with `--totp` or `FLOTILLA_TOTP`, if any. */
   totp: string | undefined;
+  /** The process's raw standard streams, for a command that speaks a protocol on them (`mcp`). */
+  stdio?: ProtocolStreams | undefined;
+}
+
+/** Standard input and output as byte streams. */
+export interface ProtocolStreams {
+  input: Readable;
+  output: Writable;
 }
 
 /** Standard input as a command that reads a secret from it sees it. */

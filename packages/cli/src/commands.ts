@@ -69,6 +69,8 @@ import {
   wavesCommand,
 } from './rollout.command.js';
 import { previewCommand, revisionCommand, revisionsCommand } from './revisions.command.js';
+import { waitCommand } from './wait.command.js';
+import { mcpCommand } from './mcp.command.js';
 
 /** Every command, in the order help lists them. */
 export const COMMANDS: readonly Command[] = [
@@ -104,6 +106,7 @@ export const COMMANDS: readonly Command[] = [
   revisionsCommand,
   revisionCommand,
   previewCommand,
+  waitCommand,
   releasesCommand,
   releaseCommand,
   buildsCommand,
@@ -114,6 +117,7 @@ export const COMMANDS: readonly Command[] = [
   flakeHostsCommand,
   cacheCommand,
   healthCommand,
+  mcpCommand,
   setupCommand,
   loginCommand,
   logoutCommand,

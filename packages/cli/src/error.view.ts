@@ -15,6 +15,9 @@ type Advice = (error: ApiError, time: TimeFormat) => string;
 const ADVICE: Partial<Record<CliErrorCode, Advice>> = {
   unauthorized: () => 'not logged in, or the token expired or was revoked: run "flotilla login"',
   scope_forbidden: (error) => {
+    if (detail(error, 'scope') === 'assistant') {
+      return `${error.message}: an assistant's token never approves, deploys, rolls back, reboots or changes policy; a person decides that`;
+    }
     const needed = Role.safeParse(detail(error, 'needed')).data;
     const scope = needed === undefined ? 'SCOPE' : SCOPE_FOR_ROLE[needed];
     return `${error.message}: log in again with a wider scope, flotilla login --scope ${scope}`;

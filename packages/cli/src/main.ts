@@ -18,6 +18,7 @@ const code = await run({
     open: () => process.stdin,
     prompts: process.stderr,
   }),
+  stdio: { input: process.stdin, output: process.stdout },
 });
 process.exitCode = code;
 

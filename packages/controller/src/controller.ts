@@ -34,6 +34,7 @@ import { PlanService } from './plans/plan.service.js';
 import { createPolicies } from './rollout/policy.composition.js';
 import { FleetOverviewService } from './status/fleet-overview.service.js';
 import { HostStatusService } from './status/host-status.service.js';
+import { RevisionStatusService } from './status/revision-status.service.js';
 import { openDatabase, pingDatabase, type Db } from './storage/database.js';
 import { RepositoryLinkRepository } from './storage/repository-link.repository.js';
 import { WebhookDeliveryRepository } from './storage/hardening.repositories.js';
@@ -300,6 +301,13 @@ export class Controller {
       },
       pipeline,
       repository,
+      revisionStatus: new RevisionStatusService({
+        store,
+        pipeline: pipeline.pipeline,
+        repositoryId: DEFAULT_REPOSITORY_ID,
+        branch: async () =>
+          (await store.evaluations.repository(DEFAULT_REPOSITORY_ID))?.branch ?? null,
+      }),
       editor,
       cache: cache.service,
       live,

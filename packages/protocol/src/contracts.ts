@@ -115,6 +115,7 @@ import {
   WebhookInfo,
 } from './repository.js';
 import { FleetOverview } from './overview.js';
+import { RevisionPipelineStatus, RevisionSelector } from './revision-status.js';
 import { HostStatusReport } from './status.js';
 import { WebAssetName, WebPage } from './web.js';
 
@@ -638,6 +639,16 @@ export const api = {
     tag: 'repository',
     access: 'viewer',
     response: json(WebhookInfo),
+  }),
+  getRevisionStatus: contract({
+    method: 'GET',
+    path: '/api/v1/revisions/:rev/status',
+    summary:
+      'Where one commit stands, host by host: evaluation (error with file and line), build, release, deployment. `rev`: a revision id, a commit id or prefix (7+ hex digits), HEAD or the branch name, or a previewed ref',
+    tag: 'repository',
+    access: 'viewer',
+    params: z.object({ rev: RevisionSelector }),
+    response: json(RevisionPipelineStatus),
   }),
   githubWebhook: contract({
     method: 'POST',

@@ -72,6 +72,7 @@ export const ErrorCode = z.enum([
   'ref_not_found',
   'preview_ref_not_allowed',
   'revision_not_found',
+  'revision_ambiguous',
   'evaluation_failed',
   'build_not_found',
   'build_not_cancellable',

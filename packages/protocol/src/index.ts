@@ -15,6 +15,7 @@ export * from './repository-url.js';
 export * from './editor.js';
 export * from './policy.js';
 export * from './status.js';
+export * from './revision-status.js';
 export * from './overview.js';
 export * from './notifications.js';
 export * from './auth.js';

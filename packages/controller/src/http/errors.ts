@@ -64,6 +64,7 @@ export const STATUS_BY_CODE: Record<ErrorCode, number> = {
   ref_not_found: 404,
   preview_ref_not_allowed: 400,
   revision_not_found: 404,
+  revision_ambiguous: 409,
   evaluation_failed: 422,
   build_not_found: 404,
   build_not_cancellable: 409,

@@ -6,6 +6,7 @@ import type { BinaryCacheService } from '../cache/cache.service.js';
 import type { Editor } from '../editor/editor.composition.js';
 import type { EventBus } from '../events/event-bus.js';
 import type { RepositoryService } from '../repository/repository.service.js';
+import type { RevisionStatusService } from '../status/revision-status.service.js';
 import type { WebhookDeliveryRepository } from '../storage/hardening.repositories.js';
 import type { TrustedProxies } from '../support/trusted-proxies.js';
 import { installAuthFailureLimits, type AuthFailureLimiters } from './auth-failure-limits.js';
@@ -24,6 +25,7 @@ import { closeIdleConnectionsOnClose } from './idle-connections.js';
 import { buildOpenApi } from './openapi.js';
 import { pipelineRoutes, type PipelineRouteServices } from './pipeline.routes.js';
 import { repositoryRoutes } from './repository.routes.js';
+import { revisionStatusRoutes } from './revision-status.routes.js';
 import { ApiRoutes, routeConfig } from './route.js';
 import { installSecurityHeaders } from './security-headers.js';
 import { registerWebApp } from './web-app.routes.js';
@@ -35,6 +37,8 @@ export interface HttpServerOptions {
   deployments: DeploymentRouteServices;
   pipeline: PipelineRouteServices;
   repository: RepositoryService;
+  /** Where one commit stands in the pipeline. */
+  revisionStatus: RevisionStatusService;
   editor: Editor;
   cache: BinaryCacheService;
   /** The live events streamed at `GET /api/v1/events`. */
@@ -104,6 +108,7 @@ export function buildHttpServer(options: HttpServerOptions): FastifyInstance {
     ...deploymentRoutes(options.deployments),
     ...pipelineRoutes(options.pipeline),
     ...repositoryRoutes(options.repository),
+    ...revisionStatusRoutes(options.revisionStatus),
     ...editorRoutes(options.editor),
     getWebhookInfo: async () => ({
       path: api.githubWebhook.path,

@@ -110,6 +110,23 @@ export class DeploymentRepository {
       .execute();
   }
 
+  /** The newest deployment of each of these releases. */
+  async latestOfReleases(releaseIds: readonly string[]): Promise<Map<string, DeploymentRow>> {
+    const latest = new Map<string, DeploymentRow>();
+    if (releaseIds.length === 0) return latest;
+    const rows = await this.db
+      .selectFrom('deployments')
+      .selectAll()
+      .where('release_id', 'in', [...releaseIds])
+      .orderBy('created_at', 'desc')
+      .orderBy('id', 'desc')
+      .execute();
+    for (const row of rows) {
+      if (row.release_id !== null && !latest.has(row.release_id)) latest.set(row.release_id, row);
+    }
+    return latest;
+  }
+
   /** The host's newest deployment in any of `statuses`. */
   async latestForHost(
     host: string,

@@ -48,6 +48,16 @@ export class ReleaseRepository {
       .executeTakeFirst();
   }
 
+  /** The host's newest release of this derivation, from whichever revision built it. */
+  async latestForHostDrv(host: string, drvPath: string): Promise<ReleaseView | undefined> {
+    return this.selectView()
+      .where('releases.host_name', '=', host)
+      .where('releases.drv_path', '=', drvPath)
+      .orderBy('releases.created_at', 'desc')
+      .orderBy('releases.id', 'desc')
+      .executeTakeFirst();
+  }
+
   async list(query: ReleaseListQuery): Promise<ReleaseView[]> {
     let q = this.selectView()
       .orderBy('releases.created_at', 'desc')

@@ -43,6 +43,35 @@ export class RevisionRepository {
       .executeTakeFirst();
   }
 
+  /**
+   * Revisions whose commit id starts with `prefix` (lowercase hex), newest first; at most
+   * `limit`, so a caller can tell one from several.
+   */
+  async withShaPrefix(repositoryId: string, prefix: string, limit: number): Promise<RevisionRow[]> {
+    return this.db
+      .selectFrom('revisions')
+      .selectAll()
+      .where('repository_id', '=', repositoryId)
+      .where('sha', '>=', prefix)
+      .where('sha', '<', `${prefix}g`)
+      .orderBy('discovered_at', 'desc')
+      .orderBy('id', 'desc')
+      .limit(limit)
+      .execute();
+  }
+
+  /** The newest revision recorded for `ref`. */
+  async latestOfRef(repositoryId: string, ref: string): Promise<RevisionRow | undefined> {
+    return this.db
+      .selectFrom('revisions')
+      .selectAll()
+      .where('repository_id', '=', repositoryId)
+      .where('ref', '=', ref)
+      .orderBy('discovered_at', 'desc')
+      .orderBy('id', 'desc')
+      .executeTakeFirst();
+  }
+
   /** Newest first. */
   async list(
     repositoryId: string,
