@@ -108,6 +108,17 @@ export const AGENT_SETTINGS: Readonly<Record<string, AgentSettingDescription>> =
       'any fetch) and run its `switch-to-configuration dry-activate` to tell what it would ' +
       'change. `off`: nothing of a new system is fetched or run before a deployment starts.',
   },
+  homeManagerProfile: {
+    description:
+      'On a Mac: the home-manager profile whose generation and date are reported (monitor mode).',
+    defaultText:
+      '`$XDG_STATE_HOME/nix/profiles/home-manager`, then the per-user profile under `/nix/var/nix/profiles`',
+  },
+  darwinCommandsDir: {
+    description:
+      'Test and demo facility: run the macOS collector on Linux with the programs (`sw_vers`, ' +
+      '`sysctl`, …) found in this folder; the agent then reports as a Mac in monitor mode.',
+  },
   bootIdFile: { description: 'Where the boot id is read, to notice a reboot.' },
   hostnameFile: {
     description:

@@ -303,6 +303,22 @@ export const CONTROLLER_SETTINGS: Readonly<Record<string, SettingDescription>> =
       "Ask the host's agent to prepare each waiting deployment (fetch its closure ahead, tell " +
       'what it will change). Off for a metered link or a small disk.',
   },
+  'hosts.<name>.output': {
+    description:
+      'The flake output that declares the host, evaluated (never built for nix-darwin and ' +
+      'home-manager) to tell whether it runs what the branch head declares.',
+    defaultText: '`nixos` output named like the host',
+  },
+  'hosts.<name>.output.kind': {
+    description:
+      '`nixos` (`nixosConfigurations.<attribute>`), `darwin` ' +
+      '(`darwinConfigurations.<attribute>.system`) or `home-manager` ' +
+      '(`homeConfigurations."<attribute>".activationPackage`).',
+  },
+  'hosts.<name>.output.attribute': {
+    description: 'Its attribute name, e.g. `markus@imac0` for a home-manager home.',
+    defaultText: "the host's name",
+  },
   rollout: { description: 'Staged rollouts.' },
   'rollout.waves': {
     description:
