@@ -92,7 +92,11 @@ describe('Macs: facts, drift and refusals', { timeout: 240_000 }, () => {
   });
 
   it('shows each Mac with macOS facts, health and an up-to-date output', async () => {
-    const hm = await fleet.waitForHost(home.name, (h) => h.sync?.state === 'up_to_date');
+    // The agent's hello (what it runs) comes before its first facts: wait for both.
+    const hm = await fleet.waitForHost(
+      home.name,
+      (h) => h.sync?.state === 'up_to_date' && h.os === 'darwin' && h.facts?.darwin != null,
+    );
     assert.equal(hm.os, 'darwin');
     assert.equal(hm.status, 'online');
     assert.equal(hm.facts?.os, 'darwin');
@@ -108,7 +112,10 @@ describe('Macs: facts, drift and refusals', { timeout: 240_000 }, () => {
     assert.deepEqual(hm.sync?.output, { kind: 'home-manager', attribute: 'markus@mac-hm' });
     assert.equal(hm.sync?.declaredPath, hm.facts?.darwin?.homeManager?.path);
 
-    const dw = await fleet.waitForHost(darwin.name, (h) => h.sync?.state === 'up_to_date');
+    const dw = await fleet.waitForHost(
+      darwin.name,
+      (h) => h.sync?.state === 'up_to_date' && h.os === 'darwin' && h.facts?.darwin != null,
+    );
     assert.equal(dw.os, 'darwin');
     assert.match(dw.facts?.darwin?.darwinSystem?.label ?? '', /^sandbox-/);
     assert.equal(dw.sync?.declaredPath, dw.facts?.system.current);
