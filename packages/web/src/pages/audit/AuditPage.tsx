@@ -1,8 +1,8 @@
 import type { AuditEntry } from '@flotilla/protocol';
-import { useAllHosts } from '../../api/queries.js';
 import { Link } from '../../app/Link.js';
 import { setSearch, useLocation } from '../../app/router.js';
 import { Empty, QueryView } from '../../components/states.js';
+import { HostFilter } from '../../components/UrlFilters.js';
 import { Time } from '../../components/Time.js';
 import { timeZoneName } from '../../format/time.js';
 import { auditApiFilter } from './audit-filter.js';
@@ -17,22 +17,11 @@ export function AuditPage() {
   const from = search.get('from') ?? '';
   const to = search.get('to') ?? '';
   const audit = useAudit(auditApiFilter({ host, kind, actor, from, to }));
-  const hosts = useAllHosts();
   return (
     <section aria-labelledby="audit-title">
       <h1 id="audit-title">Audit log</h1>
       <form className="toolbar" role="search" onSubmit={(e) => e.preventDefault()}>
-        <label>
-          Host
-          <select value={host} onChange={(e) => setSearch({ host: e.target.value })}>
-            <option value="">All hosts</option>
-            {(hosts.data?.hosts ?? []).map((h) => (
-              <option key={h.name} value={h.name}>
-                {h.name}
-              </option>
-            ))}
-          </select>
-        </label>
+        <HostFilter value={host} />
         <label>
           Kind
           <input

@@ -1,8 +1,8 @@
 import { BuildStatus, type Build } from '@flotilla/protocol';
-import { useAllHosts } from '../../api/queries.js';
 import { Link } from '../../app/Link.js';
-import { setSearch, useLocation } from '../../app/router.js';
+import { useLocation } from '../../app/router.js';
 import { Empty, QueryView } from '../../components/states.js';
+import { HostFilter, RevisionFilter, StatusFilter } from '../../components/UrlFilters.js';
 import { BuildStatusBadge } from '../../components/StatusBadge.js';
 import { Time } from '../../components/Time.js';
 import { elapsed, formatBytes, formatDuration } from '../../format/quantity.js';
@@ -20,42 +20,13 @@ export function BuildsPage() {
     status,
     revision: revision.trim() || undefined,
   });
-  const hosts = useAllHosts();
   return (
     <section aria-labelledby="builds-title">
       <h1 id="builds-title">Builds</h1>
       <form className="toolbar" role="search" onSubmit={(e) => e.preventDefault()}>
-        <label>
-          Host
-          <select value={host} onChange={(e) => setSearch({ host: e.target.value })}>
-            <option value="">All hosts</option>
-            {(hosts.data?.hosts ?? []).map((h) => (
-              <option key={h.name} value={h.name}>
-                {h.name}
-              </option>
-            ))}
-          </select>
-        </label>
-        <label>
-          Status
-          <select value={status ?? ''} onChange={(e) => setSearch({ status: e.target.value })}>
-            <option value="">Any status</option>
-            {BuildStatus.options.map((s) => (
-              <option key={s} value={s}>
-                {s}
-              </option>
-            ))}
-          </select>
-        </label>
-        <label>
-          Revision
-          <input
-            type="search"
-            value={revision}
-            placeholder="revision id"
-            onChange={(e) => setSearch({ revision: e.target.value })}
-          />
-        </label>
+        <HostFilter value={host} />
+        <StatusFilter value={status} statuses={BuildStatus.options} />
+        <RevisionFilter value={revision} />
         <span className="muted">Times in {timeZoneName()}</span>
       </form>
       <QueryView query={builds} label="Loading builds">

@@ -1,8 +1,8 @@
 import { DeploymentStatus, type Deployment } from '@flotilla/protocol';
-import { useAllHosts } from '../../api/queries.js';
 import { Link } from '../../app/Link.js';
-import { setSearch, useLocation } from '../../app/router.js';
+import { useLocation } from '../../app/router.js';
 import { Empty, QueryView } from '../../components/states.js';
+import { HostFilter, RevisionFilter, StatusFilter } from '../../components/UrlFilters.js';
 import { DeploymentStatusBadge } from '../../components/StatusBadge.js';
 import { Time } from '../../components/Time.js';
 import { timeZoneName } from '../../format/time.js';
@@ -21,42 +21,13 @@ export function DeploymentsPage() {
     status,
     revision: revision.trim() || undefined,
   });
-  const hosts = useAllHosts();
   return (
     <section aria-labelledby="deployments-title">
       <h1 id="deployments-title">Deployments</h1>
       <form className="toolbar" role="search" onSubmit={(e) => e.preventDefault()}>
-        <label>
-          Host
-          <select value={host} onChange={(e) => setSearch({ host: e.target.value })}>
-            <option value="">All hosts</option>
-            {(hosts.data?.hosts ?? []).map((h) => (
-              <option key={h.name} value={h.name}>
-                {h.name}
-              </option>
-            ))}
-          </select>
-        </label>
-        <label>
-          Status
-          <select value={status ?? ''} onChange={(e) => setSearch({ status: e.target.value })}>
-            <option value="">Any status</option>
-            {DeploymentStatus.options.map((s) => (
-              <option key={s} value={s}>
-                {s.replaceAll('_', ' ')}
-              </option>
-            ))}
-          </select>
-        </label>
-        <label>
-          Revision
-          <input
-            type="search"
-            value={revision}
-            placeholder="revision id"
-            onChange={(e) => setSearch({ revision: e.target.value })}
-          />
-        </label>
+        <HostFilter value={host} />
+        <StatusFilter value={status} statuses={DeploymentStatus.options} />
+        <RevisionFilter value={revision} />
         <span className="muted">Times in {timeZoneName()}</span>
       </form>
       <QueryView query={deployments} label="Loading deployments">
