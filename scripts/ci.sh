@@ -3,15 +3,19 @@
 # unit tier and an integration smoke on the other supported Node.js lines (scripts/node-matrix.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# Each step says when it started (seconds into the run), to see where CI time goes.
+step() { echo "==> $* (at ${SECONDS} s)"; }
 bash scripts/ensure-deps.sh
-echo "==> lint"
+step "lint"
 npx eslint .
-echo "==> layers (dependency-cruiser)"
+step "layers (dependency-cruiser)"
 npm run --silent lint:layers
-echo "==> unused files, exports and dependencies (knip)"
+step "unused files, exports and dependencies (knip)"
 npm run --silent lint:unused
-echo "==> format check"
+step "format check"
 npx prettier --check .
+step "tests"
 npm test
-echo "==> Node.js matrix"
+step "Node.js matrix"
 bash scripts/node-matrix.sh --except-running
+step "done"

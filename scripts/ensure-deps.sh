@@ -20,37 +20,30 @@ if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modu
   npm ci --no-audit --no-fund
 fi
 
+# System packages: what is missing is installed with one `apt-get update` and one install (as
+# root on Debian/Ubuntu); otherwise the first missing one is named with what to install.
+missing=()       # Debian packages to install
+missing_why=()   # what each is for, for the messages
+need() { missing+=("$1"); missing_why+=("$2"); }
+
 if ! command -v nix >/dev/null 2>&1; then
-  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-    echo "==> installing Nix (Debian package nix-bin)"
-    apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nix-bin >/dev/null
-  else
-    echo "Flotilla needs Nix. Install it first, e.g. as root on Debian/Ubuntu: apt-get install nix-bin" >&2
-    echo "(or see https://nixos.org/download for other systems), then run this again." >&2
-    exit 1
-  fi
+  need nix-bin "Nix (Flotilla builds and deploys with it)"
+  # What nix-bin recommends: it makes the nixbld group and build users that Nix's default
+  # `build-users-group` names (its systemd units are not needed here).
+  need nix-setup-systemd "Nix's build users"
 fi
+compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || command -v initdb >/dev/null 2>&1 ||
+  need postgresql "the PostgreSQL server binaries (initdb, postgres) for the tests"
+command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] ||
+  need nginx "nginx (the tests put a real reverse proxy in front of the controller)"
+[ -x /usr/sbin/sshd ] || need openssh-server "sshd (a Nix remote builder on loopback in the tests)"
+[ -x /usr/bin/chromium ] || need chromium "Chromium at /usr/bin/chromium (the browser tests)"
 
-postgres_installed() {
-  compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || command -v initdb >/dev/null 2>&1
-}
-if ! postgres_installed; then
+if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-    echo "==> installing PostgreSQL (Debian package postgresql)"
-    apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
-  else
-    echo "Flotilla's tests need the PostgreSQL server binaries (initdb, postgres). Install them" >&2
-    echo "first, e.g. as root on Debian/Ubuntu: apt-get install postgresql, then run this again." >&2
-    exit 1
-  fi
-fi
-
-if ! command -v nginx >/dev/null 2>&1 && [ ! -x /usr/sbin/nginx ]; then
-  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-    echo "==> installing nginx (Debian package nginx; its service is not started)"
-    # A policy-rc.d that answers 101 keeps the package from starting its service on port 80.
+    echo "==> installing ${missing[*]} (Debian packages; no service of theirs is started)"
+    # A policy-rc.d that answers 101 keeps packages from starting their services (nginx on
+    # port 80, sshd on 22): the tests run their own on loopback.
     made_policy=0
     if [ ! -e /usr/sbin/policy-rc.d ]; then
       printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
@@ -58,42 +51,18 @@ if ! command -v nginx >/dev/null 2>&1 && [ ! -x /usr/sbin/nginx ]; then
       made_policy=1
     fi
     apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nginx >/dev/null
+    status=0
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" \
+      >/dev/null || status=$?
     if [ "$made_policy" = 1 ]; then rm -f /usr/sbin/policy-rc.d; fi
-  else
-    echo "Flotilla's tests need nginx (a reverse proxy in front of the controller). Install it" >&2
-    echo "first, e.g. as root on Debian/Ubuntu: apt-get install nginx, then run this again." >&2
-    exit 1
-  fi
-fi
-
-if [ ! -x /usr/sbin/sshd ]; then
-  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-    echo "==> installing sshd (Debian package openssh-server; its service is not started)"
-    made_policy=0
-    if [ ! -e /usr/sbin/policy-rc.d ]; then
-      printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
-      chmod 755 /usr/sbin/policy-rc.d
-      made_policy=1
+    if [ "$status" != 0 ]; then
+      echo "installing ${missing[*]} failed (apt-get exited $status)" >&2
+      exit 1
     fi
-    apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends openssh-server >/dev/null
-    if [ "$made_policy" = 1 ]; then rm -f /usr/sbin/policy-rc.d; fi
   else
-    echo "Flotilla's tests need sshd (a Nix remote builder on loopback). Install it first," >&2
-    echo "e.g. as root on Debian/Ubuntu: apt-get install openssh-server, then run this again." >&2
-    exit 1
-  fi
-fi
-
-if [ ! -x /usr/bin/chromium ]; then
-  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-    echo "==> installing Chromium (Debian package chromium) for the browser tests"
-    apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null
-  else
-    echo "Flotilla's browser tests need Chromium at /usr/bin/chromium. Install it first, e.g." >&2
-    echo "as root on Debian/Ubuntu: apt-get install chromium, then run this again." >&2
+    echo "Flotilla's tests and demo need ${missing_why[0]}." >&2
+    echo "Install it first, e.g. as root on Debian/Ubuntu: apt-get install ${missing[*]}," >&2
+    echo "then run this again (or see https://nixos.org/download for Nix on other systems)." >&2
     exit 1
   fi
 fi

@@ -123,7 +123,9 @@ async function startPostgres() {
 
 function runTier({ name, files }, postgresUrl) {
   // Integration tests share one Nix store and spawn processes: run files one at a time.
-  const concurrency = name === 'unit' ? [] : ['--test-concurrency=1'];
+  // Unit files are independent; two at a time (Node's default is one less than the cores,
+  // i.e. one on a 2-core CI machine) overlaps their process starts and waits on subprocesses.
+  const concurrency = name === 'unit' ? ['--test-concurrency=2'] : ['--test-concurrency=1'];
   return new Promise((resolve) => {
     child = spawn(process.execPath, ['--test', ...concurrency, ...files], {
       cwd: root,
