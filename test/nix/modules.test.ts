@@ -381,7 +381,7 @@ describe('Nix flake and modules', { concurrency: true }, () => {
       phase2.rollout.waves.map((w) => [w.name, w.hosts, w.graduation ?? null]),
       [
         ['guinea-pig', ['gpc0'], { stableDays: 7, after: [] }],
-        ['main', ['hsb1', 'hsb8', 'csb1'], { stableDays: 14, after: ['gpc0'] }],
+        ['main', ['hsb1', 'hsb8', 'csb1'], { after: [{ host: 'gpc0', stableDays: 14 }] }],
         ['critical', ['hsb0', 'csb0'], null],
       ],
     );
