@@ -66,7 +66,7 @@ export function controllerRows(): { rows: SettingRow[]; problems: string[] } {
     const value = node.default ?? inherited;
     rows.push({
       key,
-      type: typeOf(node),
+      type: described?.typeText ?? typeOf(node),
       default: described?.defaultText ?? defaultOf(node, value),
       sources: sourcesOf(described),
       description: described?.description ?? '',

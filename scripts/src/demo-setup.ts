@@ -141,7 +141,7 @@ export async function createWebhookSecret(paths: DemoPaths): Promise<void> {
 /** The controller's config: the demo repository, the webhook secret, two builds at a time. */
 export async function writeControllerConfig(paths: DemoPaths): Promise<void> {
   // The user's plan: every host manual at first (phase 1); waves and graduation criteria
-  // ready for phase 2 (gpc0 first, then hsb1/hsb8/csb1 after gpc0 is stable, hsb0/csb0 last).
+  // ready for phase 2 (gpc0 first, then hsb1/hsb8/csb1 after gpc0 is stable on auto for two weeks, hsb0/csb0 last).
   const config = {
     repository: {
       url: paths.bare,
@@ -160,9 +160,9 @@ export async function writeControllerConfig(paths: DemoPaths): Promise<void> {
     },
     hosts: {
       gpc0: { graduation: { stableDays: 0 } },
-      hsb1: { graduation: { stableDays: 14, after: ['gpc0'] } },
-      hsb8: { graduation: { stableDays: 14, after: ['gpc0'] } },
-      csb1: { graduation: { stableDays: 14, after: ['gpc0'] } },
+      hsb1: { graduation: { after: [{ host: 'gpc0', stableDays: 14 }] } },
+      hsb8: { graduation: { after: [{ host: 'gpc0', stableDays: 14 }] } },
+      csb1: { graduation: { after: [{ host: 'gpc0', stableDays: 14 }] } },
       hsb0: { graduation: { stableDays: 30, after: ['hsb1', 'hsb8', 'csb1'] } },
       csb0: { graduation: { stableDays: 30, after: ['hsb1', 'hsb8', 'csb1'] } },
       ...Object.fromEntries(

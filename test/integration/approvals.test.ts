@@ -247,7 +247,10 @@ describe(
     it('shows graduation progress: hsb1 needs gpc0 on auto first', async () => {
       const list = (await fleet.api.get<GraduationList>('/api/v1/graduation')).body.hosts;
       const hsb1 = list.find((h) => h.host === 'hsb1');
-      assert.deepEqual(hsb1?.after, ['gpc0']);
+      assert.deepEqual(
+        hsb1?.after.map((a) => [a.host, a.requiredDays]),
+        [['gpc0', null]],
+      );
       assert.equal(hsb1?.policy, 'auto');
     });
 

@@ -308,7 +308,11 @@ describe('Nix flake and modules', { concurrency: true }, () => {
     for (const [key, file] of files) assert.ok(file.startsWith(CREDENTIALS), `${key}: ${file}`);
     assert.equal(config.publicUrl, 'https://thymis.barta.cm');
     assert.deepEqual(config.trustedProxies, ['127.0.0.1', '::1']);
-    assert.deepEqual(config.builds, { concurrency: 1, remoteOnly: true });
+    assert.deepEqual(config.builds, {
+      concurrency: 1,
+      remoteOnly: true,
+      buildersUseSubstitutes: true,
+    });
 
     assert.deepEqual(host.nix.settings['trusted-users'], ['root', 'flotilla']);
     assert.deepEqual(host.nix.settings['experimental-features'], ['nix-command', 'flakes']);
@@ -332,6 +336,48 @@ describe('Nix flake and modules', { concurrency: true }, () => {
     assert.equal(
       (JSON.parse(host.agentConfig) as { healthChecks: unknown[] }).healthChecks.length,
       3,
+    );
+  });
+
+  it("hands the builders' ssh key over as a credential and names the public ssh files as they are", async () => {
+    const { unit, text } = await evaluate<{ unit: Unit; text: string }>(
+      '(let c = (evaluate { platform = "nixos"; modules = [ { services.flotilla.controller = { ' +
+        'enable = true; builds = { builders = "ssh-ng://nix-builder@gpc0 x86_64-linux - 8"; ' +
+        'sshKeyFile = "/run/secrets/flotilla-builder-key"; ' +
+        'sshKnownHostsFile = "/etc/flotilla/builders.known_hosts"; ' +
+        'sshConfigFile = "/etc/flotilla/builders.ssh_config"; buildersUseSubstitutes = false; }; ' +
+        '}; } ]; }).config; in { unit = c.systemd.services.flotilla-controller; ' +
+        'text = c.services.flotilla.controller.configFile.text; })',
+    );
+    assert.deepEqual(unit.serviceConfig.LoadCredential, [
+      'builder-ssh-key:/run/secrets/flotilla-builder-key',
+    ]);
+    assertNoSecretsIn(unit);
+    const dir = tempDir();
+    for (const name of ['builder-ssh-key', 'builders.known_hosts', 'builders.ssh_config'])
+      writeFileSync(join(dir, name), 'x\n');
+    // The controller's own loader, with the files where the generated config names them.
+    const file = join(dir, 'controller.json');
+    writeFileSync(
+      file,
+      text.replaceAll(CREDENTIALS, `${dir}/`).replaceAll('/etc/flotilla/', `${dir}/`),
+    );
+    const config = loadControllerConfig(['--config', file], {});
+    const { builders, buildersUseSubstitutes, sshKeyFile, sshKnownHostsFile, sshConfigFile } =
+      config.builds;
+    assert.deepEqual(
+      { builders, buildersUseSubstitutes, sshKeyFile, sshKnownHostsFile, sshConfigFile },
+      {
+        builders: 'ssh-ng://nix-builder@gpc0 x86_64-linux - 8',
+        buildersUseSubstitutes: false,
+        sshKeyFile: `${dir}/builder-ssh-key`,
+        sshKnownHostsFile: `${dir}/builders.known_hosts`,
+        sshConfigFile: `${dir}/builders.ssh_config`,
+      },
+    );
+    assert.equal(
+      (JSON.parse(text) as { builds: { sshKeyFile: string } }).builds.sshKeyFile,
+      `${CREDENTIALS}builder-ssh-key`,
     );
   });
 
@@ -381,7 +427,7 @@ describe('Nix flake and modules', { concurrency: true }, () => {
       phase2.rollout.waves.map((w) => [w.name, w.hosts, w.graduation ?? null]),
       [
         ['guinea-pig', ['gpc0'], { stableDays: 7, after: [] }],
-        ['main', ['hsb1', 'hsb8', 'csb1'], { stableDays: 14, after: ['gpc0'] }],
+        ['main', ['hsb1', 'hsb8', 'csb1'], { after: [{ host: 'gpc0', stableDays: 14 }] }],
         ['critical', ['hsb0', 'csb0'], null],
       ],
     );

@@ -26,6 +26,8 @@ const WAVES = {
   hosts: {
     hsb1: { graduation: { stableDays: 0, after: ['gpc0'] } },
     hsb0: { graduation: { stableDays: 30 } },
+    // The user's plan: after gpc0 stable 2+ weeks.
+    csb1: { graduation: { after: [{ host: 'gpc0', stableDays: 14 }] } },
   },
   deployments: { queueExpirySeconds: 600 },
 };
@@ -491,6 +493,42 @@ for (const engine of testDatabases()) {
       assert.notEqual(second.deployment.storePath, bad.store_path, 'never back to the bad system');
       assert.equal(second.deployment.storePath, initial);
       await agent.complete(second.deployment.id);
+    });
+
+    it('graduates a host once the one it follows has run on auto without trouble for the days asked', async () => {
+      const DAY = 86_400_000;
+      await fleet.addHost('csb1');
+      const csb1 = async () =>
+        (await fleet.services.policies.graduation()).hosts.find((h) => h.host === 'csb1');
+      assert.equal((await fleet.services.policies.get('gpc0')).policy, 'manual');
+      assert.deepEqual((await csb1())?.reasons, ['gpc0 is not on auto yet']);
+
+      // Stable for long already, but the count starts when gpc0 goes on auto.
+      fleet.clock.ms += 30 * DAY;
+      await fleet.services.policies.set(
+        'gpc0',
+        { policy: 'auto', force: true, reason: 'guinea pig' },
+        'ada',
+      );
+      fleet.clock.ms += 13 * DAY;
+      const waiting = await csb1();
+      assert.deepEqual(waiting?.reasons, ['gpc0 stable on auto 13.0 of 14 days']);
+      assert.deepEqual(waiting?.after, [
+        { host: 'gpc0', requiredDays: 14, stableDays: 13, met: false },
+      ]);
+      assert.equal(
+        await refusal(fleet.services.policies.set('csb1', { policy: 'auto', force: false }, 'ada')),
+        'graduation_required',
+      );
+
+      fleet.clock.ms += DAY;
+      assert.equal((await csb1())?.eligible, true);
+      const promoted = await fleet.services.policies.set(
+        'csb1',
+        { policy: 'auto', force: false },
+        'ada',
+      );
+      assert.equal(promoted.policy, 'auto');
     });
   });
 }

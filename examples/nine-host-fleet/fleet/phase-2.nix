@@ -21,7 +21,8 @@
       graduation.stableDays = 7;
     }
     {
-      # Once gpc0 is on auto, and each of these stable for two weeks.
+      # After gpc0 stable 2+ weeks: gpc0 has run on auto for 14 days without a failed
+      # deployment or a rollback (one of those demotes it and starts the count again).
       name = "main";
       hosts = [
         "hsb1"
@@ -29,10 +30,12 @@
         "csb1"
       ];
       soakSeconds = 24 * 3600;
-      graduation = {
-        after = [ "gpc0" ];
-        stableDays = 14;
-      };
+      graduation.after = [
+        {
+          host = "gpc0";
+          stableDays = 14;
+        }
+      ];
     }
     {
       # Still approved by hand, after everything else took the release.

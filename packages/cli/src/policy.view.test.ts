@@ -92,9 +92,16 @@ describe('renderGraduation', () => {
         graduation({
           host: 'db1',
           stableDays: 6.99,
-          after: ['web1', 'web2'],
+          after: [
+            { host: 'web1', requiredDays: 14, stableDays: 3.2, met: false },
+            { host: 'web2', requiredDays: null, stableDays: null, met: false },
+          ],
           eligible: false,
-          reasons: ['stable 6 of 7 days', 'web2 is not on auto'],
+          reasons: [
+            'stable 6 of 7 days',
+            'web1 stable on auto 3.2 of 14 days',
+            'web2 is not on auto',
+          ],
         }),
         graduation({ host: 'new1', stableSince: null, stableDays: null, eligible: false }),
       ],
@@ -104,7 +111,7 @@ describe('renderGraduation', () => {
     assert.match(lines[1] ?? '', /^web1\s+manual\s+12\s+7\s+-\s+yes\s+-$/);
     assert.match(
       lines[2] ?? '',
-      /^db1\s+manual\s+6\s+7\s+web1,web2\s+no\s+stable 6 of 7 days; web2 is not on auto$/,
+      /^db1\s+manual\s+6\s+7\s+web1\+14d,web2\s+no\s+stable 6 of 7 days; web1 stable on auto 3\.2 of 14 days; web2 is not on auto$/,
     );
     assert.match(lines[3] ?? '', /^new1\s+manual\s+-\s+7\s+/);
     assert.deepEqual(lines.slice(-2), [

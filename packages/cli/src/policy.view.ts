@@ -95,13 +95,20 @@ function days(value: number | null): string {
   return value === null ? '-' : String(Math.floor(value));
 }
 
+/** `gpc0`, or `gpc0+14d` when it must have run on auto 14 days. */
+function prerequisiteLabel(prerequisite: GraduationStatus['after'][number]): string {
+  return prerequisite.requiredDays === null
+    ? prerequisite.host
+    : `${prerequisite.host}+${prerequisite.requiredDays}d`;
+}
+
 function graduationRow(host: GraduationStatus): string[] {
   return [
     host.host,
     host.policy,
     days(host.stableDays),
     days(host.requiredDays),
-    host.after.length === 0 ? '-' : host.after.join(','),
+    host.after.length === 0 ? '-' : host.after.map(prerequisiteLabel).join(','),
     host.eligible ? 'yes' : 'no',
     host.reasons.length === 0 ? '-' : host.reasons.join('; '),
   ];

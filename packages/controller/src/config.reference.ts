@@ -18,6 +18,8 @@ export interface SettingDescription {
   flag?: string;
   /** The default in Markdown, where the schema's own cannot say it. */
   defaultText?: string;
+  /** The type in words, where the schema's own reads badly (a list of alternatives). */
+  typeText?: string;
 }
 
 /** Settings outside the file: where the file is, and `--help`. */
@@ -68,7 +70,12 @@ const graduation = (path: string, owner: string): Record<string, SettingDescript
     description: 'Days without a failed deployment or a rollback.',
   },
   [`${path}.after`]: {
-    description: 'Hosts that must be on `auto` first (e.g. the guinea pig `gpc0`).',
+    description:
+      'Hosts that must be on `auto` first: a name (e.g. the guinea pig `"gpc0"`), or ' +
+      '`{ "host": "gpc0", "stableDays": 14 }` when it must also have run on `auto` that many ' +
+      'days since going on it and since its last failed deployment or rollback. Each must be a ' +
+      'host of this config (under `hosts` or in a wave).',
+    typeText: 'list of host names or `{ host, stableDays }`',
   },
 });
 

@@ -129,6 +129,47 @@ describe('loadConfig', () => {
     );
   });
 
+  it('takes graduation prerequisites by name or with days, refusing hosts the config does not know', () => {
+    const dir = tempDir();
+    const file = join(dir, 'c.json');
+    const waves = [
+      { name: 'guinea-pig', hosts: ['gpc0'] },
+      {
+        name: 'main',
+        hosts: ['hsb1', 'hsb8'],
+        graduation: { after: [{ host: 'gpc0', stableDays: 14 }] },
+      },
+    ];
+    writeFileSync(
+      file,
+      JSON.stringify({ rollout: { waves }, hosts: { hsb0: { graduation: { after: ['hsb1'] } } } }),
+    );
+    const config = loadConfig([], { FLOTILLA_CONFIG: file });
+    assert.deepEqual(config.rollout.waves[1]?.graduation?.after, [
+      { host: 'gpc0', stableDays: 14 },
+    ]);
+    assert.deepEqual(config.hosts.hsb0?.graduation?.after, ['hsb1']);
+
+    waves[1]!.graduation!.after = [
+      { host: 'gcp0', stableDays: 14 },
+      { host: 'hsb8', stableDays: 1 },
+    ];
+    writeFileSync(
+      file,
+      JSON.stringify({ rollout: { waves }, hosts: { hsb0: { graduation: { after: ['hsb0'] } } } }),
+    );
+    assert.throws(
+      () => loadConfig([], { FLOTILLA_CONFIG: file }),
+      (error: unknown) =>
+        error instanceof ConfigError &&
+        assert.deepEqual(error.problems, [
+          'hosts.hsb0.graduation.after.0: "hsb0" cannot wait for itself',
+          'rollout.waves.1.graduation.after.0: "gcp0" is not a host of this config (name it under hosts or in a wave)',
+          'rollout.waves.1.graduation.after.1: "hsb8" is in this wave: a host cannot wait for itself',
+        ]) === undefined,
+    );
+  });
+
   it('reports an unreadable config file', () => {
     assert.throws(
       () => loadConfig(['--config', '/nonexistent/flotilla.json'], {}),

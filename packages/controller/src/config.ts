@@ -156,13 +156,26 @@ export const DeploymentsConfig = z
   .strict();
 export type DeploymentsConfig = z.infer<typeof DeploymentsConfig>;
 
+const GraduationDays = z.number().min(0).max(3650);
+
+/**
+ * A host that must be on `auto` first: its name, or `{ host, stableDays }` when it must also
+ * have run on `auto` that many days without a failed deployment or rollback (the guinea pig
+ * proving itself).
+ */
+export const GraduationPrerequisite = z.union([
+  z.string().min(1),
+  z.object({ host: z.string().min(1), stableDays: GraduationDays }).strict(),
+]);
+export type GraduationPrerequisite = z.infer<typeof GraduationPrerequisite>;
+
 /** What a host must show before it may be promoted to `auto`. */
 export const GraduationCriteria = z
   .object({
     /** Days without a failed deployment or rollback. */
-    stableDays: z.number().min(0).max(3650).optional(),
-    /** Hosts that must be on `auto` first (e.g. the guinea pig). */
-    after: z.array(z.string()).default([]),
+    stableDays: GraduationDays.optional(),
+    /** Hosts that must be on `auto` first (e.g. the guinea pig), each maybe for some days. */
+    after: z.array(GraduationPrerequisite).default([]),
   })
   .strict();
 export type GraduationCriteria = z.infer<typeof GraduationCriteria>;
@@ -565,6 +578,7 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Con
       problems.push(`${issue.path.join('.') || '(root)'}: ${issue.message}`);
     }
   }
+  if (parsed.success) problems.push(...graduationProblems(parsed.data));
   const secrets = parsed.success ? readSecrets(parsed.data, env, problems) : {};
   const databaseUrl = parsed.success ? readDatabaseUrl(parsed.data, problems) : undefined;
   if (parsed.success) {
@@ -639,6 +653,50 @@ function readSecrets(
       : repositoryUrlProblem(repository.url, 'config', { token: repositoryToken !== undefined });
   if (urlProblem !== undefined) problems.push(`repository.url: ${urlProblem}`);
   return secrets;
+}
+
+/**
+ * Every host a graduation's `after` names must be one the config knows (under `hosts` or in
+ * a wave), so a misspelt name is an error at start, not a host that never graduates; and
+ * none may wait for itself.
+ */
+function graduationProblems(config: z.infer<typeof ControllerConfig>): string[] {
+  const known = new Set([
+    ...Object.keys(config.hosts),
+    ...config.rollout.waves.flatMap((wave) => wave.hosts),
+  ]);
+  const owners = [
+    ...Object.entries(config.hosts).map(([name, host]) => ({
+      path: `hosts.${name}.graduation`,
+      members: [name],
+      criteria: host.graduation,
+    })),
+    ...config.rollout.waves.map((wave, index) => ({
+      path: `rollout.waves.${index}.graduation`,
+      members: wave.hosts,
+      criteria: wave.graduation,
+    })),
+  ];
+  const problems: string[] = [];
+  for (const { path, members, criteria } of owners) {
+    for (const [index, entry] of (criteria?.after ?? []).entries()) {
+      const host = prerequisiteHost(entry);
+      const at = `${path}.after.${index}: "${host}"`;
+      if (!known.has(host)) {
+        problems.push(`${at} is not a host of this config (name it under hosts or in a wave)`);
+      } else if (members.length === 1 && members[0] === host) {
+        problems.push(`${at} cannot wait for itself`);
+      } else if (members.includes(host)) {
+        problems.push(`${at} is in this wave: a host cannot wait for itself`);
+      }
+    }
+  }
+  return problems;
+}
+
+/** The host a graduation prerequisite names. */
+export function prerequisiteHost(entry: GraduationPrerequisite): string {
+  return typeof entry === 'string' ? entry : entry.host;
 }
 
 /** `databaseUrl`, or the content of `databaseUrlFile` (never both). */

@@ -118,14 +118,25 @@ export const DecisionResult = z.object({
 });
 export type DecisionResult = z.infer<typeof DecisionResult>;
 
+/** A host that must be on `auto` before this one graduates, and how far it is. */
+export const GraduationPrerequisiteStatus = z.object({
+  host: z.string(),
+  /** Days it must have run on `auto` without trouble; null: being on `auto` is enough. */
+  requiredDays: z.number().nullable(),
+  /** Days it has run on `auto` since its last failed deployment or rollback; null off `auto`. */
+  stableDays: z.number().nullable(),
+  met: z.boolean(),
+});
+export type GraduationPrerequisiteStatus = z.infer<typeof GraduationPrerequisiteStatus>;
+
 export const GraduationStatus = z.object({
   host: z.string(),
   policy: Policy,
   stableSince: z.string().nullable(),
   stableDays: z.number().nullable(),
   requiredDays: z.number().nullable(),
-  /** Hosts that must be on `auto` first. */
-  after: z.array(z.string()),
+  /** Hosts that must be on `auto` first, some for a number of stable days. */
+  after: z.array(GraduationPrerequisiteStatus),
   eligible: z.boolean(),
   /** What is still missing, in words. */
   reasons: z.array(z.string()),

@@ -52,6 +52,17 @@ describe('darwin parsers on output of real Macs', () => {
     assert.equal(values.get('hw.model'), undefined, 'a name not asked for is absent');
   });
 
+  it('keeps braces and runs of spaces in a value, as a published `sysctl vm` prints them', () => {
+    const values = parseSysctl(fixture('sysctl-vm-partial.txt'));
+    assert.equal(values.size, 14, 'one value per line');
+    assert.equal(values.get('vm.loadavg'), '{ 1.28 1.18 1.13 }');
+    assert.equal(
+      values.get('vm.swapusage'),
+      'total = 2048.00M  used = 1017.50M  free = 1030.50M  (encrypted)',
+    );
+    assert.equal(parseCount(values.get('vm.global_user_wire_limit')), 3_006_477_107);
+  });
+
   it('reads the boot time of an older OS X and the other pressure levels', () => {
     const boot = parseSysctl(fixture('sysctl-kern.boottime-2015.txt')).get('kern.boottime');
     assert.equal(parseBoottime(boot), 1_426_005_997);

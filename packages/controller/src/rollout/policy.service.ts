@@ -14,7 +14,7 @@ import type { Notifier } from '../notifications/notification.service.js';
 import type { HostRow } from '../storage/host.repository.js';
 import type { HostPolicyRow } from '../storage/policy.repository.js';
 import type { Store } from '../storage/store.js';
-import { graduationOf } from './graduation.js';
+import { graduationOf, type GraduationInput } from './graduation.js';
 import { pinHost, policyRow, unpinHost } from './policy.writes.js';
 import { criteriaFor, waveOf, type RolloutConfig } from './waves.js';
 
@@ -173,25 +173,30 @@ export class PolicyService {
     const { store, config, clock } = this.options;
     const hosts = await store.hosts.findByNames(await store.hosts.allNames());
     const rows = new Map((await store.policies.all()).map((r) => [r.host_name, r]));
-    const policyOf = (name: string) => {
-      const host = hosts.find((h) => h.name === name);
-      return host ? this.view(host, rows.get(name)).policy : undefined;
-    };
-    return {
-      hosts: hosts.map((host): GraduationStatus => {
+    const inputs = new Map(
+      hosts.map((host): [string, GraduationInput] => {
         const view = this.view(host, rows.get(host.name));
-        return graduationOf(
+        return [
+          host.name,
           {
             host: host.name,
             policy: view.policy,
             pinned: view.pinned,
             stableSince: view.stableSince,
+            policySince: view.updatedAt,
           },
-          criteriaFor(config, host.name),
-          policyOf,
-          clock.now(),
-        );
+        ];
       }),
+    );
+    return {
+      hosts: [...inputs.values()].map((input): GraduationStatus =>
+        graduationOf(
+          input,
+          criteriaFor(config, input.host),
+          (name) => inputs.get(name),
+          clock.now(),
+        ),
+      ),
     };
   }
 
