@@ -25,7 +25,6 @@ let
     "webhook-secret" = cfg.repository.webhookSecretFile;
     "initial-admin-password" = cfg.initialAdminPasswordFile;
     "database-url" = cfg.databaseUrlFile;
-    "builder-ssh-key" = cfg.builds.sshKeyFile;
   };
   credentials = secretCredentials // cfg.credentials;
   credential = name: if credentials ? ${name} then "${credentialsDirectory}/${name}" else null;
@@ -48,9 +47,6 @@ let
   localUrl = "http://${localHost}:${toString cfg.port}";
 
   withoutNulls = lib.filterAttrs (_: value: value != null);
-  # A public file given as a Nix path is copied into the store (by the interpolation); a
-  # string stays the path it names.
-  publicFile = file: if file == null then null else "${file}";
 
   repository = lib.optionalAttrs (cfg.repository.url != null) {
     repository = withoutNulls {
@@ -79,9 +75,6 @@ let
           builders
           buildersUseSubstitutes
           ;
-        sshKeyFile = credential "builder-ssh-key";
-        sshKnownHostsFile = publicFile cfg.builds.sshKnownHostsFile;
-        sshConfigFile = publicFile cfg.builds.sshConfigFile;
       };
       auth = withoutNulls { initialAdminPasswordFile = credential "initial-admin-password"; };
     }
@@ -260,36 +253,10 @@ in
           from their own substituters instead of receiving them from this host.
         '';
       };
-      # The three ssh files reach Nix's ssh as NIX_SSHOPTS in the environment of the
-      # controller's own Nix processes (packages/controller/src/pipeline/builder-ssh.ts).
-      sshKeyFile = mkOption {
-        type = types.nullOr paths.secretPath;
-        default = null;
-        example = "/run/secrets/flotilla-builder-key";
-        description = ''
-          Private key for the controller's ssh to the builders (`ssh -i`), handed to the
-          service as a credential. Like the other two ssh files it applies where the
-          controller's own Nix process connects; a build through the Nix daemon (this
-          module's controller user builds so) is connected by the daemon as root, with the
-          key of the `builders` line or of `remoteBuilders`.
-        '';
-      };
-      sshKnownHostsFile = mkOption {
-        type = types.nullOr types.path;
-        default = null;
-        example = lib.literalExpression ''
-          pkgs.writeText "builders.known_hosts" "gpc0 ssh-ed25519 AAAA…"
-        '';
-        description = ''
-          known_hosts with the builders' host keys, checked strictly (an unknown or changed
-          key is refused). Public: a Nix path or a store path is fine.
-        '';
-      };
-      sshConfigFile = mkOption {
-        type = types.nullOr types.path;
-        default = null;
-        description = "An ssh_config (`ssh -F`) for the builders' port, user or jump host.";
-      };
+      # builds.sshKeyFile, sshKnownHostsFile and sshConfigFile are not offered here: they
+      # reach Nix's ssh as NIX_SSHOPTS of the controller's own Nix processes, while this
+      # module's controller builds through the Nix daemon, which connects to builders as
+      # root. Builders' keys belong in the `builders` line or in `remoteBuilders`.
     };
 
     remoteBuilders = mkOption {

@@ -339,45 +339,26 @@ describe('Nix flake and modules', { concurrency: true }, () => {
     );
   });
 
-  it("hands the builders' ssh key over as a credential and names the public ssh files as they are", async () => {
-    const { unit, text } = await evaluate<{ unit: Unit; text: string }>(
+  it("passes the controller's builders settings through and offers no ssh file the daemon would ignore", async () => {
+    const { unit, text, offered } = await evaluate<{ unit: Unit; text: string; offered: string[] }>(
       '(let c = (evaluate { platform = "nixos"; modules = [ { services.flotilla.controller = { ' +
         'enable = true; builds = { builders = "ssh-ng://nix-builder@gpc0 x86_64-linux - 8"; ' +
-        'sshKeyFile = "/run/secrets/flotilla-builder-key"; ' +
-        'sshKnownHostsFile = "/etc/flotilla/builders.known_hosts"; ' +
-        'sshConfigFile = "/etc/flotilla/builders.ssh_config"; buildersUseSubstitutes = false; }; ' +
+        'buildersUseSubstitutes = false; }; ' +
         '}; } ]; }).config; in { unit = c.systemd.services.flotilla-controller; ' +
-        'text = c.services.flotilla.controller.configFile.text; })',
+        'text = c.services.flotilla.controller.configFile.text; ' +
+        'offered = builtins.attrNames c.services.flotilla.controller.builds; })',
     );
-    assert.deepEqual(unit.serviceConfig.LoadCredential, [
-      'builder-ssh-key:/run/secrets/flotilla-builder-key',
-    ]);
     assertNoSecretsIn(unit);
+    // Builds run through the Nix daemon, which makes the ssh connection as root.
+    for (const name of ['sshKeyFile', 'sshKnownHostsFile', 'sshConfigFile'])
+      assert.ok(!offered.includes(name), `${name} is not an option`);
     const dir = tempDir();
-    for (const name of ['builder-ssh-key', 'builders.known_hosts', 'builders.ssh_config'])
-      writeFileSync(join(dir, name), 'x\n');
-    // The controller's own loader, with the files where the generated config names them.
     const file = join(dir, 'controller.json');
-    writeFileSync(
-      file,
-      text.replaceAll(CREDENTIALS, `${dir}/`).replaceAll('/etc/flotilla/', `${dir}/`),
-    );
+    writeFileSync(file, text.replaceAll(CREDENTIALS, `${dir}/`));
     const config = loadControllerConfig(['--config', file], {});
-    const { builders, buildersUseSubstitutes, sshKeyFile, sshKnownHostsFile, sshConfigFile } =
-      config.builds;
     assert.deepEqual(
-      { builders, buildersUseSubstitutes, sshKeyFile, sshKnownHostsFile, sshConfigFile },
-      {
-        builders: 'ssh-ng://nix-builder@gpc0 x86_64-linux - 8',
-        buildersUseSubstitutes: false,
-        sshKeyFile: `${dir}/builder-ssh-key`,
-        sshKnownHostsFile: `${dir}/builders.known_hosts`,
-        sshConfigFile: `${dir}/builders.ssh_config`,
-      },
-    );
-    assert.equal(
-      (JSON.parse(text) as { builds: { sshKeyFile: string } }).builds.sshKeyFile,
-      `${CREDENTIALS}builder-ssh-key`,
+      { builders: config.builds.builders, useSubstitutes: config.builds.buildersUseSubstitutes },
+      { builders: 'ssh-ng://nix-builder@gpc0 x86_64-linux - 8', useSubstitutes: false },
     );
   });
 
