@@ -131,11 +131,17 @@ let
           mainProgram = p.bin;
         };
       }
+      # A program's Node.js flags, when the bundle names any (dist/agent/node-flags: the
+      # agent's memory settings, see scripts/bundle.mjs), go before the program.
       ''
         mkdir -p $out/bin $out/lib
         cp -r ${workspace}/lib/flotilla/${p.dir} $out/lib/${p.dir}
+        flags=""
+        if [ -e $out/lib/${p.dir}/node-flags ]; then
+          flags="$(cat $out/lib/${p.dir}/node-flags) "
+        fi
         makeWrapper ${lib.getExe nodejs} $out/bin/${p.bin} \
-          --add-flags "$out/lib/${p.dir}/${p.entry}"
+          --add-flags "$flags$out/lib/${p.dir}/${p.entry}"
       '';
 in
 {

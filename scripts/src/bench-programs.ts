@@ -8,7 +8,8 @@
  *   to its first `200` from `/healthz`, bundled against the compiled packages' program
  *   (packages/controller/dist/main.js); wall time and the CPU time it used until then;
  * - idle agent memory: the resident set of an enrolled, connected agent after `--settle`
- *   seconds of idling, bundled and compiled, against a bare `node` that only waits;
+ *   seconds of idling, bundled (run with its shipped Node.js flags, dist/agent/node-flags,
+ *   as `startAgent` does) and compiled, against a bare `node` that only waits;
  * - deployment overhead: a sandboxed host switched between two built systems through the
  *   API (`POST /api/v1/deployments`, a human's deploy, which counts as the approval) until
  *   the controller calls it `succeeded`, against the activation's own runtime — the same

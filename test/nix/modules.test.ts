@@ -220,6 +220,8 @@ describe('Nix flake and modules', { concurrency: true }, () => {
       );
       assert.match(byName.controller!.script, /\$out\/bin\/flotilla-controller /);
       assert.match(byName.agent!.script, /\$out\/bin\/flotilla-agent /);
+      // The launcher passes the Node.js flags the bundle names (dist/agent/node-flags).
+      assert.match(byName.agent!.script, /flags="\$\(cat \$out\/lib\/agent\/node-flags\) "/);
       assert.match(byName.cli!.script, /\$out\/bin\/flotilla /);
       assert.equal(byName.default!.name, byName.cli!.name);
     }

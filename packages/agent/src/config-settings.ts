@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { HealthCheck, HostMode, HostName } from '@flotilla/protocol';
 import { LOG_LEVELS } from '@flotilla/runtime';
-import { z } from 'zod';
+import * as z from 'zod';
 
 export const ACTIVATION_SETTINGS = ['auto', 'systemd-run', 'detached'] as const;
 export type ActivationSetting = (typeof ACTIVATION_SETTINGS)[number];

@@ -1,6 +1,6 @@
 import { HealthCheck, type HostMode, type HostOs } from '@flotilla/protocol';
 import type { LogLevel } from '@flotilla/runtime';
-import { z } from 'zod';
+import * as z from 'zod';
 import { parseArgs, usage, type ParsedArgs } from './config-args.js';
 import { Settings, type ActivationSetting } from './config-settings.js';
 

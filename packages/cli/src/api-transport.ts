@@ -1,5 +1,5 @@
 import { ErrorBody } from '@flotilla/protocol';
-import { z } from 'zod';
+import * as z from 'zod';
 import { ApiError, describeIssues } from './errors.js';
 
 /** How one request is made and how its answer is read. */

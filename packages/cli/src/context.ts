@@ -1,7 +1,7 @@
 import { writeFileAtomic } from '@flotilla/runtime';
 import { mkdir, readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import { CliError, describeIssues } from './errors.js';
 
 /**

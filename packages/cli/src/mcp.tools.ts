@@ -6,7 +6,7 @@ import {
   type LogLine,
   type BuildLogLine,
 } from '@flotilla/protocol';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { ApiClient } from './api-client.js';
 import { readStatus, waitForRevision } from './revision-wait.js';
 import { decideWait, usefulErrorLines, WAIT_EXIT_CODES } from './wait-outcome.js';

@@ -17,7 +17,7 @@ import {
   type Receiver,
 } from './notifications/notifications.config.js';
 import { DeployWindow } from './rollout/deploy-window.js';
-import { z } from 'zod';
+import * as z from 'zod';
 import { urlHasPassword } from './git/redact.js';
 
 const Listen = z

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { Facts, HostMode, HostOs, Metrics } from './facts.js';
 import { DeploymentStatus } from './deployment-state.js';
 import { HostSync } from './status.js';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** Bodies of the people-and-tools API: users, sessions, API tokens, TOTP. */
 

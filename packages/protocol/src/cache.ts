@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** Where the controller's binary cache is served, relative to the controller's base URL. */
 export const CACHE_PATH = '/cache';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { LogLine } from './api.js';
 import { DeploymentStatus } from './deployment-state.js';
 import { HostName } from './messages.js';

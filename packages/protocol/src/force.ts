@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** `--force` needs a reason: it is written to the audit log. */
 export const ForceFields = {

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { ErrorBody } from './errors.js';
 import { Facts, HostMode, HostOs, Metrics } from './facts.js';
 import { StorePath } from './store-path.js';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * Notifications sent to webhooks and ntfy topics, and `GET /api/v1/notifications`, which

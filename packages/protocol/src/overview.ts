@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { Host } from './api.js';
 import { DeploymentStatus } from './deployment-state.js';
 import { Policy } from './policy.js';

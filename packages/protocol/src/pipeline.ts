@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { HostName } from './messages.js';
 
 /** Bodies of the build pipeline's API: evaluations, builds, releases, previews. */

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { FORCE_REASON_MESSAGE, ForceFields, forceNeedsReason } from './force.js';
 import { DeploymentStatus } from './deployment-state.js';
 import { HostMode } from './facts.js';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { repositoryUrlProblem } from './repository-url.js';
 
 /** Bodies of the repository API: the linked flake repository, its revisions and previews. */

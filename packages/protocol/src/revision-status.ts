@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { DeploymentStatus } from './deployment-state.js';
 import { HostMode } from './facts.js';
 import { BuildStatus, HostEvaluationError, ReleaseStatus } from './pipeline.js';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * A Nix store path (`/nix/store/<32-char hash>-<name>`, the hash in Nix's base32, which has

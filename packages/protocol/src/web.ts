@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * The web UI's top-level pages: the controller answers `/<page>` and `/<page>/…` with the

@@ -11,7 +11,7 @@ import { ManagedProcess } from './process.js';
 const CONTROLLER_MAIN = fileURLToPath(new URL('../../controller/dist/main.js', import.meta.url));
 /**
  * The bundled agent (`npm run build`, scripts/bundle.mjs), the program hosts run: tests and
- * the demo exercise exactly what is shipped, activation runner included.
+ * the demo exercise exactly what is shipped, activation runner and Node.js flags included.
  */
 const AGENT_BUNDLE = fileURLToPath(
   new URL('../../../dist/agent/flotilla-agent.mjs', import.meta.url),
@@ -281,6 +281,16 @@ export function agentGatewayUrl(controllerUrl: string): string {
   return `${controllerUrl.replace(/^http/, 'ws')}/api/v1/agent/ws`;
 }
 
+/**
+ * The Node.js flags a program is shipped with: those in `node-flags` beside it (the bundled
+ * agent's, which its package's launcher passes too), none for a program without the file.
+ */
+async function programNodeFlags(program: string): Promise<string[]> {
+  const file = join(dirname(program), 'node-flags');
+  if (!existsSync(file)) return [];
+  return (await readFile(file, 'utf8')).split(/\s+/).filter((flag) => flag !== '');
+}
+
 /** Starts a real agent process for a sandboxed host under `root`. */
 export async function startAgent(options: StartAgentOptions): Promise<AgentHandle> {
   const paths = sandboxHostPaths(options.root);
@@ -310,6 +320,7 @@ export async function startAgent(options: StartAgentOptions): Promise<AgentHandl
       ]
     : [];
   const args = [
+    ...(await programNodeFlags(program)),
     program,
     '--controller-url',
     options.gatewayUrl ?? agentGatewayUrl(options.controllerUrl),

@@ -1,5 +1,5 @@
 import { DeployAction } from '@flotilla/protocol';
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** Which of a deployment's activations this is; each gets its own log and result files. */
 export const ActivationStep = z.enum(['activate', 'commit', 'rollback']);

@@ -9,7 +9,7 @@ import {
   HealthCheckResult,
   StorePath,
 } from '@flotilla/protocol';
-import { z } from 'zod';
+import * as z from 'zod';
 import { readJsonFile, writeFileAtomic } from '@flotilla/runtime';
 import { ActivationHandle, ActivationOutcome, ActivationStep } from './activator.js';
 

@@ -10,7 +10,7 @@ import {
   type Clock,
   type Logger,
 } from '@flotilla/runtime';
-import { z } from 'zod';
+import * as z from 'zod';
 import { Backoff, type BackoffOptions } from '../backoff.js';
 import { AgentKey } from './agent-key.js';
 import { EnrollmentRefused } from './enrollment-client.js';

@@ -6,7 +6,7 @@ import {
   type RebootRequest,
   type RebootResult,
 } from '@flotilla/protocol';
-import { z } from 'zod';
+import * as z from 'zod';
 import { readJsonFile, writeFileAtomic } from '@flotilla/runtime';
 import type { Logger } from '@flotilla/runtime';
 import { describeExit, type ProcessRunner } from '@flotilla/runtime';

@@ -1,6 +1,6 @@
 import { api, EnrollAgentRequest, FlotillaError } from '@flotilla/protocol';
 import type { FastifyInstance } from 'fastify';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { HostIdentityService } from '../hosts/host-identity.service.js';
 import { routeConfig, type ApiRoutes } from './route.js';
 

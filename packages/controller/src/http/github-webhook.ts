@@ -1,7 +1,7 @@
 import { api, FlotillaError, type WebhookAnswer } from '@flotilla/protocol';
 import type { Clock } from '@flotilla/runtime';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { RepositoryService } from '../repository/repository.service.js';
 import type { WebhookDeliveryRepository } from '../storage/hardening.repositories.js';
 import { verifyGithubSignature } from './github-signature.js';

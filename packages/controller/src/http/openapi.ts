@@ -1,5 +1,5 @@
 import { api, ErrorBody, FLOTILLA_VERSION, type Contract } from '@flotilla/protocol';
-import { z } from 'zod';
+import * as z from 'zod';
 
 function schemaOf(schema: z.ZodType, io: 'input' | 'output'): Record<string, unknown> {
   const json = z.toJSONSchema(schema, { io, unrepresentable: 'any' }) as Record<string, unknown>;

@@ -12,7 +12,7 @@ import {
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ClientInfo } from '../auth/auth.service.js';
 import { actorOf, type Principal } from '../auth/principal.js';
-import { z } from 'zod';
+import * as z from 'zod';
 
 declare module 'fastify' {
   interface FastifyContextConfig {

@@ -1,5 +1,5 @@
 import { NotificationKind } from '@flotilla/protocol';
-import { z } from 'zod';
+import * as z from 'zod';
 
 // A URL with userinfo ends up in logs and process lists; receivers take secrets from files.
 const ReceiverUrl = z

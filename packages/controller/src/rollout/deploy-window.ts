@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * Deploy windows: when a host (or a wave) may be deployed to, as local wall-clock times

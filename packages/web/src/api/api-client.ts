@@ -11,7 +11,7 @@ import {
   type JsonContractName,
   type SessionAnswer,
 } from '@flotilla/protocol';
-import { z } from 'zod';
+import * as z from 'zod';
 import { ApiError } from './api-error.js';
 
 /** A route's input may be left out when none of its parts is required. */
