@@ -42,9 +42,10 @@ describe('DeploymentExecutor', () => {
       t.store.roots,
       new Map([
         ['/state/gcroots/pending', NEW],
-        ['/state/gcroots/previous', OLD],
+        ['/state/gcroots/pending-2', OLD],
       ]),
     );
+    assert.deepEqual(t.store.pins, [[NEW, OLD]], 'both pinned by one nix-store');
     t.executor.confirm('d1');
     await flow;
     assert.deepEqual(t.reporter.phases(), ['fetching', 'activating', 'confirming', 'committing']);
@@ -276,6 +277,7 @@ describe('DeploymentExecutor', () => {
     u.executor.confirm('d1');
     await flow;
     assert.deepEqual(u.store.calls, [`fetch ${NEW}`, `set ${NEW}`]);
+    assert.deepEqual(u.store.pins, [[NEW, OLD], [NEW], [OLD]], 'pinned one by one once fetched');
     assert.deepEqual(u.store.verified, [NEW], 'checked after the fetch');
     assert.ok(u.reporter.lines().includes(`fetching ${NEW} from http://cache.local/`));
     assert.ok(u.reporter.lines().every((line) => !line.includes('pw')));

@@ -44,6 +44,8 @@ export class FakeStore implements SystemStore {
   calls: string[] = [];
   valid = new Set<string>([OLD, NEW]);
   roots = new Map<string, string>();
+  /** The paths of each `pin`, in order. */
+  pins: (readonly string[])[] = [];
   fetchOutcome: StepOutcome = { ok: true };
   profileOutcome: StepOutcome = { ok: true };
   /** Paths signed by a trusted key. */
@@ -84,8 +86,15 @@ export class FakeStore implements SystemStore {
     if (this.profileOutcome.ok) this.host.profile = path;
     return Promise.resolve(this.profileOutcome);
   }
-  pin(path: string, root: string): Promise<StepOutcome> {
-    this.roots.set(root, path);
+  pin(paths: readonly string[], root: string): Promise<StepOutcome> {
+    this.pins.push(paths);
+    const missing = paths.find((path) => !this.valid.has(path));
+    if (missing !== undefined) {
+      return Promise.resolve({ ok: false, reason: `${missing} is not in the store` });
+    }
+    paths.forEach((path, index) =>
+      this.roots.set(index === 0 ? root : `${root}-${index + 1}`, path),
+    );
     return Promise.resolve({ ok: true });
   }
   unpin(root: string): Promise<void> {

@@ -6,11 +6,16 @@ import {
   type ActivationStep,
 } from '../activator.js';
 import type { DeploymentRun, FlowDeps } from '../deployment-run.js';
+import type { DeploymentJournal } from '../journal.js';
 
 export interface ActivationSpec {
   step: ActivationStep;
   storePath: string;
   action: DeployAction;
+  /** Saved with the record of a new start, in the same journal write. */
+  onStart?: Partial<DeploymentJournal>;
+  /** Saved with the outcome, in the same journal write. */
+  onEnd?: (outcome: ActivationOutcome) => Partial<DeploymentJournal>;
 }
 
 /**
@@ -47,7 +52,7 @@ export async function runActivation(
       startedAt: deps.clock.now().getTime(),
       outcome: null,
     };
-    await run.update({ activation: record });
+    await run.update({ ...spec.onStart, activation: record });
     run.say(`running ${switchToConfiguration(spec.storePath)} ${spec.action}`);
     await deps.activator.start(handle);
   } else {
@@ -65,7 +70,7 @@ export async function runActivation(
     },
   });
   const current = run.journal.activation ?? record;
-  await run.update({ activation: { ...current, outcome } });
+  await run.update({ ...spec.onEnd?.(outcome), activation: { ...current, outcome } });
   run.say(`switch-to-configuration ${spec.action} ${describeActivation(outcome)}`);
   return outcome;
 }
