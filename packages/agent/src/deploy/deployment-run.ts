@@ -84,11 +84,14 @@ export class DeploymentRun {
     return this.journal.deploymentId;
   }
 
-  /** Changes the journal and writes it to disk before anything acts on the change. */
-  async update(patch: Partial<DeploymentJournal>): Promise<void> {
+  /**
+   * Changes the journal and writes it to disk before anything acts on the change, durably
+   * unless told that losing it to a power cut only repeats work.
+   */
+  async update(patch: Partial<DeploymentJournal>, { durable = true } = {}): Promise<void> {
     const now = this.options.clock.now().getTime();
     this.journal = { ...this.journal, ...patch, updatedAt: now };
-    await this.options.journals.save(this.journal);
+    await this.options.journals.save(this.journal, { durable });
   }
 
   /** Moves to `phase` (saved first), then tells the controller. */

@@ -23,7 +23,7 @@ export interface ActivationSpec {
  * the journal shows this step's activation already started (the agent restarted), follows
  * that one instead of starting a second. `retry` starts a fresh attempt even so (for
  * idempotent steps whose earlier attempt's outcome was lost). Log lines are forwarded
- * after their offset is saved, so a restart never sends a line twice.
+ * after their offset is saved, so a restart of the agent never sends a line twice.
  */
 export async function runActivation(
   run: DeploymentRun,
@@ -65,7 +65,12 @@ export async function runActivation(
     signal: deps.signal,
     onLines: async (lines, offset) => {
       const current = run.journal.activation;
-      if (current !== null) await run.update({ activation: { ...current, logOffset: offset } });
+      // Not synced: the offset survives a restart of the agent (the page cache does); after a
+      // power cut, at worst lines already sent are sent again. One fsync per chunk of output
+      // would hold up every line of the activation.
+      if (current !== null) {
+        await run.update({ activation: { ...current, logOffset: offset } }, { durable: false });
+      }
       for (const line of lines) run.output('stdout', line);
     },
   });
