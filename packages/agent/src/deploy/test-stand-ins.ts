@@ -86,16 +86,19 @@ export class FakeStore implements SystemStore {
     if (this.profileOutcome.ok) this.host.profile = path;
     return Promise.resolve(this.profileOutcome);
   }
-  pin(paths: readonly string[], root: string): Promise<StepOutcome> {
+  /** Set to hold every `pin` until the test resolves it. */
+  pinHold: Promise<void> | null = null;
+  async pin(paths: readonly string[], root: string): Promise<StepOutcome> {
     this.pins.push(paths);
+    if (this.pinHold !== null) await this.pinHold;
     const missing = paths.find((path) => !this.valid.has(path));
     if (missing !== undefined) {
-      return Promise.resolve({ ok: false, reason: `${missing} is not in the store` });
+      return { ok: false, reason: `${missing} is not in the store` };
     }
     paths.forEach((path, index) =>
       this.roots.set(index === 0 ? root : `${root}-${index + 1}`, path),
     );
-    return Promise.resolve({ ok: true });
+    return { ok: true };
   }
   unpin(root: string): Promise<void> {
     this.roots.delete(root);

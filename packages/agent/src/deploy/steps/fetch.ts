@@ -20,8 +20,30 @@ export async function fetchStep(run: DeploymentRun, deps: FlowDeps): Promise<voi
   }
   const roots = gcRoots(deps);
   const pins = previousSystem === null ? [storePath] : [storePath, previousSystem];
-  // The usual case in one `nix-store`: both systems are in the store, and pinning them
-  // (which never fetches) proves it.
+  if (await allGenerations(deps, pins)) {
+    // Both systems are generations of the profile (a rollback, or a release deployed
+    // before): in the store, and kept there by the profile's own GC roots. Pinning them
+    // too, for a profile whose generations are deleted meanwhile, runs beside the
+    // activation; the deployment's end waits for it.
+    const trusted = await checkRunnable(deps.store, deps.profile, storePath);
+    if (!trusted.ok) {
+      return finish(run, deps, failure(trusted.code ?? 'untrusted_closure', trusted.reason));
+    }
+    run.say(trusted.why);
+    run.meanwhile(
+      deps.store.pin(pins, roots.pending).then(
+        (pinned) => {
+          if (!pinned.ok)
+            run.say(`warning: cannot pin against garbage collection: ${pinned.reason}`);
+        },
+        (error: unknown) =>
+          run.say(`warning: cannot pin against garbage collection: ${String(error)}`),
+      ),
+    );
+    return run.enter(action === 'boot' ? 'setting_profile' : 'activating');
+  }
+  // Otherwise in one `nix-store` for the usual case: both systems are in the store, and
+  // pinning them (which never fetches) proves it.
   const pinned = await deps.store.pin(pins, roots.pending);
   if (pinned.ok) {
     run.say(`${storePath} is already in the store`);
@@ -61,6 +83,14 @@ export async function setProfileStep(run: DeploymentRun, deps: FlowDeps): Promis
   // `nix-env --set` swaps one symlink: when it fails, the profile is as it was.
   if (!set.ok) return finish(run, deps, failure('profile_failed', set.reason));
   await run.enter('activating');
+}
+
+/** Whether every path is a generation of the profile. */
+async function allGenerations(deps: FlowDeps, paths: string[]): Promise<boolean> {
+  const generations = await Promise.all(
+    paths.map((path) => deps.store.generationOf(deps.profile, path)),
+  );
+  return generations.every((generation) => generation !== null);
 }
 
 /**

@@ -81,6 +81,8 @@ export async function finalize(
   await run.enter('finished', { outcome: outcome ?? run.journal.outcome });
   const roots = gcRoots(deps);
   try {
+    // A pin still under way would otherwise make its root after the unpin.
+    await run.settled();
     await Promise.all(
       [roots.pending, roots.previous, roots.legacy].map((root) => deps.store.unpin(root)),
     );
