@@ -306,6 +306,9 @@ async function main(): Promise<void> {
       // The machine may be shared: its load during the deployments, for the record.
       loadAverage: loadavg().map((load) => Number(load.toFixed(2))),
       approvalToSucceededMs: Math.round(median(deployMs)),
+      // Each run: the first deploys a system new to the host, the later ones switch between
+      // two generations of its profile.
+      approvalToSucceededEachMs: deployMs.map(Math.round),
       activationOwnMs: Math.round(median(activationMs)),
       flotillaOverheadMs: Math.round(median(deployMs) - median(activationMs)),
       ratio: Number((median(deployMs) / median(activationMs)).toFixed(2)),
