@@ -43,8 +43,13 @@ export async function fetchStep(run: DeploymentRun, deps: FlowDeps): Promise<voi
     return run.enter(action === 'boot' ? 'setting_profile' : 'activating');
   }
   // Otherwise in one `nix-store` for the usual case: both systems are in the store, and
-  // pinning them (which never fetches) proves it.
-  const pinned = await deps.store.pin(pins, roots.pending);
+  // pinning them (which never fetches) proves it. The signature check runs meanwhile; its
+  // answer counts only when the path was in the store, else it is asked again after the
+  // fetch.
+  const [pinned, trustedBefore] = await Promise.all([
+    deps.store.pin(pins, roots.pending),
+    checkRunnable(deps.store, deps.profile, storePath),
+  ]);
   if (pinned.ok) {
     run.say(`${storePath} is already in the store`);
   } else if (await deps.store.isValid(storePath)) {
@@ -61,7 +66,9 @@ export async function fetchStep(run: DeploymentRun, deps: FlowDeps): Promise<voi
     }
     run.say(`fetched ${storePath}`);
   }
-  const trusted = await checkRunnable(deps.store, deps.profile, storePath);
+  const trusted = pinned.ok
+    ? trustedBefore
+    : await checkRunnable(deps.store, deps.profile, storePath);
   if (!trusted.ok) {
     return finish(run, deps, failure(trusted.code ?? 'untrusted_closure', trusted.reason));
   }
