@@ -3,7 +3,7 @@
 // needing only Node.js at run time (no `npm install` on a host):
 //
 //   dist/agent/flotilla-agent.mjs        the agent, self-contained
-//   dist/agent/activation-runner.mjs     the small runner the agent starts per activation
+//   dist/agent/activation-runner.sh      the shell script the agent starts per activation
 //   dist/agent/node-flags                the Node.js flags the agent is run with (below)
 //   dist/cli/flotilla.mjs                the CLI, self-contained
 //   dist/controller/flotilla-controller.mjs
@@ -117,11 +117,13 @@ async function bundle(name, entries, external = []) {
 }
 
 const started = Date.now();
-const agentDir = await bundle('agent', [
-  { in: entry('agent', 'main.js'), out: 'flotilla-agent' },
-  { in: entry('agent', 'activation-runner.js'), out: 'activation-runner' },
-]);
+const agentDir = await bundle('agent', [{ in: entry('agent', 'main.js'), out: 'flotilla-agent' }]);
 writeFileSync(join(agentDir, 'node-flags'), `${AGENT_NODE_FLAGS.join(' ')}\n`);
+// Run with /bin/sh, so it needs no mode bits; it is not TypeScript, so tsc does not copy it.
+cpSync(
+  join(root, 'packages', 'agent', 'src', 'activation-runner.sh'),
+  join(agentDir, 'activation-runner.sh'),
+);
 await bundle('cli', [{ in: entry('cli', 'main.js'), out: 'flotilla' }]);
 const controllerDir = await bundle(
   'controller',

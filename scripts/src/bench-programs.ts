@@ -16,12 +16,13 @@
  *   systems' `switch-to-configuration test` and `boot` run directly, as the agent runs
  *   them. The difference is Flotilla's own share: fetch and signature check, profile,
  *   runner, health check, confirmation, verification — measured also in process starts: a
- *   bare `node -e 0` and a `nix-store --check-validity`, timed in the same runs. `--log` prints each deployment's log
- *   with the time of each line (on stderr).
+ *   bare `node -e 0` and a `nix-store --check-validity`, timed in the same runs. `--log` prints
+ *   each deployment's log with the time of each line and the ms since the line before (on
+ *   stderr), and the load average is printed with the figures.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -190,6 +191,7 @@ async function addAgent(
 /** One deployment through the API: ms from the request to `succeeded`. */
 async function timeDeployment(api: JsonClient, host: string, storePath: string): Promise<number> {
   const started = performance.now();
+  const requestedAt = Date.now();
   const created = await api.post<{ deployment: Deployment }>('/api/v1/deployments', {
     host,
     storePath,
@@ -199,15 +201,26 @@ async function timeDeployment(api: JsonClient, host: string, storePath: string):
   for (;;) {
     const { body } = await api.get<Deployment>(`/api/v1/deployments/${id}`);
     if (FINAL_DEPLOYMENT_STATUSES.has(body.status)) {
+      // Taken before the log is fetched, which is not part of the deployment.
+      const ms = performance.now() - started;
+      const seenAt = Date.now();
       if (body.status !== 'succeeded') throw new Error(`deployment ${id} ${body.status}`);
       if (values.log === true) {
-        // Where the time went: the deployment's log, each line with its time.
+        // Where the time went: the deployment's log, each line with its time and the ms
+        // since the line before (the first: since the request).
         const { log } = (
           await api.get<{ log: { at: string; line: string }[] }>(`/api/v1/deployments/${id}`)
         ).body;
-        for (const line of log) console.error(line.at, line.line.slice(0, 160));
+        let last = requestedAt;
+        for (const line of log) {
+          const at = Date.parse(line.at);
+          const step = `+${String(at - last).padStart(4)} ms`;
+          console.error(line.at, step, line.line.slice(0, 140));
+          last = at;
+        }
+        console.error(`${' '.repeat(24)} +${String(seenAt - last).padStart(4)} ms seen succeeded`);
       }
-      return performance.now() - started;
+      return ms;
     }
     if (performance.now() - started > 120_000) throw new Error(`deployment ${id} hangs`);
     await delay(5);
@@ -291,7 +304,12 @@ async function main(): Promise<void> {
       nixStartMs.push(await timeProcess('nix-store', ['--check-validity', target]));
     }
     const deploy = {
+      // The machine may be shared: its load during the deployments, for the record.
+      loadAverage: loadavg().map((load) => Number(load.toFixed(2))),
       approvalToSucceededMs: Math.round(median(deployMs)),
+      // Each run: the first deploys a system new to the host, the later ones switch between
+      // two generations of its profile.
+      approvalToSucceededEachMs: deployMs.map(Math.round),
       activationOwnMs: Math.round(median(activationMs)),
       flotillaOverheadMs: Math.round(median(deployMs) - median(activationMs)),
       ratio: Number((median(deployMs) / median(activationMs)).toFixed(2)),

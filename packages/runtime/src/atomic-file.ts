@@ -6,16 +6,23 @@ import { basename, dirname, join } from 'node:path';
  * Writes `data` so that a reader, or the agent after a crash or power loss, sees either
  * the old content or the new one, never a torn file: temp file, fsync, rename, fsync of
  * the directory (the rename itself is only durable once the directory is synced).
+ * `durable: false` leaves out both fsyncs: still never torn for a reader or after a crash of
+ * the process, but after a power loss the file may hold an older content.
  */
-export async function writeFileAtomic(path: string, data: string, mode = 0o600): Promise<void> {
-  const temp = await writeTemp(path, data, mode);
+export async function writeFileAtomic(
+  path: string,
+  data: string,
+  mode = 0o600,
+  { durable = true }: { durable?: boolean } = {},
+): Promise<void> {
+  const temp = await writeTemp(path, data, mode, durable);
   try {
     await rename(temp, path);
   } catch (error) {
     await rm(temp, { force: true });
     throw error;
   }
-  await syncDirectory(dirname(path));
+  if (durable) await syncDirectory(dirname(path));
 }
 
 /**
@@ -61,12 +68,12 @@ export function isErrorCode(error: unknown, code: string): boolean {
   return typeof error === 'object' && error !== null && 'code' in error && error.code === code;
 }
 
-async function writeTemp(path: string, data: string, mode: number): Promise<string> {
+async function writeTemp(path: string, data: string, mode: number, sync = true): Promise<string> {
   const temp = join(dirname(path), `.${basename(path)}.${randomUUID().slice(0, 8)}.tmp`);
   const handle = await open(temp, 'wx', mode);
   try {
     await handle.writeFile(data);
-    await handle.sync();
+    if (sync) await handle.sync();
   } finally {
     await handle.close();
   }

@@ -13,7 +13,7 @@ export const ActivationHandle = z.object({
   logFile: z.string(),
   /** Written atomically by the runner when the activation has ended. */
   resultFile: z.string(),
-  /** Claimed by the runner before it starts the activation (see activation-runner.ts). */
+  /** Claimed by the runner before it starts the activation (see activation-runner.sh). */
   pidFile: z.string(),
   /** The transient systemd unit running it, when systemd-run is used. */
   unit: z.string().nullable(),

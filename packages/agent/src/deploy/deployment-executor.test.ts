@@ -42,9 +42,10 @@ describe('DeploymentExecutor', () => {
       t.store.roots,
       new Map([
         ['/state/gcroots/pending', NEW],
-        ['/state/gcroots/previous', OLD],
+        ['/state/gcroots/pending-2', OLD],
       ]),
     );
+    assert.deepEqual(t.store.pins, [[NEW, OLD]], 'both pinned by one nix-store');
     t.executor.confirm('d1');
     await flow;
     assert.deepEqual(t.reporter.phases(), ['fetching', 'activating', 'confirming', 'committing']);
@@ -262,6 +263,23 @@ describe('DeploymentExecutor', () => {
     assert.equal(u.host.profile, NEW);
   });
 
+  it('pins two generations of the profile beside the activation, and ends only after the pin', async () => {
+    const t = harness();
+    t.store.generations.set(1, OLD);
+    t.store.generations.set(2, NEW);
+    let release = () => {};
+    t.store.pinHold = new Promise((resolve) => (release = resolve));
+    const { flow } = await untilConfirming(t);
+    assert.deepEqual(t.store.pins, [[NEW, OLD]], 'started, not waited for');
+    t.executor.confirm('d1');
+    await waitFor(async () => (await t.journalPhase()) === 'finished', 'the journal finished');
+    assert.equal(t.executor.activeDeploymentId, 'd1', 'the clean-up waits for the pin');
+    release();
+    await flow;
+    assert.equal(t.reporter.results[0]?.outcome, 'succeeded');
+    assert.equal(t.store.roots.size, 0, 'the roots are released after they were made');
+  });
+
   it('fetches a missing closure and fails with fetch_failed without a cache', async () => {
     const t = harness();
     t.store.valid.delete(NEW);
@@ -276,7 +294,8 @@ describe('DeploymentExecutor', () => {
     u.executor.confirm('d1');
     await flow;
     assert.deepEqual(u.store.calls, [`fetch ${NEW}`, `set ${NEW}`]);
-    assert.deepEqual(u.store.verified, [NEW], 'checked after the fetch');
+    assert.deepEqual(u.store.pins, [[NEW, OLD], [NEW], [OLD]], 'pinned one by one once fetched');
+    assert.deepEqual(u.store.verified, [NEW, NEW], 'asked again after the fetch');
     assert.ok(u.reporter.lines().includes(`fetching ${NEW} from http://cache.local/`));
     assert.ok(u.reporter.lines().every((line) => !line.includes('pw')));
   });

@@ -67,6 +67,7 @@ export class DeploymentRun {
   /** The result is on its way: the controller may send the next deployment any moment. */
   delivered = false;
   private readonly batcher: DeployLogBatcher;
+  private readonly background: Promise<void>[] = [];
 
   constructor(
     public journal: DeploymentJournal,
@@ -84,11 +85,14 @@ export class DeploymentRun {
     return this.journal.deploymentId;
   }
 
-  /** Changes the journal and writes it to disk before anything acts on the change. */
-  async update(patch: Partial<DeploymentJournal>): Promise<void> {
+  /**
+   * Changes the journal and writes it to disk before anything acts on the change, durably
+   * unless told that losing it to a power cut only repeats work.
+   */
+  async update(patch: Partial<DeploymentJournal>, { durable = true } = {}): Promise<void> {
     const now = this.options.clock.now().getTime();
     this.journal = { ...this.journal, ...patch, updatedAt: now };
-    await this.options.journals.save(this.journal);
+    await this.options.journals.save(this.journal, { durable });
   }
 
   /** Moves to `phase` (saved first), then tells the controller. */
@@ -120,6 +124,16 @@ export class DeploymentRun {
   readonly output = (stream: LogStream, line: string): void => {
     this.batcher.add(stream, line);
   };
+
+  /** Work that runs beside the next steps (it must not reject); {@link settled} waits for it. */
+  meanwhile(work: Promise<void>): void {
+    this.background.push(work);
+  }
+
+  /** Resolves once all work started with {@link meanwhile} has ended. */
+  async settled(): Promise<void> {
+    await Promise.all(this.background.splice(0));
+  }
 
   /** Stores the result (it is sent until acknowledged) after the last log lines. */
   async deliver(result: DeployResult): Promise<void> {

@@ -16,13 +16,15 @@ import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { systemClock } from '@flotilla/runtime';
 import { ChildProcessRunner } from '@flotilla/runtime';
+import { isProcessAlive, type ProcessIdentity } from '../process-identity.js';
 import { StoppedError } from '../stop-signal.js';
 import type { ActivationHandle } from './activator.js';
 import { DetachedActivator } from './detached-activator.js';
 
 /**
- * Real processes: the runner script, a shell `switch-to-configuration` that behaves like
- * a sandboxed one, and signals. Only systemd is out of reach here (mode detached).
+ * Real processes: the runner script (activation-runner.sh under /bin/sh), a shell
+ * `switch-to-configuration` that behaves like a sandboxed one, and signals. Only systemd is
+ * out of reach here (mode detached).
  */
 describe('DetachedActivator', () => {
   let dir = '';
@@ -40,8 +42,8 @@ describe('DetachedActivator', () => {
       runner: new ChildProcessRunner(),
       clock: systemClock,
       pollMs: 20,
-      // The runner is a node process: on a loaded machine it can take a second to start and
-      // claim its pid file. The test of a runner that never starts backdates its start instead.
+      // On a loaded machine even a shell can take a while to start and claim its pid file.
+      // The test of a runner that never starts backdates its start instead.
       claimGraceMs: 10_000,
     });
   });
@@ -205,6 +207,8 @@ exit ${code}
       ).pid;
       await new Promise((resolve) => setTimeout(resolve, 10));
     }
+    const claim = JSON.parse(await readFile(handle.pidFile, 'utf8')) as ProcessIdentity;
+    assert.equal(await isProcessAlive(claim), true, 'the claim names the running runner');
     process.kill(pid, 'SIGKILL');
     const { outcome, lines } = await follow(handle);
     assert.equal(outcome.lost, 'the activation runner ended without recording an exit code');
@@ -231,19 +235,62 @@ exit ${code}
       onLines: () => Promise.resolve(),
     });
     assert.equal(outcome.lost, 'the activation runner never started');
-    const runner = fileURLToPath(new URL('../activation-runner.js', import.meta.url));
-    const late = spawnSync(process.execPath, [
+    const runner = fileURLToPath(new URL('../../src/activation-runner.sh', import.meta.url));
+    const late = spawnSync('/bin/sh', [
       runner,
       handle.pidFile,
       handle.resultFile,
       ...handle.command,
     ]);
     assert.equal(late.status, 3);
+    assert.equal(await readFile(handle.resultFile, 'utf8').catch(() => null), null);
     await activator.discard('d4');
     assert.deepEqual(
       await readdir(join(dir, 'activations')).then((names) => names.includes('ZDQ')),
       false,
     );
+  });
+
+  it('records the identity it claims with, a killing signal, and a program that cannot start', async () => {
+    const killed = join(dir, 'sys-k');
+    await mkdir(join(killed, 'bin'), { recursive: true });
+    await writeFile(join(killed, 'bin', 'switch-to-configuration'), '#!/bin/sh\nkill -TERM $$\n');
+    await chmod(join(killed, 'bin', 'switch-to-configuration'), 0o755);
+    const missing = join(dir, 'sys-"missing\\');
+    const outcomes = [];
+    for (const [id, path] of [
+      ['dk', killed],
+      ['dm', missing],
+    ] as const) {
+      const handle = activator.plan({
+        deploymentId: id,
+        step: 'activate',
+        attempt: 1,
+        storePath: path,
+        action: 'test',
+      });
+      await activator.start(handle);
+      outcomes.push((await follow(handle)).outcome);
+      const claim = JSON.parse(await readFile(handle.pidFile, 'utf8')) as Record<string, unknown>;
+      assert.deepEqual(Object.keys(claim), ['pid', 'startTime', 'bootId']);
+      assert.match(String(claim.startTime), /^\d+$/);
+      assert.equal(
+        claim.bootId,
+        (await readFile('/proc/sys/kernel/random/boot_id', 'utf8')).trim(),
+      );
+    }
+    assert.deepEqual(outcomes[0], {
+      exitCode: null,
+      signal: 'SIGTERM',
+      spawnError: null,
+      lost: null,
+    });
+    assert.deepEqual(outcomes[1], {
+      exitCode: null,
+      signal: null,
+      spawnError: `${missing}/bin/switch-to-configuration: not found`,
+      lost: null,
+    });
   });
 });
 

@@ -38,8 +38,10 @@ export interface DetachedActivatorOptions {
   /** For `systemctl is-active` on a unit whose runner is gone. */
   runner: ProcessRunner;
   clock: Clock;
-  /** The runner script; dist/activation-runner.js by default. */
+  /** The runner script (activation-runner.sh); the one beside the agent by default. */
   runnerScript?: string;
+  /** The POSIX shell that runs the runner script; `/bin/sh` by default. */
+  shell?: string;
   /**
    * How often the log, result and pid files are looked at without a change in their folder
    * (ms): a change wakes the follower at once, this finds a runner that died silently.
@@ -52,21 +54,22 @@ export interface DetachedActivatorOptions {
 /** Set to `true` by scripts/bundle.mjs in the bundled programs; undeclared otherwise. */
 declare const __FLOTILLA_BUNDLE__: boolean | undefined;
 
-/** The runner beside the bundled agent, or the compiled one in the checkout. */
+/** The runner beside the bundled agent, or the source in the checkout (tsc does not copy it). */
 const RUNNER_SCRIPT = fileURLToPath(
   typeof __FLOTILLA_BUNDLE__ !== 'undefined'
-    ? new URL('./activation-runner.mjs', import.meta.url)
-    : new URL('../activation-runner.js', import.meta.url),
+    ? new URL('./activation-runner.sh', import.meta.url)
+    : new URL('../../src/activation-runner.sh', import.meta.url),
 );
 
 /** What the pid file holds: the runner, or the agent's mark that it gave up on it. */
 type PidFileContent = ProcessIdentity | { abandoned: true };
 
 /**
- * Starts each activation through a small runner process (activation-runner.js) in its own
- * session, with output going to a log file and the exit code to a result file, and
- * follows it through those files, woken by every change in their folder. Because everything is on disk, a restarted agent
- * follows an activation started by its predecessor exactly like its own.
+ * Starts each activation through a small runner (activation-runner.sh, run by `/bin/sh`) in
+ * its own session, with output going to a log file and the exit code to a result file, and
+ * follows it through those files, woken by every change in their folder. Because everything
+ * is on disk, a restarted agent follows an activation started by its predecessor exactly
+ * like its own.
  */
 export class DetachedActivator implements Activator {
   constructor(private readonly options: DetachedActivatorOptions) {}
@@ -106,8 +109,9 @@ export class DetachedActivator implements Activator {
     const script = this.options.runnerScript ?? RUNNER_SCRIPT;
     const log = openSync(handle.logFile, 'a', 0o600);
     try {
+      // The paths and the command are the script's arguments: data, never script text.
       const child = spawn(
-        process.execPath,
+        this.options.shell ?? '/bin/sh',
         [script, handle.pidFile, handle.resultFile, ...handle.command],
         {
           // Its own session: signals to the agent's process group do not reach it.

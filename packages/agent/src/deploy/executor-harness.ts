@@ -14,9 +14,12 @@ import {
 } from './test-stand-ins.js';
 
 /** Polls until `condition` holds (the executor works through real file writes). */
-export async function waitFor(condition: () => boolean, what: string): Promise<void> {
+export async function waitFor(
+  condition: () => boolean | Promise<boolean>,
+  what: string,
+): Promise<void> {
   const deadline = Date.now() + 3000;
-  while (!condition()) {
+  while (!(await condition())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 2));
   }

@@ -103,9 +103,13 @@ export class JournalStore {
     return { kind: 'unreadable', movedTo };
   }
 
-  async save(journal: DeploymentJournal): Promise<void> {
+  /**
+   * `durable: false` skips the fsyncs, for changes whose loss in a power cut costs nothing
+   * but repeated work (how far the activation log was forwarded); never torn either way.
+   */
+  async save(journal: DeploymentJournal, { durable = true } = {}): Promise<void> {
     await mkdir(dirname(this.file), { recursive: true, mode: 0o700 });
-    await writeFileAtomic(this.file, JSON.stringify(journal, null, 2));
+    await writeFileAtomic(this.file, JSON.stringify(journal, null, 2), 0o600, { durable });
   }
 
   private async exists(): Promise<boolean> {

@@ -42,8 +42,13 @@ export interface SystemStore {
   generationOf(profile: string, storePath: string): Promise<number | null>;
   /** Points the profile at the path, adding a generation when it differs. */
   setProfile(profile: string, storePath: string, onLine: OnOutputLine): Promise<StepOutcome>;
-  /** Makes `root` an indirect GC root of the path (replacing what it pointed at). */
-  pin(storePath: string, root: string): Promise<StepOutcome>;
+  /**
+   * Makes `root` an indirect GC root of the first path, `root-2` of the second and so on
+   * (Nix's own naming; replacing what they pointed at), all in one go. Nothing is fetched:
+   * when a path is not in the store, it fails and pins none, so a success also tells that
+   * every path is in the store.
+   */
+  pin(storePaths: readonly string[], root: string): Promise<StepOutcome>;
   /** Removes a root made by `pin`; the path may be collected again. */
   unpin(root: string): Promise<void>;
 }
@@ -249,7 +254,7 @@ export class NixStore implements SystemStore {
     return { ok: false, reason: failure(`nix-env ${args[2] ?? ''} on ${profile}`, result) };
   }
 
-  async pin(storePath: string, root: string): Promise<StepOutcome> {
+  async pin(storePaths: readonly string[], root: string): Promise<StepOutcome> {
     try {
       await mkdir(dirname(root), { recursive: true, mode: 0o700 });
     } catch (error) {
@@ -257,10 +262,21 @@ export class NixStore implements SystemStore {
       return { ok: false, reason: `cannot create the GC roots directory: ${reason}` };
     }
     // `--indirect` is what Nix 2.8 needs for a root outside /nix/var/nix/gcroots; newer
-    // versions make every such root indirect and accept the flag.
+    // versions make every such root indirect and accept the flag. No substituters: a path
+    // missing here is fetched only from the controller's cache, by `fetch`, never as a side
+    // effect of pinning it.
     const result = await this.options.runner.run(
       'nix-store',
-      ['--realise', storePath, '--add-root', root, '--indirect'],
+      [
+        '--option',
+        'substituters',
+        '',
+        '--realise',
+        ...storePaths,
+        '--add-root',
+        root,
+        '--indirect',
+      ],
       { env: this.options.env },
     );
     if (result.exitCode === 0) return { ok: true };

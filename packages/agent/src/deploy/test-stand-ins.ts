@@ -44,6 +44,8 @@ export class FakeStore implements SystemStore {
   calls: string[] = [];
   valid = new Set<string>([OLD, NEW]);
   roots = new Map<string, string>();
+  /** The paths of each `pin`, in order. */
+  pins: (readonly string[])[] = [];
   fetchOutcome: StepOutcome = { ok: true };
   profileOutcome: StepOutcome = { ok: true };
   /** Paths signed by a trusted key. */
@@ -84,9 +86,19 @@ export class FakeStore implements SystemStore {
     if (this.profileOutcome.ok) this.host.profile = path;
     return Promise.resolve(this.profileOutcome);
   }
-  pin(path: string, root: string): Promise<StepOutcome> {
-    this.roots.set(root, path);
-    return Promise.resolve({ ok: true });
+  /** Set to hold every `pin` until the test resolves it. */
+  pinHold: Promise<void> | null = null;
+  async pin(paths: readonly string[], root: string): Promise<StepOutcome> {
+    this.pins.push(paths);
+    if (this.pinHold !== null) await this.pinHold;
+    const missing = paths.find((path) => !this.valid.has(path));
+    if (missing !== undefined) {
+      return { ok: false, reason: `${missing} is not in the store` };
+    }
+    paths.forEach((path, index) =>
+      this.roots.set(index === 0 ? root : `${root}-${index + 1}`, path),
+    );
+    return { ok: true };
   }
   unpin(root: string): Promise<void> {
     this.roots.delete(root);

@@ -127,7 +127,7 @@ export class PlanPreparer {
     const fetchMs = await this.fetch(request, logger);
     const trusted = await checkRunnable(store, profile, storePath);
     if (!trusted.ok) throw new PlanFailure(trusted.code ?? 'untrusted_closure', trusted.reason);
-    const pinned = await store.pin(storePath, this.options.gcRoot);
+    const pinned = await store.pin([storePath], this.options.gcRoot);
     if (!pinned.ok) logger.warn('cannot pin the prepared closure', { reason: pinned.reason });
 
     const current = await host.currentSystem();

@@ -20,16 +20,23 @@ export async function activateStep(run: DeploymentRun, deps: FlowDeps): Promise<
   const { action, storePath } = run.journal;
   const stcAction: DeployAction = action === 'switch' ? 'test' : action;
   const changesRunningSystem = action === 'switch' || action === 'test';
-  if (changesRunningSystem && run.journal.activation?.step !== 'activate') {
-    // Only units that fail with the new system count against it.
-    await run.update({ failedUnitsBefore: await deps.host.failedUnits() });
-  }
+  // Only units that fail with the new system count against it. Saved with the start of the
+  // activation (one journal write); a restart before that asks again.
+  const onStart =
+    changesRunningSystem && run.journal.activation?.step !== 'activate'
+      ? { failedUnitsBefore: await deps.host.failedUnits() }
+      : {};
   const outcome = await runActivation(run, deps, {
     step: 'activate',
     storePath,
     action: stcAction,
+    onStart,
+    onEnd: (ended) => ({ activationExitCode: ended.exitCode }),
   });
-  await run.update({ activationExitCode: outcome.exitCode });
+  // Saved with the outcome already, unless that was recorded before a restart.
+  if (run.journal.activationExitCode !== outcome.exitCode) {
+    await run.update({ activationExitCode: outcome.exitCode });
+  }
   return afterActivation(run, deps, outcome, stcAction);
 }
 

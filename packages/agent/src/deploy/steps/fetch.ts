@@ -3,9 +3,9 @@ import type { DeploymentRun, FlowDeps } from '../deployment-run.js';
 import { failure, finish, gcRoots } from './finish.js';
 
 /**
- * Phase `fetching`: notices a deployment of the running system (nothing to do), copies the
- * closure from the cache when it is missing, and pins the new and the previous system
- * against garbage collection until the deployment ends.
+ * Phase `fetching`: notices a deployment of the running system (nothing to do), pins the
+ * new and the previous system against garbage collection until the deployment ends, and
+ * copies the new one from the cache first when it is missing.
  */
 export async function fetchStep(run: DeploymentRun, deps: FlowDeps): Promise<void> {
   const { storePath, action, cache, previousSystem } = run.journal;
@@ -18,7 +18,41 @@ export async function fetchStep(run: DeploymentRun, deps: FlowDeps): Promise<voi
     run.say(`${storePath} is already the running system; making it the boot default`);
     return run.enter('committing');
   }
-  if (await deps.store.isValid(storePath)) {
+  const roots = gcRoots(deps);
+  const pins = previousSystem === null ? [storePath] : [storePath, previousSystem];
+  if (await allGenerations(deps, pins)) {
+    // Both systems are generations of the profile (a rollback, or a release deployed
+    // before): in the store, and kept there by the profile's own GC roots. Pinning them
+    // too, for a profile whose generations are deleted meanwhile, runs beside the
+    // activation; the deployment's end waits for it.
+    const trusted = await checkRunnable(deps.store, deps.profile, storePath);
+    if (!trusted.ok) {
+      return finish(run, deps, failure(trusted.code ?? 'untrusted_closure', trusted.reason));
+    }
+    run.say(trusted.why);
+    run.meanwhile(
+      deps.store.pin(pins, roots.pending).then(
+        (pinned) => {
+          if (!pinned.ok)
+            run.say(`warning: cannot pin against garbage collection: ${pinned.reason}`);
+        },
+        (error: unknown) =>
+          run.say(`warning: cannot pin against garbage collection: ${String(error)}`),
+      ),
+    );
+    return run.enter(action === 'boot' ? 'setting_profile' : 'activating');
+  }
+  // Otherwise in one `nix-store` for the usual case: both systems are in the store, and
+  // pinning them (which never fetches) proves it. The signature check runs meanwhile; its
+  // answer counts only when the path was in the store, else it is asked again after the
+  // fetch.
+  const [pinned, trustedBefore] = await Promise.all([
+    deps.store.pin(pins, roots.pending),
+    checkRunnable(deps.store, deps.profile, storePath),
+  ]);
+  if (pinned.ok) {
+    run.say(`${storePath} is already in the store`);
+  } else if (await deps.store.isValid(storePath)) {
     run.say(`${storePath} is already in the store`);
   } else {
     if (cache === null) {
@@ -32,12 +66,14 @@ export async function fetchStep(run: DeploymentRun, deps: FlowDeps): Promise<voi
     }
     run.say(`fetched ${storePath}`);
   }
-  const trusted = await checkRunnable(deps.store, deps.profile, storePath);
+  const trusted = pinned.ok
+    ? trustedBefore
+    : await checkRunnable(deps.store, deps.profile, storePath);
   if (!trusted.ok) {
     return finish(run, deps, failure(trusted.code ?? 'untrusted_closure', trusted.reason));
   }
   run.say(trusted.why);
-  await pin(run, deps);
+  if (!pinned.ok) await pinEach(run, deps, pins);
   await run.enter(action === 'boot' ? 'setting_profile' : 'activating');
 }
 
@@ -56,18 +92,30 @@ export async function setProfileStep(run: DeploymentRun, deps: FlowDeps): Promis
   await run.enter('activating');
 }
 
-/** A missing root only risks a garbage collection at the wrong moment; it is not fatal. */
-async function pin(run: DeploymentRun, deps: FlowDeps): Promise<void> {
+/** Whether every path is a generation of the profile. */
+async function allGenerations(deps: FlowDeps, paths: string[]): Promise<boolean> {
+  const generations = await Promise.all(
+    paths.map((path) => deps.store.generationOf(deps.profile, path)),
+  );
+  return generations.every((generation) => generation !== null);
+}
+
+/**
+ * Pins each system by itself, after the pin of both at once failed (the new one was
+ * missing, or a root could not be made). A missing root only risks a garbage collection at
+ * the wrong moment; it is not fatal.
+ */
+async function pinEach(run: DeploymentRun, deps: FlowDeps, pins: string[]): Promise<void> {
   const roots = gcRoots(deps);
-  const { storePath, previousSystem } = run.journal;
-  const pins = [[storePath, roots.pending] as const];
-  if (previousSystem !== null) pins.push([previousSystem, roots.previous]);
   // Two roots, two `nix-store` processes: started together, the deployment waits for one.
-  const outcomes = await Promise.all(pins.map(([path, root]) => deps.store.pin(path, root)));
+  const outcomes = await Promise.all(
+    pins.map((path, index) => deps.store.pin([path], index === 0 ? roots.pending : roots.previous)),
+  );
   outcomes.forEach((pinned, index) => {
     if (!pinned.ok) {
-      const path = pins[index]?.[0] ?? '';
-      run.say(`warning: cannot pin ${path} against garbage collection: ${pinned.reason}`);
+      run.say(
+        `warning: cannot pin ${pins[index] ?? ''} against garbage collection: ${pinned.reason}`,
+      );
     }
   });
 }

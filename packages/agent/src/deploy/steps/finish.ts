@@ -15,9 +15,17 @@ export function failure(code: ErrorCode, message: string): DeploymentEnd {
   return { outcome: 'failed', error: { code, message } };
 }
 
-/** The GC roots a pending deployment holds (see NIX-MECHANICS: pin closures while pending). */
-export function gcRoots(deps: FlowDeps): { pending: string; previous: string } {
-  return { pending: join(deps.gcRootsDir, 'pending'), previous: join(deps.gcRootsDir, 'previous') };
+/**
+ * The GC roots a pending deployment holds (see NIX-MECHANICS: pin closures while pending):
+ * the new system's, and the previous one's, named as `nix-store --add-root` names the root
+ * of its second path. `legacy` is where agents before that kept the previous one.
+ */
+export function gcRoots(deps: FlowDeps): { pending: string; previous: string; legacy: string } {
+  return {
+    pending: join(deps.gcRootsDir, 'pending'),
+    previous: join(deps.gcRootsDir, 'pending-2'),
+    legacy: join(deps.gcRootsDir, 'previous'),
+  };
 }
 
 /**
@@ -73,7 +81,11 @@ export async function finalize(
   await run.enter('finished', { outcome: outcome ?? run.journal.outcome });
   const roots = gcRoots(deps);
   try {
-    await Promise.all([deps.store.unpin(roots.pending), deps.store.unpin(roots.previous)]);
+    // A pin still under way would otherwise make its root after the unpin.
+    await run.settled();
+    await Promise.all(
+      [roots.pending, roots.previous, roots.legacy].map((root) => deps.store.unpin(root)),
+    );
     await deps.activator.discard(run.id);
   } catch (error) {
     run.logger.warn('cannot clean up after the deployment', { error });

@@ -6,11 +6,16 @@ import {
   type ActivationStep,
 } from '../activator.js';
 import type { DeploymentRun, FlowDeps } from '../deployment-run.js';
+import type { DeploymentJournal } from '../journal.js';
 
 export interface ActivationSpec {
   step: ActivationStep;
   storePath: string;
   action: DeployAction;
+  /** Saved with the record of a new start, in the same journal write. */
+  onStart?: Partial<DeploymentJournal>;
+  /** Saved with the outcome, in the same journal write. */
+  onEnd?: (outcome: ActivationOutcome) => Partial<DeploymentJournal>;
 }
 
 /**
@@ -18,7 +23,7 @@ export interface ActivationSpec {
  * the journal shows this step's activation already started (the agent restarted), follows
  * that one instead of starting a second. `retry` starts a fresh attempt even so (for
  * idempotent steps whose earlier attempt's outcome was lost). Log lines are forwarded
- * after their offset is saved, so a restart never sends a line twice.
+ * after their offset is saved, so a restart of the agent never sends a line twice.
  */
 export async function runActivation(
   run: DeploymentRun,
@@ -47,7 +52,7 @@ export async function runActivation(
       startedAt: deps.clock.now().getTime(),
       outcome: null,
     };
-    await run.update({ activation: record });
+    await run.update({ ...spec.onStart, activation: record });
     run.say(`running ${switchToConfiguration(spec.storePath)} ${spec.action}`);
     await deps.activator.start(handle);
   } else {
@@ -60,12 +65,17 @@ export async function runActivation(
     signal: deps.signal,
     onLines: async (lines, offset) => {
       const current = run.journal.activation;
-      if (current !== null) await run.update({ activation: { ...current, logOffset: offset } });
+      // Not synced: the offset survives a restart of the agent (the page cache does); after a
+      // power cut, at worst lines already sent are sent again. One fsync per chunk of output
+      // would hold up every line of the activation.
+      if (current !== null) {
+        await run.update({ activation: { ...current, logOffset: offset } }, { durable: false });
+      }
       for (const line of lines) run.output('stdout', line);
     },
   });
   const current = run.journal.activation ?? record;
-  await run.update({ activation: { ...current, outcome } });
+  await run.update({ ...spec.onEnd?.(outcome), activation: { ...current, outcome } });
   run.say(`switch-to-configuration ${spec.action} ${describeActivation(outcome)}`);
   return outcome;
 }
