@@ -18,8 +18,10 @@ let
   # The one place that says how the programs are built and where each one starts.
   # `npm run build` compiles the TypeScript (tsc -b) and the web UI, then bundles the
   # programs into dist/<dir>/: the agent and the CLI are one self-contained file each (the
-  # agent with its activation runner, a shell script run by /bin/sh, beside it); the controller keeps the web UI and its two
-  # native modules (better-sqlite3, argon2, built here against this Node.js) beside it.
+  # agent with its activation runner, a shell script run by /bin/sh, beside it); the
+  # controller's entry compiles its program (controller.cjs) with V8's code cache, and keeps
+  # the web UI and its two native modules (better-sqlite3, argon2, built here against this
+  # Node.js) beside it.
   buildScript = "build";
   programs = {
     controller = {

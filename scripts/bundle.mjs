@@ -6,14 +6,18 @@
 //   dist/agent/activation-runner.sh      the shell script the agent starts per activation
 //   dist/agent/node-flags                the Node.js flags the agent is run with (below)
 //   dist/cli/flotilla.mjs                the CLI, self-contained
-//   dist/controller/flotilla-controller.mjs
+//   dist/controller/flotilla-controller.mjs  the controller's entry (scripts/controller-entry.mjs):
+//                                        compiles controller.cjs with V8's code cache
+//   dist/controller/controller.cjs       the controller, self-contained but for the modules below
 //   dist/controller/web/                 the web UI (when `npm run build -w @flotilla/web` ran)
 //   dist/controller/node_modules/        only the native modules (better-sqlite3, argon2)
 //                                        and their few runtime files, built for this node
 //
 // Run each with `node FILE.mjs`; a package wraps them as bin/flotilla-agent and so on.
 // Usage: node scripts/bundle.mjs (after `tsc -b`; `npm run build` does both).
+import { createHash } from 'node:crypto';
 import {
+  chmodSync,
   cpSync,
   existsSync,
   mkdirSync,
@@ -100,7 +104,7 @@ function copyPackage(name, into, seen = new Set()) {
   }
 }
 
-async function bundle(name, entries, external = []) {
+async function bundle(name, entries, external = [], options = {}) {
   const dir = join(out, name);
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
@@ -110,6 +114,7 @@ async function bundle(name, entries, external = []) {
     outdir: dir,
     outExtension: { '.js': '.mjs' },
     external,
+    ...options,
   });
   const bytes = Object.values(result.metafile.outputs).reduce((sum, o) => sum + o.bytes, 0);
   console.log(`  dist/${name}: ${Math.round(bytes / 1024)} KiB`);
@@ -125,12 +130,42 @@ cpSync(
   join(agentDir, 'activation-runner.sh'),
 );
 await bundle('cli', [{ in: entry('cli', 'main.js'), out: 'flotilla' }]);
+// The controller is CommonJS, so that its entry can compile it with a code cache
+// (scripts/controller-entry.mjs): V8 offers one for a script, while Node.js 20 has none for
+// an ES module. Its `import.meta.url` becomes the file's URL.
 const controllerDir = await bundle(
   'controller',
-  [{ in: entry('controller', 'main.js'), out: 'flotilla-controller' }],
+  [{ in: entry('controller', 'main.js'), out: 'controller' }],
   // pg's optional native client and Cloudflare socket are never used.
   [...CONTROLLER_NATIVE, 'pg-native', 'cloudflare:sockets'],
+  {
+    format: 'cjs',
+    outExtension: { '.js': '.cjs' },
+    define: { ...common.define, 'import.meta.url': '__flotillaUrl' },
+    // Strict, as the ES modules it is made of were.
+    banner: {
+      js: "'use strict'; const __flotillaUrl = require('node:url').pathToFileURL(__filename).href;",
+    },
+  },
 );
+{
+  const programFile = join(controllerDir, 'controller.cjs');
+  // Run inside a function by the entry: no `#!` line (main.ts has one for its own use).
+  const program = Buffer.from(readFileSync(programFile, 'latin1').replace(/^#!.*\n/, ''), 'latin1');
+  writeFileSync(programFile, program);
+  chmodSync(programFile, 0o644);
+  // Read as Latin-1 and run from a code cache: it must be ASCII, and must not import()
+  // (a function restored from a code cache has nothing to resolve an import with).
+  const text = program.toString('latin1');
+  const nonAscii = text.match(/[^\x00-\x7f]/);
+  if (nonAscii) throw new Error(`controller.cjs is not ASCII: ${JSON.stringify(nonAscii[0])}`);
+  if (/\bimport\(/.test(text)) throw new Error('controller.cjs calls import(): require instead');
+  const buildId = createHash('sha256').update(program).digest('hex').slice(0, 16);
+  const entryFile = join(controllerDir, 'flotilla-controller.mjs');
+  const template = readFileSync(join(root, 'scripts', 'controller-entry.mjs'), 'utf8');
+  writeFileSync(entryFile, template.replace('__FLOTILLA_BUILD_ID__', buildId));
+  chmodSync(entryFile, 0o755);
+}
 const seen = new Set();
 for (const name of CONTROLLER_NATIVE) copyPackage(name, controllerDir, seen);
 const webApp = join(root, 'packages', 'web', 'dist', 'app');

@@ -447,6 +447,10 @@ in
             RestartSec = "5s";
             StateDirectory = lib.removePrefix "/var/lib/" cfg.stateDir;
             StateDirectoryMode = "0700";
+            # V8's code cache of the controller's program (CACHE_DIRECTORY): a start compiles
+            # from it instead of from source. Only the service's user may write it.
+            CacheDirectory = unitName;
+            CacheDirectoryMode = "0700";
             WorkingDirectory = cfg.stateDir;
             LoadCredential = lib.mapAttrsToList (name: file: "${name}:${file}") credentials;
             UMask = "0077";

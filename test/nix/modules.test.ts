@@ -290,6 +290,9 @@ describe('Nix flake and modules', { concurrency: true }, () => {
     );
     assert.equal(controller.serviceConfig.User, 'flotilla');
     assert.equal(controller.serviceConfig.StateDirectory, 'flotilla');
+    // The code cache the bundled controller starts from (CACHE_DIRECTORY), its user's only.
+    assert.equal(controller.serviceConfig.CacheDirectory, 'flotilla-controller');
+    assert.equal(controller.serviceConfig.CacheDirectoryMode, '0700');
     assert.equal(controller.serviceConfig.Restart, 'on-failure');
     assertNoSecretsIn(controller);
     assert.equal(host.users.flotilla?.isSystemUser, true);

@@ -60,6 +60,8 @@ export interface ControllerOptions {
 /** A part with background work: started before the API listens, stopped after it closes. */
 interface Lifecycle {
   start(): void | Promise<void>;
+  /** Work that serving does not wait for (a child process, say): run once the API listens. */
+  listening?(): void;
   stop(): Promise<void>;
 }
 
@@ -358,6 +360,7 @@ export class Controller {
   async listen(host: string, port: number): Promise<string> {
     await this.start();
     await this.app.listen({ host, port });
+    for (const part of this.parts) part.listening?.();
     const address = this.app.server.address();
     const boundPort = typeof address === 'object' && address ? address.port : port;
     const url = `http://${host.includes(':') ? `[${host}]` : host}:${boundPort}`;

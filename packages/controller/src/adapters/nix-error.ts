@@ -20,8 +20,12 @@ export function nixErrorText(stderr: string, maxChars = 16_000): string {
 
 /** A line that starts an error: `error: message` (Nix 2.8) or a bare `error:` (2.13+). */
 const ERROR_LINE = /^\s*error:\s?(.*)$/;
-/** A trace frame (2.13+ prints them above the error, 2.8 below it with --show-trace). */
-const FRAME_LINE = /^\s*… /;
+/**
+ * A trace frame (2.13+ prints them above the error, 2.8 below it with --show-trace): `… `.
+ * Written as an escape so the bundled controller stays ASCII (a single other character
+ * makes Node read and compile the whole bundle as a two-byte string).
+ */
+const FRAME_LINE = /^\s*\u2026 /;
 /** `at /nix/store/…-source/hosts/gpc0.nix:1:30:`; Nix 2.8 and newer both end with a colon. */
 const AT_LINE = /^\s*at (.+?):(\d+):(\d+):?\s*$/;
 /** A copy of a flake's source tree (the repository itself or one of its inputs). */

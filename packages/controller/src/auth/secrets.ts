@@ -1,4 +1,5 @@
 import { randomBytes, randomInt } from 'node:crypto';
+import { createRequire } from 'node:module';
 
 /**
  * Passwords are kept as argon2id hashes (the library's defaults: 64 MiB, 3 passes, 4
@@ -18,14 +19,13 @@ export async function verifyPassword(hash: string, password: string): Promise<bo
 }
 
 /** The native argon2 module, loaded on first use: a start that checks no password skips it. */
-let argon2Module: Promise<Argon2> | undefined;
+let argon2Module: Argon2 | undefined;
 type Argon2 = typeof import('argon2');
 function loadArgon2(): Promise<Argon2> {
-  // A CommonJS module: imported from ESM, its exports object is the default export.
-  argon2Module ??= import('argon2').then(
-    (module) => (module as unknown as { default: Argon2 }).default,
-  );
-  return argon2Module;
+  // A native CommonJS module, required (not imported): the bundled controller runs from a
+  // code cache, where a dynamic import() has nothing to resolve it (scripts/bundle.mjs).
+  argon2Module ??= createRequire(import.meta.url)('argon2') as Argon2;
+  return Promise.resolve(argon2Module);
 }
 
 /** A hash to verify against when the user does not exist, so timing does not tell. */

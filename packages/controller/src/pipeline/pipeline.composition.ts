@@ -38,8 +38,13 @@ export interface Pipeline {
   releases: ReleaseService;
   previews: PreviewService;
   start(): Promise<void>;
+  /** Once the API listens: reports whether builds run in Nix's sandbox. */
+  listening(): void;
   stop(): Promise<void>;
 }
+
+/** How long after the API listens the controller asks Nix whether builds run sandboxed. */
+const SANDBOX_REPORT_MS = 1_000;
 
 export function createPipeline(deps: PipelineDeps): Pipeline {
   const { store, config, live, clock, logger } = deps;
@@ -47,6 +52,7 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
   const nix = deps.nix ?? new NixClient({ env: nixBuildEnv(config.childEnv, config.builds) });
   const buildRepository = store.builds;
   const releaseRepository = store.releases;
+  let sandboxReport: NodeJS.Timeout | undefined;
   const releases = new ReleaseService({
     store,
     publisher: deps.publisher,
@@ -97,11 +103,18 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
     releases,
     previews,
     async start() {
-      if (nix instanceof NixClient) void reportBuildSandbox(nix, logger);
       await queue.start();
       await pipeline.start();
     },
+    // Asking Nix starts a process, which costs this one a fork: not on the way to serving,
+    // nor while the first requests come in.
+    listening() {
+      if (!(nix instanceof NixClient)) return;
+      sandboxReport = setTimeout(() => void reportBuildSandbox(nix, logger), SANDBOX_REPORT_MS);
+      sandboxReport.unref();
+    },
     async stop() {
+      clearTimeout(sandboxReport);
       await queue.stop();
       await pipeline.idle();
     },
@@ -109,7 +122,7 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
 }
 
 /**
- * Says at start whether builds run in Nix's sandbox. The controller builds what the
+ * Says at start (a second after the API listens) whether builds run in Nix's sandbox. The controller builds what the
  * repository declares on the machine that holds the signing key; without the sandbox a
  * build can read that machine's files.
  */

@@ -1,6 +1,8 @@
 import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import { Kysely, Migrator, PostgresDialect, sql, SqliteDialect } from 'kysely';
+import type BetterSqlite3 from 'better-sqlite3';
 import type pg from 'pg';
 import { InlineMigrationProvider, type SqlDialectName } from './migrations/index.js';
 import { ReplaceNulPlugin } from './replace-nul.plugin.js';
@@ -80,7 +82,9 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Opened
     const file = options.url.replace(/^sqlite:/, '');
     mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
     makePrivate(file);
-    const { default: SQLite } = await import('better-sqlite3');
+    // A native CommonJS module, required (not imported): the bundled controller runs from a
+    // code cache, where a dynamic import() has nothing to resolve it (scripts/bundle.mjs).
+    const SQLite = createRequire(import.meta.url)('better-sqlite3') as typeof BetterSqlite3;
     const sqlite = new SQLite(file);
     sqlite.pragma('journal_mode = WAL');
     sqlite.pragma('foreign_keys = ON');
