@@ -7,7 +7,8 @@
 //
 // The cache is a file of compiled code the process runs: it is kept only in a folder of the
 // user's own, made 0700 (systemd's CACHE_DIRECTORY, else $XDG_CACHE_HOME/flotilla, else
-// ~/.cache/flotilla, each only when the folder it is in exists), and named after the build, the Node.js version and the architecture.
+// ~/.cache/flotilla, each only when the folder it is in exists), and named after the
+// build, the Node.js version and the architecture.
 // Without such a folder, or with a cache V8 refuses, the controller compiles as usual.
 import {
   mkdirSync,

@@ -9,6 +9,10 @@ import { sandboxNixEnv } from './nix.js';
 import { ManagedProcess } from './process.js';
 
 const CONTROLLER_MAIN = fileURLToPath(new URL('../../controller/dist/main.js', import.meta.url));
+/** The bundled controller (scripts/bundle.mjs): the program its package installs. */
+const CONTROLLER_BUNDLE = fileURLToPath(
+  new URL('../../../dist/controller/flotilla-controller.mjs', import.meta.url),
+);
 /**
  * The bundled agent (`npm run build`, scripts/bundle.mjs), the program hosts run: tests and
  * the demo exercise exactly what is shipped, activation runner and Node.js flags included.
@@ -43,6 +47,8 @@ export interface StartControllerOptions {
   echo?: boolean;
   logFile?: string;
   extraArgs?: string[];
+  /** Run the bundled program (dist/controller) instead of the compiled packages. */
+  bundled?: boolean;
 }
 
 /** Starts a real controller process and waits until it listens. */
@@ -51,7 +57,7 @@ export async function startController(options: StartControllerOptions): Promise<
   const proc = new ManagedProcess(
     process.execPath,
     [
-      CONTROLLER_MAIN,
+      options.bundled === true ? CONTROLLER_BUNDLE : CONTROLLER_MAIN,
       '--state-dir',
       options.stateDir,
       '--listen',
