@@ -9,7 +9,8 @@ import {
   EnrollmentTtlSeconds,
   HostIdentity,
 } from './identity.js';
-import { DeployAction, DeployPhase, HostName, LogStream, StorePath } from './messages.js';
+import { DeployAction, DeployPhase, HostName, LogStream } from './messages.js';
+import { SystemPath } from './store-path.js';
 import { DeploymentPlan } from './plan.js';
 
 /** Bodies of the HTTP API under /api/v1. The controller validates with them; the CLI parses with them. */
@@ -184,7 +185,7 @@ export type DeploymentListQuery = z.infer<typeof DeploymentListQuery>;
 export const CreateDeploymentRequest = z
   .object({
     host: HostName,
-    storePath: StorePath.optional(),
+    storePath: SystemPath.optional(),
     releaseId: z.string().min(1).max(64).optional(),
     action: DeployAction.default('switch'),
     comment: z.string().max(2000).optional(),

@@ -79,6 +79,15 @@ describe('parseControllerMessage', () => {
     assert.equal(!result.ok && result.error.code, 'invalid_message');
   });
 
+  it('refuses a deploy or plan request for a derivation, which Nix would build', () => {
+    const drv = '/nix/store/0c2a7wq2mrhhvs6f8p8ryzfqmdj3b5x9-nixos-system-hsb1.drv';
+    for (const type of ['deploy.request', 'plan.request']) {
+      assert.equal(parseControllerMessage(JSON.stringify({ ...request, type })).ok, true, type);
+      const result = parseControllerMessage(JSON.stringify({ ...request, type, storePath: drv }));
+      assert.equal(!result.ok && result.error.code, 'invalid_message', type);
+    }
+  });
+
   it('refuses an unknown activation action', () => {
     const result = parseControllerMessage(JSON.stringify({ ...request, action: 'reboot-now' }));
     assert.equal(!result.ok && result.error.code, 'invalid_message');

@@ -1,7 +1,7 @@
 import * as z from 'zod';
 import { ErrorBody } from './errors.js';
 import { Facts, HostMode, HostOs, Metrics } from './facts.js';
-import { StorePath } from './store-path.js';
+import { StorePath, SystemPath } from './store-path.js';
 import { AgentSignature, ChallengeNonce, KeyFingerprint } from './identity.js';
 import { ActivationPlan } from './plan.js';
 import { MAX_MESSAGE_BYTES, PROTOCOL_VERSION } from './version.js';
@@ -264,7 +264,7 @@ export type HealthCheck = z.infer<typeof HealthCheck>;
 export const DeployRequest = z.object({
   type: z.literal('deploy.request'),
   deploymentId: z.string().min(1).max(64),
-  storePath: StorePath,
+  storePath: SystemPath,
   action: DeployAction,
   cache: CacheSource.nullable(),
   /**
@@ -309,7 +309,7 @@ export type RebootRequest = z.infer<typeof RebootRequest>;
 export const PlanRequest = z.object({
   type: z.literal('plan.request'),
   deploymentId: z.string().min(1).max(64),
-  storePath: StorePath,
+  storePath: SystemPath,
   /** What the deployment will ask of switch-to-configuration; `boot` activates nothing now. */
   action: DeployAction,
   cache: CacheSource.nullable(),

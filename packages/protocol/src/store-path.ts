@@ -14,6 +14,16 @@ export const StorePath = z
   );
 export type StorePath = z.infer<typeof StorePath>;
 
+/**
+ * A store path that can be deployed: never a derivation (`.drv`). Nix "realises" a
+ * derivation by building it, so an agent handed one could be made to build whatever it
+ * describes before any signature of a system was checked.
+ */
+export const SystemPath = StorePath.refine((path) => !path.endsWith('.drv'), {
+  message: 'must be a system, not a derivation (.drv)',
+});
+export type SystemPath = z.infer<typeof SystemPath>;
+
 /** True for a Nix store path (see {@link StorePath}). */
 export function isStorePath(value: string): boolean {
   return StorePath.safeParse(value).success;
