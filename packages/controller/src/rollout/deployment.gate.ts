@@ -61,9 +61,9 @@ export class DeploymentGate {
 
   /**
    * A release became ready: it replaces what waited for an older one and waits for a human
-   * on a `manual` host, or is approved by `auto` (unless the host is pinned, the release
-   * quarantined or its rollout halted). Nothing happens for unregistered or monitor hosts,
-   * nor for Macs.
+   * on a `manual` host, or is approved by `auto` (unless the host is pinned or the release
+   * quarantined; a halted rollout holds it after approval). Nothing happens for
+   * unregistered or monitor hosts, nor for Macs.
    */
   async offerRelease(tx: Store, release: ReleaseView): Promise<DeploymentRow | null> {
     const host = await tx.hosts.findByName(release.host_name);
@@ -79,15 +79,16 @@ export class DeploymentGate {
     if (waiting) await this.supersede(tx, waiting, `superseded by release ${release.id}`);
     const policy = await tx.policies.find(host.name);
     const quarantined = release.status === 'quarantined';
-    const halt = await tx.policies.haltOf(release.revision_id);
+    // A halted rollout does not block auto here: the deployment is approved and then held by
+    // the rollout's gates until the rollout is resumed, exactly like one approved before the
+    // halt. Whether a release became ready before or after an earlier wave failed must not
+    // decide whether resuming lets it go on.
     const autoBlocked =
       policy?.pinned === 1
         ? `auto is paused: the host is pinned (${policy.pin_reason ?? 'no reason given'})`
         : quarantined
           ? 'auto never deploys a release that was rolled back (quarantined)'
-          : halt
-            ? `the rollout of this revision is halted (${halt.reason})`
-            : null;
+          : null;
     const auto = policy?.policy === 'auto' && autoBlocked === null;
     const now = this.now();
     const row = await this.options.transitions.create(
