@@ -217,7 +217,9 @@ describe('the controller behind a reverse proxy', { timeout: 240_000 }, () => {
     await fleet.addAgent('edge', {
       controllerUrl: nginx.url,
       gatewayUrl: `${nginx.url.replace(/^https/, 'wss')}/api/v1/agent/ws`,
-      extraArgs: ['--ca-file', nginx.caFile!],
+      // No prefetch: the deployment's own fetch is the one this test follows through the
+      // proxy (a plan prepared while it waited would have fetched the closure first).
+      extraArgs: ['--ca-file', nginx.caFile!, '--prefetch', 'off'],
       env: {
         NIX_CONFIG: `${SANDBOX_NIX_CONFIG}\nstore = local?root=${store}\nssl-cert-file = ${nginx.caFile!}`,
       },
