@@ -1,4 +1,5 @@
 import type { MemoryPressure } from '@flotilla/protocol';
+import { jsonStringFields } from './nixos-version.js';
 
 /**
  * Pure parsers for what macOS commands print, tested on published output of real Macs
@@ -97,17 +98,8 @@ export interface DarwinVersion {
 }
 
 export function parseDarwinVersionJson(text: string): DarwinVersion | null {
-  let data: unknown;
-  try {
-    data = JSON.parse(text);
-  } catch {
-    return null;
-  }
-  if (typeof data !== 'object' || data === null) return null;
-  const field = (name: string): string | null => {
-    const value: unknown = (data as Record<string, unknown>)[name];
-    return typeof value === 'string' && value !== '' ? value : null;
-  };
+  const field = jsonStringFields(text);
+  if (field === null) return null;
   return {
     label: field('darwinLabel'),
     revision: field('darwinRevision'),
