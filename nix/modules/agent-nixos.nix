@@ -42,9 +42,13 @@ in
       wantedBy = [ "multi-user.target" ];
       wants = [ "network-online.target" ];
       after = [ "network-online.target" ];
-      # nix-env, nix-store and nix for fetching and switching; systemctl and systemd-run
-      # come with every NixOS unit's default path.
-      path = [ config.nix.package ];
+      # nix-store and nix for fetching and checking, nix-env where flock is missing;
+      # util-linux's flock takes Nix's profile lock when the agent switches the profile
+      # itself. systemctl and systemd-run come with every NixOS unit's default path.
+      path = [
+        config.nix.package
+        pkgs.util-linux
+      ];
 
       # A deployment switches the system this unit belongs to, and the agent runs that
       # switch: switching must neither restart nor stop it, and a restart of the unit must

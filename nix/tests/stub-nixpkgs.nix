@@ -46,6 +46,7 @@ let
         };
         git = fakeDerivation "git-2.50.1" "" { };
         openssh = fakeDerivation "openssh-10.0p2" "" { };
+        util-linux = fakeDerivation "util-linux-2.41" "" { };
       };
     in
     pkgs;

@@ -253,6 +253,10 @@ describe('Nix flake and modules', { concurrency: true }, () => {
         agent.path.some((p) => /-nix-[0-9.]+$/.test(p)),
         'nix on the path',
       );
+      assert.ok(
+        agent.path.some((p) => /-util-linux-[0-9.]+$/.test(p)),
+        "util-linux's flock on the path (Nix's profile lock)",
+      );
       assertNoSecretsIn(agent);
 
       const config = JSON.parse(host.agentConfig) as Record<string, unknown>;

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { generateKeyPairSync, sign } from 'node:crypto';
-import { mkdir, mkdtemp, readFile, readdir, rm, stat, symlink } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, readdir, readlink, rm, stat, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -238,7 +238,7 @@ describe('NixStore.setProfile', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  it('adds a generation for a new system and switches back to one the profile holds', async () => {
+  it('switches back to a generation that holds the system, or adds one and roots it', async () => {
     const profiles = join(dir, 'profiles');
     await mkdir(profiles);
     const good = '/nix/store/0c2a7wq2mrhhvs6f8p8ryzfqmdj3b5x9-nixos-system-good';
@@ -249,7 +249,7 @@ describe('NixStore.setProfile', () => {
     const runner = new RecordingRunner();
     const nixStore = new NixStore({
       runner,
-      env: {},
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
       stateDir: join(dir, 'state'),
       controllerUrl: CONTROLLER,
       trustedPublicKeys: [KEY],
@@ -257,11 +257,66 @@ describe('NixStore.setProfile', () => {
       credential: () => Promise.reject(new Error('unused')),
     });
     const profile = join(profiles, 'system');
+    const lines: string[] = [];
 
-    assert.deepEqual(await nixStore.setProfile(profile, good, () => {}), { ok: true });
-    assert.deepEqual(runner.runs[0]?.args, ['-p', profile, '--switch-generation', '1']);
+    const back = await nixStore.setProfile(profile, good, (_stream, line) => lines.push(line));
+    assert.equal(back.ok, true);
+    if (back.ok) await back.rooted;
+    assert.equal(await readlink(profile), 'system-1-link');
+    assert.equal(runner.runs.length, 0, 'no nix-env, and an old generation needs no new root');
 
-    assert.deepEqual(await nixStore.setProfile(profile, PATH, () => {}), { ok: true });
-    assert.deepEqual(runner.runs[1]?.args, ['-p', profile, '--set', PATH]);
+    const fresh = await nixStore.setProfile(profile, PATH, (_stream, line) => lines.push(line));
+    assert.equal(fresh.ok, true);
+    if (fresh.ok) await fresh.rooted;
+    assert.equal(await readlink(profile), 'system-3-link');
+    assert.equal(await readlink(join(profiles, 'system-3-link')), PATH);
+    // The new generation is made a GC root the way nix-env makes it one.
+    assert.deepEqual(
+      runner.runs.map((r) => [r.command, ...r.args]),
+      [
+        [
+          'nix-store',
+          '--option',
+          'substituters',
+          '',
+          '--realise',
+          PATH,
+          '--add-root',
+          join(profiles, 'system-3-link'),
+          '--indirect',
+        ],
+      ],
+    );
+    assert.deepEqual(lines, [
+      'switched profile from generation 2 to 1',
+      'switched profile from generation 1 to 3 (new)',
+    ]);
+  });
+
+  it('switches with nix-env where there is no flock', async () => {
+    const profiles = join(dir, 'profiles-nix-env');
+    await mkdir(profiles);
+    await symlink(PATH, join(profiles, 'system-1-link'));
+    const runner = new RecordingRunner();
+    const nixStore = new NixStore({
+      runner,
+      env: { PATH: join(dir, 'no-such-folder') },
+      stateDir: join(dir, 'state'),
+      controllerUrl: CONTROLLER,
+      trustedPublicKeys: [KEY],
+      caFile: null,
+      credential: () => Promise.reject(new Error('unused')),
+    });
+    const profile = join(profiles, 'system');
+    const good = '/nix/store/0c2a7wq2mrhhvs6f8p8ryzfqmdj3b5x9-nixos-system-good';
+    assert.equal((await nixStore.setProfile(profile, PATH, () => {})).ok, true);
+    assert.equal((await nixStore.setProfile(profile, good, () => {})).ok, true);
+    assert.deepEqual(
+      runner.runs.map((r) => [r.command, ...r.args]),
+      [
+        ['nix-env', '-p', profile, '--switch-generation', '1'],
+        ['nix-env', '-p', profile, '--set', good],
+      ],
+    );
   });
 });

@@ -15,6 +15,7 @@ import {
 } from '@flotilla/runtime';
 import type { CacheCredentialGrant } from '../connection.js';
 import { checkCacheUrl, netrcEntry } from './cache-credentials.js';
+import { switchProfile } from './profile-switch.js';
 import { parsePathInfo, trustedSigners } from './closure-signature.js';
 
 /**
@@ -24,6 +25,12 @@ import { parsePathInfo, trustedSigners } from './closure-signature.js';
 export type StepOutcome = { ok: true } | { ok: false; reason: string; code?: ErrorCode };
 
 export type OnOutputLine = (stream: OutputStream, line: string) => void;
+
+/**
+ * A switched profile, with the work still under way that makes a new generation a GC root
+ * of its own (it never rejects; the deployment's pin keeps the system until it is done).
+ */
+export type ProfileOutcome = { ok: true; rooted: Promise<void> } | Extract<StepOutcome, { ok: false }>;
 
 /** The Nix operations a deployment needs; an interface so the executor can be tested alone. */
 export interface SystemStore {
@@ -40,8 +47,11 @@ export interface SystemStore {
   checkSignature(storePath: string): Promise<StepOutcome>;
   /** The generation of `profile` that holds `storePath`; null when none does. */
   generationOf(profile: string, storePath: string): Promise<number | null>;
-  /** Points the profile at the path, adding a generation when it differs. */
-  setProfile(profile: string, storePath: string, onLine: OnOutputLine): Promise<StepOutcome>;
+  /**
+   * Points the profile at the path: back at the newest generation that holds it, or at a
+   * new generation.
+   */
+  setProfile(profile: string, storePath: string, onLine: OnOutputLine): Promise<ProfileOutcome>;
   /**
    * Makes `root` an indirect GC root of the first path, `root-2` of the second and so on
    * (Nix's own naming; replacing what they pointed at), all in one go. Nothing is fetched:
@@ -230,7 +240,11 @@ export class NixStore implements SystemStore {
     return caFile === null ? env : { ...env, NIX_SSL_CERT_FILE: caFile };
   }
 
-  async setProfile(profile: string, storePath: string, onLine: OnOutputLine): Promise<StepOutcome> {
+  async setProfile(
+    profile: string,
+    storePath: string,
+    onLine: OnOutputLine,
+  ): Promise<ProfileOutcome> {
     try {
       await mkdir(dirname(profile), { recursive: true });
     } catch (error) {
@@ -241,6 +255,23 @@ export class NixStore implements SystemStore {
     // release again) is switched back to, not copied on top as a new generation: the
     // generations then keep telling what ran before what, and "the generation before the
     // current one" never becomes the system that was just rolled away from.
+    const switched = await switchProfile({ profile, storePath, env: this.options.env });
+    if (switched.ok) {
+      const from = switched.previous === null ? 'none' : String(switched.previous);
+      onLine(
+        'stdout',
+        `switched profile from generation ${from} to ${switched.generation}${switched.created ? ' (new)' : ''}`,
+      );
+      const rooted = switched.created
+        ? this.pin([storePath], switched.link).then((pinned) => {
+            if (!pinned.ok) onLine('stderr', `warning: ${pinned.reason}`);
+          })
+        : Promise.resolve();
+      return { ok: true, rooted };
+    }
+    if (!switched.unavailable) return { ok: false, reason: switched.reason };
+    // No util-linux `flock` on this host: `nix-env` takes the lock and does the same.
+    onLine('stderr', `${switched.reason}; switching with nix-env`);
     const generation = await generationHolding(profile, storePath);
     const args =
       generation === null
@@ -250,7 +281,7 @@ export class NixStore implements SystemStore {
       env: this.options.env,
       onLine,
     });
-    if (result.exitCode === 0) return { ok: true };
+    if (result.exitCode === 0) return { ok: true, rooted: Promise.resolve() };
     return { ok: false, reason: failure(`nix-env ${args[2] ?? ''} on ${profile}`, result) };
   }
 

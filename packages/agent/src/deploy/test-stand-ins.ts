@@ -23,7 +23,7 @@ import type {
 } from './activator.js';
 import type { DeploymentReporter, HostState } from './deployment-run.js';
 import { healthCheckName, type HealthChecker } from './health-checks.js';
-import type { OnOutputLine, StepOutcome, SystemStore } from './nix-store.js';
+import type { OnOutputLine, ProfileOutcome, StepOutcome, SystemStore } from './nix-store.js';
 
 export const NEW = '/nix/store/0c2a7wq2mrhhvs6f8p8ryzfqmdj3b5x9-nixos-system-hsb1-2';
 export const OLD = '/nix/store/1c2a7wq2mrhhvs6f8p8ryzfqmdj3b5x9-nixos-system-hsb1-1';
@@ -81,10 +81,11 @@ export class FakeStore implements SystemStore {
       if (target === path) return Promise.resolve(number);
     return Promise.resolve(null);
   }
-  setProfile(_profile: string, path: string): Promise<StepOutcome> {
+  setProfile(_profile: string, path: string): Promise<ProfileOutcome> {
     this.calls.push(`set ${path}`);
-    if (this.profileOutcome.ok) this.host.profile = path;
-    return Promise.resolve(this.profileOutcome);
+    if (!this.profileOutcome.ok) return Promise.resolve(this.profileOutcome);
+    this.host.profile = path;
+    return Promise.resolve({ ok: true, rooted: Promise.resolve() });
   }
   /** Set to hold every `pin` until the test resolves it. */
   pinHold: Promise<void> | null = null;

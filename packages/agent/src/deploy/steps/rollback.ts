@@ -37,7 +37,8 @@ export async function rollbackStep(run: DeploymentRun, deps: FlowDeps): Promise<
   if (profileChanged && run.journal.activation?.step !== 'rollback') {
     run.say(`setting profile ${deps.profile} back to ${previous}`);
     const set = await deps.store.setProfile(deps.profile, previous, run.output);
-    if (!set.ok) run.say(`cannot set the profile back: ${set.reason}`);
+    if (set.ok) run.meanwhile(set.rooted);
+    else run.say(`cannot set the profile back: ${set.reason}`);
   }
   const outcome = await runIdempotentActivation(run, deps, {
     step: 'rollback',
