@@ -30,7 +30,8 @@ export type OnOutputLine = (stream: OutputStream, line: string) => void;
  * A switched profile, with the work still under way that makes a new generation a GC root
  * of its own (it never rejects; the deployment's pin keeps the system until it is done).
  */
-export type ProfileOutcome = { ok: true; rooted: Promise<void> } | Extract<StepOutcome, { ok: false }>;
+export type ProfileOutcome =
+  { ok: true; rooted: Promise<void> } | Extract<StepOutcome, { ok: false }>;
 
 /** The Nix operations a deployment needs; an interface so the executor can be tested alone. */
 export interface SystemStore {
