@@ -280,6 +280,37 @@ describe('DeploymentExecutor', () => {
     assert.equal(t.store.roots.size, 0, 'the roots are released after they were made');
   });
 
+  it('starts a release its plan prepared without asking Nix first; the pin runs beside', async () => {
+    const t = harness();
+    t.store.preparedPaths.add(NEW);
+    t.store.generations.set(1, OLD);
+    t.store.signed.delete(NEW); // a check now would refuse it: none is made
+    let release = () => {};
+    t.store.pinHold = new Promise((resolve) => (release = resolve));
+    const { flow } = await untilConfirming(t);
+    assert.deepEqual(t.store.pins, [[NEW, OLD]], 'started, not waited for');
+    assert.deepEqual(t.store.verified, [], 'checked when it was prepared');
+    assert.ok(
+      t.reporter
+        .lines()
+        .includes(
+          `${NEW} was prepared for this deployment: in the store, kept, and signed by a trusted key`,
+        ),
+    );
+    t.executor.confirm('d1');
+    release();
+    await flow;
+    assert.equal(t.reporter.results[0]?.outcome, 'succeeded');
+
+    // The previous system neither a generation nor prepared: the usual path.
+    const u = harness();
+    u.store.preparedPaths.add(NEW);
+    const usual = await untilConfirming(u);
+    u.executor.confirm('d1');
+    await usual.flow;
+    assert.deepEqual(u.store.verified, [NEW], 'checked, as any release');
+  });
+
   it('fetches a missing closure and fails with fetch_failed without a cache', async () => {
     const t = harness();
     t.store.valid.delete(NEW);

@@ -1,11 +1,24 @@
 import assert from 'node:assert/strict';
 import { generateKeyPairSync, sign } from 'node:crypto';
-import { mkdir, mkdtemp, readFile, readdir, readlink, rm, stat, symlink } from 'node:fs/promises';
+import { execFile } from 'node:child_process';
+import {
+  mkdir,
+  mkdtemp,
+  readFile,
+  readdir,
+  readlink,
+  rm,
+  stat,
+  symlink,
+  writeFile,
+} from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
+import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
 import {
   ManualClock,
+  processRunner,
   runResultOf,
   type ProcessRunner,
   type RunOptions,
@@ -16,6 +29,7 @@ import { NixStore, type NixStoreOptions } from './nix-store.js';
 const PATH = '/nix/store/0c2a7wq2mrhhvs6f8p8ryzfqmdj3b5x9-nixos-system-h1';
 const KEY = 'flotilla-ctl-1:dQMazEW7OQfpD355sb5asrOVwPQpeh4xHJ+DgDncQyo=';
 const CONTROLLER = 'ws://127.0.0.1:8080/api/v1/agent/ws';
+const execNix = promisify(execFile);
 
 interface SeenRun {
   command: string;
@@ -218,6 +232,74 @@ describe('NixStore.checkSignature', () => {
     const elsewhere = await checker(pathInfo([signature]), [other]).checkSignature(PATH);
     assert.equal(elsewhere.ok ? null : elsewhere.code, 'untrusted_closure');
     assert.match(elsewhere.ok ? '' : elsewhere.reason, /signatures are by fleet-1/);
+  });
+});
+
+describe('NixStore.prepared', () => {
+  const { publicKey, privateKey } = generateKeyPairSync('ed25519');
+  const raw = Buffer.from(publicKey.export({ format: 'jwk' }).x ?? '', 'base64url');
+  const trusted = `fleet-1:${raw.toString('base64')}`;
+  const narHash = 'sha256-5RlQXtufd/fwLv79PJspdm/dD0Sem/kyMT05ziSZguk=';
+  const signedNarHash = 'sha256:1sc2k4jcwf9x64rgk6wy8h7xsvvn56dkrzgy5vqgfxwzvdg506g5';
+  const env = {
+    PATH: process.env.PATH ?? '/usr/bin:/bin',
+    NIX_CONFIG: 'experimental-features = nix-command\nsandbox = false\nsubstituters =',
+  };
+  let dir: string;
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'flotilla-nix-prepared-'));
+  });
+  after(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  /** A real path added to the real store; a fresh one per test, so it can be deleted. */
+  const addToStore = async (name: string, text: string) => {
+    const file = join(dir, name);
+    await writeFile(file, text);
+    return (await execNix('nix-store', ['--add', file], { env })).stdout.trim();
+  };
+
+  it('holds for a checked path kept by its root, and not for one added to the store again', async () => {
+    const path = await addToStore(`prepared-${Date.now()}`, 'a prepared system');
+    const fingerprint = `1;${path};${signedNarHash};136;`;
+    const signature = `fleet-1:${sign(null, Buffer.from(fingerprint), privateKey).toString('base64')}`;
+    const info = JSON.stringify([
+      { path, narHash, narSize: 136, references: [], signatures: [signature] },
+    ]);
+    // Real nix-store for the roots; `nix path-info` answers with a signature made here.
+    const runner: ProcessRunner = {
+      run: (command, args, options) =>
+        command === 'nix'
+          ? Promise.resolve(runResultOf({ stdout: info }))
+          : processRunner.run(command, args, options),
+    };
+    const store = new NixStore({
+      runner,
+      env,
+      stateDir: join(dir, 'state'),
+      controllerUrl: CONTROLLER,
+      trustedPublicKeys: [trusted],
+      caFile: null,
+      credential: () => Promise.reject(new Error('unused')),
+    });
+    const root = join(dir, 'roots', 'plan');
+
+    assert.equal(await store.prepared(path), false, 'neither checked nor kept');
+    assert.deepEqual(await store.checkSignature(path), { ok: true });
+    assert.equal(await store.prepared(path), false, 'checked but not kept');
+    assert.deepEqual(await store.pin([path], root), { ok: true });
+    assert.equal(await store.prepared(path), true);
+
+    await store.unpin(root);
+    assert.equal(await store.prepared(path), false, 'its root is gone');
+
+    // Deleted and added again: the same name, but not the directory that was checked.
+    await execNix('nix-store', ['--delete', path], { env });
+    await execNix('nix-store', ['--add', join(dir, basename(path).slice(33))], { env });
+    assert.deepEqual(await store.pin([path], root), { ok: true });
+    assert.equal(await store.prepared(path), false, 'added again since it was checked');
+    await store.unpin(root);
   });
 });
 

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { mkdir, readdir, readlink, rm } from 'node:fs/promises';
+import { lstat, mkdir, readdir, readlink, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { generationNumbers } from '../facts/generations.js';
 import type { CacheSource, ErrorCode } from '@flotilla/protocol';
@@ -62,6 +62,13 @@ export interface SystemStore {
   pin(storePaths: readonly string[], root: string): Promise<StepOutcome>;
   /** Removes a root made by `pin`; the path may be collected again. */
   unpin(root: string): Promise<void>;
+  /**
+   * Whether the path was made ready here without Nix having to be asked again: a root made
+   * by `pin` still holds it (so it is in the store and stays there), and its signature was
+   * found good by `checkSignature` since it came into the store (the same directory, not
+   * one deleted and added again). A plan's prefetch leaves its release so.
+   */
+  prepared(storePath: string): Promise<boolean>;
 }
 
 export interface NixStoreOptions {
@@ -84,6 +91,10 @@ export interface NixStoreOptions {
 export class NixStore implements SystemStore {
   /** Copies under way, by store path. */
   private readonly fetching = new Map<string, Promise<StepOutcome>>();
+  /** Paths found signed by a trusted key, with the identity of their directory then. */
+  private readonly signedPaths = new Map<string, string>();
+  /** The paths of each root made by `pin` (the first's root is the root's own name). */
+  private readonly pinned = new Map<string, readonly string[]>();
 
   constructor(private readonly options: NixStoreOptions) {}
 
@@ -164,6 +175,31 @@ export class NixStore implements SystemStore {
   }
 
   async checkSignature(storePath: string): Promise<StepOutcome> {
+    const before = await pathIdentity(storePath);
+    const checked = await this.checkSignatureWithNix(storePath);
+    if (checked.ok && before !== null && (await pathIdentity(storePath)) === before) {
+      this.signedPaths.set(storePath, before);
+    }
+    return checked;
+  }
+
+  async prepared(storePath: string): Promise<boolean> {
+    const identity = this.signedPaths.get(storePath);
+    if (identity === undefined) return false;
+    if ((await pathIdentity(storePath)) !== identity) {
+      this.signedPaths.delete(storePath);
+      return false;
+    }
+    for (const [root, paths] of this.pinned) {
+      const index = paths.indexOf(storePath);
+      if (index < 0) continue;
+      const link = index === 0 ? root : `${root}-${index + 1}`;
+      if ((await readlink(link).catch(() => null)) === storePath) return true;
+    }
+    return false;
+  }
+
+  private async checkSignatureWithNix(storePath: string): Promise<StepOutcome> {
     const result = await this.options.runner.run(
       'nix',
       ['--extra-experimental-features', 'nix-command', 'path-info', '--json', '--sigs', storePath],
@@ -311,11 +347,15 @@ export class NixStore implements SystemStore {
       ],
       { env: this.options.env },
     );
-    if (result.exitCode === 0) return { ok: true };
-    return { ok: false, reason: failure(`nix-store --add-root ${root}`, result) };
+    if (result.exitCode !== 0) {
+      return { ok: false, reason: failure(`nix-store --add-root ${root}`, result) };
+    }
+    this.pinned.set(root, [...storePaths]);
+    return { ok: true };
   }
 
   async unpin(root: string): Promise<void> {
+    this.pinned.delete(root);
     await rm(root, { force: true });
   }
 }
@@ -332,6 +372,20 @@ const UNSIGNED = /lacks a valid signature|not signed by any of the keys/;
 function failure(what: string, result: RunResult): string {
   const lastError = result.stderrTail.filter((line) => line.trim() !== '').at(-1);
   return `${what} ${describeExit(result)}${lastError === undefined ? '' : `: ${lastError.trim()}`}`;
+}
+
+/**
+ * Which directory a store path is (device, inode, change time), or null when it is not
+ * there: a path deleted and added again (by a garbage collection and another copy) is a
+ * different one, whose signature has not been checked.
+ */
+async function pathIdentity(path: string): Promise<string | null> {
+  try {
+    const stats = await lstat(path, { bigint: true });
+    return `${stats.dev}:${stats.ino}:${stats.ctimeNs}`;
+  } catch {
+    return null;
+  }
 }
 
 /** The newest generation of `profile` whose link points at `storePath`; null when none does. */

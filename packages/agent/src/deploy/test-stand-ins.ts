@@ -54,6 +54,8 @@ export class FakeStore implements SystemStore {
   verified: string[] = [];
   /** Generations of the profile, by number. */
   generations = new Map<number, string>();
+  /** Paths a plan left ready: kept by its root and checked (see SystemStore.prepared). */
+  preparedPaths = new Set<string>();
   constructor(private readonly host: FakeHost) {}
   isValid(path: string): Promise<boolean> {
     return Promise.resolve(this.valid.has(path));
@@ -75,6 +77,9 @@ export class FakeStore implements SystemStore {
             reason: `${path} is not signed by a trusted key`,
           },
     );
+  }
+  prepared(path: string): Promise<boolean> {
+    return Promise.resolve(this.preparedPaths.has(path));
   }
   generationOf(_profile: string, path: string): Promise<number | null> {
     for (const [number, target] of this.generations)

@@ -20,16 +20,13 @@ export async function fetchStep(run: DeploymentRun, deps: FlowDeps): Promise<voi
   }
   const roots = gcRoots(deps);
   const pins = previousSystem === null ? [storePath] : [storePath, previousSystem];
-  if (await allGenerations(deps, pins)) {
-    // Both systems are generations of the profile (a rollback, or a release deployed
-    // before): in the store, and kept there by the profile's own GC roots. Pinning them
-    // too, for a profile whose generations are deleted meanwhile, runs beside the
+  const ready = await readyWithoutNix(deps, storePath, previousSystem);
+  if (ready !== null) {
+    // Both systems are kept already (generations of the profile, or the release a plan
+    // prepared, which its root keeps) and the new one may run here: nothing to wait for.
+    // Pinning them for the deployment, in case those roots go meanwhile, runs beside the
     // activation; the deployment's end waits for it.
-    const trusted = await checkRunnable(deps.store, deps.profile, storePath);
-    if (!trusted.ok) {
-      return finish(run, deps, failure(trusted.code ?? 'untrusted_closure', trusted.reason));
-    }
-    run.say(trusted.why);
+    run.say(ready);
     run.meanwhile(
       deps.store.pin(pins, roots.pending).then(
         (pinned) => {
@@ -93,12 +90,26 @@ export async function setProfileStep(run: DeploymentRun, deps: FlowDeps): Promis
   await run.enter('activating');
 }
 
-/** Whether every path is a generation of the profile. */
-async function allGenerations(deps: FlowDeps, paths: string[]): Promise<boolean> {
-  const generations = await Promise.all(
-    paths.map((path) => deps.store.generationOf(deps.profile, path)),
-  );
-  return generations.every((generation) => generation !== null);
+/**
+ * Why the new system may run and both systems stay in the store, when that is known
+ * without asking Nix (a generation of the profile, or a release a plan prepared); null
+ * otherwise.
+ */
+async function readyWithoutNix(
+  deps: FlowDeps,
+  storePath: string,
+  previousSystem: string | null,
+): Promise<string | null> {
+  const kept = async (path: string) =>
+    (await deps.store.generationOf(deps.profile, path)) !== null ||
+    (await deps.store.prepared(path));
+  if (previousSystem !== null && !(await kept(previousSystem))) return null;
+  const generation = await deps.store.generationOf(deps.profile, storePath);
+  if (generation !== null) return `${storePath} is generation ${generation} of ${deps.profile}`;
+  if (await deps.store.prepared(storePath)) {
+    return `${storePath} was prepared for this deployment: in the store, kept, and signed by a trusted key`;
+  }
+  return null;
 }
 
 /**
