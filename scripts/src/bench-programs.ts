@@ -10,32 +10,56 @@
  * - idle agent memory: the resident set of an enrolled, connected agent after `--settle`
  *   seconds of idling, bundled (run with its shipped Node.js flags, dist/agent/node-flags,
  *   as `startAgent` does) and compiled, against a bare `node` that only waits;
- * - deployment overhead: a sandboxed host switched between two built systems through the
- *   API (`POST /api/v1/deployments`, a human's deploy, which counts as the approval) until
- *   the controller calls it `succeeded`, against the activation's own runtime — the same
- *   systems' `switch-to-configuration test` and `boot` run directly, as the agent runs
- *   them. The difference is Flotilla's own share: fetch and signature check, profile,
- *   runner, health check, confirmation, verification — measured also in process starts: a
- *   bare `node -e 0` and a `nix-store --check-validity`, timed in the same runs. `--log` prints
- *   each deployment's log with the time of each line and the ms since the line before (on
- *   stderr), and the load average is printed with the figures.
+ * - deployment overhead, in the three ways a deployment really starts, each from the request
+ *   that approves it to the controller calling it `succeeded`, on sandboxed hosts run by the
+ *   bundled agent, every run taking the three in turn:
+ *   1. a new release deployed by a human: `POST /api/v1/deployments` (a human's deploy,
+ *      which counts as the approval) of a system the host never ran (one built for each
+ *      run), nothing prepared before;
+ *   2. a new release approved after its plan was prepared (the everyday path): a commit
+ *      pushed to a bare repository standing in for GitHub and `POST /api/v1/repository/sync`
+ *      make a release through the controller's pipeline; the host's policy (`manual`) makes
+ *      its deployment wait, its agent prepares the plan (prefetch on), and once
+ *      `GET /api/v1/approvals` shows the plan `ready`, `POST /api/v1/approvals` approves it
+ *      (the timed span starts there; push → plan ready is reported beside it);
+ *   3. back to an existing generation: a human's deploy of the system the host started
+ *      with, a generation its profile already has (a redeploy or a rollback).
+ *   Each against the activation's own runtime: the same system's `switch-to-configuration
+ *   test` and `boot` run directly, as the agent runs them, right after that deployment. The
+ *   difference (median less median) is Flotilla's own share: fetch and signature check,
+ *   profile, runner, health check, confirmation, verification — measured also in process
+ *   starts: a bare `node -e 0` and a `nix-store --check-validity`, timed in the same runs.
+ *   The hosts share the machine's Nix store, so no case downloads anything: the new systems
+ *   are pinned and checked where they already are. `--log` prints each deployment's log
+ *   with the time of each line and the ms since the line before (lines written before the
+ *   approving request, while a deployment waited, are marked `before`), on stderr, where
+ *   the progress goes too; the load average is printed with the figures.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { FINAL_DEPLOYMENT_STATUSES, type Deployment } from '@flotilla/protocol';
+import {
+  FINAL_DEPLOYMENT_STATUSES,
+  type DecisionResult,
+  type Deployment,
+  type PendingApprovalList,
+  type ReleaseList,
+} from '@flotilla/protocol';
 import {
   buildHost,
+  GitFlakeRepo,
   installInitialSystem,
   JsonClient,
   sandboxNixEnv,
   signStorePath,
   startAgent,
   startController,
+  writeHost,
   writeSandboxFlake,
   type AgentHandle,
   type ControllerHandle,
@@ -56,6 +80,9 @@ if (!(RUNS > 0) || !(SETTLE_SECONDS > 0)) {
   process.exit(2);
 }
 
+/** The host whose deployments come from the repository and wait for approval. */
+const PREPARED = 'prepared';
+
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const PROGRAMS = {
   controller: {
@@ -72,6 +99,9 @@ function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.floor(sorted.length / 2)] ?? NaN;
 }
+
+/** What the bench is doing now, on stderr (the figures alone go to stdout). */
+const progress = (what: string) => console.error(`${new Date().toISOString()} ${what}…`);
 
 const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -197,16 +227,19 @@ async function addAgent(
   return agent;
 }
 
-/** One deployment through the API: ms from the request to `succeeded`. */
-async function timeDeployment(api: JsonClient, host: string, storePath: string): Promise<number> {
-  const started = performance.now();
-  const requestedAt = Date.now();
-  const created = await api.post<{ deployment: Deployment }>('/api/v1/deployments', {
-    host,
-    storePath,
-  });
-  if (created.status !== 201) throw new Error(`deploy: ${JSON.stringify(created.body)}`);
-  const id = created.body.deployment.id;
+/**
+ * Follows a deployment to its end: ms from `started` (when its request was sent) to the first
+ * poll that sees it `succeeded`. With `--log`, prints its log (on stderr), each line with its
+ * time and the ms since the line before (the first after the request: since the request;
+ * lines written before it, e.g. while it waited for approval, are marked `before`).
+ */
+async function followDeployment(
+  api: JsonClient,
+  id: string,
+  label: string,
+  started: number,
+  requestedAt: number,
+): Promise<number> {
   for (;;) {
     const { body } = await api.get<Deployment>(`/api/v1/deployments/${id}`);
     if (FINAL_DEPLOYMENT_STATUSES.has(body.status)) {
@@ -215,17 +248,16 @@ async function timeDeployment(api: JsonClient, host: string, storePath: string):
       const seenAt = Date.now();
       if (body.status !== 'succeeded') throw new Error(`deployment ${id} ${body.status}`);
       if (values.log === true) {
-        // Where the time went: the deployment's log, each line with its time and the ms
-        // since the line before (the first: since the request).
         const { log } = (
           await api.get<{ log: { at: string; line: string }[] }>(`/api/v1/deployments/${id}`)
         ).body;
+        console.error(`— ${label}: deployment ${id}, ${Math.round(ms)} ms`);
         let last = requestedAt;
         for (const line of log) {
           const at = Date.parse(line.at);
-          const step = `+${String(at - last).padStart(4)} ms`;
+          const step = at < requestedAt ? '   before' : `+${String(at - last).padStart(4)} ms`;
           console.error(line.at, step, line.line.slice(0, 140));
-          last = at;
+          if (at >= requestedAt) last = at;
         }
         console.error(`${' '.repeat(24)} +${String(seenAt - last).padStart(4)} ms seen succeeded`);
       }
@@ -234,6 +266,69 @@ async function timeDeployment(api: JsonClient, host: string, storePath: string):
     if (performance.now() - started > 120_000) throw new Error(`deployment ${id} hangs`);
     await delay(5);
   }
+}
+
+/** A human's deploy through the API (it counts as the approval): ms from the request to `succeeded`. */
+async function timeDeployment(
+  api: JsonClient,
+  host: string,
+  storePath: string,
+  label: string,
+): Promise<number> {
+  const started = performance.now();
+  const requestedAt = Date.now();
+  const created = await api.post<{ deployment: Deployment }>('/api/v1/deployments', {
+    host,
+    storePath,
+  });
+  if (created.status !== 201) throw new Error(`deploy: ${JSON.stringify(created.body)}`);
+  return followDeployment(api, created.body.deployment.id, label, started, requestedAt);
+}
+
+/**
+ * The everyday path: a new revision of the repository (a commit pushed to the bare repository
+ * standing in for GitHub, then `POST /api/v1/repository/sync`) becomes a release through the
+ * controller's pipeline; the host's policy (`manual`) makes its deployment wait for approval,
+ * and its agent prepares the plan. Once the plan is `ready` (`GET /api/v1/approvals` shows it),
+ * `POST /api/v1/approvals` approves it: the ms from that request to `succeeded`, the system
+ * deployed, and the ms from the push to the plan being ready (not part of the timed span).
+ */
+async function timePreparedApproval(
+  api: JsonClient,
+  repo: GitFlakeRepo,
+  host: string,
+  version: string,
+  label: string,
+): Promise<{ ms: number; storePath: string; pushToPlanReadyMs: number }> {
+  await writeHost(repo.work, { name: host, version });
+  const sha = await repo.commit(`${host}: ${version}`);
+  await repo.push();
+  const pushedAt = performance.now();
+  const synced = await api.post('/api/v1/repository/sync', {});
+  if (synced.status !== 200) throw new Error(`sync: ${JSON.stringify(synced.body)}`);
+  const waiting = await JsonClient.until(
+    async () => {
+      const { approvals } = (await api.get<PendingApprovalList>('/api/v1/approvals')).body;
+      const approval = approvals.find((a) => a.host === host && a.sha === sha);
+      const state = approval?.plan?.state;
+      if (state === 'failed' || state === 'unavailable') {
+        throw new Error(`the plan of ${sha} for ${host}: ${JSON.stringify(approval?.plan)}`);
+      }
+      return state === 'ready' ? approval : undefined;
+    },
+    `${host}'s prepared plan of ${sha}`,
+    120_000,
+  );
+  const pushToPlanReadyMs = performance.now() - pushedAt;
+  const started = performance.now();
+  const requestedAt = Date.now();
+  const decided = await api.post<DecisionResult>('/api/v1/approvals', {
+    decision: 'approve',
+    deploymentId: waiting.deploymentId,
+  });
+  if (decided.status !== 200) throw new Error(`approve: ${JSON.stringify(decided.body)}`);
+  const ms = await followDeployment(api, waiting.deploymentId, label, started, requestedAt);
+  return { ms, storePath: waiting.storePath, pushToPlanReadyMs };
 }
 
 /** Wall time of one run of `command` to its exit (the price of a process start here and now). */
@@ -264,26 +359,69 @@ async function timeActivation(storePath: string, scratch: string): Promise<numbe
   return performance.now() - started;
 }
 
+/** Median and each run of a deployment case, against the activation's own runtime. */
+function caseFigures(deployMs: number[], activationMs: number[]) {
+  return {
+    approvalToSucceededMs: Math.round(median(deployMs)),
+    approvalToSucceededEachMs: deployMs.map(Math.round),
+    activationOwnMs: Math.round(median(activationMs)),
+    activationOwnEachMs: activationMs.map(Math.round),
+    // Flotilla's own share: the median deployment less the activation's own median.
+    flotillaOwnShareMs: Math.round(median(deployMs) - median(activationMs)),
+    ratio: Number((median(deployMs) / median(activationMs)).toFixed(2)),
+  };
+}
+
 async function main(): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'flotilla-bench-programs-'));
+  // Every system this run builds is new to the machine, so none is left from an earlier run.
+  const tag = randomBytes(4).toString('hex');
   let controller: ControllerHandle | undefined;
   const agents: AgentHandle[] = [];
   try {
+    progress('controller starts');
     const start = await controllerStart(dir);
 
-    controller = await startController({ stateDir: join(dir, 'controller') });
+    // The repository the controller tracks (a bare one stands in for GitHub): one host,
+    // `prepared`, whose releases wait for approval (`manual`, a new host's policy).
+    const repo = await GitFlakeRepo.create(join(dir, 'github'));
+    await writeSandboxFlake(repo.work, [{ name: PREPARED, version: `${tag}-0` }]);
+    await repo.commit('fleet');
+    await repo.push();
+    const configFile = join(dir, 'controller.json');
+    await writeFile(
+      configFile,
+      JSON.stringify({ repository: { url: repo.bare, pollIntervalSeconds: 3600 } }),
+    );
+    controller = await startController({
+      stateDir: join(dir, 'controller'),
+      env: { FLOTILLA_CONFIG: configFile },
+    });
     const api = new JsonClient(controller.url, controller.adminToken);
     const cache = await api.get<{ publicKey: string }>('/api/v1/cache');
     const fleet = { dir, controller, api, cacheKey: cache.body.publicKey };
+    const signingKey = join(controller.stateDir, 'cache', 'signing-key.sec');
+    // The system every human deploy starts from, and one new system for each run.
+    progress(`building ${RUNS + 1} systems`);
     const flake = join(dir, 'flake');
     const systems: string[] = [];
-    for (const version of ['1', '2']) {
-      await writeSandboxFlake(flake, [{ name: 'bench', version }]);
+    for (let run = 0; run <= RUNS; run++) {
+      await writeSandboxFlake(flake, [{ name: 'bench', version: `${tag}-${run}` }]);
       const storePath = await buildHost(`path:${flake}`, 'bench');
-      await signStorePath(storePath, join(controller.stateDir, 'cache', 'signing-key.sec'));
+      await signStorePath(storePath, signingKey);
       systems.push(storePath);
     }
-    const [first = '', second = ''] = systems;
+    const [first = '', ...newSystems] = systems;
+    // The first release of `prepared`, made by the pipeline: what that host runs at first.
+    await api.post('/api/v1/repository/sync', {});
+    const initialRelease = await JsonClient.until(
+      async () =>
+        (await api.get<ReleaseList>(`/api/v1/releases?host=${PREPARED}&status=ready`)).body
+          .releases[0],
+      `the first release of ${PREPARED}`,
+      120_000,
+    );
+    progress(`idle agents (${SETTLE_SECONDS} s)`);
     agents.push(await addAgent(fleet, 'bundled', PROGRAMS.agent.bundled, first));
     agents.push(await addAgent(fleet, 'compiled', PROGRAMS.agent.compiled, first));
 
@@ -299,29 +437,66 @@ async function main(): Promise<void> {
       bundledOverBare: Number((bundledRss / bare).toFixed(2)),
     };
 
+    // The host whose deployments come from the pipeline: the bundled agent, prefetch on.
+    agents.push(await addAgent(fleet, PREPARED, PROGRAMS.agent.bundled, initialRelease.storePath));
+
     const scratch = join(dir, 'scratch');
     await mkdir(scratch, { recursive: true });
-    const deployMs: number[] = [];
-    const activationMs: number[] = [];
+    const cases = {
+      human: { deployMs: [] as number[], activationMs: [] as number[] },
+      prepared: { deployMs: [] as number[], activationMs: [] as number[] },
+      existing: { deployMs: [] as number[], activationMs: [] as number[] },
+    };
+    const pushToPlanReadyMs: number[] = [];
     const nodeStartMs: number[] = [];
     const nixStartMs: number[] = [];
+    const loadAtStart = loadavg();
+    // Each run takes the three cases in turn, so all three see the same machine.
     for (let run = 0; run < RUNS; run++) {
-      const target = run % 2 === 0 ? second : first;
-      deployMs.push(await timeDeployment(api, 'bundled', target));
-      activationMs.push(await timeActivation(target, scratch));
+      progress(`deployments, run ${run + 1} of ${RUNS}`);
+      // 1. A system the host never ran, deployed by a human, nothing prepared before.
+      const fresh = newSystems[run] ?? '';
+      cases.human.deployMs.push(
+        await timeDeployment(api, 'bundled', fresh, `run ${run + 1}, new release by a human`),
+      );
+      cases.human.activationMs.push(await timeActivation(fresh, scratch));
+      // 2. A new release of the repository, approved once its plan is ready.
+      const prepared = await timePreparedApproval(
+        api,
+        repo,
+        PREPARED,
+        `${tag}-${run + 1}`,
+        `run ${run + 1}, new release approved after its plan was prepared`,
+      );
+      cases.prepared.deployMs.push(prepared.ms);
+      pushToPlanReadyMs.push(prepared.pushToPlanReadyMs);
+      cases.prepared.activationMs.push(await timeActivation(prepared.storePath, scratch));
+      // 3. Back to a generation the host's profile already has (the system it started with).
+      cases.existing.deployMs.push(
+        await timeDeployment(
+          api,
+          'bundled',
+          first,
+          `run ${run + 1}, back to an existing generation`,
+        ),
+      );
+      cases.existing.activationMs.push(await timeActivation(first, scratch));
       nodeStartMs.push(await timeProcess(process.execPath, ['-e', '0']));
-      nixStartMs.push(await timeProcess('nix-store', ['--check-validity', target]));
+      nixStartMs.push(await timeProcess('nix-store', ['--check-validity', first]));
     }
     const deploy = {
-      // The machine may be shared: its load during the deployments, for the record.
+      // The machine may be shared: its load when the deployments began and ended, for the record.
+      loadAverageAtStart: loadAtStart.map((load) => Number(load.toFixed(2))),
       loadAverage: loadavg().map((load) => Number(load.toFixed(2))),
-      approvalToSucceededMs: Math.round(median(deployMs)),
-      // Each run: the first deploys a system new to the host, the later ones switch between
-      // two generations of its profile.
-      approvalToSucceededEachMs: deployMs.map(Math.round),
-      activationOwnMs: Math.round(median(activationMs)),
-      flotillaOverheadMs: Math.round(median(deployMs) - median(activationMs)),
-      ratio: Number((median(deployMs) / median(activationMs)).toFixed(2)),
+      // Each: from the request that approves (a human's deploy, or `POST /api/v1/approvals`)
+      // to `succeeded`, against the same system's `switch-to-configuration test` + `boot`.
+      newReleaseDeployedByHuman: caseFigures(cases.human.deployMs, cases.human.activationMs),
+      newReleaseApprovedAfterPlanPrepared: {
+        ...caseFigures(cases.prepared.deployMs, cases.prepared.activationMs),
+        // Not part of the figure above: from the push (and sync) to the plan being ready.
+        pushToPlanReadyMs: Math.round(median(pushToPlanReadyMs)),
+      },
+      backToExistingGeneration: caseFigures(cases.existing.deployMs, cases.existing.activationMs),
       // What one process start costs on this machine now: the overhead is mostly these.
       bareNodeStartMs: Math.round(median(nodeStartMs)),
       nixStoreStartMs: Math.round(median(nixStartMs)),
