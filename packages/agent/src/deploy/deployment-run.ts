@@ -95,14 +95,25 @@ export class DeploymentRun {
     await this.options.journals.save(this.journal, { durable });
   }
 
-  /** Moves to `phase` (saved first), then tells the controller. */
-  async enter(phase: JournalPhase, patch: Partial<DeploymentJournal> = {}): Promise<void> {
+  /**
+   * Moves to `phase` (saved first), then tells the controller. Not durable where the
+   * phase's step begins with a durable write of its own before it acts: that write carries
+   * the phase too, and losing both to a power cut only repeats the step before.
+   */
+  async enter(
+    phase: JournalPhase,
+    patch: Partial<DeploymentJournal> = {},
+    { durable = true } = {},
+  ): Promise<void> {
     const now = this.options.clock.now().getTime();
-    await this.update({
-      ...patch,
-      phase,
-      phaseTimes: { ...this.journal.phaseTimes, [phase]: now },
-    });
+    await this.update(
+      {
+        ...patch,
+        phase,
+        phaseTimes: { ...this.journal.phaseTimes, [phase]: now },
+      },
+      { durable },
+    );
     this.announce();
   }
 

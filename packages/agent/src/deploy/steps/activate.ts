@@ -74,7 +74,7 @@ async function afterActivation(
           `${what}: the new system needs a reboot; nothing was activated, making it the boot default`,
         );
         await run.update({ rebootRequired: true });
-        return run.enter('committing');
+        return run.enter('committing', {}, { durable: false });
       }
       if (code === EXIT_REBOOT_REQUIRED) {
         const message = `${what}: the new system needs a reboot, which "test" never gives it; nothing was activated`;

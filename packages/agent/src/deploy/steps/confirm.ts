@@ -19,7 +19,8 @@ export async function confirmStep(run: DeploymentRun, deps: FlowDeps): Promise<v
   let health = run.journal.health;
   if (health === null) {
     health = await runHealthChecks(run, deps);
-    await run.update({ health });
+    // Not durable: lost to a power cut, the checks only run again.
+    await run.update({ health }, { durable: false });
     const failed = health.filter((result) => !result.ok);
     if (failed.length > 0) {
       const reason = failed.map((r) => `health check ${r.name} failed: ${r.detail}`).join('; ');
@@ -39,7 +40,8 @@ export async function confirmStep(run: DeploymentRun, deps: FlowDeps): Promise<v
   if (!confirmed) return beginRollback(run, deps, late, 'verification_failed');
   run.say('confirmed by the controller');
   if (run.journal.action === 'test') return finish(run, deps, { outcome: 'succeeded' });
-  await run.enter('committing');
+  // The commit step records `profileChanged` durably before it acts.
+  await run.enter('committing', {}, { durable: false });
 }
 
 /** The request's checks, one after another, plus "no unit failed that ran before" where systemd runs. */

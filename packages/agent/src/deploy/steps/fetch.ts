@@ -1,4 +1,6 @@
+import type { DeployAction } from '@flotilla/protocol';
 import { checkRunnable } from '../closure-trust.js';
+import type { JournalPhase } from '../journal.js';
 import type { DeploymentRun, FlowDeps } from '../deployment-run.js';
 import { failure, finish, gcRoots } from './finish.js';
 
@@ -16,7 +18,7 @@ export async function fetchStep(run: DeploymentRun, deps: FlowDeps): Promise<voi
     }
     // Running it is proven; only the boot entry is missing, which needs no confirmation.
     run.say(`${storePath} is already the running system; making it the boot default`);
-    return run.enter('committing');
+    return run.enter('committing', {}, { durable: false });
   }
   const roots = gcRoots(deps);
   const pins = previousSystem === null ? [storePath] : [storePath, previousSystem];
@@ -37,7 +39,7 @@ export async function fetchStep(run: DeploymentRun, deps: FlowDeps): Promise<voi
           run.say(`warning: cannot pin against garbage collection: ${String(error)}`),
       ),
     );
-    return run.enter(action === 'boot' ? 'setting_profile' : 'activating');
+    return run.enter(nextPhase(action), {}, { durable: false });
   }
   // Otherwise in one `nix-store` for the usual case: both systems are in the store, and
   // pinning them (which never fetches) proves it. The signature check runs meanwhile; its
@@ -71,7 +73,15 @@ export async function fetchStep(run: DeploymentRun, deps: FlowDeps): Promise<voi
   }
   run.say(trusted.why);
   if (!pinned.ok) await pinEach(run, deps, pins);
-  await run.enter(action === 'boot' ? 'setting_profile' : 'activating');
+  await run.enter(nextPhase(action), {}, { durable: false });
+}
+
+/**
+ * The phase after fetching. Its step writes the journal durably before it acts (the
+ * activation's record, or `profileChanged`), so entering it need not be durable itself.
+ */
+function nextPhase(action: DeployAction): JournalPhase {
+  return action === 'boot' ? 'setting_profile' : 'activating';
 }
 
 /**
