@@ -75,7 +75,13 @@ export async function runActivation(
     },
   });
   const current = run.journal.activation ?? record;
-  await run.update({ ...spec.onEnd?.(outcome), activation: { ...current, outcome } });
+  // Not synced: whatever the outcome, the caller's next write before it acts is (the next
+  // phase, the rollback, or the result in the outbox); lost, the outcome is read again from
+  // the runner's files, or counts as lost.
+  await run.update(
+    { ...spec.onEnd?.(outcome), activation: { ...current, outcome } },
+    { durable: false },
+  );
   run.say(`switch-to-configuration ${spec.action} ${describeActivation(outcome)}`);
   return outcome;
 }
