@@ -68,6 +68,7 @@ export class DeploymentRun {
   delivered = false;
   private readonly batcher: DeployLogBatcher;
   private readonly background: Promise<void>[] = [];
+  private readonly deferred: (() => Promise<void>)[] = [];
 
   constructor(
     public journal: DeploymentJournal,
@@ -141,8 +142,24 @@ export class DeploymentRun {
     this.background.push(work);
   }
 
-  /** Resolves once all work started with {@link meanwhile} has ended. */
+  /**
+   * Work for beside the next steps that starts a process: it starts once the next
+   * activation has started ({@link startDeferred}), since starting a process holds up the
+   * agent for a few milliseconds, and the activation comes first. At the latest it starts
+   * when the deployment settles. It must not reject.
+   */
+  soon(work: () => Promise<void>): void {
+    this.deferred.push(work);
+  }
+
+  /** Starts the work given to {@link soon} (right after an activation was started). */
+  startDeferred(): void {
+    for (const work of this.deferred.splice(0)) this.meanwhile(work());
+  }
+
+  /** Resolves once all work started with {@link meanwhile} or {@link soon} has ended. */
   async settled(): Promise<void> {
+    this.startDeferred();
     await Promise.all(this.background.splice(0));
   }
 

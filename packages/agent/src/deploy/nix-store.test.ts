@@ -343,13 +343,13 @@ describe('NixStore.setProfile', () => {
 
     const back = await nixStore.setProfile(profile, good, (_stream, line) => lines.push(line));
     assert.equal(back.ok, true);
-    if (back.ok) await back.rooted;
+    if (back.ok) await back.root();
     assert.equal(await readlink(profile), 'system-1-link');
     assert.equal(runner.runs.length, 0, 'no nix-env, and an old generation needs no new root');
 
     const fresh = await nixStore.setProfile(profile, PATH, (_stream, line) => lines.push(line));
     assert.equal(fresh.ok, true);
-    if (fresh.ok) await fresh.rooted;
+    if (fresh.ok) await fresh.root();
     assert.equal(await readlink(profile), 'system-3-link');
     assert.equal(await readlink(join(profiles, 'system-3-link')), PATH);
     // The new generation is made a GC root the way nix-env makes it one.

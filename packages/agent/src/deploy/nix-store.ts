@@ -27,11 +27,12 @@ export type StepOutcome = { ok: true } | { ok: false; reason: string; code?: Err
 export type OnOutputLine = (stream: OutputStream, line: string) => void;
 
 /**
- * A switched profile, with the work still under way that makes a new generation a GC root
- * of its own (it never rejects; the deployment's pin keeps the system until it is done).
+ * A switched profile, with the work left to do that makes a new generation a GC root of
+ * its own: `root` starts it (it never rejects; the deployment's pin keeps the system until
+ * it is done).
  */
 export type ProfileOutcome =
-  { ok: true; rooted: Promise<void> } | Extract<StepOutcome, { ok: false }>;
+  { ok: true; root: () => Promise<void> } | Extract<StepOutcome, { ok: false }>;
 
 /** The Nix operations a deployment needs; an interface so the executor can be tested alone. */
 export interface SystemStore {
@@ -299,12 +300,12 @@ export class NixStore implements SystemStore {
         'stdout',
         `switched profile from generation ${from} to ${switched.generation}${switched.created ? ' (new)' : ''}`,
       );
-      const rooted = switched.created
-        ? this.pin([storePath], switched.link).then((pinned) => {
-            if (!pinned.ok) onLine('stderr', `warning: ${pinned.reason}`);
-          })
-        : Promise.resolve();
-      return { ok: true, rooted };
+      const root = async () => {
+        if (!switched.created) return;
+        const pinned = await this.pin([storePath], switched.link);
+        if (!pinned.ok) onLine('stderr', `warning: ${pinned.reason}`);
+      };
+      return { ok: true, root };
     }
     if (!switched.unavailable) return { ok: false, reason: switched.reason };
     // No util-linux `flock` on this host: `nix-env` takes the lock and does the same.
@@ -318,7 +319,7 @@ export class NixStore implements SystemStore {
       env: this.options.env,
       onLine,
     });
-    if (result.exitCode === 0) return { ok: true, rooted: Promise.resolve() };
+    if (result.exitCode === 0) return { ok: true, root: () => Promise.resolve() };
     return { ok: false, reason: failure(`nix-env ${args[2] ?? ''} on ${profile}`, result) };
   }
 

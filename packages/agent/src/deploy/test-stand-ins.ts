@@ -90,7 +90,7 @@ export class FakeStore implements SystemStore {
     this.calls.push(`set ${path}`);
     if (!this.profileOutcome.ok) return Promise.resolve(this.profileOutcome);
     this.host.profile = path;
-    return Promise.resolve({ ok: true, rooted: Promise.resolve() });
+    return Promise.resolve({ ok: true, root: () => Promise.resolve() });
   }
   /** Set to hold every `pin` until the test resolves it. */
   pinHold: Promise<void> | null = null;

@@ -17,7 +17,7 @@ export async function commitStep(run: DeploymentRun, deps: FlowDeps): Promise<vo
     run.say(`setting profile ${deps.profile} to ${storePath}`);
     const set = await deps.store.setProfile(deps.profile, storePath, run.output);
     if (!set.ok) return beginRollback(run, deps, set.reason, 'profile_failed');
-    run.meanwhile(set.rooted);
+    run.soon(set.root);
   }
   const outcome = await runIdempotentActivation(run, deps, {
     step: 'commit',

@@ -29,7 +29,7 @@ export async function fetchStep(run: DeploymentRun, deps: FlowDeps): Promise<voi
     // Pinning them for the deployment, in case those roots go meanwhile, runs beside the
     // activation; the deployment's end waits for it.
     run.say(ready);
-    run.meanwhile(
+    run.soon(() =>
       deps.store.pin(pins, roots.pending).then(
         (pinned) => {
           if (!pinned.ok)
@@ -96,7 +96,7 @@ export async function setProfileStep(run: DeploymentRun, deps: FlowDeps): Promis
   const set = await deps.store.setProfile(deps.profile, storePath, run.output);
   // `nix-env --set` swaps one symlink: when it fails, the profile is as it was.
   if (!set.ok) return finish(run, deps, failure('profile_failed', set.reason));
-  run.meanwhile(set.rooted);
+  run.soon(set.root);
   await run.enter('activating');
 }
 
