@@ -3,18 +3,33 @@
 # the agent exiting nor its service being restarted (which activating a new system may well
 # do) cuts the activation short. The agent tails the log and waits for the result file.
 # A shell script rather than a Node.js program: it starts in a millisecond, not a tenth of
-# a second, and a deployment starts two of them. For the same reason it starts no other
-# process than ln, PROGRAM and mv on the usual path (no command substitution, no subshell).
+# a second, and a deployment starts two of them. For the same reason it starts no process
+# but PROGRAM on the usual path: no command substitution, no subshell, no ln, mv or date;
+# files are written by builtins (printf), each with one write(2).
 #
 # Usage: sh activation-runner.sh PID_FILE RESULT_FILE PROGRAM [ARG...]
 #
-# PID_FILE is created exclusively, with its whole content, before PROGRAM starts. A
-# restarted agent that finds neither it nor a result creates it itself to mark the
-# activation abandoned; whichever side creates it first wins (link(2) fails when the name
-# exists), so an activation can never start after the agent gave up on it. PID_FILE holds
-# {"pid","startTime","bootId"} (see process-identity.ts). RESULT_FILE is written atomically
-# (a temp file renamed into place) once PROGRAM has exited, as an ActivationOutcome
-# (activator.ts); its modification time is when.
+# PID_FILE is created exclusively before PROGRAM starts: with noclobber (set -C) the shell
+# opens a name that does not exist with O_CREAT|O_EXCL and refuses an existing file (dash,
+# bash, busybox), so the open fails when the name exists. A restarted agent that
+# finds neither it nor a result creates it itself (complete, through link(2)) to mark the
+# activation abandoned; whichever side creates it first wins, so an activation can never
+# start after the agent gave up on it. PID_FILE holds {"pid","startTime","bootId"} (see
+# process-identity.ts), written with one write(2) right after the exclusive open: a reader
+# may find it empty for that moment (or for good, when the runner is killed in between),
+# never with another content; PROGRAM starts only after the write succeeded.
+# RESULT_FILE is written once PROGRAM has exited, as an ActivationOutcome (activator.ts),
+# also with one write(2) into the freshly created file: a reader may find it empty or, in
+# principle, cut short, and a JSON object cut short never parses, so whatever parses is
+# the whole outcome (the agent waits for the next change while the runner lives, and calls
+# a result it still cannot parse once the runner is gone unreadable). It holds no end time:
+# that would take a `date` process; the file's modification time is when PROGRAM ended.
+# A PROGRAM killed by signal n and one that itself exits with 128 + n (n a signal number)
+# cannot be told apart in a shell ($? is 128 + n for both); both are reported as signal n.
+#
+# Exit codes: 0 once the result is written (whatever PROGRAM's own exit code), 2 for a
+# usage error, 3 when PID_FILE already existed (the agent abandoned the activation;
+# PROGRAM does not run), 1 when PID_FILE or RESULT_FILE could not be written.
 #
 # Arguments are only ever expanded as data ("$@", "$1"), never evaluated as script text.
 # POSIX sh only (dash, bash, busybox, macOS's sh).
@@ -71,20 +86,34 @@ quote() {
   fi
 }
 
-# The pid file: written beside its name, then linked into place, which fails when the name
-# exists (the agent's mark that it gave up on this activation). Its content is complete the
-# moment it appears. The temp file is left for the agent, which removes the deployment's
-# folder (private to it, mode 0700) when the deployment ends; every process start counts.
+# The claim: one printf into PID_FILE opened exclusively (noclobber). A failed open skips
+# the group, so `opened` tells a failed open (the name existed: the agent's mark; or the
+# folder is gone) from a write that failed after it; the shell's own message goes to
+# /dev/null. A brace group runs in this shell: no subshell, no process.
 read_start_time
 read_boot_id
-temp="$pid_file.$$.tmp"
 if [ -n "$started" ]; then started="\"$started\""; else started=null; fi
 if [ -n "$boot" ]; then boot="\"$boot\""; else boot=null; fi
-printf '{"pid":%s,"startTime":%s,"bootId":%s}\n' "$$" "$started" "$boot" >"$temp" || exit 1
-if ! ln "$temp" "$pid_file" 2>/dev/null; then
-  echo 'activation runner: the agent abandoned this activation; not running it' >&2
-  exit "$EXIT_NOT_CLAIMED"
+opened=
+set -C
+if ! {
+  {
+    opened=1
+    printf '{"pid":%s,"startTime":%s,"bootId":%s}\n' "$$" "$started" "$boot"
+  } >"$pid_file"
+} 2>/dev/null; then
+  if [ -n "$opened" ]; then
+    echo 'activation runner: could not write the pid file; not running the activation' >&2
+    exit 1
+  fi
+  if [ -e "$pid_file" ]; then
+    echo 'activation runner: the agent abandoned this activation; not running it' >&2
+    exit "$EXIT_NOT_CLAIMED"
+  fi
+  echo 'activation runner: could not create the pid file; not running the activation' >&2
+  exit 1
 fi
+set +C
 
 exit_code=null
 signal=null
@@ -106,9 +135,8 @@ else
 fi
 quote "$spawn_error"
 
-# The result: a temp file renamed into place, so the agent reads all of it or nothing.
-temp="$result_file.$$.tmp"
+# The result: one printf into a fresh file (see the header for why a reader that parses it
+# has all of it).
 printf '{"exitCode":%s,"signal":%s,"spawnError":%s,"lost":null}\n' \
-  "$exit_code" "$signal" "$quoted" >"$temp" || exit 1
-mv -f "$temp" "$result_file" || exit 1
+  "$exit_code" "$signal" "$quoted" >"$result_file" || exit 1
 exit 0

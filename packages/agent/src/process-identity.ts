@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 
 /**
  * A process as it can be recognised again later, also from another process: a pid alone
@@ -67,6 +67,26 @@ export async function isProcessGroupAlive(identity: ProcessIdentity): Promise<bo
   if (!signalReaches(-identity.pid)) return false;
   const bootId = (await readText(KERNEL_BOOT_ID))?.trim() || null;
   return identity.bootId === null || bootId === null || identity.bootId === bootId;
+}
+
+/**
+ * True when some process runs with `args` among its arguments, one right after the other
+ * (its /proc/<pid>/cmdline). False when none does, and where there is no /proc to tell.
+ * Reads every process's command line: for rare questions only.
+ */
+export async function isRunningWithArguments(args: readonly string[]): Promise<boolean> {
+  let names: string[];
+  try {
+    names = await readdir('/proc');
+  } catch {
+    return false;
+  }
+  // Arguments are NUL-terminated in cmdline; a zombie's is empty.
+  const needle = `\0${args.join('\0')}\0`;
+  const lines = await Promise.all(
+    names.filter((n) => /^\d+$/.test(n)).map((pid) => readText(`/proc/${pid}/cmdline`)),
+  );
+  return lines.some((line) => line !== null && `\0${line}`.includes(needle));
 }
 
 function signalReaches(target: number): boolean {

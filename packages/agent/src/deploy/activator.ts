@@ -11,7 +11,7 @@ export const ActivationHandle = z.object({
   name: z.string(),
   /** Everything the activation prints, stdout and stderr interleaved. */
   logFile: z.string(),
-  /** Written atomically by the runner when the activation has ended. */
+  /** Written by the runner (in place, with one write) when the activation has ended. */
   resultFile: z.string(),
   /** Claimed by the runner before it starts the activation (see activation-runner.sh). */
   pidFile: z.string(),

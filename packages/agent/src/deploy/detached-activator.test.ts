@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import {
   chmod,
   mkdir,
@@ -11,7 +11,7 @@ import {
   writeFile,
 } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { systemClock } from '@flotilla/runtime';
@@ -291,6 +291,119 @@ exit ${code}
       spawnError: `${missing}/bin/switch-to-configuration: not found`,
       lost: null,
     });
+  });
+
+  it('gives up on a runner killed between creating its pid file and writing it, which started nothing', async () => {
+    // A shell whose files may not grow: the runner's open of its pid file succeeds, its
+    // write kills it (SIGXFSZ), as a kill at that moment would.
+    const shell = join(dir, 'no-writes.sh');
+    await writeFile(shell, '#!/bin/sh\nulimit -f 0\nexec /bin/sh "$@"\n');
+    await chmod(shell, 0o755);
+    const limited = new DetachedActivator({
+      mode: 'detached',
+      dir: join(dir, 'activations'),
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
+      currentSystemLink: link,
+      profile: join(dir, 'profiles', 'system'),
+      runner: new ChildProcessRunner(),
+      clock: systemClock,
+      pollMs: 20,
+      shell,
+    });
+    const path = await system('sys-x', 0, 0, 0);
+    const handle = limited.plan({
+      deploymentId: 'dx',
+      step: 'activate',
+      attempt: 1,
+      storePath: path,
+      action: 'test',
+    });
+    await limited.start(handle);
+    const deadline = Date.now() + 10_000;
+    while ((await readFile(handle.pidFile, 'utf8').catch(() => null)) === null) {
+      assert.ok(Date.now() < deadline, 'the runner did not create its pid file within 10 s');
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    // Followed (as by a restarted agent) once the claim grace is long over.
+    const outcome = await limited.follow(handle, {
+      offset: 0,
+      startedAt: Date.now() - 60_000,
+      signal: AbortSignal.timeout(30_000),
+      onLines: () => Promise.resolve(),
+    });
+    assert.equal(outcome.lost, 'the activation runner never started');
+    assert.equal(await readFile(handle.pidFile, 'utf8'), '');
+    assert.equal(await readFile(handle.logFile, 'utf8'), '', 'the activation never ran');
+  });
+
+  it('waits for pid and result files still being written by a live runner, past the claim grace', async () => {
+    const handle = activator.plan({
+      deploymentId: 'dp',
+      step: 'activate',
+      attempt: 1,
+      storePath: join(dir, 'sys-p'),
+      action: 'test',
+    });
+    await mkdir(dirname(handle.pidFile), { recursive: true });
+    // A runner stand-in, found by its arguments, that has created its pid file and begun
+    // its result but writes the rest only when told to ($3 appears).
+    await writeFile(handle.pidFile, '');
+    await writeFile(handle.resultFile, '{"exitCode":0,');
+    const go = join(dir, 'dp-go');
+    const standIn = spawn(
+      '/bin/sh',
+      [
+        '-c',
+        `while [ ! -e "$3" ]; do sleep 0.02; done
+printf '{"pid":%s,"startTime":null,"bootId":null}\\n' "$$" >>"$1"
+printf '"signal":null,"spawnError":null,"lost":null}\\n' >>"$2"`,
+        'runner-stand-in',
+        handle.pidFile,
+        handle.resultFile,
+        go,
+      ],
+      { stdio: 'ignore' },
+    );
+    const exited = new Promise((resolve) => standIn.on('exit', resolve));
+    const follow = (signal: AbortSignal) =>
+      activator.follow(handle, {
+        offset: 0,
+        startedAt: Date.now() - 60_000,
+        signal,
+        onLines: () => Promise.resolve(),
+      });
+    try {
+      // Neither file parses: were either taken for final, the follower would end at its first look.
+      await assert.rejects(follow(AbortSignal.timeout(300)), StoppedError);
+      await writeFile(go, '');
+      const outcome = await follow(AbortSignal.timeout(30_000));
+      assert.deepEqual(outcome, { exitCode: 0, signal: null, spawnError: null, lost: null });
+    } finally {
+      standIn.kill('SIGKILL');
+      await exited;
+    }
+  });
+
+  it('calls a result its runner left cut short unreadable once the runner is gone', async () => {
+    const handle = activator.plan({
+      deploymentId: 'dc',
+      step: 'activate',
+      attempt: 1,
+      storePath: join(dir, 'sys-c'),
+      action: 'test',
+    });
+    await mkdir(dirname(handle.pidFile), { recursive: true });
+    const standIn = spawnSync('/bin/sh', [
+      '-c',
+      `printf '{"pid":%s,"startTime":null,"bootId":null}\\n' "$$" >"$1"
+printf '{"exitCode":0,' >"$2"`,
+      'runner-stand-in',
+      handle.pidFile,
+      handle.resultFile,
+    ]);
+    assert.equal(standIn.status, 0);
+    const { outcome } = await follow(handle);
+    assert.equal(outcome.lost, 'unreadable result file');
   });
 });
 

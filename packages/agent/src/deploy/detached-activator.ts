@@ -1,11 +1,16 @@
 import { spawn } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
-import { mkdir, rm } from 'node:fs/promises';
+import { mkdir, readFile, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createFileExclusive, readJsonFile } from '@flotilla/runtime';
+import { createFileExclusive, isErrorCode } from '@flotilla/runtime';
 import type { Clock } from '@flotilla/runtime';
-import { isProcessAlive, isProcessGroupAlive, type ProcessIdentity } from '../process-identity.js';
+import {
+  isProcessAlive,
+  isProcessGroupAlive,
+  isRunningWithArguments,
+  type ProcessIdentity,
+} from '../process-identity.js';
 import type { ProcessRunner } from '@flotilla/runtime';
 import {
   ActivationOutcome,
@@ -63,6 +68,18 @@ const RUNNER_SCRIPT = fileURLToPath(
 
 /** What the pid file holds: the runner, or the agent's mark that it gave up on it. */
 type PidFileContent = ProcessIdentity | { abandoned: true };
+
+/**
+ * A runner's file as read once: not there, there but not (yet) parsable JSON, or its value.
+ * The runner writes its pid and result files in place (one write each, see
+ * activation-runner.sh), so a file may be read empty or cut short while it is written.
+ */
+type FileRead = { state: 'missing' } | { state: 'incomplete' } | { state: 'parsed'; data: unknown };
+
+/** What an outcome is when the runner's result will never come. */
+function lostOutcome(lost: string): ActivationOutcome {
+  return { exitCode: null, signal: null, spawnError: null, lost };
+}
 
 /**
  * Starts each activation through a small runner (activation-runner.sh, run by `/bin/sh`) in
@@ -153,16 +170,20 @@ export class DetachedActivator implements Activator {
       for (;;) {
         await forward(false);
         const result = await this.readResult(handle);
-        if (result !== null) {
+        if (result !== null && result !== 'incomplete') {
           await forward(true);
           return result;
         }
+        // A result that does not parse yet is being written: the write wakes us, and
+        // lostReason is null as long as the runner (or what it started) lives.
         const lost = await this.lostReason(handle, options.startedAt);
         if (lost !== null) {
-          // The runner may have written its result just before it exited.
+          // The runner may have written its result just before it exited; one it left
+          // unparsable is final now that it is gone.
           const late = await this.readResult(handle);
           await forward(true);
-          return late ?? { exitCode: null, signal: null, spawnError: null, lost };
+          if (late === 'incomplete') return lostOutcome('unreadable result file');
+          return late ?? lostOutcome(lost);
         }
         // Woken by the runner's files at once; the timer is for a runner that died
         // without a word, and for file systems that cannot be watched.
@@ -182,12 +203,23 @@ export class DetachedActivator implements Activator {
     return join(this.options.dir, Buffer.from(deploymentId, 'utf8').toString('base64url'));
   }
 
-  private async readResult(handle: ActivationHandle): Promise<ActivationOutcome | null> {
-    const data = await readJsonFile(handle.resultFile);
-    if (data === undefined) return null;
-    const parsed = ActivationOutcome.safeParse(data);
+  /**
+   * The outcome once the result file is complete; null while there is none, `incomplete`
+   * while it does not parse. The runner writes it in place with one write(2) of a JSON
+   * object, so a reader may find it empty or (a short write) cut short; a JSON object cut
+   * anywhere before its closing brace never parses, so a file that parses is the whole
+   * outcome, never a different one read half-written. Whether `incomplete` is final is for
+   * the caller to tell, from whether the runner is gone.
+   */
+  private async readResult(
+    handle: ActivationHandle,
+  ): Promise<ActivationOutcome | 'incomplete' | null> {
+    const read = await readRunnerFile(handle.resultFile);
+    if (read.state === 'missing') return null;
+    if (read.state === 'incomplete') return 'incomplete';
+    const parsed = ActivationOutcome.safeParse(read.data);
     if (parsed.success) return parsed.data;
-    return { exitCode: null, signal: null, spawnError: null, lost: 'unreadable result file' };
+    return lostOutcome('unreadable result file');
   }
 
   /**
@@ -196,15 +228,27 @@ export class DetachedActivator implements Activator {
    * which keeps it from starting the activation later.
    */
   private async lostReason(handle: ActivationHandle, startedAt: number): Promise<string | null> {
-    const content = (await readJsonFile(handle.pidFile)) as PidFileContent | undefined;
-    if (content === undefined) {
+    const read = await readRunnerFile(handle.pidFile);
+    const content = read.state === 'parsed' ? pidFileContent(read.data) : null;
+    if (content === null) {
       const waited = this.options.clock.now().getTime() - startedAt;
       if (waited < (this.options.claimGraceMs ?? 10_000)) return null;
-      const mark: PidFileContent = { abandoned: true };
-      if (await createFileExclusive(handle.pidFile, JSON.stringify(mark))) {
-        return 'the activation runner never started';
+      if (read.state === 'missing') {
+        const mark: PidFileContent = { abandoned: true };
+        if (await createFileExclusive(handle.pidFile, JSON.stringify(mark))) {
+          return 'the activation runner never started';
+        }
+        return null; // The runner claimed it just now.
       }
-      return null; // The runner claimed it just now.
+      // Created by the runner (the agent's mark is always complete) but not written: it is
+      // between its open and its write, or was killed there, before starting anything. It
+      // cannot be marked any more; a runner still found by its arguments may write it yet.
+      if (await isRunningWithArguments([handle.pidFile, handle.resultFile])) return null;
+      // None runs: whatever the file holds now is all it will ever hold. Written just
+      // before the runner went, it is followed by the rules below on the next look.
+      const again = await readRunnerFile(handle.pidFile);
+      if (again.state === 'parsed' && pidFileContent(again.data) !== null) return null;
+      return 'the activation runner never started';
     }
     if ('abandoned' in content) return 'the activation runner never started';
     if (await isProcessAlive(content)) return null;
@@ -222,4 +266,27 @@ export class DetachedActivator implements Activator {
     });
     return result.exitCode === 0;
   }
+}
+
+/** Reads a file the runner writes in place; only a missing file counts as missing. */
+async function readRunnerFile(path: string): Promise<FileRead> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    return isErrorCode(error, 'ENOENT') ? { state: 'missing' } : { state: 'incomplete' };
+  }
+  try {
+    return { state: 'parsed', data: JSON.parse(text) as unknown };
+  } catch {
+    return { state: 'incomplete' };
+  }
+}
+
+/** The pid file's content when it is one of the two it may hold; null otherwise. */
+function pidFileContent(data: unknown): PidFileContent | null {
+  if (typeof data !== 'object' || data === null) return null;
+  if ('abandoned' in data && data.abandoned === true) return { abandoned: true };
+  if ('pid' in data && typeof data.pid === 'number') return data as ProcessIdentity;
+  return null;
 }

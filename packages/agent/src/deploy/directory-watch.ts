@@ -4,8 +4,8 @@ import { StoppedError } from '../stop-signal.js';
 
 /**
  * Wakes whoever follows an activation as soon as anything in its folder changes (inotify
- * on Linux): the runner's log growing, its pid file, the rename that puts its result in
- * place. Where the folder cannot be watched, waits simply last their fallback time.
+ * on Linux): the runner's log growing, its pid and result files created and written.
+ * Where the folder cannot be watched, waits simply last their fallback time.
  */
 export class DirectoryWatch {
   private readonly watcher: FSWatcher | null;
