@@ -207,7 +207,10 @@ export class DeploymentExecutor {
     const run = this.newRun(journal);
     run.say(`deploying ${request.storePath} (${request.action})`);
     run.say(`previous system: ${previousSystem ?? 'none (fresh host)'}`);
-    await run.enter('fetching');
+    // Not synced: fetching changes nothing on the host, and every later step writes durably
+    // before it does. Lost to a power cut, the deployment is one the agent never received,
+    // and the controller sends it again (see its `reconcile`).
+    await run.enter('fetching', {}, { durable: false });
     return run;
   }
 

@@ -78,6 +78,22 @@ describe('DeploymentExecutor after a restart', () => {
     assert.equal(t.host.current, OLD);
   });
 
+  it('rolls back when the host came back on the previous system while confirming (a reboot)', async () => {
+    const t = harness();
+    void t.executor.handle(deployRequest());
+    await waitFor(() => t.reporter.confirmRequests.length === 1, 'the confirm request');
+    await t.executor.stop();
+    t.host.current = OLD; // rebooted: the boot entry still names the previous system
+    await t.restart();
+    await t.executor.idle();
+    assert.equal(t.reporter.results[0]?.outcome, 'rolled_back');
+    assert.equal(
+      t.reporter.results[0]?.rollbackReason,
+      `the host no longer runs ${NEW} (it runs ${OLD}; rebooted?)`,
+    );
+    assert.equal(t.host.profile, OLD, 'never made the boot default');
+  });
+
   it('asks again while confirming, keeping the deadline and the health results', async () => {
     const t = harness([{ kind: 'command', argv: ['true'], timeoutSeconds: 1 }]);
     void t.executor.handle(deployRequest());

@@ -67,7 +67,10 @@ async function afterActivation(
       if (code === 0) {
         const confirmDeadline = deps.clock.now().getTime() + confirmTimeoutSeconds * 1000;
         run.say(`activated; the controller must confirm within ${confirmTimeoutSeconds} s`);
-        return run.enter('confirming', { confirmDeadline });
+        // Not synced: a power cut reboots into the previous system anyway (the boot entry
+        // is only written when committing), and an agent that finds the activation's outcome
+        // lost rolls back, which is where a restart in `confirming` past its deadline ends too.
+        return run.enter('confirming', { confirmDeadline }, { durable: false });
       }
       if (code === EXIT_REBOOT_REQUIRED && action === 'switch') {
         run.say(

@@ -15,6 +15,13 @@ export async function confirmStep(run: DeploymentRun, deps: FlowDeps): Promise<v
   const late = `no confirmation from the controller within ${confirmTimeoutSeconds} s`;
   if (deps.clock.now().getTime() >= deadline)
     return beginRollback(run, deps, late, 'verification_failed');
+  // What is confirmed is the new system running: after a reboot (a power cut, say) the host
+  // runs the previous one again, whatever the journal got to say before.
+  const current = await deps.host.currentSystem();
+  if (current !== run.journal.storePath) {
+    const reason = `the host no longer runs ${run.journal.storePath} (it runs ${current ?? 'an unknown system'}; rebooted?)`;
+    return beginRollback(run, deps, reason, 'verification_failed');
+  }
 
   let health = run.journal.health;
   if (health === null) {
