@@ -51,6 +51,7 @@ describe('DeploymentExecutor', () => {
     assert.deepEqual(t.reporter.phases(), ['fetching', 'activating', 'confirming', 'committing']);
     assert.deepEqual(t.activator.started, ['NEW test', 'NEW boot']);
     assert.deepEqual(t.store.calls, [`set ${NEW}`]);
+    assert.deepEqual(t.store.locks, [{ released: true }], 'locked while confirming, then set');
     assert.deepEqual(t.reporter.results, [
       {
         type: 'deploy.result',
@@ -155,6 +156,7 @@ describe('DeploymentExecutor', () => {
     assert.equal(result?.rollbackReason, 'no confirmation from the controller within 30 s');
     assert.equal(t.host.current, OLD);
     assert.equal(t.host.profile, OLD);
+    assert.deepEqual(t.store.locks, [{ released: true }], 'the profile lock taken ahead is let go');
   });
 
   it('asks again for confirmation after every reconnect', async () => {

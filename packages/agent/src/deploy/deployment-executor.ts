@@ -164,6 +164,8 @@ export class DeploymentExecutor {
   /** Stops following the deployment; it carries on after the next start. */
   async stop(): Promise<void> {
     this.abort.abort();
+    // A profile lock taken ahead would otherwise be held until this process exits.
+    await this.activeRun?.releaseProfileLock();
     const flow = this.flow;
     if (flow === null) return;
     await Promise.race([

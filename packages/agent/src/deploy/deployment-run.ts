@@ -13,6 +13,7 @@ import type { HealthChecker } from './health-checks.js';
 import type { DeploymentJournal, JournalPhase, JournalStore } from './journal.js';
 import { DeployLogBatcher } from './log-batcher.js';
 import type { SystemStore } from './nix-store.js';
+import type { ProfileLock } from './profile-switch.js';
 
 /** Where a deployment's messages go. Results must survive a lost connection; the rest may not. */
 export interface DeploymentReporter {
@@ -69,6 +70,7 @@ export class DeploymentRun {
   private readonly batcher: DeployLogBatcher;
   private readonly background: Promise<void>[] = [];
   private readonly deferred: (() => Promise<void>)[] = [];
+  private profileLock: Promise<ProfileLock | null> | null = null;
 
   constructor(
     public journal: DeploymentJournal,
@@ -161,6 +163,27 @@ export class DeploymentRun {
   async settled(): Promise<void> {
     this.startDeferred();
     await Promise.all(this.background.splice(0));
+  }
+
+  /**
+   * Starts taking the profile's lock for a commit that is likely to follow (while the
+   * controller's confirmation is on its way): the commit then finds it held.
+   */
+  lockProfileAhead(lock: Promise<ProfileLock | null>): void {
+    void this.releaseProfileLock();
+    this.profileLock = lock;
+  }
+
+  /** The lock taken ahead, if any; the caller now owns it (and releases it). */
+  async takeProfileLock(): Promise<ProfileLock | null> {
+    const lock = this.profileLock;
+    this.profileLock = null;
+    return lock === null ? null : await lock;
+  }
+
+  /** Releases a lock taken ahead that no commit took (rolling back, finishing, stopping). */
+  async releaseProfileLock(): Promise<void> {
+    await (await this.takeProfileLock())?.release();
   }
 
   /** Stores the result (it is sent until acknowledged) after the last log lines. */

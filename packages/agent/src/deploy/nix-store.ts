@@ -15,7 +15,7 @@ import {
 } from '@flotilla/runtime';
 import type { CacheCredentialGrant } from '../connection.js';
 import { checkCacheUrl, netrcEntry } from './cache-credentials.js';
-import { switchProfile } from './profile-switch.js';
+import { lockProfile, switchProfile, type ProfileLock } from './profile-switch.js';
 import { parsePathInfo, trustedSigners } from './closure-signature.js';
 
 /**
@@ -53,7 +53,18 @@ export interface SystemStore {
    * Points the profile at the path: back at the newest generation that holds it, or at a
    * new generation.
    */
-  setProfile(profile: string, storePath: string, onLine: OnOutputLine): Promise<ProfileOutcome>;
+  setProfile(
+    profile: string,
+    storePath: string,
+    onLine: OnOutputLine,
+    lock?: ProfileLock | null,
+  ): Promise<ProfileOutcome>;
+  /**
+   * Takes the profile's lock ahead of a `setProfile` that is likely to follow (which then
+   * gets it, and releases it); null when it cannot be taken now, and `setProfile` tries
+   * itself. Never rejects.
+   */
+  lockProfile(profile: string): Promise<ProfileLock | null>;
   /**
    * Makes `root` an indirect GC root of the first path, `root-2` of the second and so on
    * (Nix's own naming; replacing what they pointed at), all in one go. Nothing is fetched:
@@ -278,14 +289,25 @@ export class NixStore implements SystemStore {
     return caFile === null ? env : { ...env, NIX_SSL_CERT_FILE: caFile };
   }
 
+  async lockProfile(profile: string): Promise<ProfileLock | null> {
+    try {
+      const locked = await lockProfile(profile, this.options.env);
+      return locked.ok ? locked.lock : null;
+    } catch {
+      return null;
+    }
+  }
+
   async setProfile(
     profile: string,
     storePath: string,
     onLine: OnOutputLine,
+    lock: ProfileLock | null = null,
   ): Promise<ProfileOutcome> {
     try {
       await mkdir(dirname(profile), { recursive: true });
     } catch (error) {
+      await lock?.release();
       const reason = error instanceof Error ? error.message : String(error);
       return { ok: false, reason: `cannot create the profile directory: ${reason}` };
     }
@@ -293,7 +315,7 @@ export class NixStore implements SystemStore {
     // release again) is switched back to, not copied on top as a new generation: the
     // generations then keep telling what ran before what, and "the generation before the
     // current one" never becomes the system that was just rolled away from.
-    const switched = await switchProfile({ profile, storePath, env: this.options.env });
+    const switched = await switchProfile({ profile, storePath, env: this.options.env, lock });
     if (switched.ok) {
       const from = switched.previous === null ? 'none' : String(switched.previous);
       onLine(

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
-import { switchProfile } from './profile-switch.js';
+import { lockProfile, switchProfile } from './profile-switch.js';
 
 const GOOD = '/nix/store/0c2a7wq2mrhhvs6f8p8ryzfqmdj3b5x9-nixos-system-good';
 const BAD = '/nix/store/1c2a7wq2mrhhvs6f8p8ryzfqmdj3b5x9-nixos-system-bad';
@@ -113,6 +113,25 @@ describe('switchProfile', () => {
     const after = await switchProfile({ profile, storePath: GOOD, env, lockWaitSeconds: 1 });
     assert.equal(after.ok, true);
     assert.equal(await readlink(profile), 'system-1-link');
+  });
+
+  it('switches with a lock taken ahead, and lets it go', async () => {
+    const profile = await profileWithTwo();
+    const ahead = await lockProfile(profile, env);
+    assert.equal(ahead.ok, true);
+    if (!ahead.ok) return;
+    const meanwhile = await lockProfile(profile, env, 1);
+    assert.deepEqual(meanwhile, {
+      ok: false,
+      reason: 'another process held the profile lock for over 1 s',
+      unavailable: false,
+    });
+    const switched = await switchProfile({ profile, storePath: GOOD, env, lock: ahead.lock });
+    assert.equal(switched.ok, true);
+    assert.equal(await readlink(profile), 'system-1-link');
+    const after = await lockProfile(profile, env, 1);
+    assert.equal(after.ok, true, 'released by the switch');
+    if (after.ok) await after.lock.release();
   });
 
   it('is the lock nix-env takes: nix-env waits while it is held the same way', async () => {

@@ -55,22 +55,47 @@ export interface ProfileSwitchOptions {
   env: Record<string, string>;
   /** How long to wait for another holder of the lock (s); `nix-env` waits forever. */
   lockWaitSeconds?: number;
+  /**
+   * The profile's lock, taken ahead (see {@link lockProfile}); released here. Taken here
+   * when absent (or when it is of another profile).
+   */
+  lock?: ProfileLock | null;
 }
+
+/** Nix's lock on a profile, held until released (or until this process exits). */
+export interface ProfileLock {
+  readonly profile: string;
+  /** Idempotent. */
+  release(): Promise<void>;
+}
+
+export type LockOutcome =
+  { ok: true; lock: ProfileLock } | { ok: false; reason: string; unavailable: boolean };
 
 /** How often a lock file that became stale while we waited is opened again. */
 const MAX_LOCK_ATTEMPTS = 10;
 
 export async function switchProfile(options: ProfileSwitchOptions): Promise<ProfileSwitch> {
   const { profile, storePath } = options;
-  const locked = await lockProfile(profile, options.env, options.lockWaitSeconds ?? 60);
-  if (!('handle' in locked)) return { ok: false, ...locked };
+  let lock = options.lock ?? null;
+  if (lock !== null && lock.profile !== profile) {
+    await lock.release();
+    lock = null;
+  }
+  if (lock === null) {
+    const locked = await lockProfile(profile, options.env, options.lockWaitSeconds ?? 60);
+    if (!locked.ok) return locked;
+    lock = locked.lock;
+  }
   try {
     return await switchLocked(profile, storePath);
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
     return { ok: false, reason: `cannot switch profile ${profile}: ${reason}`, unavailable: false };
   } finally {
-    await unlockProfile(`${profile}.lock`, locked.handle);
+    // Before anything else runs: `switch-to-configuration boot` lists the generations
+    // with `nix-env`, which takes this lock too.
+    await lock.release();
   }
 }
 
@@ -123,10 +148,25 @@ async function readLinkOrNull(path: string): Promise<string | null> {
   }
 }
 
+/**
+ * Takes Nix's lock on the profile (see the top of this file), e.g. ahead of a switch that
+ * is likely to follow; every `nix-env` on the profile waits while it is held.
+ */
+export async function lockProfile(
+  profile: string,
+  env: Record<string, string>,
+  waitSeconds = 60,
+): Promise<LockOutcome> {
+  const locked = await lockFile(profile, env, waitSeconds);
+  if (!('handle' in locked)) return { ok: false, ...locked };
+  let released: Promise<void> | null = null;
+  const release = () => (released ??= unlockProfile(`${profile}.lock`, locked.handle));
+  return { ok: true, lock: { profile, release } };
+}
+
 type Locked = { handle: FileHandle } | { reason: string; unavailable: boolean };
 
-/** Takes Nix's lock on the profile (see the top of this file). */
-async function lockProfile(
+async function lockFile(
   profile: string,
   env: Record<string, string>,
   waitSeconds: number,

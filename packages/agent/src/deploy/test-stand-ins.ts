@@ -24,6 +24,7 @@ import type {
 import type { DeploymentReporter, HostState } from './deployment-run.js';
 import { healthCheckName, type HealthChecker } from './health-checks.js';
 import type { OnOutputLine, ProfileOutcome, StepOutcome, SystemStore } from './nix-store.js';
+import type { ProfileLock } from './profile-switch.js';
 
 export const NEW = '/nix/store/0c2a7wq2mrhhvs6f8p8ryzfqmdj3b5x9-nixos-system-hsb1-2';
 export const OLD = '/nix/store/1c2a7wq2mrhhvs6f8p8ryzfqmdj3b5x9-nixos-system-hsb1-1';
@@ -86,7 +87,26 @@ export class FakeStore implements SystemStore {
       if (target === path) return Promise.resolve(number);
     return Promise.resolve(null);
   }
-  setProfile(_profile: string, path: string): Promise<ProfileOutcome> {
+  /** Profile locks taken ahead, and whether each was released. */
+  locks: { released: boolean }[] = [];
+  lockProfile(profile: string): Promise<ProfileLock | null> {
+    const entry = { released: false };
+    this.locks.push(entry);
+    return Promise.resolve({
+      profile,
+      release: () => {
+        entry.released = true;
+        return Promise.resolve();
+      },
+    });
+  }
+  async setProfile(
+    _profile: string,
+    path: string,
+    _onLine?: OnOutputLine,
+    lock: ProfileLock | null = null,
+  ): Promise<ProfileOutcome> {
+    await lock?.release();
     this.calls.push(`set ${path}`);
     if (!this.profileOutcome.ok) return Promise.resolve(this.profileOutcome);
     this.host.profile = path;

@@ -15,9 +15,12 @@ export async function commitStep(run: DeploymentRun, deps: FlowDeps): Promise<vo
     // Said before acting: after a crash there is no telling whether nix-env ran.
     await run.update({ profileChanged: true });
     run.say(`setting profile ${deps.profile} to ${storePath}`);
-    const set = await deps.store.setProfile(deps.profile, storePath, run.output);
+    const lock = await run.takeProfileLock();
+    const set = await deps.store.setProfile(deps.profile, storePath, run.output, lock);
     if (!set.ok) return beginRollback(run, deps, set.reason, 'profile_failed');
     run.soon(set.root);
+  } else {
+    await run.releaseProfileLock();
   }
   const outcome = await runIdempotentActivation(run, deps, {
     step: 'commit',

@@ -38,6 +38,7 @@ export async function finish(
   deps: FlowDeps,
   end: DeploymentEnd,
 ): Promise<void> {
+  await run.releaseProfileLock();
   const journal = run.journal;
   const currentSystem = await deps.host.currentSystem();
   const rebootRequired =

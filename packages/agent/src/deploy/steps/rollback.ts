@@ -19,6 +19,8 @@ export async function beginRollback(
     const message = `${reason}; there is no previous system to roll back to`;
     return finish(run, deps, { outcome: 'failed', error: { code, message } });
   }
+  // Setting the profile back (and every activation's `nix-env`) needs the lock.
+  await run.releaseProfileLock();
   run.say(`rolling back to ${previous}: ${reason}`);
   await run.enter('rolling_back', { rollbackReason: reason, error: { code, message: reason } });
 }
