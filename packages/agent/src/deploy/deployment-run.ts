@@ -70,6 +70,7 @@ export class DeploymentRun {
   private readonly batcher: DeployLogBatcher;
   private readonly background: Promise<void>[] = [];
   private readonly deferred: (() => Promise<void>)[] = [];
+  private readonly atEnd: (() => Promise<void>)[] = [];
   private profileLock: Promise<ProfileLock | null> | null = null;
 
   constructor(
@@ -159,9 +160,19 @@ export class DeploymentRun {
     for (const work of this.deferred.splice(0)) this.meanwhile(work());
   }
 
-  /** Resolves once all work started with {@link meanwhile} or {@link soon} has ended. */
+  /**
+   * Work that starts only once the result is out, when the deployment settles: what can
+   * wait for that (the GC root of a new generation, which the deployment's own pin covers
+   * until then) and would otherwise slow the activations down. It must not reject.
+   */
+  afterResult(work: () => Promise<void>): void {
+    this.atEnd.push(work);
+  }
+
+  /** Resolves once all work given to {@link meanwhile}, {@link soon} or {@link afterResult} has ended. */
   async settled(): Promise<void> {
     this.startDeferred();
+    for (const work of this.atEnd.splice(0)) this.meanwhile(work());
     await Promise.all(this.background.splice(0));
   }
 

@@ -18,7 +18,7 @@ export async function commitStep(run: DeploymentRun, deps: FlowDeps): Promise<vo
     const lock = await run.takeProfileLock();
     const set = await deps.store.setProfile(deps.profile, storePath, run.output, lock);
     if (!set.ok) return beginRollback(run, deps, set.reason, 'profile_failed');
-    run.soon(set.root);
+    run.afterResult(set.root);
   } else {
     await run.releaseProfileLock();
   }

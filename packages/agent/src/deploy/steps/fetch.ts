@@ -96,7 +96,7 @@ export async function setProfileStep(run: DeploymentRun, deps: FlowDeps): Promis
   const set = await deps.store.setProfile(deps.profile, storePath, run.output);
   // `nix-env --set` swaps one symlink: when it fails, the profile is as it was.
   if (!set.ok) return finish(run, deps, failure('profile_failed', set.reason));
-  run.soon(set.root);
+  run.afterResult(set.root);
   await run.enter('activating');
 }
 

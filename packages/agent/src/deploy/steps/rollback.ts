@@ -39,7 +39,7 @@ export async function rollbackStep(run: DeploymentRun, deps: FlowDeps): Promise<
   if (profileChanged && run.journal.activation?.step !== 'rollback') {
     run.say(`setting profile ${deps.profile} back to ${previous}`);
     const set = await deps.store.setProfile(deps.profile, previous, run.output);
-    if (set.ok) run.soon(set.root);
+    if (set.ok) run.afterResult(set.root);
     else run.say(`cannot set the profile back: ${set.reason}`);
   }
   const outcome = await runIdempotentActivation(run, deps, {
