@@ -146,16 +146,16 @@ export class DeploymentRun {
   }
 
   /**
-   * Work for beside the next steps that starts a process, and can wait until the new
-   * system runs: it starts when the deployment waits for the controller's confirmation
-   * ({@link startDeferred}), so it takes nothing from the activation, and overlaps the round
-   * trip instead. At the latest it starts when the deployment settles. It must not reject.
+   * Work for beside the next steps that starts a process: it starts once the next
+   * activation has started ({@link startDeferred}), since starting a process holds up the
+   * agent for a few milliseconds, and the activation comes first. At the latest it starts
+   * when the deployment settles. It must not reject.
    */
   soon(work: () => Promise<void>): void {
     this.deferred.push(work);
   }
 
-  /** Starts the work given to {@link soon}. */
+  /** Starts the work given to {@link soon} (right after an activation was started). */
   startDeferred(): void {
     for (const work of this.deferred.splice(0)) this.meanwhile(work());
   }

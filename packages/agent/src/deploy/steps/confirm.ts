@@ -38,8 +38,6 @@ export async function confirmStep(run: DeploymentRun, deps: FlowDeps): Promise<v
 
   const seconds = Math.ceil((deadline - deps.clock.now().getTime()) / 1000);
   run.say(`waiting for the controller to confirm (${seconds} s left)`);
-  // Pins that waited for the activation to be done start while the answer is on its way.
-  run.startDeferred();
   // A confirmed switch sets the profile next: its lock is taken meanwhile (every `nix-env`
   // on the profile waits for the answer, which is about to change the profile anyway).
   if (run.journal.action === 'switch') run.lockProfileAhead(deps.store.lockProfile(deps.profile));

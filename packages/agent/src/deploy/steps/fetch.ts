@@ -26,9 +26,8 @@ export async function fetchStep(run: DeploymentRun, deps: FlowDeps): Promise<voi
   if (ready !== null) {
     // Both systems are kept already (generations of the profile, or the release a plan
     // prepared, which its root keeps) and the new one may run here: nothing to wait for.
-    // Pinning them for the deployment, in case those roots go meanwhile, runs while the
-    // controller's confirmation is on its way (not beside the activation, which it would
-    // slow down); the deployment's end waits for it.
+    // Pinning them for the deployment, in case those roots go meanwhile, runs beside the
+    // activation; the deployment's end waits for it.
     run.say(ready);
     run.soon(() =>
       deps.store.pin(pins, roots.pending).then(

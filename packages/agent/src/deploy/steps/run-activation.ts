@@ -55,6 +55,7 @@ export async function runActivation(
     await run.update({ ...spec.onStart, activation: record });
     run.say(`running ${switchToConfiguration(spec.storePath)} ${spec.action}`);
     await deps.activator.start(handle);
+    run.startDeferred();
   } else {
     run.say(`following the ${spec.step} activation started before the agent restarted`);
   }
