@@ -38,7 +38,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -271,6 +271,32 @@ async function followDeployment(
   return ms;
 }
 
+/**
+ * Waits until no agent has a child process left (the last deployment's clean-up: its pins,
+ * a new generation's GC root), so that neither the next deployment nor the next activation
+ * baseline shares the 2 cores with the one before.
+ */
+async function agentsIdle(agents: readonly AgentHandle[]): Promise<void> {
+  const pids = new Set(agents.map((agent) => agent.process.pid));
+  const deadline = performance.now() + 30_000;
+  for (;;) {
+    if (!(await hasChildren(pids))) return;
+    if (performance.now() > deadline) throw new Error('the agents still run children after 30 s');
+    await delay(20);
+  }
+}
+
+/** Whether any process's parent is one of `pids` (from /proc/N/stat: the ppid after the last ")"). */
+async function hasChildren(pids: ReadonlySet<number | undefined>): Promise<boolean> {
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const stat = await readFile(`/proc/${entry}/stat`, 'utf8').catch(() => '');
+    const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    if (pids.has(ppid)) return true;
+  }
+  return false;
+}
+
 let events: EventStreamClient | null = null;
 
 /** The controller's live event stream, opened once the controller runs. */
@@ -310,6 +336,7 @@ async function timePreparedApproval(
   host: string,
   version: string,
   label: string,
+  agents: readonly AgentHandle[],
 ): Promise<{ ms: number; storePath: string; pushToPlanReadyMs: number }> {
   await writeHost(repo.work, { name: host, version });
   const sha = await repo.commit(`${host}: ${version}`);
@@ -331,6 +358,7 @@ async function timePreparedApproval(
     120_000,
   );
   const pushToPlanReadyMs = performance.now() - pushedAt;
+  await agentsIdle(agents);
   const started = performance.now();
   const requestedAt = Date.now();
   const decided = await api.post<DecisionResult>('/api/v1/approvals', {
@@ -471,9 +499,11 @@ async function main(): Promise<void> {
       progress(`deployments, run ${run + 1} of ${RUNS}`);
       // 1. A system the host never ran, deployed by a human, nothing prepared before.
       const fresh = newSystems[run] ?? '';
+      await agentsIdle(agents);
       cases.human.deployMs.push(
         await timeDeployment(api, 'bundled', fresh, `run ${run + 1}, new release by a human`),
       );
+      await agentsIdle(agents);
       cases.human.activationMs.push(await timeActivation(fresh, scratch));
       // 2. A new release of the repository, approved once its plan is ready.
       const prepared = await timePreparedApproval(
@@ -482,11 +512,14 @@ async function main(): Promise<void> {
         PREPARED,
         `${tag}-${run + 1}`,
         `run ${run + 1}, new release approved after its plan was prepared`,
+        agents,
       );
       cases.prepared.deployMs.push(prepared.ms);
       pushToPlanReadyMs.push(prepared.pushToPlanReadyMs);
+      await agentsIdle(agents);
       cases.prepared.activationMs.push(await timeActivation(prepared.storePath, scratch));
       // 3. Back to a generation the host's profile already has (the system it started with).
+      await agentsIdle(agents);
       cases.existing.deployMs.push(
         await timeDeployment(
           api,
@@ -495,6 +528,7 @@ async function main(): Promise<void> {
           `run ${run + 1}, back to an existing generation`,
         ),
       );
+      await agentsIdle(agents);
       cases.existing.activationMs.push(await timeActivation(first, scratch));
       nodeStartMs.push(await timeProcess(process.execPath, ['-e', '0']));
       nixStartMs.push(await timeProcess('nix-store', ['--check-validity', first]));
