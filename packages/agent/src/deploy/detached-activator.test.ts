@@ -19,7 +19,7 @@ import { ChildProcessRunner } from '@flotilla/runtime';
 import { isProcessAlive, type ProcessIdentity } from '../process-identity.js';
 import { StoppedError } from '../stop-signal.js';
 import type { ActivationHandle } from './activator.js';
-import { DetachedActivator } from './detached-activator.js';
+import { DetachedActivator, type DetachedActivatorOptions } from './detached-activator.js';
 
 /**
  * Real processes: the runner script (activation-runner.sh under /bin/sh), a shell
@@ -30,10 +30,9 @@ describe('DetachedActivator', () => {
   let dir = '';
   let link = '';
   let activator: DetachedActivator;
-  before(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'flotilla-activator-'));
-    link = join(dir, 'run', 'current-system');
-    activator = new DetachedActivator({
+  /** A detached activator in the test's folder, with real processes and `overrides`. */
+  const activatorWith = (overrides: Partial<DetachedActivatorOptions>) =>
+    new DetachedActivator({
       mode: 'detached',
       dir: join(dir, 'activations'),
       env: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
@@ -41,6 +40,12 @@ describe('DetachedActivator', () => {
       profile: join(dir, 'profiles', 'system'),
       runner: new ChildProcessRunner(),
       clock: systemClock,
+      ...overrides,
+    });
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'flotilla-activator-'));
+    link = join(dir, 'run', 'current-system');
+    activator = activatorWith({
       pollMs: 20,
       // On a loaded machine even a shell can take a while to start and claim its pid file.
       // The test of a runner that never starts backdates its start instead.
@@ -110,17 +115,8 @@ exit ${code}
   });
 
   it('learns of the end from the folder at once, not from its fallback timer', async () => {
-    const watching = new DetachedActivator({
-      mode: 'detached',
-      dir: join(dir, 'activations'),
-      env: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
-      currentSystemLink: link,
-      profile: join(dir, 'profiles', 'system'),
-      runner: new ChildProcessRunner(),
-      clock: systemClock,
-      // Were the follower to wait for this timer, the test would time out.
-      pollMs: 600_000,
-    });
+    // Were the follower to wait for this timer, the test would time out.
+    const watching = activatorWith({ pollMs: 600_000 });
     const path = await system('sys-w', 2, 0.1, 0);
     const handle = watching.plan({
       deploymentId: 'dw',
@@ -299,17 +295,7 @@ exit ${code}
     const shell = join(dir, 'no-writes.sh');
     await writeFile(shell, '#!/bin/sh\nulimit -f 0\nexec /bin/sh "$@"\n');
     await chmod(shell, 0o755);
-    const limited = new DetachedActivator({
-      mode: 'detached',
-      dir: join(dir, 'activations'),
-      env: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
-      currentSystemLink: link,
-      profile: join(dir, 'profiles', 'system'),
-      runner: new ChildProcessRunner(),
-      clock: systemClock,
-      pollMs: 20,
-      shell,
-    });
+    const limited = activatorWith({ pollMs: 20, shell });
     const path = await system('sys-x', 0, 0, 0);
     const handle = limited.plan({
       deploymentId: 'dx',

@@ -313,6 +313,16 @@ async function waitUntil(condition: () => boolean | Promise<boolean>): Promise<v
 
 describe('NixStore.setProfile', () => {
   let dir: string;
+  const storeWith = (runner: ProcessRunner, env: Record<string, string>) =>
+    new NixStore({
+      runner,
+      env,
+      stateDir: join(dir, 'state'),
+      controllerUrl: CONTROLLER,
+      trustedPublicKeys: [KEY],
+      caFile: null,
+      credential: () => Promise.reject(new Error('unused')),
+    });
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'flotilla-nix-profile-'));
   });
@@ -329,15 +339,7 @@ describe('NixStore.setProfile', () => {
     await symlink(bad, join(profiles, 'system-2-link'));
     await symlink('system-2-link', join(profiles, 'system'));
     const runner = new RecordingRunner();
-    const nixStore = new NixStore({
-      runner,
-      env: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
-      stateDir: join(dir, 'state'),
-      controllerUrl: CONTROLLER,
-      trustedPublicKeys: [KEY],
-      caFile: null,
-      credential: () => Promise.reject(new Error('unused')),
-    });
+    const nixStore = storeWith(runner, { PATH: process.env.PATH ?? '/usr/bin:/bin' });
     const profile = join(profiles, 'system');
     const lines: string[] = [];
 
@@ -380,15 +382,7 @@ describe('NixStore.setProfile', () => {
     await mkdir(profiles);
     await symlink(PATH, join(profiles, 'system-1-link'));
     const runner = new RecordingRunner();
-    const nixStore = new NixStore({
-      runner,
-      env: { PATH: join(dir, 'no-such-folder') },
-      stateDir: join(dir, 'state'),
-      controllerUrl: CONTROLLER,
-      trustedPublicKeys: [KEY],
-      caFile: null,
-      credential: () => Promise.reject(new Error('unused')),
-    });
+    const nixStore = storeWith(runner, { PATH: join(dir, 'no-such-folder') });
     const profile = join(profiles, 'system');
     const good = '/nix/store/0c2a7wq2mrhhvs6f8p8ryzfqmdj3b5x9-nixos-system-good';
     assert.equal((await nixStore.setProfile(profile, PATH, () => {})).ok, true);
