@@ -99,6 +99,9 @@ export interface NixStoreOptions {
   clock?: Clock;
 }
 
+/** How many paths found signed are remembered for {@link SystemStore.prepared}. */
+const MAX_SIGNED_PATHS = 32;
+
 /** {@link SystemStore} on the real `nix`, `nix-store` and `nix-env` commands. */
 export class NixStore implements SystemStore {
   /** Copies under way, by store path. */
@@ -190,7 +193,13 @@ export class NixStore implements SystemStore {
     const before = await pathIdentity(storePath);
     const checked = await this.checkSignatureWithNix(storePath);
     if (checked.ok && before !== null && (await pathIdentity(storePath)) === before) {
+      // Only the last few matter (a plan's release, a deployment's); the oldest goes first.
+      this.signedPaths.delete(storePath);
       this.signedPaths.set(storePath, before);
+      const oldest = this.signedPaths.keys().next();
+      if (this.signedPaths.size > MAX_SIGNED_PATHS && oldest.done !== true) {
+        this.signedPaths.delete(oldest.value);
+      }
     }
     return checked;
   }
@@ -324,7 +333,8 @@ export class NixStore implements SystemStore {
       );
       const root = async () => {
         if (!switched.created) return;
-        const pinned = await this.pin([storePath], switched.link);
+        // A generation stays: its root is not one to remember for `prepared`.
+        const pinned = await this.addRoots([storePath], switched.link);
         if (!pinned.ok) onLine('stderr', `warning: ${pinned.reason}`);
       };
       return { ok: true, root };
@@ -346,6 +356,13 @@ export class NixStore implements SystemStore {
   }
 
   async pin(storePaths: readonly string[], root: string): Promise<StepOutcome> {
+    const added = await this.addRoots(storePaths, root);
+    if (added.ok) this.pinned.set(root, [...storePaths]);
+    return added;
+  }
+
+  /** `nix-store --add-root`, without remembering the root (which `pin` does, for `prepared`). */
+  private async addRoots(storePaths: readonly string[], root: string): Promise<StepOutcome> {
     try {
       await mkdir(dirname(root), { recursive: true, mode: 0o700 });
     } catch (error) {
@@ -370,11 +387,8 @@ export class NixStore implements SystemStore {
       ],
       { env: this.options.env },
     );
-    if (result.exitCode !== 0) {
-      return { ok: false, reason: failure(`nix-store --add-root ${root}`, result) };
-    }
-    this.pinned.set(root, [...storePaths]);
-    return { ok: true };
+    if (result.exitCode === 0) return { ok: true };
+    return { ok: false, reason: failure(`nix-store --add-root ${root}`, result) };
   }
 
   async unpin(root: string): Promise<void> {
