@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { systemClock } from '@flotilla/runtime';
+import { readJsonFile, systemClock } from '@flotilla/runtime';
 import { ChildProcessRunner } from '@flotilla/runtime';
 import { isProcessAlive, type ProcessIdentity } from '../process-identity.js';
 import { StoppedError } from '../stop-signal.js';
@@ -198,9 +198,8 @@ exit ${code}
       !(await readFile(handle.logFile, 'utf8').catch(() => '')).startsWith('session ')
     ) {
       assert.ok(Date.now() < deadline, 'the activation did not start within 10 s');
-      pid = (
-        JSON.parse(await readFile(handle.pidFile, 'utf8').catch(() => '{}')) as { pid?: number }
-      ).pid;
+      // The runner writes its pid file in place: it may be read empty or cut short.
+      pid = ((await readJsonFile(handle.pidFile)) as { pid?: number } | undefined)?.pid;
       await new Promise((resolve) => setTimeout(resolve, 10));
     }
     const claim = JSON.parse(await readFile(handle.pidFile, 'utf8')) as ProcessIdentity;
